@@ -1,0 +1,222 @@
+//! Experiment plumbing shared by every binary: the one function that picks the backend and
+//! device ([`device`]), progress reporting for long runs ([`Progress`]), and the facts a
+//! `config.json` records about a run ([`RunInfo`]).
+//!
+//! This is the only crate that turns a Burn backend on. The backend is chosen at build time
+//! by a cargo feature (`flex`, the default; `ndarray`; `wgpu`; `cuda`) so the experiment
+//! code never changes with it.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use burn::tensor::Device;
+
+#[cfg(not(any(
+    feature = "flex",
+    feature = "ndarray",
+    feature = "wgpu",
+    feature = "cuda"
+)))]
+compile_error!("enable one backend feature: flex (default), ndarray, wgpu or cuda");
+
+/// Name of the backend this build uses (the first enabled of cuda, wgpu, ndarray, flex).
+pub fn backend_name() -> &'static str {
+    if cfg!(feature = "cuda") {
+        "cuda"
+    } else if cfg!(feature = "wgpu") {
+        "wgpu"
+    } else if cfg!(feature = "ndarray") {
+        "ndarray"
+    } else {
+        "flex"
+    }
+}
+
+/// The device every experiment runs on, seeded, with autodiff on.
+///
+/// Seeding happens on the base device before `.autodiff()`, as Burn requires, so parameter
+/// initialization is reproducible for a given seed, backend and build.
+///
+/// With the `wgpu` feature and no usable adapter, cubecl panics deep inside its runtime;
+/// this function probes the device first and turns that into an error that says what to
+/// install.
+pub fn device(seed: u64) -> anyhow::Result<Device> {
+    let base = base_device()?;
+    base.seed(seed);
+    Ok(base.autodiff())
+}
+
+#[cfg(feature = "cuda")]
+fn base_device() -> anyhow::Result<Device> {
+    probe(
+        Device::cuda(0),
+        "no CUDA device could be opened (is the NVIDIA driver installed?)",
+    )
+}
+
+#[cfg(all(feature = "wgpu", not(feature = "cuda")))]
+fn base_device() -> anyhow::Result<Device> {
+    probe(
+        Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
+        "no wgpu adapter found: install a GPU driver, or Mesa's software Vulkan \
+         (Debian: apt-get install mesa-vulkan-drivers) to run on the CPU",
+    )
+}
+
+#[cfg(all(feature = "ndarray", not(any(feature = "wgpu", feature = "cuda"))))]
+#[allow(deprecated)] // burn-ndarray is deprecated upstream; kept as an option, see README
+fn base_device() -> anyhow::Result<Device> {
+    Ok(Device::ndarray())
+}
+
+#[cfg(all(
+    feature = "flex",
+    not(any(feature = "ndarray", feature = "wgpu", feature = "cuda"))
+))]
+fn base_device() -> anyhow::Result<Device> {
+    Ok(Device::flex())
+}
+
+/// Runs one tiny operation on a GPU device, turning a runtime panic into an error.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+fn probe(device: Device, hint: &str) -> anyhow::Result<Device> {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let probe_device = device.clone();
+    let ok = std::panic::catch_unwind(move || {
+        let t = burn::tensor::Tensor::<1>::ones([2], &probe_device);
+        t.sum().into_scalar::<f32>()
+    });
+    std::panic::set_hook(previous);
+    match ok {
+        Ok(_) => Ok(device),
+        Err(_) => anyhow::bail!("{} backend: {hint}", backend_name()),
+    }
+}
+
+/// Facts about a run that `config.json` records next to the configuration.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RunInfo {
+    /// `git rev-parse HEAD` of the working tree, with `-dirty` if it has changes; "unknown"
+    /// outside a git checkout.
+    pub git_revision: String,
+    /// The backend feature of this build.
+    pub backend: &'static str,
+    /// The crate version.
+    pub version: &'static str,
+}
+
+impl RunInfo {
+    /// Collects the facts for this process.
+    pub fn collect() -> RunInfo {
+        RunInfo {
+            git_revision: git_revision(),
+            backend: backend_name(),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+fn git_revision() -> String {
+    let run = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    match run(&["rev-parse", "HEAD"]) {
+        None => "unknown".to_string(),
+        Some(rev) => {
+            let dirty = run(&["status", "--porcelain", "--untracked-files=no"])
+                .is_some_and(|s| !s.is_empty());
+            if dirty { format!("{rev}-dirty") } else { rev }
+        }
+    }
+}
+
+/// Progress of a long loop on stderr: step, loss, rate and ETA.
+///
+/// On a terminal the line is redrawn in place; otherwise (CI logs, `tee`) a line is printed
+/// at most every `every` of wall time, so logs stay short but show the run is alive.
+pub struct Progress {
+    label: String,
+    total: usize,
+    start: Instant,
+    last_print: Option<Instant>,
+    every: Duration,
+    terminal: bool,
+}
+
+impl Progress {
+    /// A reporter for `total` steps.
+    pub fn new(label: impl Into<String>, total: usize) -> Progress {
+        let terminal = std::io::stderr().is_terminal();
+        Progress {
+            label: label.into(),
+            total,
+            start: Instant::now(),
+            last_print: None,
+            every: Duration::from_secs(if terminal { 0 } else { 10 }),
+            terminal,
+        }
+    }
+
+    /// Reports that `step` (1-based) steps are done, with the latest loss.
+    pub fn update(&mut self, step: usize, loss: f64) {
+        let now = Instant::now();
+        let due = self.last_print.is_none_or(|t| now - t >= self.every);
+        if !(due || step == self.total) {
+            return;
+        }
+        self.last_print = Some(now);
+        let elapsed = self.start.elapsed().as_secs_f64();
+        let rate = step as f64 / elapsed.max(1e-9);
+        let eta = (self.total - step.min(self.total)) as f64 / rate.max(1e-9);
+        let line = format!(
+            "{}: step {step}/{} loss {loss:.4} {rate:.1} step/s elapsed {} ETA {}",
+            self.label,
+            self.total,
+            format_duration(elapsed),
+            format_duration(eta)
+        );
+        if self.terminal {
+            eprint!("\r\x1b[2K{line}");
+            if step == self.total {
+                eprintln!();
+            }
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
+    /// Seconds since the reporter was created.
+    pub fn elapsed_secs(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+}
+
+/// `75` -> `1m15s`.
+pub fn format_duration(secs: f64) -> String {
+    let secs = secs.round() as u64;
+    if secs >= 3600 {
+        format!("{}h{:02}m", secs / 3600, (secs % 3600) / 60)
+    } else if secs >= 60 {
+        format!("{}m{:02}s", secs / 60, secs % 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_a_clock() {
+        assert_eq!(format_duration(5.2), "5s");
+        assert_eq!(format_duration(75.0), "1m15s");
+        assert_eq!(format_duration(3725.0), "1h02m");
+    }
+}

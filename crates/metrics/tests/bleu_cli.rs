@@ -1,0 +1,160 @@
+//! The `bleu` command-line binary: output format, options and errors.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A fresh scratch directory per test, so tests can run in parallel.
+fn scratch_dir(test_name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "metrics-bleu-cli-{}-{test_name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `bleu` with `args` inside `dir` (so error messages show the
+/// relative paths given).
+fn run_bleu(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bleu"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// Asserts a clean failure: the given exit status, a single stderr line
+/// containing `needle`, nothing on stdout, and no panic.
+fn assert_one_line_error(output: &Output, status: i32, needle: &str) {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(status), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "stderr: {err}");
+    assert!(err.contains(needle), "stderr {err:?} lacks {needle:?}");
+    assert!(!err.contains("panicked"), "stderr: {err}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn prints_sacrebleu_summary_line() {
+    let dir = scratch_dir("summary");
+    std::fs::write(dir.join("hyp.txt"), "a b c d\nThe cat sat.\n").unwrap();
+    std::fs::write(dir.join("ref.txt"), "a b c e\nThe cat sat.\n").unwrap();
+    let output = run_bleu(&dir, &["hyp.txt", "ref.txt"]);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    // Value from `sacrebleu ref.txt -i hyp.txt -f text -w 2` (2.4.3).
+    assert_eq!(
+        stdout(&output),
+        "BLEU = 72.31 87.5/83.3/75.0/50.0 (BP = 1.000 ratio = 1.000 hyp_len = 8 ref_len = 8)\n"
+    );
+}
+
+#[test]
+fn score_only_and_smoothing_options() {
+    let dir = scratch_dir("options");
+    std::fs::write(dir.join("h"), "a b c d").unwrap();
+    std::fs::write(dir.join("r"), "a b c e").unwrap();
+    let cases: [(&[&str], &str); 6] = [
+        (&["--score-only"], "59.46\n"),
+        (&["-b", "--smooth", "exp"], "59.46\n"),
+        (&["-b", "--smooth", "none"], "0.00\n"),
+        (&["-b", "--smooth=floor"], "39.76\n"),
+        (&["-b", "--smooth", "add-k"], "65.80\n"),
+        (
+            &["-b", "--smooth", "floor", "--smooth-value", "0.5"],
+            "59.46\n",
+        ),
+    ];
+    for (options, expected) in cases {
+        let mut args = vec!["h", "r"];
+        args.extend_from_slice(options);
+        let output = run_bleu(&dir, &args);
+        assert!(output.status.success(), "{options:?}: {}", stderr(&output));
+        assert_eq!(stdout(&output), expected, "{options:?}");
+    }
+}
+
+#[test]
+fn line_endings_follow_sacrebleu() {
+    // CRLF endings and a missing final newline do not change the corpus;
+    // only `\n` separates lines.
+    let dir = scratch_dir("endings");
+    std::fs::write(dir.join("h"), "a b c d\r\nx y").unwrap();
+    std::fs::write(dir.join("r"), "a b c e\nx y\n").unwrap();
+    let output = run_bleu(&dir, &["h", "r"]);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    assert!(stdout(&output).ends_with("hyp_len = 6 ref_len = 6)\n"));
+}
+
+#[test]
+fn different_line_counts_are_an_error() {
+    let dir = scratch_dir("counts");
+    std::fs::write(dir.join("hyp.txt"), "a\nb\nc\n").unwrap();
+    std::fs::write(dir.join("ref.txt"), "a\nb\n").unwrap();
+    let output = run_bleu(&dir, &["hyp.txt", "ref.txt"]);
+    assert_one_line_error(&output, 1, "hyp.txt has 3 lines but ref.txt has 2");
+}
+
+#[test]
+fn missing_file_is_an_error_naming_it() {
+    let dir = scratch_dir("missing");
+    std::fs::write(dir.join("hyp.txt"), "a\n").unwrap();
+    let output = run_bleu(&dir, &["hyp.txt", "no-such-ref.txt"]);
+    assert_one_line_error(&output, 1, "no-such-ref.txt");
+    let output = run_bleu(&dir, &["no-such-hyp.txt", "hyp.txt"]);
+    assert_one_line_error(&output, 1, "no-such-hyp.txt");
+}
+
+#[test]
+fn invalid_utf8_is_an_error_naming_the_file() {
+    let dir = scratch_dir("utf8");
+    std::fs::write(dir.join("hyp.txt"), b"ok\n\xff\xfe\n").unwrap();
+    std::fs::write(dir.join("ref.txt"), "ok\nok\n").unwrap();
+    let output = run_bleu(&dir, &["hyp.txt", "ref.txt"]);
+    assert_one_line_error(&output, 1, "hyp.txt is not valid UTF-8");
+}
+
+#[test]
+fn bad_command_lines_are_rejected() {
+    let dir = scratch_dir("usage");
+    std::fs::write(dir.join("h"), "a\n").unwrap();
+    let cases: [(&[&str], &str); 6] = [
+        (&["h", "h", "--lowercase"], "unknown option --lowercase"),
+        (
+            &["h", "h", "--smooth", "add-one"],
+            "unknown smoothing \"add-one\"",
+        ),
+        (&["h", "h", "--smooth"], "--smooth needs a value"),
+        (
+            &["h", "h", "--smooth-value", "0.2"],
+            "applies only to floor and add-k",
+        ),
+        (
+            &["h", "h", "--smooth", "floor", "--smooth-value", "x"],
+            "non-negative number",
+        ),
+        (&["h"], "expected 2 files (HYP_FILE REF_FILE), got 1"),
+    ];
+    for (args, needle) in cases {
+        assert_one_line_error(&run_bleu(&dir, args), 2, needle);
+    }
+}
+
+#[test]
+fn help_explains_usage() {
+    let output = run_bleu(&std::env::temp_dir(), &["--help"]);
+    assert!(output.status.success());
+    let help = stdout(&output);
+    assert!(help.starts_with("Usage: bleu HYP_FILE REF_FILE"));
+    for option in ["--smooth", "--smooth-value", "--score-only", "13a"] {
+        assert!(help.contains(option), "help lacks {option}");
+    }
+}

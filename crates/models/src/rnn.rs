@@ -1,0 +1,319 @@
+//! Recurrent cells and padding-aware encoders.
+//!
+//! Burn ships whole-sequence `Gru`/`Lstm` modules but no single-step cell, and its modules
+//! project the input inside the recurrence (six small products per GRU step). The cells here
+//! take the *input gates* already projected, so a caller hoists the input projection out of
+//! the loop and runs it as one product over all time steps; inside the loop only the hidden
+//! projection remains. Gate layout and equations follow PyTorch (`reset_after`, Cho et al.
+//! 2014 v1), so weights can be compared one to one.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::{Embedding, EmbeddingConfig, Initializer, Linear, LinearConfig};
+use burn::tensor::activation::{sigmoid, tanh};
+use burn::tensor::{Bool, Device, Int, Tensor};
+use serde::{Deserialize, Serialize};
+
+/// Which recurrent unit a layer uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CellKind {
+    /// Gated recurrent unit (Cho et al. 2014), 3 gates.
+    Gru,
+    /// Long short-term memory (Hochreiter & Schmidhuber 1997), 4 gates.
+    Lstm,
+}
+
+impl CellKind {
+    /// Number of gate blocks the input projection must produce per hidden unit.
+    pub fn gates(self) -> usize {
+        match self {
+            CellKind::Gru => 3,
+            CellKind::Lstm => 4,
+        }
+    }
+}
+
+/// Recurrent state: `h` always, the memory cell `c` for an LSTM.
+#[derive(Clone, Debug)]
+pub struct RecurrentState {
+    /// Hidden state `[batch, hidden]`.
+    pub h: Tensor<2>,
+    /// LSTM memory cell `[batch, hidden]`; `None` for a GRU.
+    pub c: Option<Tensor<2>>,
+}
+
+impl RecurrentState {
+    /// Keeps `self` where `keep` is 1 and takes `new` where it is 0, row by row.
+    ///
+    /// `keep`: `[batch, 1]` of 0.0/1.0. This is how padding is respected: a padded time step
+    /// leaves the state untouched, so the state after the loop is the state at each
+    /// sequence's true end.
+    pub fn blend(self, new: RecurrentState, take_new: &Tensor<2>) -> RecurrentState {
+        let mix = |old: Tensor<2>, new: Tensor<2>| old.clone() + (new - old) * take_new.clone();
+        RecurrentState {
+            h: mix(self.h, new.h),
+            c: match (self.c, new.c) {
+                (Some(old), Some(new)) => Some(mix(old, new)),
+                _ => None,
+            },
+        }
+    }
+
+    /// Selects rows (e.g. to reorder beams). `index`: `[n]` row indices.
+    pub fn select_rows(self, index: Tensor<1, Int>) -> RecurrentState {
+        RecurrentState {
+            h: self.h.select(0, index.clone()),
+            c: self.c.map(|c| c.select(0, index)),
+        }
+    }
+}
+
+/// Configuration of a [`Cell`].
+#[derive(Config, Debug)]
+pub struct CellConfig {
+    /// GRU or LSTM.
+    pub kind: CellKind,
+    /// Hidden size.
+    pub d_hidden: usize,
+    /// Initializer of the hidden-to-gates weights.
+    #[config(default = "Initializer::XavierNormal{gain:1.0}")]
+    pub initializer: Initializer,
+}
+
+/// One recurrent step whose input has already been projected to gate pre-activations.
+///
+/// The input projection (`[d_input] -> [gates * d_hidden]`, with bias) lives with the caller;
+/// the cell owns the hidden projection (`[d_hidden] -> [gates * d_hidden]`, with bias).
+#[derive(Module, Debug)]
+pub struct Cell {
+    /// Hidden-to-gates projection `[d_hidden, gates * d_hidden]`.
+    pub hidden_gates: Linear,
+    /// Hidden size.
+    pub d_hidden: usize,
+    /// 3 for a GRU, 4 for an LSTM.
+    pub gates: usize,
+}
+
+impl CellConfig {
+    /// Creates the cell.
+    pub fn init(&self, device: &Device) -> Cell {
+        Cell {
+            hidden_gates: LinearConfig::new(self.d_hidden, self.kind.gates() * self.d_hidden)
+                .with_initializer(self.initializer.clone())
+                .init(device),
+            d_hidden: self.d_hidden,
+            gates: self.kind.gates(),
+        }
+    }
+
+    /// The matching input projection, `[d_input] -> [gates * d_hidden]`.
+    pub fn init_input_gates(&self, d_input: usize, device: &Device) -> Linear {
+        LinearConfig::new(d_input, self.kind.gates() * self.d_hidden)
+            .with_initializer(self.initializer.clone())
+            .init(device)
+    }
+}
+
+impl Cell {
+    /// GRU or LSTM, from the gate count.
+    pub fn kind(&self) -> CellKind {
+        if self.gates == 4 {
+            CellKind::Lstm
+        } else {
+            CellKind::Gru
+        }
+    }
+
+    /// The all-zero state for `batch` rows.
+    pub fn zero_state(&self, batch: usize, device: &Device) -> RecurrentState {
+        let zeros = || Tensor::zeros([batch, self.d_hidden], device);
+        RecurrentState {
+            h: zeros(),
+            c: (self.kind() == CellKind::Lstm).then(zeros),
+        }
+    }
+
+    /// A state whose hidden part is `h` (and a zero memory cell for an LSTM).
+    pub fn state_from_hidden(&self, h: Tensor<2>) -> RecurrentState {
+        let c = (self.kind() == CellKind::Lstm).then(|| h.zeros_like());
+        RecurrentState { h, c }
+    }
+
+    /// One step.
+    ///
+    /// - `input_gates`: `[batch, gates * d_hidden]`, the projected input (bias included).
+    /// - `state`: the previous state, each part `[batch, d_hidden]`.
+    /// - returns the new state, each part `[batch, d_hidden]`.
+    pub fn step(&self, input_gates: Tensor<2>, state: RecurrentState) -> RecurrentState {
+        let hidden = self.d_hidden;
+        let hidden_gates = self.hidden_gates.forward(state.h.clone()); // [B, G*H]
+        match state.c {
+            None => {
+                // GRU, gate order (r, z, n) as PyTorch:
+                //   r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r ⊙ h_n)
+                //   h' = (1 - z) ⊙ n + z ⊙ h = n + z ⊙ (h - n)
+                let rz = sigmoid(
+                    input_gates.clone().narrow(1, 0, 2 * hidden)
+                        + hidden_gates.clone().narrow(1, 0, 2 * hidden),
+                ); // [B, 2H]
+                let r = rz.clone().narrow(1, 0, hidden);
+                let z = rz.narrow(1, hidden, hidden);
+                let n = tanh(
+                    input_gates.narrow(1, 2 * hidden, hidden)
+                        + r * hidden_gates.narrow(1, 2 * hidden, hidden),
+                );
+                let h = n.clone() + z * (state.h - n);
+                RecurrentState { h, c: None }
+            }
+            Some(c) => {
+                // LSTM, gate order (i, f, g, o) as PyTorch:
+                //   c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g), h' = σ(o) ⊙ tanh(c')
+                let pre = input_gates + hidden_gates; // [B, 4H]
+                let ifo_i = sigmoid(pre.clone().narrow(1, 0, 2 * hidden));
+                let i = ifo_i.clone().narrow(1, 0, hidden);
+                let f = ifo_i.narrow(1, hidden, hidden);
+                let g = tanh(pre.clone().narrow(1, 2 * hidden, hidden));
+                let o = sigmoid(pre.narrow(1, 3 * hidden, hidden));
+                let c = f * c + i * g;
+                let h = o * tanh(c.clone());
+                RecurrentState { h, c: Some(c) }
+            }
+        }
+    }
+}
+
+/// Configuration of an [`RnnEncoder`].
+#[derive(Config, Debug)]
+pub struct RnnEncoderConfig {
+    /// Source vocabulary size.
+    pub vocab_size: usize,
+    /// Embedding size.
+    #[config(default = 64)]
+    pub d_embed: usize,
+    /// Hidden size per direction.
+    #[config(default = 128)]
+    pub d_hidden: usize,
+    /// GRU or LSTM.
+    #[config(default = "CellKind::Gru")]
+    pub cell: CellKind,
+    /// Read the sentence in both directions and concatenate (Bahdanau et al. 2015, §3.2).
+    #[config(default = true)]
+    pub bidirectional: bool,
+}
+
+/// One direction of an encoder: its input projection and its cell.
+#[derive(Module, Debug)]
+pub struct EncoderDirection {
+    /// Embedding-to-gates projection, run once over the whole sequence.
+    pub input_gates: Linear,
+    /// The recurrent cell.
+    pub cell: Cell,
+}
+
+/// Embedding plus a uni- or bidirectional GRU/LSTM over a right-padded batch.
+#[derive(Module, Debug)]
+pub struct RnnEncoder {
+    /// Token embedding.
+    pub embedding: Embedding,
+    /// Left-to-right reader.
+    pub forward_dir: EncoderDirection,
+    /// Right-to-left reader, when bidirectional.
+    pub backward_dir: Option<EncoderDirection>,
+}
+
+/// What an encoder gives the decoder.
+#[derive(Clone, Debug)]
+pub struct EncoderOutput {
+    /// Annotations `[batch, src_len, d_annotation]` (both directions concatenated).
+    /// Rows at padded positions hold no information and must be masked by the reader.
+    pub annotations: Tensor<3>,
+    /// The fixed-size summary `[batch, d_annotation]`: the forward state at each sequence's
+    /// true last token, concatenated with the backward state at its first token.
+    pub summary: Tensor<2>,
+    /// `[batch, src_len]`, true at real tokens.
+    pub mask: Tensor<2, Bool>,
+}
+
+impl RnnEncoderConfig {
+    /// Creates the encoder.
+    pub fn init(&self, device: &Device) -> RnnEncoder {
+        let cell = CellConfig::new(self.cell, self.d_hidden);
+        let direction = || EncoderDirection {
+            input_gates: cell.init_input_gates(self.d_embed, device),
+            cell: cell.init(device),
+        };
+        RnnEncoder {
+            embedding: EmbeddingConfig::new(self.vocab_size, self.d_embed).init(device),
+            forward_dir: direction(),
+            backward_dir: self.bidirectional.then(direction),
+        }
+    }
+
+    /// Size of one annotation vector.
+    pub fn d_annotation(&self) -> usize {
+        self.d_hidden * if self.bidirectional { 2 } else { 1 }
+    }
+}
+
+impl RnnEncoder {
+    /// Encodes a right-padded batch.
+    ///
+    /// - `src`: `[batch, src_len]` token ids.
+    /// - `mask`: `[batch, src_len]`, true at real tokens (a prefix of each row).
+    pub fn forward(&self, src: Tensor<2, Int>, mask: Tensor<2, Bool>) -> EncoderOutput {
+        let [batch, src_len] = src.dims();
+        let embedded = self.embedding.forward(src); // [B, S, E]
+        let take = mask.clone().float(); // [B, S], 1.0 at real tokens
+
+        let (fwd_out, fwd_final) = run_direction(&self.forward_dir, &embedded, &take, false);
+        let (annotations, summary) = match &self.backward_dir {
+            None => (fwd_out, fwd_final),
+            Some(dir) => {
+                let (bwd_out, bwd_final) = run_direction(dir, &embedded, &take, true);
+                (
+                    Tensor::cat(vec![fwd_out, bwd_out], 2),
+                    Tensor::cat(vec![fwd_final, bwd_final], 1),
+                )
+            }
+        };
+        debug_assert_eq!(annotations.dims()[..2], [batch, src_len]);
+        EncoderOutput {
+            annotations,
+            summary,
+            mask,
+        }
+    }
+}
+
+/// Runs one direction over the sequence; returns the outputs `[B, S, H]` and the final
+/// hidden state `[B, H]` (at the true end for the forward reader, at position 0 for the
+/// backward one, because padded steps leave the state untouched).
+fn run_direction(
+    dir: &EncoderDirection,
+    embedded: &Tensor<3>,
+    take: &Tensor<2>,
+    reverse: bool,
+) -> (Tensor<3>, Tensor<2>) {
+    let [batch, src_len, _] = embedded.dims();
+    let gates_all = dir.input_gates.forward(embedded.clone()); // [B, S, G*H], one product
+    let width = gates_all.dims()[2];
+    let mut state = dir.cell.zero_state(batch, &embedded.device());
+    let mut outputs: Vec<Tensor<2>> = Vec::with_capacity(src_len);
+    let order: Vec<usize> = if reverse {
+        (0..src_len).rev().collect()
+    } else {
+        (0..src_len).collect()
+    };
+    for &t in &order {
+        let gates_t = gates_all.clone().narrow(1, t, 1).reshape([batch, width]);
+        let take_t = take.clone().narrow(1, t, 1); // [B, 1]
+        let new = dir.cell.step(gates_t, state.clone());
+        state = state.blend(new, &take_t);
+        outputs.push(state.h.clone());
+    }
+    if reverse {
+        outputs.reverse();
+    }
+    (Tensor::stack(outputs, 1), state.h)
+}

@@ -1,0 +1,124 @@
+//! Encoders respect padding; the decoders' attention is a distribution over real tokens;
+//! beam search of width 1 is greedy decoding.
+
+use burn::tensor::{Device, Tensor};
+use models::rnn::{CellKind, RnnEncoderConfig};
+use models::seq2seq::{Architecture, Seq2SeqConfig, ids_tensor, mask_tensor};
+
+fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().iter::<f32>().collect()
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// Row 1 of a padded batch must encode exactly as the same sentence alone: its summary is
+/// the state at its true end, not after the padding.
+#[test]
+fn encoders_summarize_each_sentence_at_its_true_end() {
+    for cell in [CellKind::Gru, CellKind::Lstm] {
+        for bidirectional in [false, true] {
+            let device = Device::flex();
+            device.seed(3);
+            let encoder = RnnEncoderConfig::new(12)
+                .with_d_embed(6)
+                .with_d_hidden(5)
+                .with_cell(cell)
+                .with_bidirectional(bidirectional)
+                .init(&device);
+            // [5 6 7 8 2] and [9 4 2 0 0] (0 = padding).
+            let padded = encoder.forward(
+                ids_tensor(&[5, 6, 7, 8, 2, 9, 4, 2, 0, 0], 2, 5, &device),
+                mask_tensor(
+                    &[true, true, true, true, true, true, true, true, false, false],
+                    2,
+                    5,
+                    &device,
+                ),
+            );
+            let alone = encoder.forward(
+                ids_tensor(&[9, 4, 2], 1, 3, &device),
+                mask_tensor(&[true; 3], 1, 3, &device),
+            );
+            let d = padded.summary.dims()[1];
+            let row1 = values(padded.summary.clone().narrow(0, 1, 1));
+            let what = format!("{cell:?} bidirectional={bidirectional}");
+            assert!(
+                max_abs_diff(&row1, &values(alone.summary)) < 1e-6,
+                "{what}: summary"
+            );
+            let ann_row1 = values(padded.annotations.narrow(0, 1, 1).narrow(1, 0, 3));
+            assert!(
+                max_abs_diff(&ann_row1, &values(alone.annotations)) < 1e-6,
+                "{what}: annotations"
+            );
+            assert_eq!(
+                d,
+                if bidirectional { 10 } else { 5 },
+                "{what}: summary size"
+            );
+        }
+    }
+}
+
+#[test]
+fn rnnsearch_attention_is_a_distribution_over_real_tokens() {
+    let device = Device::flex();
+    device.seed(5);
+    let model = Seq2SeqConfig::new(Architecture::RnnSearch, 10, 11)
+        .with_d_embed(4)
+        .with_d_encoder(6)
+        .with_d_decoder(8)
+        .with_d_attention(5)
+        .init(&device);
+    let src = ids_tensor(&[4, 5, 6, 2, 7, 2, 0, 0], 2, 4, &device);
+    let mask = mask_tensor(
+        &[true, true, true, true, true, true, false, false],
+        2,
+        4,
+        &device,
+    );
+    let tgt_in = ids_tensor(&[1, 3, 4, 1, 5, 0], 2, 3, &device);
+    let out = model.forward(src, mask, tgt_in);
+    assert_eq!(out.logits.dims(), [2, 3, 11]);
+    let weights = out.weights.expect("RNNsearch returns its weights");
+    assert_eq!(weights.dims(), [2, 3, 4]);
+    let w = values(weights);
+    for (row, chunk) in w.chunks(4).enumerate() {
+        let sum: f32 = chunk.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-5, "step {row} sums to {sum}");
+        if row >= 3 {
+            // Sentence 2 has two real tokens.
+            assert_eq!(&chunk[2..], &[0.0, 0.0], "padding gets exactly zero weight");
+        }
+    }
+}
+
+#[test]
+fn rnnencdec_has_no_attention_and_beam_of_one_is_greedy() {
+    for architecture in [Architecture::RnnEncDec, Architecture::RnnSearch] {
+        let device = Device::flex();
+        device.seed(9);
+        let model = Seq2SeqConfig::new(architecture, 10, 10)
+            .with_d_embed(4)
+            .with_d_encoder(6)
+            .with_d_decoder(8)
+            .with_d_attention(5)
+            .init(&device);
+        let src = || ids_tensor(&[4, 5, 6, 7, 2], 1, 5, &device);
+        let mask = || mask_tensor(&[true; 5], 1, 5, &device);
+        let greedy = model.greedy(src(), mask(), 12);
+        assert_eq!(
+            greedy.weights.is_some(),
+            architecture == Architecture::RnnSearch
+        );
+        let beam = model.beam_search(src(), mask(), 1, 12);
+        assert_eq!(beam, greedy.tokens[0], "{architecture:?}");
+        assert_eq!(model.architecture(), architecture);
+    }
+}

@@ -1,0 +1,60 @@
+//! `replot [ROOT]`: redraws every figure under ROOT (default `results`) from the
+//! `metrics.csv` / `alignment.csv` files alone, printing each file written.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+Usage: replot [ROOT]
+
+Redraws every figure under ROOT (default: results) from the CSVs alone: each
+folder holding metrics.csv and/or alignment.csv gets <metric>.png per metric
+(mean +- std over seeds against source length) and alignment*.png heatmaps.
+Prints each file written.
+
+Options:
+  -h, --help    Print this help and exit";
+
+fn main() -> ExitCode {
+    let mut root: Option<PathBuf> = None;
+    for arg in std::env::args_os().skip(1) {
+        match arg.to_str() {
+            Some("-h" | "--help") => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            Some("--") => continue,
+            Some(a) if a.starts_with('-') && a.len() > 1 => {
+                eprintln!("replot: unknown option `{a}` (see --help)");
+                return ExitCode::from(2);
+            }
+            _ => {
+                if root.is_some() {
+                    eprintln!("replot: expected at most one ROOT argument (see --help)");
+                    return ExitCode::from(2);
+                }
+                root = Some(PathBuf::from(arg));
+            }
+        }
+    }
+    let root = root.unwrap_or_else(|| PathBuf::from("results"));
+    match plots::redraw_all(&root) {
+        Ok(files) => {
+            if files.is_empty() {
+                eprintln!(
+                    "replot: no metrics.csv or alignment.csv found under {}",
+                    root.display()
+                );
+            }
+            for f in files {
+                println!("{}", f.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let msg = format!("{e:#}").replace('\n', " ");
+            eprintln!("replot: error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}

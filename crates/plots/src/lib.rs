@@ -1,0 +1,102 @@
+//! plots: line plots with ±1 std bands and attention heatmaps, drawn from the
+//! long-format `metrics.csv` / `alignment.csv` files every experiment writes.
+//!
+//! * [`read_metrics_csv`] / [`write_metrics_csv`]: the long-format metrics table
+//!   (header [`METRICS_HEADER`]).
+//! * [`read_alignment_csv`] / [`write_alignment_csv`]: attention weights of one
+//!   example sentence per (model, train_max_len, seed) (header [`ALIGNMENT_HEADER`]).
+//! * [`aggregate`]: mean ± std over seeds, one [`Series`] per (model, train_max_len).
+//! * [`line_plot_with_bands`], [`attention_heatmap`]: the two figure kinds.
+//! * [`redraw_results_dir`], [`redraw_all`]: redraw every figure from the CSVs alone.
+//!
+//! Every file is written atomically (temporary file in the same folder, then
+//! `rename`), so a killed run never leaves a truncated PNG or CSV behind.
+//!
+//! Text is rendered with an embedded DejaVu Sans (see `assets/DejaVuSans-LICENSE`),
+//! so no fontconfig or system fonts are needed.
+
+mod data;
+mod draw;
+mod redraw;
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use anyhow::Context;
+
+pub use data::{
+    ALIGNMENT_HEADER, AlignmentRow, METRICS_HEADER, MetricRow, read_alignment_csv,
+    read_metrics_csv, write_alignment_csv, write_metrics_csv,
+};
+pub use draw::{Series, attention_heatmap, line_plot_with_bands};
+pub use redraw::{
+    ALIGNMENT_FILE, Alignment, METRICS_FILE, aggregate, alignment_matrices, redraw_all,
+    redraw_results_dir,
+};
+
+/// DejaVu Sans, registered as plotters' `"sans-serif"` family.
+static DEJAVU_SANS: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+static FONT_INIT: Once = Once::new();
+
+/// Registers the embedded font with plotters (idempotent; called by every drawing function).
+pub fn ensure_font() {
+    FONT_INIT.call_once(|| {
+        // The embedded file is a valid TrueType font; a failure here would be a build defect.
+        if plotters::style::register_font(
+            "sans-serif",
+            plotters::style::FontStyle::Normal,
+            DEJAVU_SANS,
+        )
+        .is_err()
+        {
+            eprintln!("plots: warning: could not register the embedded DejaVu Sans font");
+        }
+    });
+}
+
+/// `<dir>/<name>.<pid>.tmp.<ext>` next to `path` (the extension is kept last so
+/// plotters still picks the encoder from it).
+fn tmp_path_for(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".to_string());
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "tmp".to_string());
+    path.with_file_name(format!("{name}.{}.tmp.{ext}", std::process::id()))
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, then `rename`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    with_atomic_path(path, |tmp| {
+        std::fs::write(tmp, bytes).with_context(|| format!("writing {}", tmp.display()))
+    })
+}
+
+/// Runs `write` on a temporary path next to `path`, then renames it onto `path`.
+/// On failure the temporary file is removed and `path` is left untouched.
+pub fn with_atomic_path<F>(path: &Path, write: F) -> anyhow::Result<()>
+where
+    F: FnOnce(&Path) -> anyhow::Result<()>,
+{
+    if let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating folder {}", parent.display()))?;
+    }
+    let tmp = tmp_path_for(path);
+    let result = write(&tmp).and_then(|()| {
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,286 @@
+//! Aggregation over seeds and redrawing whole results folders from their CSVs.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use crate::data::{AlignmentRow, MetricRow, read_alignment_csv, read_metrics_csv};
+use crate::draw::{Series, attention_heatmap, line_plot_with_bands};
+
+/// File names inside a results folder.
+pub const METRICS_FILE: &str = "metrics.csv";
+pub const ALIGNMENT_FILE: &str = "alignment.csv";
+
+/// Mean ± std over seeds of one metric: one [`Series`] per (model, train_max_len),
+/// named like `RNNsearch-20`, sorted by model name then train_max_len. Each point is
+/// `((len_lo + len_hi) / 2, mean, std)` over the rows with the same
+/// (model, train_max_len, len_lo, len_hi, metric); points are sorted by x.
+///
+/// * "All lengths" rows (`len_lo == len_hi == 0`) and non-finite values are skipped.
+/// * A bucket where some seed is missing still gets the mean of the rows present.
+/// * `std` is the sample standard deviation (divisor n − 1); 0 for a single row.
+///
+/// Rows of different experiments or tasks are not told apart: pass rows of one
+/// (experiment, task) at a time.
+pub fn aggregate(rows: &[MetricRow], metric: &str) -> Vec<Series> {
+    type Buckets = BTreeMap<(usize, usize), Vec<f64>>;
+    let mut groups: BTreeMap<(String, usize), Buckets> = BTreeMap::new();
+    for r in rows {
+        if r.metric != metric || r.is_overall() || !r.value.is_finite() {
+            continue;
+        }
+        groups
+            .entry((r.model.clone(), r.train_max_len))
+            .or_default()
+            .entry((r.len_lo, r.len_hi))
+            .or_default()
+            .push(r.value);
+    }
+    groups
+        .into_iter()
+        .map(|((model, tml), buckets)| {
+            let mut points: Vec<(f64, f64, f64)> = buckets
+                .into_iter()
+                .map(|((lo, hi), vals)| {
+                    let (mean, std) = mean_std(&vals);
+                    ((lo + hi) as f64 / 2.0, mean, std)
+                })
+                .collect();
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            Series {
+                name: format!("{model}-{tml}"),
+                points,
+            }
+        })
+        .collect()
+}
+
+/// Mean and sample standard deviation (n − 1); std is 0 for fewer than two values.
+fn mean_std(vals: &[f64]) -> (f64, f64) {
+    let n = vals.len() as f64;
+    let mean = vals.iter().sum::<f64>() / n;
+    if vals.len() < 2 {
+        return (mean, 0.0);
+    }
+    let var = vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var.sqrt())
+}
+
+/// The attention matrix of one (model, train_max_len, seed) group of `alignment.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alignment {
+    pub model: String,
+    pub train_max_len: usize,
+    pub seed: u64,
+    /// Source tokens in position order.
+    pub src_tokens: Vec<String>,
+    /// Target tokens in position order.
+    pub tgt_tokens: Vec<String>,
+    /// `[tgt][src]`; cells missing from the file are 0.
+    pub weights: Vec<Vec<f32>>,
+}
+
+/// Groups alignment rows by (model, train_max_len, seed) (sorted by that key) and
+/// builds one matrix per group; positions are sorted and need not be contiguous.
+pub fn alignment_matrices(rows: &[AlignmentRow]) -> Vec<Alignment> {
+    let mut groups: BTreeMap<(String, usize, u64), Vec<&AlignmentRow>> = BTreeMap::new();
+    for r in rows {
+        groups
+            .entry((r.model.clone(), r.train_max_len, r.seed))
+            .or_default()
+            .push(r);
+    }
+    groups
+        .into_iter()
+        .map(|((model, train_max_len, seed), cells)| {
+            let mut src: BTreeMap<usize, &str> = BTreeMap::new();
+            let mut tgt: BTreeMap<usize, &str> = BTreeMap::new();
+            for c in &cells {
+                src.entry(c.src_pos).or_insert(&c.src_token);
+                tgt.entry(c.tgt_pos).or_insert(&c.tgt_token);
+            }
+            let src_index: BTreeMap<usize, usize> =
+                src.keys().enumerate().map(|(i, &p)| (p, i)).collect();
+            let tgt_index: BTreeMap<usize, usize> =
+                tgt.keys().enumerate().map(|(i, &p)| (p, i)).collect();
+            let mut weights = vec![vec![0.0f32; src.len()]; tgt.len()];
+            for c in &cells {
+                weights[tgt_index[&c.tgt_pos]][src_index[&c.src_pos]] = c.weight as f32;
+            }
+            Alignment {
+                model,
+                train_max_len,
+                seed,
+                src_tokens: src.values().map(|s| s.to_string()).collect(),
+                tgt_tokens: tgt.values().map(|s| s.to_string()).collect(),
+                weights,
+            }
+        })
+        .collect()
+}
+
+/// Keeps a file-name component to `[A-Za-z0-9._-]`.
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn y_label_for(metric: &str) -> String {
+    match metric {
+        "bleu" => "BLEU".to_string(),
+        m => m.replace('_', " "),
+    }
+}
+
+/// 0..100 when every mean ± std fits in it (the usual case), otherwise a padded
+/// range (starting at 0 for non-negative data).
+fn y_range_for(series: &[Series]) -> std::ops::Range<f64> {
+    let (lo, hi) = series.iter().flat_map(|s| s.points.iter()).fold(
+        (f64::INFINITY, f64::NEG_INFINITY),
+        |(lo, hi), &(_, m, s)| (lo.min(m - s), hi.max(m + s)),
+    );
+    if !(lo.is_finite() && hi.is_finite()) || (lo >= 0.0 && hi <= 100.0) {
+        return 0.0..100.0;
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-6);
+    let start = if lo >= 0.0 { 0.0 } else { lo - pad };
+    start..(hi + pad)
+}
+
+/// Redraws every figure of one results folder (holding `metrics.csv` and/or
+/// `alignment.csv`) from the CSVs alone, and returns the files written:
+///
+/// * for each metric in `metrics.csv`: `<metric>.png`, mean ± std over seeds against
+///   the bucket midpoint ("source length"), one series per (model, train_max_len),
+///   titled `<experiment> / <task>: <metric>` (see [`aggregate`]). If the file holds
+///   several (experiment, task) pairs, each gets `<experiment>-<task>-<metric>.png`.
+///   Metrics with only "all lengths" rows get no figure.
+/// * for `alignment.csv`: `alignment.png` when it holds one (model, train_max_len,
+///   seed) group, else `alignment-<model>-<train_max_len>-seed<seed>.png` per group.
+pub fn redraw_results_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let metrics_path = dir.join(METRICS_FILE);
+    let alignment_path = dir.join(ALIGNMENT_FILE);
+    if !metrics_path.is_file() && !alignment_path.is_file() {
+        bail!(
+            "{}: no {METRICS_FILE} or {ALIGNMENT_FILE} in this folder",
+            dir.display()
+        );
+    }
+    let mut written = Vec::new();
+
+    if metrics_path.is_file() {
+        let rows = read_metrics_csv(&metrics_path)?;
+        let mut by_task: BTreeMap<(&str, &str), Vec<MetricRow>> = BTreeMap::new();
+        for r in &rows {
+            by_task
+                .entry((r.experiment.as_str(), r.task.as_str()))
+                .or_default()
+                .push(r.clone());
+        }
+        let several = by_task.len() > 1;
+        for ((experiment, task), group) in &by_task {
+            let mut metrics: Vec<&str> = group.iter().map(|r| r.metric.as_str()).collect();
+            metrics.sort_unstable();
+            metrics.dedup();
+            for metric in metrics {
+                let series = aggregate(group, metric);
+                if series.iter().all(|s| s.points.is_empty()) {
+                    continue;
+                }
+                let name = if several {
+                    format!(
+                        "{}-{}-{}.png",
+                        sanitize(experiment),
+                        sanitize(task),
+                        sanitize(metric)
+                    )
+                } else {
+                    format!("{}.png", sanitize(metric))
+                };
+                let out = dir.join(name);
+                line_plot_with_bands(
+                    &out,
+                    &format!("{experiment} / {task}: {metric}"),
+                    "source length",
+                    &y_label_for(metric),
+                    y_range_for(&series),
+                    &series,
+                )
+                .with_context(|| format!("drawing {}", out.display()))?;
+                written.push(out);
+            }
+        }
+    }
+
+    if alignment_path.is_file() {
+        let rows = read_alignment_csv(&alignment_path)?;
+        let matrices = alignment_matrices(&rows);
+        let several = matrices.len() > 1;
+        for a in &matrices {
+            let out = if several {
+                dir.join(format!(
+                    "alignment-{}-{}-seed{}.png",
+                    sanitize(&a.model),
+                    a.train_max_len,
+                    a.seed
+                ))
+            } else {
+                dir.join("alignment.png")
+            };
+            let title = format!(
+                "{}-{} (seed {}): alignment",
+                a.model, a.train_max_len, a.seed
+            );
+            attention_heatmap(&out, &title, &a.src_tokens, &a.tgt_tokens, &a.weights)
+                .with_context(|| format!("drawing {}", out.display()))?;
+            written.push(out);
+        }
+    }
+    Ok(written)
+}
+
+/// Walks `root` recursively (sorted, not following symbolic links, skipping hidden
+/// folders) and calls [`redraw_results_dir`] on every folder that contains
+/// `metrics.csv` or `alignment.csv`; returns all files written. Stops at the first error.
+pub fn redraw_all(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if !root.is_dir() {
+        bail!("{}: not a folder", root.display());
+    }
+    let mut dirs = Vec::new();
+    collect_result_dirs(root, &mut dirs)?;
+    let mut written = Vec::new();
+    for d in dirs {
+        written.extend(redraw_results_dir(&d)?);
+    }
+    Ok(written)
+}
+
+fn collect_result_dirs(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    if dir.join(METRICS_FILE).is_file() || dir.join(ALIGNMENT_FILE).is_file() {
+        out.push(dir.to_path_buf());
+    }
+    let mut subdirs = Vec::new();
+    for entry in
+        std::fs::read_dir(dir).with_context(|| format!("listing folder {}", dir.display()))?
+    {
+        let entry = entry.with_context(|| format!("listing folder {}", dir.display()))?;
+        let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if is_dir && !hidden {
+            subdirs.push(entry.path());
+        }
+    }
+    subdirs.sort();
+    for d in subdirs {
+        collect_result_dirs(&d, out)?;
+    }
+    Ok(())
+}

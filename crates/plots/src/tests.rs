@@ -1,0 +1,328 @@
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+/// A fresh, empty scratch folder under the system temp dir.
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("plots-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[allow(clippy::too_many_arguments)]
+fn row(
+    model: &str,
+    tml: usize,
+    seed: u64,
+    lo: usize,
+    hi: usize,
+    n: usize,
+    metric: &str,
+    value: f64,
+) -> MetricRow {
+    MetricRow {
+        experiment: "seq2seq-length".into(),
+        task: "reverse".into(),
+        model: model.into(),
+        train_max_len: tml,
+        seed,
+        len_lo: lo,
+        len_hi: hi,
+        n,
+        metric: metric.into(),
+        value,
+    }
+}
+
+fn assert_png(path: &Path) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(bytes.len() > 1000, "{} is too small", path.display());
+    assert_eq!(
+        &bytes[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} has no PNG signature",
+        path.display()
+    );
+}
+
+fn no_tmp_files(dir: &Path) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.contains(".tmp."), "leftover temporary file {name}");
+    }
+}
+
+#[test]
+fn csv_line_format() {
+    let r = row("RNNsearch", 20, 1, 1, 5, 212, "exact_match", 98.584_905);
+    assert_eq!(
+        r.to_csv_line(),
+        "seq2seq-length,reverse,RNNsearch,20,1,1,5,212,exact_match,98.5849"
+    );
+}
+
+#[test]
+fn metrics_csv_round_trip() {
+    let dir = scratch("roundtrip");
+    let path = dir.join("metrics.csv");
+    let rows = vec![
+        row("RNNsearch", 20, 1, 1, 5, 212, "exact_match", 98.5849),
+        row("RNNencdec", 50, 7, 6, 10, 3, "token_accuracy", 0.0),
+        row("RNNsearch", 20, 1, 0, 0, 1000, "bleu", 100.0),
+        row("RNNsearch", 20, 2, 51, 60, 1, "bleu", 12.3456),
+    ];
+    write_metrics_csv(&path, &rows).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with(&format!("{METRICS_HEADER}\n")));
+    assert_eq!(read_metrics_csv(&path).unwrap(), rows);
+    no_tmp_files(&dir);
+
+    // Writing a field with a comma is refused and leaves the old file intact.
+    let mut bad = rows.clone();
+    bad[0].model = "a,b".into();
+    assert!(write_metrics_csv(&path, &bad).is_err());
+    assert_eq!(read_metrics_csv(&path).unwrap(), rows);
+    no_tmp_files(&dir);
+
+    // CRLF endings and a trailing blank line are accepted.
+    std::fs::write(&path, text.replace('\n', "\r\n") + "\r\n").unwrap();
+    assert_eq!(read_metrics_csv(&path).unwrap(), rows);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn malformed_csv_names_file_line_and_field() {
+    let dir = scratch("malformed");
+    let path = dir.join("metrics.csv");
+    let good = row("RNNsearch", 20, 1, 1, 5, 212, "exact_match", 98.5).to_csv_line();
+
+    std::fs::write(
+        &path,
+        format!(
+            "{METRICS_HEADER}\n{good}\nseq2seq-length,reverse,RNNsearch,20,x1,1,5,212,exact_match,9\n"
+        ),
+    )
+    .unwrap();
+    let msg = format!("{:#}", read_metrics_csv(&path).unwrap_err());
+    assert!(msg.contains("metrics.csv:3"), "{msg}");
+    assert!(msg.contains("seed"), "{msg}");
+    assert!(msg.contains("x1"), "{msg}");
+
+    std::fs::write(&path, format!("{METRICS_HEADER}\n{good}\n{good}\n1,2,3\n")).unwrap();
+    let msg = format!("{:#}", read_metrics_csv(&path).unwrap_err());
+    assert!(msg.contains("metrics.csv:4"), "{msg}");
+    assert!(msg.contains("found 3"), "{msg}");
+
+    std::fs::write(&path, format!("{METRICS_HEADER}\n{}bad\n", &good)).unwrap();
+    let msg = format!("{:#}", read_metrics_csv(&path).unwrap_err());
+    assert!(msg.contains(":2") && msg.contains("value"), "{msg}");
+
+    std::fs::write(&path, format!("model,value\n{good}\n")).unwrap();
+    let msg = format!("{:#}", read_metrics_csv(&path).unwrap_err());
+    assert!(
+        msg.contains("metrics.csv:1") && msg.contains("header"),
+        "{msg}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn aggregate_mean_std_by_hand() {
+    let rows = vec![
+        // RNNsearch-20, bucket 1-5: seeds 1,2,3 -> 90, 80, 70: mean 80, sample std 10.
+        row("RNNsearch", 20, 1, 1, 5, 10, "exact_match", 90.0),
+        row("RNNsearch", 20, 2, 1, 5, 10, "exact_match", 80.0),
+        row("RNNsearch", 20, 3, 1, 5, 10, "exact_match", 70.0),
+        // bucket 6-10: seed 3 missing -> 50, 60: mean 55, std sqrt(50).
+        row("RNNsearch", 20, 1, 6, 10, 10, "exact_match", 50.0),
+        row("RNNsearch", 20, 2, 6, 10, 10, "exact_match", 60.0),
+        // overall rows and other metrics are ignored.
+        row("RNNsearch", 20, 1, 0, 0, 20, "exact_match", 1.0),
+        row("RNNsearch", 20, 1, 1, 5, 10, "bleu", 1.0),
+        // RNNencdec-20, one seed: std 0. Listed first in the output (sorted by name).
+        row("RNNencdec", 20, 1, 6, 10, 10, "exact_match", 30.0),
+        row("RNNencdec", 20, 1, 1, 5, 10, "exact_match", 40.0),
+        // Same model, other train_max_len: own series, after -20 (numeric order).
+        row("RNNsearch", 100, 1, 1, 5, 10, "exact_match", 99.0),
+    ];
+    let s = aggregate(&rows, "exact_match");
+    let names: Vec<&str> = s.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["RNNencdec-20", "RNNsearch-20", "RNNsearch-100"]);
+
+    assert_eq!(s[0].points, vec![(3.0, 40.0, 0.0), (8.0, 30.0, 0.0)]);
+    let p = &s[1].points;
+    assert_eq!(p.len(), 2);
+    assert_eq!((p[0].0, p[0].1), (3.0, 80.0));
+    assert!((p[0].2 - 10.0).abs() < 1e-12, "{p:?}");
+    assert_eq!((p[1].0, p[1].1), (8.0, 55.0));
+    assert!((p[1].2 - 50f64.sqrt()).abs() < 1e-12, "{p:?}");
+    assert_eq!(s[2].points, vec![(3.0, 99.0, 0.0)]);
+
+    assert_eq!(aggregate(&rows, "bleu")[0].points, vec![(3.0, 1.0, 0.0)]);
+    assert!(aggregate(&rows, "nope").is_empty());
+}
+
+fn write_tiny_results(dir: &Path, alignment_groups: &[(&str, usize, u64)]) {
+    let mut rows = Vec::new();
+    for (model, tml, base) in [("RNNencdec", 20, 60.0), ("RNNsearch", 20, 95.0)] {
+        for seed in 1..=3u64 {
+            for (b, (lo, hi)) in [(1, 5), (6, 10), (11, 15), (16, 20), (21, 30)]
+                .into_iter()
+                .enumerate()
+            {
+                let drop = if model == "RNNencdec" { 12.0 } else { 3.0 };
+                let v = (base - drop * b as f64 + seed as f64 * 2.5).clamp(0.0, 100.0);
+                rows.push(row(model, tml, seed, lo, hi, 40, "exact_match", v));
+                rows.push(row(
+                    model,
+                    tml,
+                    seed,
+                    lo,
+                    hi,
+                    40,
+                    "token_accuracy",
+                    (v + 5.0).min(100.0),
+                ));
+            }
+            rows.push(row(model, tml, seed, 0, 0, 200, "exact_match", base));
+        }
+    }
+    write_metrics_csv(&dir.join("metrics.csv"), &rows).unwrap();
+
+    let src = ["the", "cat", ",", "sat", "on", "the", "mat", "</s>"];
+    let tgt = ["le", "chat", ",", "assis", "sur", "le", "tapis", "</s>"];
+    let mut arows = Vec::new();
+    for &(model, tml, seed) in alignment_groups {
+        for (i, t) in tgt.iter().enumerate() {
+            for (j, s) in src.iter().enumerate() {
+                let w = if i == j {
+                    0.8
+                } else if i.abs_diff(j) == 1 {
+                    0.1
+                } else {
+                    0.0
+                };
+                arows.push(AlignmentRow {
+                    model: model.into(),
+                    train_max_len: tml,
+                    seed,
+                    tgt_pos: i,
+                    tgt_token: t.to_string(),
+                    src_pos: j,
+                    src_token: s.to_string(),
+                    weight: w,
+                });
+            }
+        }
+    }
+    write_alignment_csv(&dir.join("alignment.csv"), &arows).unwrap();
+    assert_eq!(
+        read_alignment_csv(&dir.join("alignment.csv")).unwrap(),
+        arows
+    );
+}
+
+#[test]
+fn redraw_tiny_results_dir() {
+    let dir = scratch("redraw-one");
+    write_tiny_results(&dir, &[("RNNsearch", 20, 1)]);
+    let csv = std::fs::read_to_string(dir.join("alignment.csv")).unwrap();
+    assert!(csv.contains(",<comma>,"), "commas in tokens are escaped");
+
+    let mut written = redraw_results_dir(&dir).unwrap();
+    written.sort();
+    let expected: Vec<PathBuf> = ["alignment.png", "exact_match.png", "token_accuracy.png"]
+        .iter()
+        .map(|f| dir.join(f))
+        .collect();
+    assert_eq!(written, expected);
+    for f in &written {
+        assert_png(f);
+    }
+    no_tmp_files(&dir);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn redraw_all_walks_and_splits_alignment_groups() {
+    let root = scratch("redraw-all");
+    let a = root.join("exp-a");
+    let b = root.join("nested").join("exp-b");
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    std::fs::create_dir_all(root.join("empty")).unwrap();
+    write_tiny_results(&a, &[("RNNsearch", 20, 1)]);
+    write_tiny_results(&b, &[("RNNsearch", 50, 2), ("RNNencdec", 50, 1)]);
+
+    let written = redraw_all(&root).unwrap();
+    let mut names: Vec<String> = written
+        .iter()
+        .map(|p| p.strip_prefix(&root).unwrap().display().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "exp-a/alignment.png",
+            "exp-a/exact_match.png",
+            "exp-a/token_accuracy.png",
+            "nested/exp-b/alignment-RNNencdec-50-seed1.png",
+            "nested/exp-b/alignment-RNNsearch-50-seed2.png",
+            "nested/exp-b/exact_match.png",
+            "nested/exp-b/token_accuracy.png",
+        ]
+    );
+    for f in &written {
+        assert_png(f);
+    }
+    assert!(redraw_all(&root.join("missing")).is_err());
+    assert!(redraw_results_dir(&root.join("empty")).is_err());
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn heatmap_checks_shapes_and_writes_atomically() {
+    let dir = scratch("heatmap");
+    let path = dir.join("h.png");
+    let toks = |n: usize| (0..n).map(|i| format!("w{i}")).collect::<Vec<_>>();
+    let err = attention_heatmap(&path, "t", &toks(3), &toks(2), &[vec![0.0; 3]]).unwrap_err();
+    assert!(format!("{err:#}").contains("weight rows"));
+    assert!(!path.exists());
+
+    // A long sentence: 60 source x 55 target tokens.
+    let (ns, nt) = (60, 55);
+    let w: Vec<Vec<f32>> = (0..nt)
+        .map(|i| {
+            (0..ns)
+                .map(|j| (-((i as f32 * 60.0 / 55.0 - j as f32).powi(2)) / 2.0).exp())
+                .collect()
+        })
+        .collect();
+    attention_heatmap(&path, "long sentence", &toks(ns), &toks(nt), &w).unwrap();
+    assert_png(&path);
+    no_tmp_files(&dir);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn line_plot_edge_cases() {
+    let dir = scratch("lines");
+    let path = dir.join("l.png");
+    assert!(line_plot_with_bands(&path, "t", "x", "y", 5.0..5.0, &[]).is_err());
+    // No series, a single-point series, and NaN points all draw without error.
+    line_plot_with_bands(&path, "empty", "x", "y", 0.0..100.0, &[]).unwrap();
+    let s = vec![
+        Series {
+            name: "single".into(),
+            points: vec![(3.0, 50.0, 10.0)],
+        },
+        Series {
+            name: "with-nan".into(),
+            points: vec![(1.0, f64::NAN, 0.0), (2.0, 20.0, 5.0), (4.0, 30.0, 200.0)],
+        },
+    ];
+    line_plot_with_bands(&path, "edge cases", "x", "y", 0.0..100.0, &s).unwrap();
+    assert_png(&path);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
