@@ -167,7 +167,7 @@ impl Config {
             test_size: 500,
             test_fraction: 0.05,
             vocab_size: 2_000,
-            steps: 300,
+            steps: 500,
             batch_size: 64,
             learning_rate: 3e-3,
             grad_clip: 1.0,
@@ -182,11 +182,18 @@ impl Config {
         };
         Ok(match name {
             "quick" if synthetic => base,
+            // Real text: a smaller model, vocabulary and batch, so twelve trainings fit in the
+            // budget; far too little training for good translations (see the README).
             "quick" => Config {
                 train_max_lens: vec![15, 30],
                 test_max_len: 40,
-                steps: 300,
                 test_size: 600,
+                vocab_size: 1_000,
+                steps: 500,
+                batch_size: 32,
+                d_encoder: 64,
+                d_decoder: 128,
+                d_attention: 64,
                 ..base
             },
             "paper" => Config {
