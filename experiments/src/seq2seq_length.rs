@@ -26,7 +26,7 @@ use models::rnn::CellKind;
 use models::seq2seq::{
     Architecture, Seq2Seq, Seq2SeqConfig, ids_tensor, mask_tensor, sequence_cross_entropy,
 };
-use plots::MetricRow;
+use plots::{AlignmentRow, MetricRow};
 use serde::{Deserialize, Serialize};
 
 use crate::common;
@@ -670,22 +670,20 @@ fn write_alignment(
         .map(|&id| data.src_vocab.token(id).to_string())
         .collect();
     src_tokens.truncate(src_len);
-    let cell = |s: &str| s.replace(',', "<comma>");
-    let mut lines =
-        vec!["model,train_max_len,seed,tgt_pos,tgt_token,src_pos,src_token,weight".to_string()];
-    for (t, tgt) in tgt_tokens.iter().enumerate().take(steps) {
+    let mut rows = Vec::new();
+    for (t, tgt_token) in tgt_tokens.iter().enumerate().take(steps) {
         for (s, src_token) in src_tokens.iter().enumerate() {
-            lines.push(format!(
-                "{},{k},{seed},{t},{},{s},{},{:.6}",
-                Architecture::RnnSearch.name(),
-                cell(tgt),
-                cell(src_token),
-                weights[t * src_len + s]
-            ));
+            rows.push(AlignmentRow {
+                model: Architecture::RnnSearch.name().to_string(),
+                train_max_len: k,
+                seed,
+                tgt_pos: t,
+                tgt_token: tgt_token.clone(),
+                src_pos: s,
+                src_token: src_token.clone(),
+                weight: weights[t * src_len + s] as f64,
+            });
         }
     }
-    plots::write_atomic(
-        &dir.join("alignment.csv"),
-        (lines.join("\n") + "\n").as_bytes(),
-    )
+    plots::write_alignment_csv(&dir.join(plots::ALIGNMENT_FILE), &rows)
 }

@@ -31,7 +31,7 @@ pub use data::{
 pub use draw::{Series, attention_heatmap, line_plot_with_bands};
 pub use redraw::{
     ALIGNMENT_FILE, Alignment, METRICS_FILE, aggregate, alignment_matrices, redraw_all,
-    redraw_results_dir,
+    redraw_results_dir, summary_markdown,
 };
 
 /// DejaVu Sans, registered as plotters' `"sans-serif"` family.

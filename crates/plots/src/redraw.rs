@@ -67,6 +67,74 @@ fn mean_std(vals: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
+/// A Markdown summary of a `metrics.csv`: for each metric, one table whose rows are
+/// (model, train_max_len) and whose columns are the length buckets and "all", each cell
+/// `mean ± std` over seeds, with the number of test sentences per bucket in the header.
+/// This is what READMEs quote, so no number there is typed by hand.
+pub fn summary_markdown(rows: &[MetricRow]) -> String {
+    let mut out = String::new();
+    let mut metrics: Vec<&str> = rows.iter().map(|r| r.metric.as_str()).collect();
+    metrics.sort_unstable();
+    metrics.dedup();
+    // Buckets in length order, "all lengths" (0, 0) last; n is a property of the test set.
+    let mut buckets: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    for r in rows {
+        buckets.insert((r.len_lo, r.len_hi), r.n);
+    }
+    let mut columns: Vec<(usize, usize)> =
+        buckets.keys().copied().filter(|&b| b != (0, 0)).collect();
+    if buckets.contains_key(&(0, 0)) {
+        columns.push((0, 0));
+    }
+    let label = |(lo, hi): (usize, usize)| match (lo, hi) {
+        (0, 0) => format!("all (n={})", buckets[&(0, 0)]),
+        _ => format!("{lo}-{hi} (n={})", buckets[&(lo, hi)]),
+    };
+    for metric in metrics {
+        let mut cells: BTreeMap<(String, usize), BTreeMap<(usize, usize), Vec<f64>>> =
+            BTreeMap::new();
+        for r in rows.iter().filter(|r| r.metric == metric) {
+            cells
+                .entry((r.model.clone(), r.train_max_len))
+                .or_default()
+                .entry((r.len_lo, r.len_hi))
+                .or_default()
+                .push(r.value);
+        }
+        let seeds = cells
+            .values()
+            .flat_map(|b| b.values())
+            .map(Vec::len)
+            .max()
+            .unwrap_or(0);
+        out.push_str(&format!(
+            "### {} (mean ± std over {seeds} seeds; source length buckets)\n\n| model |",
+            y_label_for(metric)
+        ));
+        for &c in &columns {
+            out.push_str(&format!(" {} |", label(c)));
+        }
+        out.push_str("\n|---|");
+        out.push_str(&"---:|".repeat(columns.len()));
+        out.push('\n');
+        for ((model, k), by_bucket) in &cells {
+            out.push_str(&format!("| {model}-{k} |"));
+            for c in &columns {
+                match by_bucket.get(c) {
+                    Some(values) => {
+                        let (mean, std) = mean_std(values);
+                        out.push_str(&format!(" {mean:.1} ± {std:.1} |"));
+                    }
+                    None => out.push_str(" |"),
+                }
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// The attention matrix of one (model, train_max_len, seed) group of `alignment.csv`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Alignment {
@@ -185,6 +253,9 @@ pub fn redraw_results_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
                 .or_default()
                 .push(r.clone());
         }
+        let summary = dir.join("summary.md");
+        crate::write_atomic(&summary, summary_markdown(&rows).as_bytes())?;
+        written.push(summary);
         let several = by_task.len() > 1;
         for ((experiment, task), group) in &by_task {
             let mut metrics: Vec<&str> = group.iter().map(|r| r.metric.as_str()).collect();

@@ -232,12 +232,20 @@ fn redraw_tiny_results_dir() {
 
     let mut written = redraw_results_dir(&dir).unwrap();
     written.sort();
-    let expected: Vec<PathBuf> = ["alignment.png", "exact_match.png", "token_accuracy.png"]
-        .iter()
-        .map(|f| dir.join(f))
-        .collect();
+    let expected: Vec<PathBuf> = [
+        "alignment.png",
+        "exact_match.png",
+        "summary.md",
+        "token_accuracy.png",
+    ]
+    .iter()
+    .map(|f| dir.join(f))
+    .collect();
     assert_eq!(written, expected);
-    for f in &written {
+    for f in written
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "png"))
+    {
         assert_png(f);
     }
     no_tmp_files(&dir);
@@ -266,14 +274,19 @@ fn redraw_all_walks_and_splits_alignment_groups() {
         [
             "exp-a/alignment.png",
             "exp-a/exact_match.png",
+            "exp-a/summary.md",
             "exp-a/token_accuracy.png",
             "nested/exp-b/alignment-RNNencdec-50-seed1.png",
             "nested/exp-b/alignment-RNNsearch-50-seed2.png",
             "nested/exp-b/exact_match.png",
+            "nested/exp-b/summary.md",
             "nested/exp-b/token_accuracy.png",
         ]
     );
-    for f in &written {
+    for f in written
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "png"))
+    {
         assert_png(f);
     }
     assert!(redraw_all(&root.join("missing")).is_err());
@@ -325,4 +338,33 @@ fn line_plot_edge_cases() {
     line_plot_with_bands(&path, "edge cases", "x", "y", 0.0..100.0, &s).unwrap();
     assert_png(&path);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn summary_table_gives_mean_and_std_per_bucket_by_hand() {
+    let row = |model: &str, seed: u64, lo: usize, hi: usize, n: usize, value: f64| MetricRow {
+        experiment: "e".into(),
+        task: "t".into(),
+        model: model.into(),
+        train_max_len: 10,
+        seed,
+        len_lo: lo,
+        len_hi: hi,
+        n,
+        metric: "exact_match".into(),
+        value,
+    };
+    let rows = vec![
+        row("A", 1, 1, 5, 7, 90.0),
+        row("A", 2, 1, 5, 7, 80.0),
+        row("A", 3, 1, 5, 7, 70.0),
+        row("A", 1, 0, 0, 9, 50.0),
+        row("A", 2, 0, 0, 9, 60.0),
+        row("A", 3, 0, 0, 9, 70.0),
+    ];
+    let md = crate::summary_markdown(&rows);
+    // Bucket 1-5: mean 80, sample std sqrt((100+0+100)/2) = 10; all: mean 60, std 10.
+    assert!(md.contains("| model | 1-5 (n=7) | all (n=9) |"), "{md}");
+    assert!(md.contains("| A-10 | 80.0 ± 10.0 | 60.0 ± 10.0 |"), "{md}");
+    assert!(md.contains("over 3 seeds"), "{md}");
 }

@@ -9,12 +9,13 @@ use std::process::ExitCode;
 use clap::Parser;
 use experiments::common::read_config;
 use experiments::seq2seq_length::{Config, TaskSpec, run};
+use models::rnn::CellKind;
 
 /// Trains RNNencdec-k and RNNsearch-k for each training length k and seed, scores them per
 /// source-length bucket, and writes config.json, metrics.csv, timings.csv, alignment.csv and
 /// the figures to OUT/<task>/.
 #[derive(Parser, Debug)]
-#[command(version, about, long_about = None)]
+#[command(version)]
 struct Args {
     /// Task: copy, reverse, sort, toy-translation, bible-en-es (run scripts/fetch-data
     /// first) or tsv:PATH (source<TAB>target lines). Default: reverse, or the task of
@@ -38,6 +39,9 @@ struct Args {
     /// Optimizer steps per model (overrides the configuration).
     #[arg(long)]
     steps: Option<usize>,
+    /// Recurrent unit of encoder and decoder: gru or lstm (overrides the configuration).
+    #[arg(long, value_parser = ["gru", "lstm"])]
+    cell: Option<String>,
     /// Beam width for evaluation; 0 or 1 decodes greedily (overrides the configuration).
     #[arg(long)]
     beam: Option<usize>,
@@ -89,6 +93,13 @@ fn try_main(args: Args) -> anyhow::Result<()> {
     }
     if let Some(steps) = args.steps {
         config.steps = steps;
+    }
+    if let Some(cell) = args.cell {
+        config.cell = if cell == "lstm" {
+            CellKind::Lstm
+        } else {
+            CellKind::Gru
+        };
     }
     if let Some(beam) = args.beam {
         config.beam = beam;
