@@ -2,6 +2,14 @@
 //! RNNsearch (Bahdanau et al. 2015), sharing one encoder, one decoder cell and one step
 //! function, so the two differ in exactly one place: where the context comes from.
 //!
+//! The attentive decoder takes any alignment [`Score`] and either arrangement:
+//! [`Arrangement::Bahdanau`] attends with the previous state `s_{t-1}` before the RNN step and
+//! feeds the context to the RNN and the readout; [`Arrangement::Luong`] attends with the new
+//! state `s_t` after the step, combines `h̃_t = tanh(W_c [c_t; s_t])`, reads out from `h̃_t`,
+//! and feeds `h̃_t` into the next step's input ("input feeding", Luong et al. 2015, §3.3).
+//! The context is soft (the expectation under the weights) or hard (one sampled position,
+//! Xu et al. 2015), chosen per call by [`Selection`].
+//!
 //! Departures from the papers (all for speed on small data, none changes the comparison):
 //! a single-layer readout instead of the maxout deep output; embeddings of 64 and hidden
 //! sizes of 128/256 instead of 620/1000; both models use the same bidirectional encoder
@@ -15,7 +23,8 @@ use burn::tensor::activation::{log_softmax, tanh};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::attention::{AdditiveScore, AdditiveScoreConfig, attend};
+use crate::attention::{AttentionOutput, attend, masked_softmax};
+use crate::scores::{Score, ScoreConfig, ScoreKind};
 use crate::rnn::{
     Cell, CellConfig, CellKind, EncoderOutput, RecurrentState, RnnEncoder, RnnEncoderConfig,
 };
@@ -48,6 +57,27 @@ impl Architecture {
     }
 }
 
+/// Where attention sits relative to the decoder's RNN step (RNNsearch only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arrangement {
+    /// Attend with `s_{t-1}`, before the step (Bahdanau et al. 2015).
+    Bahdanau,
+    /// Attend with `s_t`, after the step, with input feeding (Luong et al. 2015).
+    Luong,
+}
+
+/// How a context is made from the attention weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Selection {
+    /// The expectation `Σ_i α_i h_i` (deterministic, differentiable).
+    Soft,
+    /// One position sampled from `α` per row, `h_i` itself (Xu et al. 2015, training).
+    Sample,
+    /// The most probable position (Xu et al. 2015, test time).
+    Argmax,
+}
+
 /// Configuration of a [`Seq2Seq`] model.
 #[derive(Config, Debug)]
 pub struct Seq2SeqConfig {
@@ -69,6 +99,15 @@ pub struct Seq2SeqConfig {
     /// Hidden size of the additive alignment model (RNNsearch only).
     #[config(default = 256)]
     pub d_attention: usize,
+    /// The alignment score (RNNsearch only).
+    #[config(default = "ScoreKind::Additive")]
+    pub score: ScoreKind,
+    /// Where attention sits relative to the RNN step (RNNsearch only).
+    #[config(default = "Arrangement::Bahdanau")]
+    pub arrangement: Arrangement,
+    /// Longest source (EOS included) the location score can address.
+    #[config(default = 64)]
+    pub max_src_len: usize,
     /// GRU or LSTM, encoder and decoder alike.
     #[config(default = "CellKind::Gru")]
     pub cell: CellKind,
@@ -89,13 +128,15 @@ pub struct Seq2Seq {
     /// Previous-word embedding to decoder gates (bias here), run once over all steps in
     /// teacher forcing.
     pub embed_gates: Linear,
-    /// Context to decoder gates (no bias).
+    /// Context to decoder gates (no bias); with the Luong arrangement, `h̃_{t-1}` to gates.
     pub context_gates: Linear,
     /// The decoder's recurrent cell.
     pub cell: Cell,
-    /// The alignment model; `None` for RNNencdec, whose context is the fixed summary.
-    pub attention: Option<AdditiveScore>,
-    /// `[s_t; E y_{t-1}; c_t] -> logits`.
+    /// The alignment score; `None` for RNNencdec, whose context is the fixed summary.
+    pub attention: Option<Score>,
+    /// Luong's `W_c`: `[c_t; s_t] -> h̃_t`; `None` in the Bahdanau arrangement.
+    pub combine: Option<Linear>,
+    /// Bahdanau: `[s_t; E y_{t-1}; c_t] -> logits`; Luong: `h̃_t -> logits`.
     pub readout: Linear,
 }
 
@@ -106,6 +147,9 @@ pub struct Seq2SeqOutput {
     pub logits: Tensor<3>,
     /// `[batch, tgt_len, src_len]` attention weights (RNNsearch only).
     pub weights: Option<Tensor<3>>,
+    /// `[batch, tgt_len]` log-probability of the sampled position at each step
+    /// ([`Selection::Sample`] only), for REINFORCE.
+    pub sample_log_probs: Option<Tensor<2>>,
 }
 
 /// What decoding returns.
@@ -121,8 +165,8 @@ pub struct Decoded {
 struct DecoderMemory {
     annotations: Tensor<3>,
     mask: Tensor<2, Bool>,
-    /// `U h` for additive attention.
-    projected_keys: Option<Tensor<3>>,
+    /// The keys as the score reads them (`U h` for additive).
+    prepared_keys: Option<Tensor<3>>,
     /// The fixed context `c` and its gate contribution, for RNNencdec.
     summary: Tensor<2>,
     summary_gates: Tensor<2>,
@@ -133,8 +177,8 @@ impl DecoderMemory {
         DecoderMemory {
             annotations: self.annotations.clone().select(0, index.clone()),
             mask: self.mask.clone().select(0, index.clone()),
-            projected_keys: self
-                .projected_keys
+            prepared_keys: self
+                .prepared_keys
                 .clone()
                 .map(|k| k.select(0, index.clone())),
             summary: self.summary.clone().select(0, index.clone()),
@@ -143,13 +187,33 @@ impl DecoderMemory {
     }
 }
 
+/// The decoder's state between steps.
+#[derive(Clone, Debug)]
+struct DecoderState {
+    rnn: RecurrentState,
+    /// Luong's attentional vector `h̃_{t-1}` `[batch, d_decoder]`, fed to the next step.
+    attentional: Option<Tensor<2>>,
+}
+
+impl DecoderState {
+    fn select_rows(self, index: Tensor<1, Int>) -> DecoderState {
+        DecoderState {
+            rnn: self.rnn.select_rows(index.clone()),
+            attentional: self.attentional.map(|a| a.select(0, index)),
+        }
+    }
+}
+
 /// One decoder step's output.
 struct StepOutput {
-    state: RecurrentState,
-    /// `[batch, d_decoder + d_embed + d_annotation]`, the readout's input.
+    state: DecoderState,
+    /// The readout's input: Bahdanau `[batch, d_decoder + d_embed + d_annotation]`,
+    /// Luong `[batch, d_decoder]`.
     readout_input: Tensor<2>,
     /// `[batch, src_len]` (RNNsearch only).
     weights: Option<Tensor<2>>,
+    /// `[batch]`, log α of the sampled position ([`Selection::Sample`] only).
+    sample_log_prob: Option<Tensor<1>>,
 }
 
 impl Seq2SeqConfig {
@@ -162,23 +226,30 @@ impl Seq2SeqConfig {
             .with_bidirectional(self.bidirectional);
         let d_ann = encoder_config.d_annotation();
         let cell = CellConfig::new(self.cell, self.d_decoder);
+        let luong = self.architecture == Architecture::RnnSearch && self.arrangement == Arrangement::Luong;
+        // What feeds the gates besides the word: the context (Bahdanau, RNNencdec) or h̃_{t-1}.
+        let d_feed = if luong { self.d_decoder } else { d_ann };
+        let d_readout = if luong { self.d_decoder } else { self.d_decoder + self.d_embed + d_ann };
         Seq2Seq {
             encoder: encoder_config.init(device),
             tgt_embedding: EmbeddingConfig::new(self.tgt_vocab, self.d_embed).init(device),
             init_state: LinearConfig::new(d_ann, self.d_decoder).init(device),
             embed_gates: cell.init_input_gates(self.d_embed, device),
-            context_gates: LinearConfig::new(d_ann, self.cell.gates() * self.d_decoder)
+            context_gates: LinearConfig::new(d_feed, self.cell.gates() * self.d_decoder)
                 .with_bias(false)
                 .init(device),
             cell: cell.init(device),
             attention: match self.architecture {
                 Architecture::RnnEncDec => None,
                 Architecture::RnnSearch => Some(
-                    AdditiveScoreConfig::new(self.d_decoder, d_ann, self.d_attention).init(device),
+                    ScoreConfig::new(self.score, self.d_decoder, d_ann)
+                        .with_d_attention(self.d_attention)
+                        .with_max_src_len(self.max_src_len)
+                        .init(device),
                 ),
             },
-            readout: LinearConfig::new(self.d_decoder + self.d_embed + d_ann, self.tgt_vocab)
-                .init(device),
+            combine: luong.then(|| LinearConfig::new(d_ann + self.d_decoder, self.d_decoder).with_bias(false).init(device)),
+            readout: LinearConfig::new(d_readout, self.tgt_vocab).init(device),
         }
     }
 }
@@ -207,6 +278,17 @@ impl Seq2Seq {
         src_mask: Tensor<2, Bool>,
         tgt_in: Tensor<2, Int>,
     ) -> Seq2SeqOutput {
+        self.forward_with(src, src_mask, tgt_in, Selection::Soft)
+    }
+
+    /// Teacher-forced pass with soft or hard attention; see [`Self::forward`].
+    pub fn forward_with(
+        &self,
+        src: Tensor<2, Int>,
+        src_mask: Tensor<2, Bool>,
+        tgt_in: Tensor<2, Int>,
+        selection: Selection,
+    ) -> Seq2SeqOutput {
         let [batch, tgt_len] = tgt_in.dims();
         let (memory, mut state) = self.start(src, src_mask);
         let embedded = self.tgt_embedding.forward(tgt_in); // [B, T, E]
@@ -216,19 +298,22 @@ impl Seq2Seq {
 
         let mut readouts = Vec::with_capacity(tgt_len);
         let mut weights = Vec::with_capacity(tgt_len);
+        let mut sample_log_probs = Vec::new();
         for t in 0..tgt_len {
             let embed_t = embedded.clone().narrow(1, t, 1).reshape([batch, d_embed]);
             let gates_t = gates_all.clone().narrow(1, t, 1).reshape([batch, d_gates]);
-            let out = self.step(&memory, embed_t, gates_t, state);
+            let out = self.step(&memory, embed_t, gates_t, state, selection);
             state = out.state;
             readouts.push(out.readout_input);
             weights.extend(out.weights);
+            sample_log_probs.extend(out.sample_log_prob);
         }
         // One readout product over all steps: [B, T, R] -> [B, T, V].
         let logits = self.readout.forward(Tensor::stack::<3>(readouts, 1));
         Seq2SeqOutput {
             logits,
             weights: (!weights.is_empty()).then(|| Tensor::stack(weights, 1)),
+            sample_log_probs: (!sample_log_probs.is_empty()).then(|| Tensor::stack(sample_log_probs, 1)),
         }
     }
 
@@ -237,20 +322,23 @@ impl Seq2Seq {
         &self,
         src: Tensor<2, Int>,
         src_mask: Tensor<2, Bool>,
-    ) -> (DecoderMemory, RecurrentState) {
+    ) -> (DecoderMemory, DecoderState) {
         let EncoderOutput {
             annotations,
             summary,
             mask,
         } = self.encoder.forward(src, src_mask);
-        let state = self
+        let rnn = self
             .cell
             .state_from_hidden(tanh(self.init_state.forward(summary.clone())));
+        // Luong's h̃_0: no attention has happened yet.
+        let attentional = self.combine.as_ref().map(|_| rnn.h.zeros_like());
+        let state = DecoderState { rnn, attentional };
         let memory = DecoderMemory {
-            projected_keys: self
+            prepared_keys: self
                 .attention
                 .as_ref()
-                .map(|score| score.project_keys(annotations.clone())),
+                .map(|score| score.prepare(annotations.clone())),
             summary_gates: self.context_gates.forward(summary.clone()),
             annotations,
             mask,
@@ -267,26 +355,74 @@ impl Seq2Seq {
         memory: &DecoderMemory,
         embed_t: Tensor<2>,
         gates_t: Tensor<2>,
-        state: RecurrentState,
+        state: DecoderState,
+        selection: Selection,
     ) -> StepOutput {
-        // The context: the one place RNNencdec and RNNsearch differ.
-        let (context, context_gates, weights) = match (&self.attention, &memory.projected_keys) {
-            (Some(score), Some(keys)) => {
-                // Bahdanau: align with the *previous* state s_{t-1}, before the RNN step.
-                let scores = score.scores(state.h.clone(), keys);
-                let out = attend(scores, memory.mask.clone(), &memory.annotations);
-                let gates = self.context_gates.forward(out.context.clone());
-                (out.context, gates, Some(out.weights))
+        let (score, keys) = match (&self.attention, &memory.prepared_keys) {
+            (Some(score), Some(keys)) => (score, keys),
+            _ => {
+                // RNNencdec: the fixed summary is the context at every step.
+                let rnn = self.cell.step(gates_t + memory.summary_gates.clone(), state.rnn);
+                let readout_input = Tensor::cat(vec![rnn.h.clone(), embed_t, memory.summary.clone()], 1);
+                return StepOutput {
+                    state: DecoderState { rnn, attentional: None },
+                    readout_input,
+                    weights: None,
+                    sample_log_prob: None,
+                };
             }
-            _ => (memory.summary.clone(), memory.summary_gates.clone(), None),
         };
-        let state = self.cell.step(gates_t + context_gates, state);
-        let readout_input = Tensor::cat(vec![state.h.clone(), embed_t, context], 1);
-        StepOutput {
-            state,
-            readout_input,
-            weights,
+        match (&self.combine, state.attentional) {
+            (Some(combine), Some(previous)) => {
+                // Luong: step first (input feeding h̃_{t-1}), then align with s_t.
+                let rnn = self.cell.step(gates_t + self.context_gates.forward(previous), state.rnn);
+                let (out, sample_log_prob) = self.select(score.scores(rnn.h.clone(), keys), memory, selection);
+                let attentional = tanh(combine.forward(Tensor::cat(vec![out.context, rnn.h.clone()], 1)));
+                StepOutput {
+                    state: DecoderState {
+                        rnn,
+                        attentional: Some(attentional.clone()),
+                    },
+                    readout_input: attentional,
+                    weights: Some(out.weights),
+                    sample_log_prob,
+                }
+            }
+            _ => {
+                // Bahdanau: align with the *previous* state s_{t-1}, before the RNN step.
+                let (out, sample_log_prob) = self.select(score.scores(state.rnn.h.clone(), keys), memory, selection);
+                let context_gates = self.context_gates.forward(out.context.clone());
+                let rnn = self.cell.step(gates_t + context_gates, state.rnn);
+                let readout_input = Tensor::cat(vec![rnn.h.clone(), embed_t, out.context], 1);
+                StepOutput {
+                    state: DecoderState { rnn, attentional: None },
+                    readout_input,
+                    weights: Some(out.weights),
+                    sample_log_prob,
+                }
+            }
         }
+    }
+
+    /// Turns scores into a context: soft, or one sampled or most probable position.
+    /// Returns the context with the weights α, and for [`Selection::Sample`] `log α_i` of the
+    /// sampled position `[batch]` (the REINFORCE term's log-probability).
+    fn select(&self, scores: Tensor<2>, memory: &DecoderMemory, selection: Selection) -> (AttentionOutput, Option<Tensor<1>>) {
+        if selection == Selection::Soft {
+            return (attend(scores, memory.mask.clone(), &memory.annotations), None);
+        }
+        let [batch, _, d_value] = memory.annotations.dims();
+        let weights = masked_softmax(scores, memory.mask.clone()); // [B, S]
+        let position = match selection {
+            // Sampling is not differentiable: draw from detached weights.
+            Selection::Sample => weights.clone().detach().categorical(1), // [B, 1]
+            _ => weights.clone().argmax(1),                               // [B, 1]
+        };
+        let index = position.clone().reshape([batch, 1, 1]).expand([batch, 1, d_value]);
+        let context = memory.annotations.clone().gather(1, index).reshape([batch, d_value]);
+        let log_prob = (selection == Selection::Sample)
+            .then(|| weights.clone().gather(1, position).clamp_min(1e-12).log().reshape([batch]));
+        (AttentionOutput { context, weights }, log_prob)
     }
 
     /// Logits of one step from its readout input: `[batch, R] -> [batch, V]`.
@@ -315,6 +451,17 @@ impl Seq2Seq {
         src_mask: Tensor<2, Bool>,
         max_len: usize,
     ) -> Decoded {
+        self.greedy_with(src, src_mask, max_len, Selection::Soft)
+    }
+
+    /// Greedy decoding with soft or hard ([`Selection::Argmax`]) attention.
+    pub fn greedy_with(
+        &self,
+        src: Tensor<2, Int>,
+        src_mask: Tensor<2, Bool>,
+        max_len: usize,
+        selection: Selection,
+    ) -> Decoded {
         let device = src.device();
         let [batch, _] = src.dims();
         let (memory, mut state) = self.start(src, src_mask);
@@ -323,7 +470,7 @@ impl Seq2Seq {
         let mut weights = Vec::new();
         for t in 0..max_len {
             let (embed, gates) = self.embed_step(tokens);
-            let out = self.step(&memory, embed, gates, state);
+            let out = self.step(&memory, embed, gates, state, selection);
             state = out.state;
             weights.extend(out.weights);
             tokens = self
@@ -393,7 +540,7 @@ impl Seq2Seq {
                 .collect();
             let tokens = Tensor::<1, Int>::from_data(TensorData::new(last, [rows]), &device);
             let (embed, gates) = self.embed_step(tokens);
-            let out = self.step(&memory_rows, embed, gates, state);
+            let out = self.step(&memory_rows, embed, gates, state, Selection::Soft);
             let log_probs = log_softmax(self.step_logits(out.readout_input), 1).into_data();
             let log_probs: Vec<f32> = log_probs.iter::<f32>().collect();
             let vocab = log_probs.len() / rows;

@@ -4,7 +4,8 @@
 use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::tensor::{Bool, Device, Tensor, TensorData};
-use models::attention::{AdditiveScore, AdditiveScoreConfig, attend, masked_softmax};
+use models::attention::{attend, masked_softmax};
+use models::scores::{AdditiveScore, Score, ScoreConfig, ScoreKind};
 
 fn device() -> Device {
     Device::flex()
@@ -134,7 +135,12 @@ fn additive_attention_gradients_match_finite_differences() {
     plain.seed(7);
     let ad = plain.clone().autodiff();
     let (batch, src, d_q, d_k, d_a) = (2, 4, 3, 5, 6);
-    let score = AdditiveScoreConfig::new(d_q, d_k, d_a).init(&ad);
+    let Score::Additive(score) = ScoreConfig::new(ScoreKind::Additive, d_q, d_k)
+        .with_d_attention(d_a)
+        .init(&ad)
+    else {
+        unreachable!("asked for an additive score")
+    };
     let rand = |shape: Vec<usize>| {
         Tensor::<1>::random(
             [shape.iter().product::<usize>()],
