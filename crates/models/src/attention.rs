@@ -5,7 +5,7 @@
 //! values) is the same for every score, so adding a score never touches masking.
 
 use burn::tensor::activation::softmax;
-use burn::tensor::{Bool, Tensor};
+use burn::tensor::{Bool, Int, Tensor};
 
 /// The value given to masked scores before the softmax. `exp(-1e9 - max)` underflows to
 /// exactly 0.0 in f32, so padded positions get weight exactly zero, while staying finite
@@ -45,4 +45,14 @@ pub fn attend(scores: Tensor<2>, mask: Tensor<2, Bool>, values: &Tensor<3>) -> A
         .sum_dim(1) // [B, 1, D]
         .reshape([batch, d_value]);
     AttentionOutput { context, weights }
+}
+
+/// Hard attention's sampler (Xu et al. 2015): one source position per row, drawn with
+/// probability equal to its weight. Not differentiable: the weights are detached, and the
+/// caller trains through `log α_i` of the drawn position instead (REINFORCE).
+///
+/// - `weights`: `[batch, src_len]`, rows summing to 1.
+/// - returns `[batch, 1]` positions.
+pub fn sample_positions(weights: Tensor<2>) -> Tensor<2, Int> {
+    weights.detach().categorical(1)
 }

@@ -17,8 +17,8 @@ pub mod scores;
 pub mod seq2seq;
 
 pub use attention::{AttentionOutput, attend, masked_softmax};
-pub use scores::{Score, ScoreConfig, ScoreKind};
 pub use rnn::{CellKind, EncoderOutput, RnnEncoder, RnnEncoderConfig};
+pub use scores::{Score, ScoreConfig, ScoreKind};
 pub use seq2seq::{
     Architecture, Decoded, Seq2Seq, Seq2SeqConfig, Seq2SeqOutput, sequence_cross_entropy,
 };

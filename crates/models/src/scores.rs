@@ -66,10 +66,13 @@ impl ScoreKind {
 impl std::str::FromStr for ScoreKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ScoreKind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| {
-            let names: Vec<_> = ScoreKind::ALL.iter().map(|k| k.name()).collect();
-            format!("unknown score '{s}': expected one of {}", names.join(", "))
-        })
+        ScoreKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = ScoreKind::ALL.iter().map(|k| k.name()).collect();
+                format!("unknown score '{s}': expected one of {}", names.join(", "))
+            })
     }
 }
 
@@ -235,7 +238,10 @@ fn dot_scores(query: Tensor<2>, keys: &Tensor<3>) -> Tensor<2> {
 
 /// Rows scaled to unit length along the last dimension (ε keeps a zero row finite).
 fn unit_rows<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    let norm = (x.clone() * x.clone()).sum_dim(D - 1).add_scalar(1e-8).sqrt();
+    let norm = (x.clone() * x.clone())
+        .sum_dim(D - 1)
+        .add_scalar(1e-8)
+        .sqrt();
     x / norm
 }
 

@@ -23,11 +23,11 @@ use burn::tensor::activation::{log_softmax, tanh};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::attention::{AttentionOutput, attend, masked_softmax};
-use crate::scores::{Score, ScoreConfig, ScoreKind};
+use crate::attention::{AttentionOutput, attend, masked_softmax, sample_positions};
 use crate::rnn::{
     Cell, CellConfig, CellKind, EncoderOutput, RecurrentState, RnnEncoder, RnnEncoderConfig,
 };
+use crate::scores::{Score, ScoreConfig, ScoreKind};
 
 /// Beginning-of-sentence id fed as the first decoder input (matches `datasets::vocab::BOS`).
 pub const BOS: u32 = 1;
@@ -226,10 +226,15 @@ impl Seq2SeqConfig {
             .with_bidirectional(self.bidirectional);
         let d_ann = encoder_config.d_annotation();
         let cell = CellConfig::new(self.cell, self.d_decoder);
-        let luong = self.architecture == Architecture::RnnSearch && self.arrangement == Arrangement::Luong;
+        let luong =
+            self.architecture == Architecture::RnnSearch && self.arrangement == Arrangement::Luong;
         // What feeds the gates besides the word: the context (Bahdanau, RNNencdec) or h̃_{t-1}.
         let d_feed = if luong { self.d_decoder } else { d_ann };
-        let d_readout = if luong { self.d_decoder } else { self.d_decoder + self.d_embed + d_ann };
+        let d_readout = if luong {
+            self.d_decoder
+        } else {
+            self.d_decoder + self.d_embed + d_ann
+        };
         Seq2Seq {
             encoder: encoder_config.init(device),
             tgt_embedding: EmbeddingConfig::new(self.tgt_vocab, self.d_embed).init(device),
@@ -248,7 +253,11 @@ impl Seq2SeqConfig {
                         .init(device),
                 ),
             },
-            combine: luong.then(|| LinearConfig::new(d_ann + self.d_decoder, self.d_decoder).with_bias(false).init(device)),
+            combine: luong.then(|| {
+                LinearConfig::new(d_ann + self.d_decoder, self.d_decoder)
+                    .with_bias(false)
+                    .init(device)
+            }),
             readout: LinearConfig::new(d_readout, self.tgt_vocab).init(device),
         }
     }
@@ -313,7 +322,8 @@ impl Seq2Seq {
         Seq2SeqOutput {
             logits,
             weights: (!weights.is_empty()).then(|| Tensor::stack(weights, 1)),
-            sample_log_probs: (!sample_log_probs.is_empty()).then(|| Tensor::stack(sample_log_probs, 1)),
+            sample_log_probs: (!sample_log_probs.is_empty())
+                .then(|| Tensor::stack(sample_log_probs, 1)),
         }
     }
 
@@ -362,10 +372,16 @@ impl Seq2Seq {
             (Some(score), Some(keys)) => (score, keys),
             _ => {
                 // RNNencdec: the fixed summary is the context at every step.
-                let rnn = self.cell.step(gates_t + memory.summary_gates.clone(), state.rnn);
-                let readout_input = Tensor::cat(vec![rnn.h.clone(), embed_t, memory.summary.clone()], 1);
+                let rnn = self
+                    .cell
+                    .step(gates_t + memory.summary_gates.clone(), state.rnn);
+                let readout_input =
+                    Tensor::cat(vec![rnn.h.clone(), embed_t, memory.summary.clone()], 1);
                 return StepOutput {
-                    state: DecoderState { rnn, attentional: None },
+                    state: DecoderState {
+                        rnn,
+                        attentional: None,
+                    },
                     readout_input,
                     weights: None,
                     sample_log_prob: None,
@@ -375,9 +391,13 @@ impl Seq2Seq {
         match (&self.combine, state.attentional) {
             (Some(combine), Some(previous)) => {
                 // Luong: step first (input feeding h̃_{t-1}), then align with s_t.
-                let rnn = self.cell.step(gates_t + self.context_gates.forward(previous), state.rnn);
-                let (out, sample_log_prob) = self.select(score.scores(rnn.h.clone(), keys), memory, selection);
-                let attentional = tanh(combine.forward(Tensor::cat(vec![out.context, rnn.h.clone()], 1)));
+                let rnn = self
+                    .cell
+                    .step(gates_t + self.context_gates.forward(previous), state.rnn);
+                let (out, sample_log_prob) =
+                    self.select(score.scores(rnn.h.clone(), keys), memory, selection);
+                let attentional =
+                    tanh(combine.forward(Tensor::cat(vec![out.context, rnn.h.clone()], 1)));
                 StepOutput {
                     state: DecoderState {
                         rnn,
@@ -390,12 +410,16 @@ impl Seq2Seq {
             }
             _ => {
                 // Bahdanau: align with the *previous* state s_{t-1}, before the RNN step.
-                let (out, sample_log_prob) = self.select(score.scores(state.rnn.h.clone(), keys), memory, selection);
+                let (out, sample_log_prob) =
+                    self.select(score.scores(state.rnn.h.clone(), keys), memory, selection);
                 let context_gates = self.context_gates.forward(out.context.clone());
                 let rnn = self.cell.step(gates_t + context_gates, state.rnn);
                 let readout_input = Tensor::cat(vec![rnn.h.clone(), embed_t, out.context], 1);
                 StepOutput {
-                    state: DecoderState { rnn, attentional: None },
+                    state: DecoderState {
+                        rnn,
+                        attentional: None,
+                    },
                     readout_input,
                     weights: Some(out.weights),
                     sample_log_prob,
@@ -407,21 +431,42 @@ impl Seq2Seq {
     /// Turns scores into a context: soft, or one sampled or most probable position.
     /// Returns the context with the weights α, and for [`Selection::Sample`] `log α_i` of the
     /// sampled position `[batch]` (the REINFORCE term's log-probability).
-    fn select(&self, scores: Tensor<2>, memory: &DecoderMemory, selection: Selection) -> (AttentionOutput, Option<Tensor<1>>) {
+    fn select(
+        &self,
+        scores: Tensor<2>,
+        memory: &DecoderMemory,
+        selection: Selection,
+    ) -> (AttentionOutput, Option<Tensor<1>>) {
         if selection == Selection::Soft {
-            return (attend(scores, memory.mask.clone(), &memory.annotations), None);
+            return (
+                attend(scores, memory.mask.clone(), &memory.annotations),
+                None,
+            );
         }
         let [batch, _, d_value] = memory.annotations.dims();
         let weights = masked_softmax(scores, memory.mask.clone()); // [B, S]
         let position = match selection {
             // Sampling is not differentiable: draw from detached weights.
-            Selection::Sample => weights.clone().detach().categorical(1), // [B, 1]
-            _ => weights.clone().argmax(1),                               // [B, 1]
+            Selection::Sample => sample_positions(weights.clone()), // [B, 1]
+            _ => weights.clone().argmax(1),                         // [B, 1]
         };
-        let index = position.clone().reshape([batch, 1, 1]).expand([batch, 1, d_value]);
-        let context = memory.annotations.clone().gather(1, index).reshape([batch, d_value]);
-        let log_prob = (selection == Selection::Sample)
-            .then(|| weights.clone().gather(1, position).clamp_min(1e-12).log().reshape([batch]));
+        let index = position
+            .clone()
+            .reshape([batch, 1, 1])
+            .expand([batch, 1, d_value]);
+        let context = memory
+            .annotations
+            .clone()
+            .gather(1, index)
+            .reshape([batch, d_value]);
+        let log_prob = (selection == Selection::Sample).then(|| {
+            weights
+                .clone()
+                .gather(1, position)
+                .clamp_min(1e-12)
+                .log()
+                .reshape([batch])
+        });
         (AttentionOutput { context, weights }, log_prob)
     }
 

@@ -122,3 +122,62 @@ fn rnnencdec_has_no_attention_and_beam_of_one_is_greedy() {
         assert_eq!(model.architecture(), architecture);
     }
 }
+
+/// Every score in both arrangements, soft and hard: logits of the right shape, attention
+/// over real tokens only; sampled positions have log α ≤ 0 and lie on real tokens.
+#[test]
+fn every_score_and_arrangement_decodes() {
+    use models::scores::ScoreKind;
+    use models::seq2seq::{Arrangement, Selection};
+    for arrangement in [Arrangement::Bahdanau, Arrangement::Luong] {
+        for score in ScoreKind::ALL {
+            let device = Device::flex();
+            device.seed(4);
+            let model = Seq2SeqConfig::new(Architecture::RnnSearch, 10, 11)
+                .with_d_embed(4)
+                .with_d_encoder(4)
+                .with_d_decoder(8)
+                .with_d_attention(5)
+                .with_score(score)
+                .with_arrangement(arrangement)
+                .with_max_src_len(6)
+                .init(&device);
+            let what = format!("{arrangement:?} {}", score.name());
+            assert_eq!(
+                model.combine.is_some(),
+                arrangement == Arrangement::Luong,
+                "{what}"
+            );
+            let src = || ids_tensor(&[4, 5, 6, 2, 7, 2, 0, 0], 2, 4, &device);
+            let mask = || {
+                mask_tensor(
+                    &[true, true, true, true, true, true, false, false],
+                    2,
+                    4,
+                    &device,
+                )
+            };
+            let tgt_in = || ids_tensor(&[1, 3, 4, 1, 5, 0], 2, 3, &device);
+            for selection in [Selection::Soft, Selection::Sample, Selection::Argmax] {
+                let out = model.forward_with(src(), mask(), tgt_in(), selection);
+                assert_eq!(out.logits.dims(), [2, 3, 11], "{what}");
+                let w = values(out.weights.unwrap());
+                for row in w.chunks(4).skip(3) {
+                    assert_eq!(&row[2..], &[0.0, 0.0], "{what} {selection:?}: padding");
+                }
+                match out.sample_log_probs {
+                    Some(lp) => {
+                        assert_eq!(selection, Selection::Sample);
+                        assert!(
+                            values(lp).iter().all(|&v| v <= 0.0 && v > -28.0),
+                            "{what}: log α of a real token"
+                        );
+                    }
+                    None => assert_ne!(selection, Selection::Sample),
+                }
+            }
+            let decoded = model.greedy(src(), mask(), 6);
+            assert_eq!(decoded.tokens.len(), 2, "{what}");
+        }
+    }
+}
