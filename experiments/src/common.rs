@@ -35,3 +35,102 @@ pub fn read_config<C: DeserializeOwned>(path: &Path) -> anyhow::Result<C> {
     };
     serde_json::from_value(inner).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
+
+/// The options every sequence-to-sequence experiment binary takes (flattened into each
+/// binary's own options with `#[command(flatten)]`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Task: copy, reverse, sort, toy-translation, bible-en-es (run scripts/fetch-data
+    /// first) or tsv:PATH (source<TAB>target lines). Default: the experiment's, or the task
+    /// of --config.
+    #[arg(long)]
+    pub task: Option<crate::translation::TaskSpec>,
+    /// Settings to start from: quick (CPU, minutes), paper (the paper's lengths, for a GPU),
+    /// smoke (seconds, checks the pipeline only).
+    #[arg(long, default_value = "quick", value_parser = ["quick", "paper", "smoke"])]
+    pub preset: String,
+    /// A JSON configuration (all fields, or a config.json written by an earlier run);
+    /// replaces the preset.
+    #[arg(long)]
+    pub config: Option<std::path::PathBuf>,
+    /// Seeds, comma-separated (overrides the configuration).
+    #[arg(long, value_delimiter = ',')]
+    pub seeds: Option<Vec<u64>>,
+    /// Training lengths k, comma-separated (overrides the configuration).
+    #[arg(long, value_delimiter = ',')]
+    pub train_max_lens: Option<Vec<usize>>,
+    /// Optimizer steps per model (overrides the configuration).
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Where fetched corpora live (scripts/fetch-data writes data/).
+    #[arg(long, default_value = "data")]
+    pub data_dir: std::path::PathBuf,
+    /// Results root; outputs go to OUT/<task>/. Default: results/<experiment>.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+}
+
+impl RunArgs {
+    /// The configuration and task these options ask for: from `--config` (whose task holds
+    /// unless `--task` is given) or from the preset for `--task` (else `default_task`), with
+    /// the overriding flags applied to the shared settings `base(&mut C)` exposes.
+    pub fn resolve<C: DeserializeOwned>(
+        &self,
+        default_task: crate::translation::TaskSpec,
+        preset: impl Fn(&str, &crate::translation::TaskSpec) -> anyhow::Result<C>,
+        base: impl Fn(&mut C) -> &mut crate::translation::Config,
+    ) -> anyhow::Result<(C, crate::translation::TaskSpec)> {
+        let (mut config, task) = match &self.config {
+            Some(path) => {
+                let mut config = read_config::<C>(path)?;
+                let task = match &self.task {
+                    Some(task) => task.clone(),
+                    None => base(&mut config)
+                        .task
+                        .parse()
+                        .map_err(|e| anyhow::anyhow!("{}: field 'task': {e}", path.display()))?,
+                };
+                (config, task)
+            }
+            None => {
+                let task = self.task.clone().unwrap_or(default_task);
+                (preset(&self.preset, &task)?, task)
+            }
+        };
+        let shared = base(&mut config);
+        shared.task = task.arg();
+        if let Some(seeds) = &self.seeds {
+            shared.seeds = seeds.clone();
+        }
+        if let Some(lens) = &self.train_max_lens {
+            shared.train_max_lens = lens.clone();
+        }
+        if let Some(steps) = self.steps {
+            shared.steps = steps;
+        }
+        Ok((config, task))
+    }
+
+    /// `--out`, or `results/<experiment>`.
+    pub fn out_dir(&self, experiment: &str) -> std::path::PathBuf {
+        self.out
+            .clone()
+            .unwrap_or_else(|| std::path::Path::new("results").join(experiment))
+    }
+}
+
+/// Runs a binary's body, printing an error as one line on stderr and exiting non-zero.
+pub fn exit_on_error(
+    body: impl FnOnce() -> anyhow::Result<std::path::PathBuf>,
+) -> std::process::ExitCode {
+    match body() {
+        Ok(dir) => {
+            eprintln!("results in {}", dir.display());
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -14,392 +14,18 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, grad_clipping::GradientClippingConfig};
-use burn::tensor::Device;
-use datasets::Pair;
-use datasets::batch::{Batch, batches, make_batch};
-use datasets::synthetic::SyntheticTask;
-use datasets::vocab::Vocab;
-use models::rnn::CellKind;
-use models::seq2seq::{
-    Architecture, Seq2Seq, Seq2SeqConfig, ids_tensor, mask_tensor, sequence_cross_entropy,
-};
-use plots::{AlignmentRow, MetricRow};
-use serde::{Deserialize, Serialize};
+use models::seq2seq::{Architecture, Selection, sequence_cross_entropy};
 
 use crate::common;
+use crate::translation::{
+    Config, TaskSpec, Timings, cross_entropy_loss, decode_alignment, decode_all, evaluate,
+    load_data, seq2seq_model, train,
+};
 
 /// The experiment's name in CSVs and paths.
 pub const EXPERIMENT: &str = "seq2seq-length";
-
-/// Where sentence pairs come from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TaskSpec {
-    /// A seeded synthetic task (copy, reverse, sort, toy-translation).
-    Synthetic(SyntheticTask),
-    /// English-Spanish Bible verses from the SWORD modules fetched by `scripts/fetch-data`.
-    BibleEnEs,
-    /// `source<TAB>target` lines from a file.
-    Tsv(PathBuf),
-}
-
-impl std::str::FromStr for TaskSpec {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if let Some(path) = s.strip_prefix("tsv:") {
-            if path.is_empty() {
-                return Err("tsv: needs a path, as in tsv:data/pairs.tsv".into());
-            }
-            return Ok(TaskSpec::Tsv(PathBuf::from(path)));
-        }
-        if s == "bible-en-es" {
-            return Ok(TaskSpec::BibleEnEs);
-        }
-        s.parse::<SyntheticTask>().map(TaskSpec::Synthetic).map_err(|_| {
-            format!(
-                "unknown task '{s}': expected copy, reverse, sort, toy-translation, bible-en-es or tsv:PATH"
-            )
-        })
-    }
-}
-
-impl TaskSpec {
-    /// The name used for the results folder and the CSV `task` column.
-    pub fn name(&self) -> String {
-        match self {
-            TaskSpec::Synthetic(task) => task.name().to_string(),
-            TaskSpec::BibleEnEs => "bible-en-es".to_string(),
-            TaskSpec::Tsv(path) => format!(
-                "tsv-{}",
-                path.file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            ),
-        }
-    }
-
-    /// The spelling `--task` accepts, as recorded in `config.json`.
-    pub fn arg(&self) -> String {
-        match self {
-            TaskSpec::Tsv(path) => format!("tsv:{}", path.display()),
-            other => other.name(),
-        }
-    }
-
-    /// Synthetic data is generated at any length; real text is whatever the corpus holds.
-    fn is_synthetic(&self) -> bool {
-        matches!(self, TaskSpec::Synthetic(_))
-    }
-}
-
-/// Every setting of a run. Presets fill it; a JSON file or flags override it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    /// The preset this configuration started from.
-    pub preset: String,
-    /// copy | reverse | sort | toy-translation | bible-en-es | tsv:PATH
-    pub task: String,
-    /// One full training run per seed, per model, per training length.
-    pub seeds: Vec<u64>,
-    /// The k of RNNencdec-k / RNNsearch-k: training sentences have at most k source tokens.
-    pub train_max_lens: Vec<usize>,
-    /// Shortest source sentence used anywhere.
-    pub min_len: usize,
-    /// Longest test source sentence: beyond the longest k, to see what happens past it.
-    pub test_max_len: usize,
-    /// Synthetic tasks: training pairs generated per k. Real text: ignored (the corpus decides).
-    pub train_size: usize,
-    /// Test sentences (synthetic: generated; real text: at most this many from the test split).
-    pub test_size: usize,
-    /// Real text: fraction of the corpus held out for testing.
-    pub test_fraction: f64,
-    /// Real text: vocabulary size per language, specials included; rarer words become UNK.
-    pub vocab_size: usize,
-    /// Optimizer steps per training run.
-    pub steps: usize,
-    /// Sentence pairs per step.
-    pub batch_size: usize,
-    /// Adam learning rate.
-    pub learning_rate: f64,
-    /// Gradient norm clip (Bahdanau et al. used 1.0).
-    pub grad_clip: f64,
-    /// Embedding size.
-    pub d_embed: usize,
-    /// Encoder hidden size per direction.
-    pub d_encoder: usize,
-    /// Decoder hidden size.
-    pub d_decoder: usize,
-    /// Alignment-model hidden size.
-    pub d_attention: usize,
-    /// gru | lstm
-    pub cell: CellKind,
-    /// Width of the source-length buckets of the per-length metrics.
-    pub bucket_width: usize,
-    /// 0 or 1: greedy decoding; more: beam search with that width (slower).
-    pub beam: usize,
-    /// Sentences decoded at once in greedy evaluation.
-    pub eval_batch_size: usize,
-}
-
-/// Names of the presets, for `--help` and errors.
-pub const PRESETS: &[&str] = &["quick", "paper", "smoke"];
-
-impl Config {
-    /// A named preset for a task.
-    ///
-    /// - `quick` (default): CPU-sized, minutes per task on 2 cores, and already shows the gap.
-    /// - `paper`: the lengths of Bahdanau et al. (k = 30 and 50, tests to 60 words), model
-    ///   sizes closer to theirs; meant for a GPU (`--features cuda` or `wgpu`).
-    /// - `smoke`: seconds; checks the pipeline end to end (CI), shows nothing.
-    pub fn preset(name: &str, task: &TaskSpec) -> anyhow::Result<Config> {
-        let synthetic = task.is_synthetic();
-        let base = Config {
-            preset: name.to_string(),
-            task: task.arg(),
-            seeds: vec![1, 2, 3],
-            train_max_lens: vec![10, 20],
-            min_len: 1,
-            test_max_len: 25,
-            train_size: 20_000,
-            test_size: 500,
-            test_fraction: 0.05,
-            vocab_size: 2_000,
-            steps: 500,
-            batch_size: 64,
-            learning_rate: 3e-3,
-            grad_clip: 1.0,
-            d_embed: 64,
-            d_encoder: 128,
-            d_decoder: 256,
-            d_attention: 128,
-            cell: CellKind::Gru,
-            bucket_width: 5,
-            beam: 0,
-            eval_batch_size: 250,
-        };
-        Ok(match name {
-            "quick" if synthetic => base,
-            // Real text: a smaller model, vocabulary and batch, so twelve trainings fit in the
-            // budget; far too little training for good translations (see the README).
-            "quick" => Config {
-                train_max_lens: vec![15, 30],
-                test_max_len: 40,
-                test_size: 600,
-                vocab_size: 1_000,
-                steps: 500,
-                batch_size: 32,
-                d_encoder: 64,
-                d_decoder: 128,
-                d_attention: 64,
-                ..base
-            },
-            "paper" => Config {
-                train_max_lens: vec![30, 50],
-                test_max_len: 60,
-                train_size: 200_000,
-                test_size: 3_000,
-                vocab_size: 16_000,
-                steps: 20_000,
-                batch_size: 80,
-                learning_rate: 1e-3,
-                d_embed: 256,
-                d_encoder: 512,
-                d_decoder: 512,
-                d_attention: 512,
-                bucket_width: 10,
-                beam: if synthetic { 0 } else { 5 },
-                ..base
-            },
-            "smoke" => Config {
-                seeds: vec![1],
-                train_max_lens: vec![4, 6],
-                test_max_len: 8,
-                train_size: 200,
-                test_size: 40,
-                vocab_size: 200,
-                steps: 3,
-                batch_size: 8,
-                d_embed: 8,
-                d_encoder: 8,
-                d_decoder: 16,
-                d_attention: 8,
-                bucket_width: 2,
-                eval_batch_size: 20,
-                ..base
-            },
-            other => bail!(
-                "unknown preset '{other}': expected one of {}",
-                PRESETS.join(", ")
-            ),
-        })
-    }
-
-    /// Checks the values a run cannot work with, naming the field.
-    pub fn validate(&self) -> anyhow::Result<()> {
-        let positive = [
-            ("steps", self.steps),
-            ("batch_size", self.batch_size),
-            ("min_len", self.min_len),
-            ("test_max_len", self.test_max_len),
-            ("test_size", self.test_size),
-            ("d_embed", self.d_embed),
-            ("d_encoder", self.d_encoder),
-            ("d_decoder", self.d_decoder),
-            ("d_attention", self.d_attention),
-            ("bucket_width", self.bucket_width),
-            ("eval_batch_size", self.eval_batch_size),
-        ];
-        for (field, value) in positive {
-            if value == 0 {
-                bail!("config field '{field}' must be at least 1");
-            }
-        }
-        if self.seeds.is_empty() {
-            bail!("config field 'seeds' must list at least one seed");
-        }
-        if self.train_max_lens.is_empty() {
-            bail!("config field 'train_max_lens' must list at least one length");
-        }
-        if let Some(&k) = self.train_max_lens.iter().find(|&&k| k < self.min_len) {
-            bail!(
-                "config field 'train_max_lens' has {k}, below min_len {}",
-                self.min_len
-            );
-        }
-        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            bail!("config field 'learning_rate' must be a positive number");
-        }
-        if !(0.0 < self.test_fraction && self.test_fraction < 1.0) {
-            bail!("config field 'test_fraction' must be between 0 and 1");
-        }
-        if self.vocab_size < 5 {
-            bail!("config field 'vocab_size' must be at least 5 (4 special tokens and a word)");
-        }
-        Ok(())
-    }
-
-    /// The largest k.
-    fn longest_train_len(&self) -> usize {
-        *self
-            .train_max_lens
-            .iter()
-            .max()
-            .expect("validated: non-empty")
-    }
-}
-
-/// Sentence pairs encoded with the task's vocabularies.
-struct TaskData {
-    src_vocab: Vocab,
-    tgt_vocab: Vocab,
-    /// One training set per k, in the order of `train_max_lens`.
-    train: Vec<Vec<(Vec<u32>, Vec<u32>)>>,
-    test: Vec<(Vec<u32>, Vec<u32>)>,
-}
-
-/// Loads or generates the data. Synthetic data uses a data seed derived from the config,
-/// shared by all model seeds, so every model sees the same sentences.
-fn load_data(config: &Config, task: &TaskSpec, data_dir: &Path) -> anyhow::Result<TaskData> {
-    let (train_pairs, test_pairs): (Vec<Vec<Pair>>, Vec<Pair>) = match task {
-        TaskSpec::Synthetic(kind) => {
-            let train = config
-                .train_max_lens
-                .iter()
-                .map(|&k| {
-                    datasets::synthetic::generate(
-                        *kind,
-                        config.train_size,
-                        config.min_len,
-                        k,
-                        1000 + k as u64,
-                    )
-                })
-                .collect();
-            let test = datasets::synthetic::generate(
-                *kind,
-                config.test_size,
-                config.min_len,
-                config.test_max_len,
-                999,
-            );
-            (train, test)
-        }
-        TaskSpec::BibleEnEs | TaskSpec::Tsv(_) => {
-            let pairs = match task {
-                TaskSpec::Tsv(path) => datasets::tsv::read_tsv(path)?,
-                _ => {
-                    let (en, es) = (data_dir.join("sword/kjv"), data_dir.join("sword/sparv"));
-                    for dir in [&en, &es] {
-                        if !dir.is_dir() {
-                            bail!("{} not found: run scripts/fetch-data first", dir.display());
-                        }
-                    }
-                    datasets::sword::bible_pairs(&en, &es)?
-                }
-            };
-            // Sentences too long for the longest test bucket are dropped everywhere.
-            let in_range = |p: &Pair| {
-                (config.min_len..=config.test_max_len).contains(&p.src.len())
-                    && (1..=2 * config.test_max_len).contains(&p.tgt.len())
-            };
-            let pairs: Vec<Pair> = pairs.into_iter().filter(in_range).collect();
-            if pairs.len() < 10 {
-                bail!(
-                    "only {} sentence pairs have a source length in {}..={}",
-                    pairs.len(),
-                    config.min_len,
-                    config.test_max_len
-                );
-            }
-            // The split seed is fixed, not a model seed: every run sees the same test set.
-            let splits = datasets::split::split(pairs, 0.0, config.test_fraction, 0);
-            let train = config
-                .train_max_lens
-                .iter()
-                .map(|&k| {
-                    // Bahdanau et al.: RNNsearch-30 is trained on pairs of at most 30 words
-                    // on both sides.
-                    splits
-                        .train
-                        .iter()
-                        .filter(|p| p.src.len() <= k && p.tgt.len() <= k)
-                        .cloned()
-                        .collect()
-                })
-                .collect();
-            let test = splits.test.into_iter().take(config.test_size).collect();
-            (train, test)
-        }
-    };
-    let longest = train_pairs.last().expect("validated: non-empty");
-    let vocab_cap = if task.is_synthetic() {
-        usize::MAX
-    } else {
-        config.vocab_size
-    };
-    let all_train = || train_pairs.iter().flatten();
-    let src_vocab = Vocab::build(all_train().map(|p| p.src.as_slice()), vocab_cap);
-    let tgt_vocab = Vocab::build(all_train().map(|p| p.tgt.as_slice()), vocab_cap);
-    if longest.is_empty() {
-        bail!(
-            "no training pairs with at most {} source tokens",
-            config.longest_train_len()
-        );
-    }
-    let encode = |p: &Pair| (src_vocab.encode(&p.src), tgt_vocab.encode(&p.tgt));
-    Ok(TaskData {
-        train: train_pairs
-            .iter()
-            .map(|set| set.iter().map(encode).collect())
-            .collect(),
-        test: test_pairs.iter().map(encode).collect(),
-        src_vocab,
-        tgt_vocab,
-    })
-}
 
 /// Runs the whole experiment and writes its outputs under `out_dir/<task>/`.
 pub fn run(
@@ -425,265 +51,70 @@ pub fn run(
     );
 
     let mut rows = Vec::new();
-    let mut timings =
-        vec!["model,train_max_len,seed,steps,train_seconds,ms_per_step,eval_seconds".to_string()];
+    let mut timings = Timings::default();
     let longest_k = config.longest_train_len();
     for (k_index, &k) in config.train_max_lens.iter().enumerate() {
         for architecture in [Architecture::RnnEncDec, Architecture::RnnSearch] {
             for &seed in &config.seeds {
-                let label = format!("{}-{k} seed {seed}", architecture.name());
+                let name = architecture.name();
                 let device = harness::device(seed)?;
-                let (model, train_seconds) = train(
+                let model = seq2seq_model(config, &data, architecture).init(&device);
+                let trained = train(
                     config,
-                    &data,
                     &data.train[k_index],
-                    architecture,
+                    model,
                     &device,
-                    &label,
+                    &format!("{name}-{k} seed {seed}"),
+                    0,
+                    |m, b| {
+                        cross_entropy_loss(sequence_cross_entropy(
+                            m.forward(b.src.clone(), b.mask.clone(), b.tgt_in.clone())
+                                .logits,
+                            b.tgt_out.clone(),
+                        ))
+                    },
                 )?;
-                let model = model.valid();
+                let model = trained.model.valid();
                 let eval_start = std::time::Instant::now();
-                rows.extend(evaluate(config, task, &data, &model, k, seed));
-                timings.push(format!(
-                    "{},{k},{seed},{},{train_seconds:.3},{:.2},{:.3}",
-                    architecture.name(),
-                    config.steps,
-                    1000.0 * train_seconds / config.steps as f64,
-                    eval_start.elapsed().as_secs_f64()
+                let eval_device = model.device();
+                let hyps = if config.beam > 1 {
+                    decode_all(&data.test, &eval_device, 1, |src, mask, max_len| {
+                        vec![model.beam_search(src, mask, config.beam, max_len)]
+                    })
+                } else {
+                    decode_all(
+                        &data.test,
+                        &eval_device,
+                        config.eval_batch_size,
+                        |src, mask, max_len| model.greedy(src, mask, max_len).tokens,
+                    )
+                };
+                rows.extend(evaluate(
+                    config, EXPERIMENT, task, &data, &hyps, name, k, seed,
                 ));
-                if architecture == Architecture::RnnSearch
-                    && k == longest_k
-                    && seed == config.seeds[0]
-                {
-                    write_alignment(&dir, &data, &model, k, seed)?;
+                timings.push(
+                    name,
+                    k,
+                    seed,
+                    config.steps,
+                    trained.seconds,
+                    eval_start.elapsed().as_secs_f64(),
+                );
+                if k == longest_k && seed == config.seeds[0] {
+                    if let Some(alignment) =
+                        decode_alignment(&data, &model, Selection::Soft, name, k, seed)
+                    {
+                        plots::write_alignment_csv(&dir.join(plots::ALIGNMENT_FILE), &alignment)?;
+                    }
                 }
                 // Written after every run, so a killed run keeps what it finished.
-                plots::write_metrics_csv(&dir.join("metrics.csv"), &rows)?;
+                plots::write_metrics_csv(&dir.join(plots::METRICS_FILE), &rows)?;
             }
         }
     }
-    plots::write_atomic(
-        &dir.join("timings.csv"),
-        (timings.join("\n") + "\n").as_bytes(),
-    )?;
-    let written = plots::redraw_results_dir(&dir)?;
-    for path in written {
+    timings.write(&dir)?;
+    for path in plots::redraw_results_dir(&dir)? {
         eprintln!("wrote {}", path.display());
     }
     Ok(dir)
-}
-
-/// Trains one model; returns it with the training wall time in seconds.
-fn train(
-    config: &Config,
-    data: &TaskData,
-    train_set: &[(Vec<u32>, Vec<u32>)],
-    architecture: Architecture,
-    device: &Device,
-    label: &str,
-) -> anyhow::Result<(Seq2Seq, f64)> {
-    let mut model = Seq2SeqConfig::new(architecture, data.src_vocab.len(), data.tgt_vocab.len())
-        .with_d_embed(config.d_embed)
-        .with_d_encoder(config.d_encoder)
-        .with_d_decoder(config.d_decoder)
-        .with_d_attention(config.d_attention)
-        .with_cell(config.cell)
-        .init(device);
-    let mut optimizer = AdamConfig::new()
-        .with_grad_clipping(Some(GradientClippingConfig::Norm(config.grad_clip as f32)))
-        .init();
-    let mut progress = harness::Progress::new(label, config.steps);
-    // The batch order is a function of the epoch number alone (not of the model seed), so
-    // every model of one k sees the same batches in the same order.
-    let mut epoch = 0u64;
-    let mut queue: Vec<Batch> = Vec::new();
-    for step in 1..=config.steps {
-        if queue.is_empty() {
-            queue = batches(train_set, config.batch_size, epoch, true);
-            queue.reverse();
-            epoch += 1;
-        }
-        let batch = queue.pop().expect("refilled above");
-        let (src, mask, tgt_in, tgt_out) = batch_tensors(&batch, device);
-        let output = model.forward(src, mask, tgt_in);
-        let loss = sequence_cross_entropy(output.logits, tgt_out);
-        // Reading the loss back synchronizes the device; on the CPU that costs nothing.
-        let loss_value = loss.clone().into_scalar::<f32>() as f64;
-        if !loss_value.is_finite() {
-            bail!(
-                "{label}: loss became {loss_value} at step {step}; lower learning_rate (now {}) or grad_clip (now {})",
-                config.learning_rate,
-                config.grad_clip
-            );
-        }
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optimizer.step(config.learning_rate, model, grads);
-        progress.update(step, loss_value);
-    }
-    Ok((model, progress.elapsed_secs()))
-}
-
-/// Tensors of a batch: source ids and mask `[B, S]`, decoder input and target `[B, T]`.
-fn batch_tensors(
-    batch: &Batch,
-    device: &Device,
-) -> (
-    burn::tensor::Tensor<2, burn::tensor::Int>,
-    burn::tensor::Tensor<2, burn::tensor::Bool>,
-    burn::tensor::Tensor<2, burn::tensor::Int>,
-    burn::tensor::Tensor<2, burn::tensor::Int>,
-) {
-    let b = batch.batch_size;
-    (
-        ids_tensor(&batch.src, b, batch.src_max, device),
-        mask_tensor(&batch.src_mask(), b, batch.src_max, device),
-        ids_tensor(&batch.tgt_in, b, batch.tgt_max, device),
-        ids_tensor(&batch.tgt_out, b, batch.tgt_max, device),
-    )
-}
-
-/// Decodes the test set and scores it per source-length bucket and overall.
-fn evaluate(
-    config: &Config,
-    task: &TaskSpec,
-    data: &TaskData,
-    model: &Seq2Seq,
-    k: usize,
-    seed: u64,
-) -> Vec<MetricRow> {
-    let hyps = decode_all(config, model, &data.test);
-    let refs: Vec<Vec<u32>> = data.test.iter().map(|(_, tgt)| tgt.clone()).collect();
-    let src_lens: Vec<usize> = data.test.iter().map(|(src, _)| src.len()).collect();
-    let text = |vocab: &Vocab, ids: &[u32]| vocab.decode(ids).join(" ");
-    let hyp_text: Vec<String> = hyps.iter().map(|h| text(&data.tgt_vocab, h)).collect();
-    let ref_text: Vec<String> = refs.iter().map(|r| text(&data.tgt_vocab, r)).collect();
-
-    let mut groups = vec![((0, 0), (0..refs.len()).collect::<Vec<_>>())];
-    groups.extend(metrics::buckets::group_by_bucket(
-        &src_lens,
-        config.bucket_width,
-    ));
-    let mut rows = Vec::new();
-    for ((lo, hi), idx) in groups {
-        let pick = |v: &[Vec<u32>]| idx.iter().map(|&i| v[i].clone()).collect::<Vec<_>>();
-        let h_text: Vec<&str> = idx.iter().map(|&i| hyp_text[i].as_str()).collect();
-        let r_text: Vec<&str> = idx.iter().map(|&i| ref_text[i].as_str()).collect();
-        let (h, r) = (pick(&hyps), pick(&refs));
-        let values = [
-            (
-                "exact_match",
-                100.0 * metrics::accuracy::exact_match(&h, &r),
-            ),
-            (
-                "token_accuracy",
-                100.0 * metrics::accuracy::token_accuracy(&h, &r),
-            ),
-            ("bleu", metrics::bleu::corpus_bleu(&h_text, &r_text).score),
-        ];
-        for (metric, value) in values {
-            rows.push(MetricRow {
-                experiment: EXPERIMENT.to_string(),
-                task: task.name(),
-                model: model.architecture().name().to_string(),
-                train_max_len: k,
-                seed,
-                len_lo: lo,
-                len_hi: hi,
-                n: idx.len(),
-                metric: metric.to_string(),
-                value,
-            });
-        }
-    }
-    rows
-}
-
-/// Decodes every pair's source, greedily in length-sorted batches or by beam search.
-fn decode_all(config: &Config, model: &Seq2Seq, pairs: &[(Vec<u32>, Vec<u32>)]) -> Vec<Vec<u32>> {
-    let device = model.device();
-    // Room for outputs longer than the source (translation), bounded so a model that never
-    // says EOS cannot run away.
-    let max_len = |src_len: usize| 2 * src_len + 10;
-    let mut order: Vec<usize> = (0..pairs.len()).collect();
-    order.sort_by_key(|&i| pairs[i].0.len());
-    let mut hyps = vec![Vec::new(); pairs.len()];
-    let chunk = if config.beam > 1 {
-        1
-    } else {
-        config.eval_batch_size
-    };
-    for idx in order.chunks(chunk) {
-        let examples: Vec<_> = idx.iter().map(|&i| pairs[i].clone()).collect();
-        let batch = make_batch(&examples);
-        let b = batch.batch_size;
-        let src = ids_tensor(&batch.src, b, batch.src_max, &device);
-        let mask = mask_tensor(&batch.src_mask(), b, batch.src_max, &device);
-        if config.beam > 1 {
-            hyps[idx[0]] = model.beam_search(src, mask, config.beam, max_len(batch.src_max));
-        } else {
-            let decoded = model.greedy(src, mask, max_len(batch.src_max));
-            for (&i, tokens) in idx.iter().zip(decoded.tokens) {
-                hyps[i] = tokens;
-            }
-        }
-    }
-    hyps
-}
-
-/// Writes `alignment.csv`: the attention weights of RNNsearch on the longest test sentence
-/// within the training range (so the translation is meaningful), like Bahdanau Fig. 3.
-fn write_alignment(
-    dir: &Path,
-    data: &TaskData,
-    model: &Seq2Seq,
-    k: usize,
-    seed: u64,
-) -> anyhow::Result<()> {
-    let Some((src, _)) = data
-        .test
-        .iter()
-        .filter(|(src, _)| src.len() <= k)
-        .max_by_key(|(src, _)| src.len())
-    else {
-        return Ok(());
-    };
-    let device = model.device();
-    let batch = make_batch(&[(src.clone(), Vec::new())]);
-    let decoded = model.greedy(
-        ids_tensor(&batch.src, 1, batch.src_max, &device),
-        mask_tensor(&batch.src_mask(), 1, batch.src_max, &device),
-        2 * batch.src_max + 10,
-    );
-    let Some(weights) = decoded.weights else {
-        return Ok(());
-    };
-    let [_, steps, src_len] = weights.dims();
-    let weights: Vec<f32> = weights.into_data().iter::<f32>().collect();
-    // Rows: the produced words and the final EOS; columns: the source and its EOS.
-    let mut tgt_tokens: Vec<String> = decoded.tokens[0]
-        .iter()
-        .map(|&id| data.tgt_vocab.token(id).to_string())
-        .collect();
-    tgt_tokens.push("</s>".to_string());
-    let mut src_tokens: Vec<String> = batch.src[..src_len]
-        .iter()
-        .map(|&id| data.src_vocab.token(id).to_string())
-        .collect();
-    src_tokens.truncate(src_len);
-    let mut rows = Vec::new();
-    for (t, tgt_token) in tgt_tokens.iter().enumerate().take(steps) {
-        for (s, src_token) in src_tokens.iter().enumerate() {
-            rows.push(AlignmentRow {
-                model: Architecture::RnnSearch.name().to_string(),
-                train_max_len: k,
-                seed,
-                tgt_pos: t,
-                tgt_token: tgt_token.clone(),
-                src_pos: s,
-                src_token: src_token.clone(),
-                weight: weights[t * src_len + s] as f64,
-            });
-        }
-    }
-    plots::write_alignment_csv(&dir.join(plots::ALIGNMENT_FILE), &rows)
 }

@@ -3,8 +3,13 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use experiments::seq2seq_length::{Config, TaskSpec, run};
+use experiments::seq2seq_length::run;
+use experiments::translation::{Config, TaskSpec};
 use plots::read_metrics_csv;
+
+/// Burn seeds one random generator per backend and process, and the test harness runs tests
+/// on parallel threads: runs that train hold this lock so their random draws do not interleave.
+static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("attention-lab-{}-{name}", std::process::id()));
@@ -24,6 +29,7 @@ fn overall(dir: &Path, model: &str, metric: &str) -> f64 {
 /// Copy of length 5 must reach 95% exact match within seconds of training.
 #[test]
 fn tiny_rnnsearch_learns_to_copy_length_5() {
+    let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let task = TaskSpec::Synthetic(datasets::synthetic::SyntheticTask::Copy);
     let config = Config {
         seeds: vec![1],
@@ -60,6 +66,7 @@ fn tiny_rnnsearch_learns_to_copy_length_5() {
 /// The same configuration and seed give a byte-identical metrics.csv; another seed does not.
 #[test]
 fn same_seed_same_metrics_csv() {
+    let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let task = TaskSpec::Synthetic(datasets::synthetic::SyntheticTask::Reverse);
     let config = Config::preset("smoke", &task).unwrap();
     let runs: Vec<Vec<u8>> = ["a", "b"]
@@ -175,4 +182,27 @@ fn bad_input_gets_a_one_line_error_naming_the_culprit() {
         ],
         "scripts/fetch-data",
     );
+}
+
+/// The other two sequence-to-sequence experiments run end to end on their smallest preset
+/// and write what they promise.
+#[test]
+fn score_functions_and_soft_vs_hard_write_their_outputs() {
+    let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
+    let task = TaskSpec::Synthetic(datasets::synthetic::SyntheticTask::Reverse);
+    let config = experiments::score_functions::Config::preset("smoke", &task).unwrap();
+    let dir = experiments::score_functions::run(&config, &task, Path::new("data"), &scratch("scores")).unwrap();
+    let rows = read_metrics_csv(&dir.join("metrics.csv")).unwrap();
+    for score in ["content", "additive", "location", "general", "dot", "scaled-dot"] {
+        assert!(rows.iter().any(|r| r.model == score), "{score} scored");
+    }
+    assert!(dir.join("alignment-grid.png").is_file());
+
+    let config = experiments::soft_vs_hard::Config::preset("smoke", &task).unwrap();
+    let dir = experiments::soft_vs_hard::run(&config, &task, Path::new("data"), &scratch("hard")).unwrap();
+    let curve = plots::read_curve_csv(&dir.join("learning_curve.csv")).unwrap();
+    assert_eq!(curve.iter().filter(|r| r.model == "hard").count(), config.base.steps);
+    for file in ["learning_curve.png", "alignment-grid.png", "exact_match.png"] {
+        assert!(dir.join(file).is_file(), "{file}");
+    }
 }

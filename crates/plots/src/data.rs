@@ -1,4 +1,5 @@
-//! The two CSV formats: long-format metrics and attention alignments.
+//! The four CSV formats: long-format metrics, attention alignments, learning
+//! curves and measured cost against sequence length.
 //!
 //! Fields never contain commas (alignment tokens are written with "," replaced
 //! by `<comma>`), so the files are parsed by hand: split on ',' with an exact
@@ -19,6 +20,12 @@ pub const METRICS_HEADER: &str =
 /// Header of every `alignment.csv`.
 pub const ALIGNMENT_HEADER: &str =
     "model,train_max_len,seed,tgt_pos,tgt_token,src_pos,src_token,weight";
+
+/// Header of every `learning_curve.csv`.
+pub const CURVE_HEADER: &str = "model,train_max_len,seed,step,loss";
+
+/// Header of every `cost.csv`.
+pub const COST_HEADER: &str = "model,seq_len,measure,median_ms,repeats";
 
 /// How a literal comma inside a token is stored in `alignment.csv`.
 const COMMA_ESCAPE: &str = "<comma>";
@@ -79,6 +86,21 @@ pub struct AlignmentRow {
     pub weight: f64,
 }
 
+/// The attention matrix of one (model, train_max_len, seed) group of `alignment.csv`
+/// (built by [`alignment_matrices`](crate::alignment_matrices)).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alignment {
+    pub model: String,
+    pub train_max_len: usize,
+    pub seed: u64,
+    /// Source tokens in position order.
+    pub src_tokens: Vec<String>,
+    /// Target tokens in position order.
+    pub tgt_tokens: Vec<String>,
+    /// `[tgt][src]`; cells missing from the file are 0.
+    pub weights: Vec<Vec<f32>>,
+}
+
 impl AlignmentRow {
     /// The row as one CSV line (no newline); commas in tokens become `<comma>`,
     /// line breaks become spaces; `weight` formatted with `{:.6}`.
@@ -93,6 +115,51 @@ impl AlignmentRow {
             self.src_pos,
             escape_token(&self.src_token),
             self.weight
+        )
+    }
+}
+
+/// One point of a training-loss curve (`learning_curve.csv`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CurveRow {
+    pub model: String,
+    pub train_max_len: usize,
+    pub seed: u64,
+    /// Training step (number of updates done) at which the row was logged.
+    pub step: usize,
+    /// Training loss averaged over the steps since the previous row.
+    pub loss: f64,
+}
+
+impl CurveRow {
+    /// The row as one CSV line (no newline), `loss` formatted with `{:.6}`.
+    pub fn to_csv_line(&self) -> String {
+        format!(
+            "{},{},{},{},{:.6}",
+            self.model, self.train_max_len, self.seed, self.step, self.loss
+        )
+    }
+}
+
+/// One timing of `cost.csv`: the median wall-clock time of one measure at one length.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CostRow {
+    pub model: String,
+    /// Sequence length the timing was taken at.
+    pub seq_len: usize,
+    /// What was timed, e.g. `train_step` or `decode_sentence`.
+    pub measure: String,
+    /// Median wall-clock milliseconds over `repeats` timings.
+    pub median_ms: f64,
+    pub repeats: usize,
+}
+
+impl CostRow {
+    /// The row as one CSV line (no newline), `median_ms` formatted with `{:.3}`.
+    pub fn to_csv_line(&self) -> String {
+        format!(
+            "{},{},{},{:.3},{}",
+            self.model, self.seq_len, self.measure, self.median_ms, self.repeats
         )
     }
 }
@@ -255,6 +322,71 @@ pub fn write_alignment_csv(path: &Path, rows: &[AlignmentRow]) -> anyhow::Result
     out.push('\n');
     for (i, r) in rows.iter().enumerate() {
         check_plain(&r.model, "model", i + 1)?;
+        let _ = writeln!(out, "{}", r.to_csv_line());
+    }
+    write_atomic(path, out.as_bytes()).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Parses a `learning_curve.csv`; errors name the file, the 1-based line and the bad field.
+pub fn read_curve_csv(path: &Path) -> anyhow::Result<Vec<CurveRow>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let names: Vec<&str> = CURVE_HEADER.split(',').collect();
+    let mut rows = Vec::new();
+    for (no, line) in data_lines(path, &text, CURVE_HEADER)? {
+        let f = split_fields(path, no, line, &names)?;
+        rows.push(CurveRow {
+            model: text_field(path, no, names[0], f[0])?,
+            train_max_len: parse_field(path, no, names[1], f[1])?,
+            seed: parse_field(path, no, names[2], f[2])?,
+            step: parse_field(path, no, names[3], f[3])?,
+            loss: parse_field(path, no, names[4], f[4])?,
+        });
+    }
+    Ok(rows)
+}
+
+/// Writes a `learning_curve.csv` (header + one line per row) atomically (tmp + rename).
+/// `model` must be non-empty and free of commas and line breaks.
+pub fn write_curve_csv(path: &Path, rows: &[CurveRow]) -> anyhow::Result<()> {
+    let mut out = String::with_capacity(40 * (rows.len() + 1));
+    out.push_str(CURVE_HEADER);
+    out.push('\n');
+    for (i, r) in rows.iter().enumerate() {
+        check_plain(&r.model, "model", i + 1)?;
+        let _ = writeln!(out, "{}", r.to_csv_line());
+    }
+    write_atomic(path, out.as_bytes()).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Parses a `cost.csv`; errors name the file, the 1-based line and the bad field.
+pub fn read_cost_csv(path: &Path) -> anyhow::Result<Vec<CostRow>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let names: Vec<&str> = COST_HEADER.split(',').collect();
+    let mut rows = Vec::new();
+    for (no, line) in data_lines(path, &text, COST_HEADER)? {
+        let f = split_fields(path, no, line, &names)?;
+        rows.push(CostRow {
+            model: text_field(path, no, names[0], f[0])?,
+            seq_len: parse_field(path, no, names[1], f[1])?,
+            measure: text_field(path, no, names[2], f[2])?,
+            median_ms: parse_field(path, no, names[3], f[3])?,
+            repeats: parse_field(path, no, names[4], f[4])?,
+        });
+    }
+    Ok(rows)
+}
+
+/// Writes a `cost.csv` (header + one line per row) atomically (tmp + rename).
+/// `model` and `measure` must be non-empty and free of commas and line breaks.
+pub fn write_cost_csv(path: &Path, rows: &[CostRow]) -> anyhow::Result<()> {
+    let mut out = String::with_capacity(48 * (rows.len() + 1));
+    out.push_str(COST_HEADER);
+    out.push('\n');
+    for (i, r) in rows.iter().enumerate() {
+        check_plain(&r.model, "model", i + 1)?;
+        check_plain(&r.measure, "measure", i + 1)?;
         let _ = writeln!(out, "{}", r.to_csv_line());
     }
     write_atomic(path, out.as_bytes()).with_context(|| format!("writing {}", path.display()))

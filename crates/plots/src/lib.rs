@@ -1,12 +1,27 @@
 //! plots: line plots with ±1 std bands and attention heatmaps, drawn from the
-//! long-format `metrics.csv` / `alignment.csv` files every experiment writes.
+//! CSV files the experiments write into each results folder.
 //!
-//! * [`read_metrics_csv`] / [`write_metrics_csv`]: the long-format metrics table
-//!   (header [`METRICS_HEADER`]).
-//! * [`read_alignment_csv`] / [`write_alignment_csv`]: attention weights of one
-//!   example sentence per (model, train_max_len, seed) (header [`ALIGNMENT_HEADER`]).
-//! * [`aggregate`]: mean ± std over seeds, one [`Series`] per (model, train_max_len).
-//! * [`line_plot_with_bands`], [`attention_heatmap`]: the two figure kinds.
+//! The four CSV formats (plain comma-separated, one header line, no quoting):
+//!
+//! * [`METRICS_FILE`] (`metrics.csv`), header [`METRICS_HEADER`]: the long-format
+//!   metrics table, one [`MetricRow`] per (model, train_max_len, seed, length
+//!   bucket, metric); [`read_metrics_csv`] / [`write_metrics_csv`].
+//! * [`ALIGNMENT_FILE`] (`alignment.csv`), header [`ALIGNMENT_HEADER`]: attention
+//!   weights of one example sentence per (model, train_max_len, seed), one
+//!   [`AlignmentRow`] per cell; [`read_alignment_csv`] / [`write_alignment_csv`].
+//! * [`CURVE_FILE`] (`learning_curve.csv`), header [`CURVE_HEADER`]: training loss,
+//!   one [`CurveRow`] per logged step (averaged over the steps since the previous
+//!   row); [`read_curve_csv`] / [`write_curve_csv`].
+//! * [`COST_FILE`] (`cost.csv`), header [`COST_HEADER`]: median wall-clock
+//!   milliseconds of a measure (e.g. `train_step`, `decode_sentence`) per (model,
+//!   sequence length), one [`CostRow`] each; [`read_cost_csv`] / [`write_cost_csv`].
+//!
+//! Drawing:
+//!
+//! * [`aggregate`], [`curve_series`], [`cost_series`]: CSV rows to [`Series`]
+//!   (mean ± std over seeds where there are seeds).
+//! * [`line_plot_with_bands`], [`attention_heatmap`], [`attention_heatmap_grid`]:
+//!   the figure kinds.
 //! * [`redraw_results_dir`], [`redraw_all`]: redraw every figure from the CSVs alone.
 //!
 //! Every file is written atomically (temporary file in the same folder, then
@@ -25,13 +40,14 @@ use std::sync::Once;
 use anyhow::Context;
 
 pub use data::{
-    ALIGNMENT_HEADER, AlignmentRow, METRICS_HEADER, MetricRow, read_alignment_csv,
-    read_metrics_csv, write_alignment_csv, write_metrics_csv,
+    ALIGNMENT_HEADER, Alignment, AlignmentRow, COST_HEADER, CURVE_HEADER, CostRow, CurveRow,
+    METRICS_HEADER, MetricRow, read_alignment_csv, read_cost_csv, read_curve_csv, read_metrics_csv,
+    write_alignment_csv, write_cost_csv, write_curve_csv, write_metrics_csv,
 };
-pub use draw::{Series, attention_heatmap, line_plot_with_bands};
+pub use draw::{Series, attention_heatmap, attention_heatmap_grid, line_plot_with_bands};
 pub use redraw::{
-    ALIGNMENT_FILE, Alignment, METRICS_FILE, aggregate, alignment_matrices, redraw_all,
-    redraw_results_dir, summary_markdown,
+    ALIGNMENT_FILE, COST_FILE, CURVE_FILE, METRICS_FILE, aggregate, alignment_matrices,
+    cost_series, curve_series, redraw_all, redraw_results_dir, summary_markdown,
 };
 
 /// DejaVu Sans, registered as plotters' `"sans-serif"` family.

@@ -5,12 +5,23 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::data::{AlignmentRow, MetricRow, read_alignment_csv, read_metrics_csv};
-use crate::draw::{Series, attention_heatmap, line_plot_with_bands};
+use crate::data::{
+    Alignment, AlignmentRow, CostRow, CurveRow, MetricRow, read_alignment_csv, read_cost_csv,
+    read_curve_csv, read_metrics_csv,
+};
+use crate::draw::{Series, attention_heatmap, attention_heatmap_grid, line_plot_with_bands};
 
-/// File names inside a results folder.
+/// Long-format metrics of a results folder (see [`METRICS_HEADER`](crate::METRICS_HEADER)).
 pub const METRICS_FILE: &str = "metrics.csv";
+/// Attention weights of one example sentence (see [`ALIGNMENT_HEADER`](crate::ALIGNMENT_HEADER)).
 pub const ALIGNMENT_FILE: &str = "alignment.csv";
+/// Training-loss curves (see [`CURVE_HEADER`](crate::CURVE_HEADER)).
+pub const CURVE_FILE: &str = "learning_curve.csv";
+/// Measured cost against sequence length (see [`COST_HEADER`](crate::COST_HEADER)).
+pub const COST_FILE: &str = "cost.csv";
+
+/// Every CSV a results folder may hold; a folder with any of them is redrawn.
+const RESULT_FILES: [&str; 4] = [METRICS_FILE, ALIGNMENT_FILE, CURVE_FILE, COST_FILE];
 
 /// Mean ± std over seeds of one metric: one [`Series`] per (model, train_max_len),
 /// named like `RNNsearch-20`, sorted by model name then train_max_len. Each point is
@@ -56,6 +67,68 @@ pub fn aggregate(rows: &[MetricRow], metric: &str) -> Vec<Series> {
         .collect()
 }
 
+/// Training loss against step, mean ± std over seeds: one [`Series`] per
+/// (model, train_max_len), named like `RNNsearch-20`, sorted by model name then
+/// train_max_len. Each point is `(step, mean, std)` over the rows with the same
+/// (model, train_max_len, step); points are sorted by step.
+///
+/// * Non-finite losses are skipped (a diverged seed does not blank the curve).
+/// * A step logged by only some seeds gets the mean of the rows present.
+/// * `std` is the sample standard deviation (divisor n − 1); 0 for a single row.
+pub fn curve_series(rows: &[CurveRow]) -> Vec<Series> {
+    let mut groups: BTreeMap<(String, usize), BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.loss.is_finite()) {
+        groups
+            .entry((r.model.clone(), r.train_max_len))
+            .or_default()
+            .entry(r.step)
+            .or_default()
+            .push(r.loss);
+    }
+    groups
+        .into_iter()
+        .map(|((model, tml), steps)| Series {
+            name: format!("{model}-{tml}"),
+            points: steps
+                .into_iter()
+                .map(|(step, vals)| {
+                    let (mean, std) = mean_std(&vals);
+                    (step as f64, mean, std)
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Milliseconds against sequence length for one measure: one [`Series`] per model
+/// (named by the model, sorted by name), each point `(seq_len, median_ms, 0)`, sorted
+/// by length. Several rows for the same (model, seq_len, measure) are averaged;
+/// non-finite times are skipped. The std is always 0 (no band is drawn).
+pub fn cost_series(rows: &[CostRow], measure: &str) -> Vec<Series> {
+    let mut groups: BTreeMap<&str, BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
+    for r in rows {
+        if r.measure != measure || !r.median_ms.is_finite() {
+            continue;
+        }
+        groups
+            .entry(r.model.as_str())
+            .or_default()
+            .entry(r.seq_len)
+            .or_default()
+            .push(r.median_ms);
+    }
+    groups
+        .into_iter()
+        .map(|(model, lens)| Series {
+            name: model.to_string(),
+            points: lens
+                .into_iter()
+                .map(|(len, vals)| (len as f64, mean_std(&vals).0, 0.0))
+                .collect(),
+        })
+        .collect()
+}
+
 /// Mean and sample standard deviation (n − 1); std is 0 for fewer than two values.
 fn mean_std(vals: &[f64]) -> (f64, f64) {
     let n = vals.len() as f64;
@@ -91,8 +164,8 @@ pub fn summary_markdown(rows: &[MetricRow]) -> String {
         _ => format!("{lo}-{hi} (n={})", buckets[&(lo, hi)]),
     };
     for metric in metrics {
-        let mut cells: BTreeMap<(String, usize), BTreeMap<(usize, usize), Vec<f64>>> =
-            BTreeMap::new();
+        type Buckets = BTreeMap<(usize, usize), Vec<f64>>;
+        let mut cells: BTreeMap<(String, usize), Buckets> = BTreeMap::new();
         for r in rows.iter().filter(|r| r.metric == metric) {
             cells
                 .entry((r.model.clone(), r.train_max_len))
@@ -133,20 +206,6 @@ pub fn summary_markdown(rows: &[MetricRow]) -> String {
         out.push('\n');
     }
     out
-}
-
-/// The attention matrix of one (model, train_max_len, seed) group of `alignment.csv`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Alignment {
-    pub model: String,
-    pub train_max_len: usize,
-    pub seed: u64,
-    /// Source tokens in position order.
-    pub src_tokens: Vec<String>,
-    /// Target tokens in position order.
-    pub tgt_tokens: Vec<String>,
-    /// `[tgt][src]`; cells missing from the file are 0.
-    pub weights: Vec<Vec<f32>>,
 }
 
 /// Groups alignment rows by (model, train_max_len, seed) (sorted by that key) and
@@ -223,8 +282,43 @@ fn y_range_for(series: &[Series]) -> std::ops::Range<f64> {
     start..(hi + pad)
 }
 
-/// Redraws every figure of one results folder (holding `metrics.csv` and/or
-/// `alignment.csv`) from the CSVs alone, and returns the files written:
+/// A y range fitted to the data: from 0 (or a little below the lowest mean − std
+/// when that is negative) to 5% above the highest mean + std; `0..1` without data.
+fn fitted_y_range(series: &[Series]) -> std::ops::Range<f64> {
+    let (lo, hi) = series.iter().flat_map(|s| s.points.iter()).fold(
+        (f64::INFINITY, f64::NEG_INFINITY),
+        |(lo, hi), &(_, m, s)| {
+            if m.is_finite() && s.is_finite() {
+                (lo.min(m - s), hi.max(m + s))
+            } else {
+                (lo, hi)
+            }
+        },
+    );
+    if !(lo.is_finite() && hi.is_finite()) {
+        return 0.0..1.0;
+    }
+    let span = hi - lo.min(0.0);
+    let pad = if span > 0.0 { span * 0.05 } else { 1.0 };
+    let start = if lo >= 0.0 { 0.0 } else { lo - pad };
+    if start == 0.0 && hi <= 0.0 {
+        return 0.0..1.0; // all zero
+    }
+    start..(hi + pad)
+}
+
+/// The folder's own name for figure titles (resolved for paths like `.`; the path
+/// itself when it has no name).
+fn dir_label(dir: &Path) -> String {
+    let named = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    named(dir)
+        .or_else(|| dir.canonicalize().ok().as_deref().and_then(named))
+        .unwrap_or_else(|| dir.display().to_string())
+}
+
+/// Redraws every figure of one results folder (holding any of `metrics.csv`,
+/// `alignment.csv`, `learning_curve.csv` and `cost.csv`) from the CSVs alone, and
+/// returns the files written:
 ///
 /// * for each metric in `metrics.csv`: `<metric>.png`, mean ± std over seeds against
 ///   the bucket midpoint ("source length"), one series per (model, train_max_len),
@@ -232,14 +326,23 @@ fn y_range_for(series: &[Series]) -> std::ops::Range<f64> {
 ///   several (experiment, task) pairs, each gets `<experiment>-<task>-<metric>.png`.
 ///   Metrics with only "all lengths" rows get no figure.
 /// * for `alignment.csv`: `alignment.png` when it holds one (model, train_max_len,
-///   seed) group, else `alignment-<model>-<train_max_len>-seed<seed>.png` per group.
+///   seed) group, else `alignment-<model>-<train_max_len>-seed<seed>.png` per group
+///   and `alignment-grid.png` with all of them side by side ([`attention_heatmap_grid`]).
+/// * for `learning_curve.csv`: `learning_curve.png`, training loss against step,
+///   mean ± std over seeds, one series per (model, train_max_len) (see
+///   [`curve_series`]), titled `<folder name>: training loss`.
+/// * for each measure in `cost.csv`: `cost-<measure>.png`, median milliseconds
+///   against sequence length, one line per model (see [`cost_series`]).
 pub fn redraw_results_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let metrics_path = dir.join(METRICS_FILE);
     let alignment_path = dir.join(ALIGNMENT_FILE);
-    if !metrics_path.is_file() && !alignment_path.is_file() {
+    let curve_path = dir.join(CURVE_FILE);
+    let cost_path = dir.join(COST_FILE);
+    if !RESULT_FILES.iter().any(|f| dir.join(f).is_file()) {
         bail!(
-            "{}: no {METRICS_FILE} or {ALIGNMENT_FILE} in this folder",
-            dir.display()
+            "{}: none of {} in this folder",
+            dir.display(),
+            RESULT_FILES.join(", ")
         );
     }
     let mut written = Vec::new();
@@ -314,13 +417,57 @@ pub fn redraw_results_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
                 .with_context(|| format!("drawing {}", out.display()))?;
             written.push(out);
         }
+        if several {
+            let out = dir.join("alignment-grid.png");
+            let title = format!("{}: alignment", dir_label(dir));
+            attention_heatmap_grid(&out, &title, &matrices)
+                .with_context(|| format!("drawing {}", out.display()))?;
+            written.push(out);
+        }
+    }
+
+    if curve_path.is_file() {
+        let series = curve_series(&read_curve_csv(&curve_path)?);
+        let out = dir.join("learning_curve.png");
+        line_plot_with_bands(
+            &out,
+            &format!("{}: training loss", dir_label(dir)),
+            "step",
+            "training loss",
+            fitted_y_range(&series),
+            &series,
+        )
+        .with_context(|| format!("drawing {}", out.display()))?;
+        written.push(out);
+    }
+
+    if cost_path.is_file() {
+        let rows = read_cost_csv(&cost_path)?;
+        let mut measures: Vec<&str> = rows.iter().map(|r| r.measure.as_str()).collect();
+        measures.sort_unstable();
+        measures.dedup();
+        for measure in measures {
+            let series = cost_series(&rows, measure);
+            let out = dir.join(format!("cost-{}.png", sanitize(measure)));
+            line_plot_with_bands(
+                &out,
+                &format!("cost: {measure} (ms, median)"),
+                "sequence length",
+                &format!("ms per {}", measure.replace('_', " ")),
+                fitted_y_range(&series),
+                &series,
+            )
+            .with_context(|| format!("drawing {}", out.display()))?;
+            written.push(out);
+        }
     }
     Ok(written)
 }
 
 /// Walks `root` recursively (sorted, not following symbolic links, skipping hidden
-/// folders) and calls [`redraw_results_dir`] on every folder that contains
-/// `metrics.csv` or `alignment.csv`; returns all files written. Stops at the first error.
+/// folders) and calls [`redraw_results_dir`] on every folder that contains any of
+/// `metrics.csv`, `alignment.csv`, `learning_curve.csv` and `cost.csv`; returns all
+/// files written. Stops at the first error.
 pub fn redraw_all(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     if !root.is_dir() {
         bail!("{}: not a folder", root.display());
@@ -335,7 +482,7 @@ pub fn redraw_all(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 fn collect_result_dirs(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    if dir.join(METRICS_FILE).is_file() || dir.join(ALIGNMENT_FILE).is_file() {
+    if RESULT_FILES.iter().any(|f| dir.join(f).is_file()) {
         out.push(dir.to_path_buf());
     }
     let mut subdirs = Vec::new();

@@ -46,6 +46,22 @@ fn assert_png(path: &Path) {
     );
 }
 
+/// Removes a scratch folder, unless `PLOTS_KEEP_TEST_OUTPUT` is set (to look at the figures).
+fn cleanup(dir: &Path) {
+    if std::env::var_os("PLOTS_KEEP_TEST_OUTPUT").is_some() {
+        eprintln!("kept {}", dir.display());
+    } else {
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+/// Width and height of a PNG, from its IHDR chunk.
+fn png_size(path: &Path) -> (u32, u32) {
+    let b = std::fs::read(path).unwrap();
+    let be = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    (be(16), be(20))
+}
+
 fn no_tmp_files(dir: &Path) {
     for e in std::fs::read_dir(dir).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().into_owned();
@@ -278,6 +294,7 @@ fn redraw_all_walks_and_splits_alignment_groups() {
             "exp-a/token_accuracy.png",
             "nested/exp-b/alignment-RNNencdec-50-seed1.png",
             "nested/exp-b/alignment-RNNsearch-50-seed2.png",
+            "nested/exp-b/alignment-grid.png",
             "nested/exp-b/exact_match.png",
             "nested/exp-b/summary.md",
             "nested/exp-b/token_accuracy.png",
@@ -367,4 +384,406 @@ fn summary_table_gives_mean_and_std_per_bucket_by_hand() {
     assert!(md.contains("| model | 1-5 (n=7) | all (n=9) |"), "{md}");
     assert!(md.contains("| A-10 | 80.0 ± 10.0 | 60.0 ± 10.0 |"), "{md}");
     assert!(md.contains("over 3 seeds"), "{md}");
+}
+
+fn curve_row(model: &str, tml: usize, seed: u64, step: usize, loss: f64) -> CurveRow {
+    CurveRow {
+        model: model.into(),
+        train_max_len: tml,
+        seed,
+        step,
+        loss,
+    }
+}
+
+fn cost_row(model: &str, seq_len: usize, measure: &str, median_ms: f64) -> CostRow {
+    CostRow {
+        model: model.into(),
+        seq_len,
+        measure: measure.into(),
+        median_ms,
+        repeats: 5,
+    }
+}
+
+#[test]
+fn curve_and_cost_csv_round_trip() {
+    let dir = scratch("curve-cost-csv");
+    let curve = dir.join(CURVE_FILE);
+    let rows = vec![
+        curve_row("RNNsearch", 20, 1, 100, 2.5),
+        curve_row("RNNsearch", 20, 1, 200, 0.123456),
+        curve_row("RNNencdec", 50, 7, 0, 0.0),
+    ];
+    write_curve_csv(&curve, &rows).unwrap();
+    let text = std::fs::read_to_string(&curve).unwrap();
+    assert!(
+        text.starts_with("model,train_max_len,seed,step,loss\nRNNsearch,20,1,100,2.500000\n"),
+        "{text}"
+    );
+    assert_eq!(read_curve_csv(&curve).unwrap(), rows);
+
+    let cost = dir.join(COST_FILE);
+    let crows = vec![
+        cost_row("RNNsearch", 30, "train_step", 12.345),
+        cost_row("RNNencdec", 10, "decode_sentence", 0.5),
+    ];
+    write_cost_csv(&cost, &crows).unwrap();
+    let text = std::fs::read_to_string(&cost).unwrap();
+    assert!(
+        text.starts_with(
+            "model,seq_len,measure,median_ms,repeats\nRNNsearch,30,train_step,12.345,5\n"
+        ),
+        "{text}"
+    );
+    assert_eq!(read_cost_csv(&cost).unwrap(), crows);
+    no_tmp_files(&dir);
+
+    // Commas in text fields are refused and leave the old files intact.
+    let mut bad = crows.clone();
+    bad[1].measure = "a,b".into();
+    assert!(write_cost_csv(&cost, &bad).is_err());
+    assert_eq!(read_cost_csv(&cost).unwrap(), crows);
+    let mut bad = rows.clone();
+    bad[0].model = "".into();
+    assert!(write_curve_csv(&curve, &bad).is_err());
+    assert_eq!(read_curve_csv(&curve).unwrap(), rows);
+    no_tmp_files(&dir);
+    cleanup(&dir);
+}
+
+#[test]
+fn malformed_curve_and_cost_csv_name_file_line_and_field() {
+    let dir = scratch("curve-cost-malformed");
+    let curve = dir.join(CURVE_FILE);
+    std::fs::write(
+        &curve,
+        format!("{CURVE_HEADER}\nA,10,1,100,2.0\n\nA,10,1,2x0,1.0\n"),
+    )
+    .unwrap();
+    let msg = format!("{:#}", read_curve_csv(&curve).unwrap_err());
+    assert!(msg.contains("learning_curve.csv:4"), "{msg}");
+    assert!(msg.contains("`step`") && msg.contains("2x0"), "{msg}");
+
+    std::fs::write(&curve, format!("{CURVE_HEADER}\nA,10,1,100\n")).unwrap();
+    let msg = format!("{:#}", read_curve_csv(&curve).unwrap_err());
+    assert!(
+        msg.contains("learning_curve.csv:2") && msg.contains("found 4"),
+        "{msg}"
+    );
+
+    let cost = dir.join(COST_FILE);
+    std::fs::write(&cost, "model,seq_len,ms\nA,10,1.0\n").unwrap();
+    let msg = format!("{:#}", read_cost_csv(&cost).unwrap_err());
+    assert!(
+        msg.contains("cost.csv:1") && msg.contains("header"),
+        "{msg}"
+    );
+
+    std::fs::write(&cost, format!("{COST_HEADER}\nA,10,train_step,fast,5\n")).unwrap();
+    let msg = format!("{:#}", read_cost_csv(&cost).unwrap_err());
+    assert!(
+        msg.contains("cost.csv:2") && msg.contains("median_ms"),
+        "{msg}"
+    );
+
+    std::fs::write(&cost, format!("{COST_HEADER}\nA,10, ,1.0,5\n")).unwrap();
+    let msg = format!("{:#}", read_cost_csv(&cost).unwrap_err());
+    assert!(
+        msg.contains("cost.csv:2") && msg.contains("measure"),
+        "{msg}"
+    );
+
+    // A folder whose only CSV is broken fails with the same message.
+    let msg = format!("{:#}", redraw_results_dir(&dir).unwrap_err());
+    assert!(msg.contains("learning_curve.csv:2"), "{msg}");
+    cleanup(&dir);
+}
+
+#[test]
+fn curve_series_mean_std_by_hand() {
+    let rows = vec![
+        // A-10, step 100: seeds 1,2,3 -> 3, 2, 1: mean 2, sample std 1.
+        curve_row("A", 10, 1, 100, 3.0),
+        curve_row("A", 10, 2, 100, 2.0),
+        curve_row("A", 10, 3, 100, 1.0),
+        // step 200: seed 3 diverged (NaN, skipped) -> 1, 2: mean 1.5, std sqrt(0.5).
+        curve_row("A", 10, 2, 200, 2.0),
+        curve_row("A", 10, 1, 200, 1.0),
+        curve_row("A", 10, 3, 200, f64::NAN),
+        // Rows out of order: step 50 comes first in the series.
+        curve_row("A", 10, 1, 50, 5.0),
+        // A-5 sorts before A-10 (numeric), B-10 after; single rows have std 0.
+        curve_row("B", 10, 1, 100, 4.0),
+        curve_row("A", 5, 1, 100, 0.5),
+    ];
+    let s = curve_series(&rows);
+    let names: Vec<&str> = s.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["A-5", "A-10", "B-10"]);
+    assert_eq!(s[0].points, vec![(100.0, 0.5, 0.0)]);
+    let p = &s[1].points;
+    assert_eq!(p.len(), 3);
+    assert_eq!(p[0], (50.0, 5.0, 0.0));
+    assert_eq!((p[1].0, p[1].1), (100.0, 2.0));
+    assert!((p[1].2 - 1.0).abs() < 1e-12, "{p:?}");
+    assert_eq!((p[2].0, p[2].1), (200.0, 1.5));
+    assert!((p[2].2 - 0.5f64.sqrt()).abs() < 1e-12, "{p:?}");
+    assert_eq!(s[2].points, vec![(100.0, 4.0, 0.0)]);
+    assert!(curve_series(&[]).is_empty());
+}
+
+#[test]
+fn cost_series_by_hand() {
+    let rows = vec![
+        cost_row("RNNsearch", 20, "train_step", 8.0),
+        cost_row("RNNsearch", 10, "train_step", 4.0),
+        // Two rows for the same length are averaged: (6 + 8) / 2 = 7.
+        cost_row("RNNencdec", 30, "train_step", 6.0),
+        cost_row("RNNencdec", 30, "train_step", 8.0),
+        cost_row("RNNencdec", 30, "decode_sentence", 100.0),
+        cost_row("RNNencdec", 40, "train_step", f64::INFINITY),
+    ];
+    let s = cost_series(&rows, "train_step");
+    let names: Vec<&str> = s.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["RNNencdec", "RNNsearch"]);
+    assert_eq!(s[0].points, vec![(30.0, 7.0, 0.0)]);
+    assert_eq!(s[1].points, vec![(10.0, 4.0, 0.0), (20.0, 8.0, 0.0)]);
+    let d = cost_series(&rows, "decode_sentence");
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].points, vec![(30.0, 100.0, 0.0)]);
+    assert!(cost_series(&rows, "nope").is_empty());
+}
+
+/// A plausible `cost.csv`: two models, two measures, lengths 10..=80.
+fn write_cost(dir: &Path) {
+    let mut rows = Vec::new();
+    for (model, scale) in [("RNNencdec", 1.0), ("RNNsearch", 1.6)] {
+        for len in (10..=80).step_by(10) {
+            let l = len as f64;
+            rows.push(cost_row(model, len, "train_step", scale * (3.0 + 0.4 * l)));
+            let quad = if model == "RNNsearch" {
+                0.004 * l * l
+            } else {
+                0.0
+            };
+            rows.push(cost_row(
+                model,
+                len,
+                "decode_sentence",
+                scale * 0.8 + 0.25 * l + quad,
+            ));
+        }
+    }
+    write_cost_csv(&dir.join(COST_FILE), &rows).unwrap();
+}
+
+#[test]
+fn redraw_folder_with_only_cost_csv() {
+    let root = scratch("cost-only");
+    let dir = root.join("cost-vs-length");
+    std::fs::create_dir_all(&dir).unwrap();
+    write_cost(&dir);
+
+    let written = redraw_results_dir(&dir).unwrap();
+    let expected: Vec<PathBuf> = ["cost-decode_sentence.png", "cost-train_step.png"]
+        .iter()
+        .map(|f| dir.join(f))
+        .collect();
+    assert_eq!(written, expected);
+    for f in &written {
+        assert_png(f);
+    }
+    no_tmp_files(&dir);
+
+    // redraw_all finds a folder holding only cost.csv.
+    assert_eq!(redraw_all(&root).unwrap(), expected);
+    cleanup(&root);
+}
+
+#[test]
+fn redraw_learning_curve() {
+    let dir = scratch("learning-curve");
+    let mut rows = Vec::new();
+    for (model, floor) in [("RNNencdec", 0.9), ("RNNsearch", 0.3)] {
+        for seed in 1..=3u64 {
+            for step in (0..=3000).step_by(100) {
+                let t = step as f64 / 600.0;
+                let wobble = 0.05 * seed as f64 * (step as f64 / 170.0).sin();
+                let loss = floor + 3.5 * (-t).exp() + wobble;
+                rows.push(curve_row(model, 20, seed, step, loss));
+            }
+        }
+    }
+    // One long run of a single seed: its series has no band.
+    for step in (0..=2000).step_by(250) {
+        rows.push(curve_row(
+            "RNNsearch",
+            50,
+            1,
+            step,
+            0.2 + 3.0 * (-(step as f64) / 400.0).exp(),
+        ));
+    }
+    write_curve_csv(&dir.join(CURVE_FILE), &rows).unwrap();
+    let written = redraw_results_dir(&dir).unwrap();
+    assert_eq!(written, vec![dir.join("learning_curve.png")]);
+    assert_png(&written[0]);
+    assert_eq!(png_size(&written[0]), (900, 600));
+    no_tmp_files(&dir);
+    cleanup(&dir);
+}
+
+/// `n` panels on one 20-token sentence, each with its own target length.
+fn grid_panels(n: usize) -> Vec<Alignment> {
+    let src: Vec<String> = "the agreement on the european economic area was signed in \
+                            august 1992 , after long talks between the two sides . </s>"
+        .split(' ')
+        .map(String::from)
+        .collect();
+    let tgt_full: Vec<String> = "l' accord sur la zone économique européenne a été signé en \
+                                 août 1992 , après de longues négociations entre les deux \
+                                 parties . </s>"
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    let models = [
+        ("RNNsearch", 50),
+        ("RNNsearch", 30),
+        ("RNNencdec", 50),
+        ("RNNencdec", 30),
+    ];
+    (0..n)
+        .map(|k| {
+            let (model, tml) = models[k % models.len()];
+            // Each panel decodes a slightly different target (drops a few tokens).
+            let tgt: Vec<String> = tgt_full
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| k == 0 || (i + k) % 7 != 0)
+                .map(|(_, t)| t.clone())
+                .collect();
+            let sharp = if model == "RNNsearch" { 1.5 } else { 8.0 };
+            let weights = (0..tgt.len())
+                .map(|i| {
+                    let centre = i as f32 * (src.len() - 1) as f32 / (tgt.len() - 1) as f32;
+                    let row: Vec<f32> = (0..src.len())
+                        .map(|j| (-((j as f32 - centre).powi(2)) / sharp).exp())
+                        .collect();
+                    let sum: f32 = row.iter().sum();
+                    row.into_iter().map(|w| w / sum).collect()
+                })
+                .collect();
+            Alignment {
+                model: model.into(),
+                train_max_len: tml,
+                seed: 1 + (k / models.len()) as u64,
+                src_tokens: src.clone(),
+                tgt_tokens: tgt,
+                weights,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn alignment_grid_draws_panels_in_at_most_three_columns() {
+    let dir = scratch("grid");
+    let five = dir.join("grid5.png");
+    let three = dir.join("grid3.png");
+    let two = dir.join("grid2.png");
+    attention_heatmap_grid(&five, "wmt14-en-fr: alignment", &grid_panels(5)).unwrap();
+    attention_heatmap_grid(&three, "three panels", &grid_panels(3)).unwrap();
+    attention_heatmap_grid(&two, "two panels", &grid_panels(2)).unwrap();
+    for p in [&five, &three, &two] {
+        assert_png(p);
+    }
+    // Five panels: 3 columns (as wide as three panels), 2 rows (taller).
+    let (w5, h5) = png_size(&five);
+    let (w3, h3) = png_size(&three);
+    let (w2, h2) = png_size(&two);
+    assert_eq!(w5, w3);
+    assert!(h5 > h3 + 300, "{h5} vs {h3}");
+    assert!(w2 < w3 && h2 == h3, "{w2}x{h2} vs {w3}x{h3}");
+
+    // Bad input: no panels, or a ragged matrix (named by its panel), writes nothing.
+    let bad_path = dir.join("bad.png");
+    let msg = format!(
+        "{:#}",
+        attention_heatmap_grid(&bad_path, "t", &[]).unwrap_err()
+    );
+    assert!(msg.contains("no panels"), "{msg}");
+    let mut bad = grid_panels(2);
+    bad[1].weights[3].pop();
+    let msg = format!(
+        "{:#}",
+        attention_heatmap_grid(&bad_path, "t", &bad).unwrap_err()
+    );
+    assert!(
+        msg.contains("panel 1 (RNNsearch-30 (seed 1))") && msg.contains("weight row 3"),
+        "{msg}"
+    );
+    assert!(!bad_path.exists());
+    no_tmp_files(&dir);
+    cleanup(&dir);
+}
+
+#[test]
+fn redraw_writes_alignment_grid_only_for_several_groups() {
+    let dir = scratch("grid-redraw");
+    let mut rows = Vec::new();
+    for a in grid_panels(4) {
+        for (i, t) in a.tgt_tokens.iter().enumerate() {
+            for (j, s) in a.src_tokens.iter().enumerate() {
+                rows.push(AlignmentRow {
+                    model: a.model.clone(),
+                    train_max_len: a.train_max_len,
+                    seed: a.seed,
+                    tgt_pos: i,
+                    tgt_token: t.clone(),
+                    src_pos: j,
+                    src_token: s.clone(),
+                    weight: a.weights[i][j] as f64,
+                });
+            }
+        }
+    }
+    write_alignment_csv(&dir.join(ALIGNMENT_FILE), &rows).unwrap();
+    let written = redraw_results_dir(&dir).unwrap();
+    let names: Vec<String> = written
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "alignment-RNNencdec-30-seed1.png",
+            "alignment-RNNencdec-50-seed1.png",
+            "alignment-RNNsearch-30-seed1.png",
+            "alignment-RNNsearch-50-seed1.png",
+            "alignment-grid.png",
+        ]
+    );
+    for f in &written {
+        assert_png(f);
+    }
+    // 4 panels: 3 columns and 2 rows, so wider and taller than one heatmap (whose
+    // cells are larger).
+    let (w, h) = png_size(&written[4]);
+    let (w1, h1) = png_size(&written[0]);
+    assert!(w > w1 && h > h1, "{w}x{h} vs {w1}x{h1}");
+
+    // A single group: no grid.
+    let one: Vec<AlignmentRow> = rows
+        .iter()
+        .filter(|r| r.model == "RNNsearch" && r.train_max_len == 50)
+        .cloned()
+        .collect();
+    let single = dir.join("single");
+    write_alignment_csv(&single.join(ALIGNMENT_FILE), &one).unwrap();
+    assert_eq!(
+        redraw_results_dir(&single).unwrap(),
+        vec![single.join("alignment.png")]
+    );
+    no_tmp_files(&dir);
+    cleanup(&dir);
 }

@@ -1,5 +1,6 @@
 //! `replot [ROOT]`: redraws every figure under ROOT (default `results`) from the
-//! `metrics.csv` / `alignment.csv` files alone, printing each file written.
+//! `metrics.csv` / `alignment.csv` / `learning_curve.csv` / `cost.csv` files alone,
+//! printing each file written.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,9 +8,14 @@ use std::process::ExitCode;
 const USAGE: &str = "\
 Usage: replot [ROOT]
 
-Redraws every figure under ROOT (default: results) from the CSVs alone: each
-folder holding metrics.csv and/or alignment.csv gets <metric>.png per metric
-(mean +- std over seeds against source length) and alignment*.png heatmaps.
+Redraws every figure under ROOT (default: results) from the CSVs alone, in each
+folder holding any of these files:
+  metrics.csv         <metric>.png per metric (mean +- std over seeds against
+                      source length) and summary.md
+  alignment.csv       alignment*.png heatmaps (and alignment-grid.png with all
+                      models and seeds side by side when there are several)
+  learning_curve.csv  learning_curve.png (training loss against step)
+  cost.csv            cost-<measure>.png (median ms against sequence length)
 Prints each file written.
 
 Options:
@@ -42,7 +48,7 @@ fn main() -> ExitCode {
         Ok(files) => {
             if files.is_empty() {
                 eprintln!(
-                    "replot: no metrics.csv or alignment.csv found under {}",
+                    "replot: no metrics.csv, alignment.csv, learning_curve.csv or cost.csv found under {}",
                     root.display()
                 );
             }

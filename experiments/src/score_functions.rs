@@ -1,0 +1,176 @@
+//! `score-functions`: the family of alignment scores side by side.
+//!
+//! One attentive encoder-decoder per score (content/cosine, Graves et al. 2014; additive,
+//! Bahdanau et al. 2015; location, general and dot, Luong et al. 2015; scaled dot, Vaswani et
+//! al. 2017), all in the same decoder arrangement, on the same task, lengths and seeds.
+//! Everything but the score is shared, so the differences are the scores'. Writes
+//! `metrics.csv` per length bucket, `timings.csv` (training ms per step per score),
+//! `alignment.csv` with the same test sentence under all six (drawn as one grid), and the
+//! figures.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use burn::module::Module;
+use models::scores::{ScoreConfig, ScoreKind};
+use models::seq2seq::{Architecture, Arrangement, Selection, sequence_cross_entropy};
+use serde::{Deserialize, Serialize};
+
+use crate::common;
+use crate::translation::{
+    self, TaskSpec, Timings, cross_entropy_loss, decode_alignment, decode_all, evaluate, load_data,
+    seq2seq_model, train,
+};
+
+/// The experiment's name in CSVs and paths.
+pub const EXPERIMENT: &str = "score-functions";
+
+/// The settings of a run: the shared sequence-to-sequence settings plus the scores compared.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Task, data, model sizes, training and evaluation, as in seq2seq-length.
+    pub base: translation::Config,
+    /// The scores to compare (one model each).
+    pub scores: Vec<ScoreKind>,
+    /// Where attention sits in the decoder, the same for every score.
+    pub arrangement: Arrangement,
+}
+
+impl Config {
+    /// A named preset (`quick`, `paper`, `smoke`): seq2seq-length's, with one training length
+    /// (the comparison is across scores, not lengths) and Luong's arrangement, in which his
+    /// Table 4 compares location, general and dot.
+    pub fn preset(name: &str, task: &TaskSpec) -> anyhow::Result<Config> {
+        let mut base = translation::Config::preset(name, task)?;
+        match name {
+            "quick" if matches!(task, TaskSpec::Synthetic(_)) => {
+                base.train_max_lens = vec![15];
+                base.test_max_len = 20;
+                base.steps = 400;
+                base.test_size = 400;
+            }
+            "quick" => {
+                base.train_max_lens = vec![20];
+                base.test_max_len = 30;
+                base.steps = 400;
+            }
+            "paper" => base.train_max_lens = vec![50],
+            _ => base.train_max_lens.truncate(1),
+        }
+        Ok(Config {
+            base,
+            scores: ScoreKind::ALL.to_vec(),
+            arrangement: Arrangement::Luong,
+        })
+    }
+
+    /// Checks the configuration, naming the field at fault.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        self.base.validate()?;
+        if self.scores.is_empty() {
+            bail!("config field 'scores' must list at least one score");
+        }
+        for &kind in &self.scores {
+            let d_key = 2 * self.base.d_encoder;
+            ScoreConfig::new(kind, self.base.d_decoder, d_key)
+                .check()
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "{e}: set d_decoder = 2 * d_encoder (now {} and {})",
+                        self.base.d_decoder,
+                        self.base.d_encoder
+                    )
+                })?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs the comparison and writes its outputs under `out_dir/<task>/`.
+pub fn run(
+    config: &Config,
+    task: &TaskSpec,
+    data_dir: &Path,
+    out_dir: &Path,
+) -> anyhow::Result<PathBuf> {
+    config.validate()?;
+    let base = &config.base;
+    let dir = out_dir.join(task.name());
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    common::write_config(&dir, config)?;
+    let data = load_data(base, task, data_dir)?;
+    eprintln!(
+        "{EXPERIMENT} / {}: {} scores, {:?} arrangement, train {:?} pairs, test {} pairs, {} backend",
+        task.name(),
+        config.scores.len(),
+        config.arrangement,
+        data.train.iter().map(Vec::len).collect::<Vec<_>>(),
+        data.test.len(),
+        harness::backend_name(),
+    );
+
+    let (mut rows, mut alignments) = (Vec::new(), Vec::new());
+    let mut timings = Timings::default();
+    for (k_index, &k) in base.train_max_lens.iter().enumerate() {
+        for &score in &config.scores {
+            for &seed in &base.seeds {
+                let name = score.name();
+                let device = harness::device(seed)?;
+                let model = seq2seq_model(base, &data, Architecture::RnnSearch)
+                    .with_score(score)
+                    .with_arrangement(config.arrangement)
+                    .init(&device);
+                let trained = train(
+                    base,
+                    &data.train[k_index],
+                    model,
+                    &device,
+                    &format!("{name}-{k} seed {seed}"),
+                    0,
+                    |m, b| {
+                        cross_entropy_loss(sequence_cross_entropy(
+                            m.forward(b.src.clone(), b.mask.clone(), b.tgt_in.clone())
+                                .logits,
+                            b.tgt_out.clone(),
+                        ))
+                    },
+                )?;
+                let model = trained.model.valid();
+                let eval_start = std::time::Instant::now();
+                let eval_device = model.device();
+                let hyps = decode_all(
+                    &data.test,
+                    &eval_device,
+                    base.eval_batch_size,
+                    |src, mask, max_len| model.greedy(src, mask, max_len).tokens,
+                );
+                rows.extend(evaluate(
+                    base, EXPERIMENT, task, &data, &hyps, name, k, seed,
+                ));
+                timings.push(
+                    name,
+                    k,
+                    seed,
+                    base.steps,
+                    trained.seconds,
+                    eval_start.elapsed().as_secs_f64(),
+                );
+                if seed == base.seeds[0] && k_index == 0 {
+                    // The same sentence under every score, for the grid of heatmaps.
+                    alignments.extend(
+                        decode_alignment(&data, &model, Selection::Soft, name, k, seed)
+                            .unwrap_or_default(),
+                    );
+                    plots::write_alignment_csv(&dir.join(plots::ALIGNMENT_FILE), &alignments)?;
+                }
+                plots::write_metrics_csv(&dir.join(plots::METRICS_FILE), &rows)?;
+            }
+        }
+    }
+    timings.write(&dir)?;
+    for path in plots::redraw_results_dir(&dir)? {
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(dir)
+}
