@@ -10,17 +10,12 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
-use burn::module::Module;
+use anyhow::bail;
 use models::scores::{ScoreConfig, ScoreKind};
-use models::seq2seq::{Architecture, Arrangement, Selection, sequence_cross_entropy};
+use models::seq2seq::{Architecture, Arrangement, Selection};
 use serde::{Deserialize, Serialize};
 
-use crate::common;
-use crate::translation::{
-    self, TaskSpec, Timings, cross_entropy_loss, decode_alignment, decode_all, evaluate, load_data,
-    seq2seq_model, train,
-};
+use crate::translation::{self, Recorder, TaskSpec, seq2seq_model, teacher_forced_loss, train};
 
 /// The experiment's name in CSVs and paths.
 pub const EXPERIMENT: &str = "score-functions";
@@ -96,81 +91,39 @@ pub fn run(
 ) -> anyhow::Result<PathBuf> {
     config.validate()?;
     let base = &config.base;
-    let dir = out_dir.join(task.name());
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    common::write_config(&dir, config)?;
-    let data = load_data(base, task, data_dir)?;
+    let mut recorder = Recorder::start(EXPERIMENT, config, base, task, data_dir, out_dir)?;
     eprintln!(
-        "{EXPERIMENT} / {}: {} scores, {:?} arrangement, train {:?} pairs, test {} pairs, {} backend",
-        task.name(),
+        "{} scores, {:?} arrangement",
         config.scores.len(),
-        config.arrangement,
-        data.train.iter().map(Vec::len).collect::<Vec<_>>(),
-        data.test.len(),
-        harness::backend_name(),
+        config.arrangement
     );
-
-    let (mut rows, mut alignments) = (Vec::new(), Vec::new());
-    let mut timings = Timings::default();
     for (k_index, &k) in base.train_max_lens.iter().enumerate() {
         for &score in &config.scores {
             for &seed in &base.seeds {
                 let name = score.name();
                 let device = harness::device(seed)?;
-                let model = seq2seq_model(base, &data, Architecture::RnnSearch)
+                let model = seq2seq_model(base, &recorder.data, Architecture::RnnSearch)
                     .with_score(score)
                     .with_arrangement(config.arrangement)
                     .init(&device);
+                let label = format!("{name}-{k} seed {seed}");
                 let trained = train(
                     base,
-                    &data.train[k_index],
+                    &recorder.data.train[k_index],
                     model,
                     &device,
-                    &format!("{name}-{k} seed {seed}"),
+                    &label,
                     0,
-                    |m, b| {
-                        cross_entropy_loss(sequence_cross_entropy(
-                            m.forward(b.src.clone(), b.mask.clone(), b.tgt_in.clone())
-                                .logits,
-                            b.tgt_out.clone(),
-                        ))
-                    },
+                    teacher_forced_loss,
                 )?;
-                let model = trained.model.valid();
-                let eval_start = std::time::Instant::now();
-                let eval_device = model.device();
-                let hyps = decode_all(
-                    &data.test,
-                    &eval_device,
-                    base.eval_batch_size,
-                    |src, mask, max_len| model.greedy(src, mask, max_len).tokens,
-                );
-                rows.extend(evaluate(
-                    base, EXPERIMENT, task, &data, &hyps, name, k, seed,
-                ));
-                timings.push(
-                    name,
-                    k,
-                    seed,
-                    base.steps,
-                    trained.seconds,
-                    eval_start.elapsed().as_secs_f64(),
-                );
+                let model =
+                    recorder.score_seq2seq(base, name, k, seed, &trained, Selection::Soft)?;
                 if seed == base.seeds[0] && k_index == 0 {
                     // The same sentence under every score, for the grid of heatmaps.
-                    alignments.extend(
-                        decode_alignment(&data, &model, Selection::Soft, name, k, seed)
-                            .unwrap_or_default(),
-                    );
-                    plots::write_alignment_csv(&dir.join(plots::ALIGNMENT_FILE), &alignments)?;
+                    recorder.add_alignment(&model, Selection::Soft, name, k, seed)?;
                 }
-                plots::write_metrics_csv(&dir.join(plots::METRICS_FILE), &rows)?;
             }
         }
     }
-    timings.write(&dir)?;
-    for path in plots::redraw_results_dir(&dir)? {
-        eprintln!("wrote {}", path.display());
-    }
-    Ok(dir)
+    recorder.finish()
 }

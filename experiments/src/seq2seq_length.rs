@@ -14,15 +14,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-use burn::module::Module;
-use models::seq2seq::{Architecture, Selection, sequence_cross_entropy};
+use models::seq2seq::{Architecture, Selection};
 
-use crate::common;
-use crate::translation::{
-    Config, TaskSpec, Timings, cross_entropy_loss, decode_alignment, decode_all, evaluate,
-    load_data, seq2seq_model, train,
-};
+use crate::translation::{Config, Recorder, TaskSpec, seq2seq_model, teacher_forced_loss, train};
 
 /// The experiment's name in CSVs and paths.
 pub const EXPERIMENT: &str = "seq2seq-length";
@@ -35,86 +29,31 @@ pub fn run(
     out_dir: &Path,
 ) -> anyhow::Result<PathBuf> {
     config.validate()?;
-    let dir = out_dir.join(task.name());
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    common::write_config(&dir, config)?;
-
-    let data = load_data(config, task, data_dir)?;
-    eprintln!(
-        "{EXPERIMENT} / {}: vocab {} -> {}, train {:?} pairs, test {} pairs, {} backend",
-        task.name(),
-        data.src_vocab.len(),
-        data.tgt_vocab.len(),
-        data.train.iter().map(Vec::len).collect::<Vec<_>>(),
-        data.test.len(),
-        harness::backend_name(),
-    );
-
-    let mut rows = Vec::new();
-    let mut timings = Timings::default();
+    let mut recorder = Recorder::start(EXPERIMENT, config, config, task, data_dir, out_dir)?;
     let longest_k = config.longest_train_len();
     for (k_index, &k) in config.train_max_lens.iter().enumerate() {
         for architecture in [Architecture::RnnEncDec, Architecture::RnnSearch] {
             for &seed in &config.seeds {
                 let name = architecture.name();
                 let device = harness::device(seed)?;
-                let model = seq2seq_model(config, &data, architecture).init(&device);
+                let model = seq2seq_model(config, &recorder.data, architecture).init(&device);
+                let label = format!("{name}-{k} seed {seed}");
                 let trained = train(
                     config,
-                    &data.train[k_index],
+                    &recorder.data.train[k_index],
                     model,
                     &device,
-                    &format!("{name}-{k} seed {seed}"),
+                    &label,
                     0,
-                    |m, b| {
-                        cross_entropy_loss(sequence_cross_entropy(
-                            m.forward(b.src.clone(), b.mask.clone(), b.tgt_in.clone())
-                                .logits,
-                            b.tgt_out.clone(),
-                        ))
-                    },
+                    teacher_forced_loss,
                 )?;
-                let model = trained.model.valid();
-                let eval_start = std::time::Instant::now();
-                let eval_device = model.device();
-                let hyps = if config.beam > 1 {
-                    decode_all(&data.test, &eval_device, 1, |src, mask, max_len| {
-                        vec![model.beam_search(src, mask, config.beam, max_len)]
-                    })
-                } else {
-                    decode_all(
-                        &data.test,
-                        &eval_device,
-                        config.eval_batch_size,
-                        |src, mask, max_len| model.greedy(src, mask, max_len).tokens,
-                    )
-                };
-                rows.extend(evaluate(
-                    config, EXPERIMENT, task, &data, &hyps, name, k, seed,
-                ));
-                timings.push(
-                    name,
-                    k,
-                    seed,
-                    config.steps,
-                    trained.seconds,
-                    eval_start.elapsed().as_secs_f64(),
-                );
+                let model =
+                    recorder.score_seq2seq(config, name, k, seed, &trained, Selection::Soft)?;
                 if k == longest_k && seed == config.seeds[0] {
-                    if let Some(alignment) =
-                        decode_alignment(&data, &model, Selection::Soft, name, k, seed)
-                    {
-                        plots::write_alignment_csv(&dir.join(plots::ALIGNMENT_FILE), &alignment)?;
-                    }
+                    recorder.add_alignment(&model, Selection::Soft, name, k, seed)?;
                 }
-                // Written after every run, so a killed run keeps what it finished.
-                plots::write_metrics_csv(&dir.join(plots::METRICS_FILE), &rows)?;
             }
         }
     }
-    timings.write(&dir)?;
-    for path in plots::redraw_results_dir(&dir)? {
-        eprintln!("wrote {}", path.display());
-    }
-    Ok(dir)
+    recorder.finish()
 }

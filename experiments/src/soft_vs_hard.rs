@@ -18,17 +18,14 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
-use burn::module::Module;
+use anyhow::bail;
 use burn::tensor::activation::log_softmax;
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::{Int, Tensor, TensorData};
 use models::seq2seq::{Architecture, PAD, Selection, Seq2Seq};
 use serde::{Deserialize, Serialize};
 
-use crate::common;
 use crate::translation::{
-    self, BatchTensors, StepLoss, TaskSpec, Timings, decode_alignment, decode_all, evaluate,
-    load_data, seq2seq_model, train,
+    self, BatchTensors, Recorder, StepLoss, TaskSpec, seq2seq_model, teacher_forced_loss, train,
 };
 
 /// The experiment's name in CSVs and paths.
@@ -129,91 +126,41 @@ pub fn run(
 ) -> anyhow::Result<PathBuf> {
     config.validate()?;
     let base = &config.base;
-    let dir = out_dir.join(task.name());
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    common::write_config(&dir, config)?;
-    let data = load_data(base, task, data_dir)?;
-    eprintln!(
-        "{EXPERIMENT} / {}: train {:?} pairs, test {} pairs, {} backend",
-        task.name(),
-        data.train.iter().map(Vec::len).collect::<Vec<_>>(),
-        data.test.len(),
-        harness::backend_name(),
-    );
-
-    let (mut rows, mut curves, mut alignments) = (Vec::new(), Vec::new(), Vec::new());
-    let mut timings = Timings::default();
+    let mut recorder = Recorder::start(EXPERIMENT, config, base, task, data_dir, out_dir)?;
     for (k_index, &k) in base.train_max_lens.iter().enumerate() {
         for attention in [Attention::Soft, Attention::Hard] {
             for &seed in &base.seeds {
                 let name = attention.name();
                 let device = harness::device(seed)?;
-                let model = seq2seq_model(base, &data, Architecture::RnnSearch).init(&device);
+                let model =
+                    seq2seq_model(base, &recorder.data, Architecture::RnnSearch).init(&device);
                 let label = format!("{name}-{k} seed {seed}");
                 let mut baseline = None;
                 let trained = train(
                     base,
-                    &data.train[k_index],
+                    &recorder.data.train[k_index],
                     model,
                     &device,
                     &label,
                     config.curve_every,
                     |m, b| match attention {
-                        Attention::Soft => soft_loss(m, b),
+                        Attention::Soft => teacher_forced_loss(m, b),
                         Attention::Hard => hard_loss(config, m, b, &mut baseline),
                     },
                 )?;
-                curves.extend(trained.curve.iter().map(|&(step, loss)| plots::CurveRow {
-                    model: name.to_string(),
-                    train_max_len: k,
-                    seed,
-                    step,
-                    loss,
-                }));
-                let model = trained.model.valid();
-                let eval_start = std::time::Instant::now();
                 let selection = attention.test_selection();
-                let hyps = decode_all(
-                    &data.test,
-                    &model.device(),
-                    base.eval_batch_size,
-                    |src, mask, max_len| model.greedy_with(src, mask, max_len, selection).tokens,
-                );
-                rows.extend(evaluate(
-                    base, EXPERIMENT, task, &data, &hyps, name, k, seed,
-                ));
-                timings.push(
-                    name,
-                    k,
-                    seed,
-                    base.steps,
-                    trained.seconds,
-                    eval_start.elapsed().as_secs_f64(),
-                );
+                let model = recorder.score_seq2seq(base, name, k, seed, &trained, selection)?;
                 if seed == base.seeds[0] && k_index == 0 {
-                    alignments.extend(
-                        decode_alignment(&data, &model, selection, name, k, seed)
-                            .unwrap_or_default(),
-                    );
-                    plots::write_alignment_csv(&dir.join(plots::ALIGNMENT_FILE), &alignments)?;
+                    recorder.add_alignment(&model, selection, name, k, seed)?;
                 }
-                plots::write_metrics_csv(&dir.join(plots::METRICS_FILE), &rows)?;
-                plots::write_curve_csv(&dir.join(plots::CURVE_FILE), &curves)?;
             }
         }
     }
-    timings.write(&dir)?;
-    for path in plots::redraw_results_dir(&dir)? {
-        eprintln!("wrote {}", path.display());
-    }
-    Ok(dir)
+    recorder.finish()
 }
 
 /// Per-token log-likelihoods `[B, T]` of the targets and the 0/1 mask of real positions.
-fn token_log_likelihoods(
-    logits: Tensor<3>,
-    targets: Tensor<2, burn::tensor::Int>,
-) -> (Tensor<2>, Tensor<2>) {
+fn token_log_likelihoods(logits: Tensor<3>, targets: Tensor<2, Int>) -> (Tensor<2>, Tensor<2>) {
     let [batch, len, vocab] = logits.dims();
     let log_probs = log_softmax(logits.reshape([batch * len, vocab]), 1);
     let picked = log_probs
@@ -221,12 +168,6 @@ fn token_log_likelihoods(
         .reshape([batch, len]);
     let real = targets.not_equal_elem(PAD as i64).float();
     (picked * real.clone(), real)
-}
-
-fn soft_loss(model: &Seq2Seq, b: &BatchTensors) -> StepLoss {
-    let out = model.forward(b.src.clone(), b.mask.clone(), b.tgt_in.clone());
-    let (ll, real) = token_log_likelihoods(out.logits, b.tgt_out.clone());
-    crate::translation::cross_entropy_loss(ll.sum().neg() / real.sum())
 }
 
 /// Cross-entropy through the sampled contexts, plus REINFORCE for the alignment model:

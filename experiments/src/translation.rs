@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, grad_clipping::GradientClippingConfig};
 use burn::tensor::{Bool, Device, Int, Tensor};
@@ -726,4 +726,181 @@ impl Timings {
             (self.lines.join("\n") + "\n").as_bytes(),
         )
     }
+}
+
+/// The bookkeeping every sequence-to-sequence experiment does around its models: the results
+/// folder and `config.json`, the data, and after each trained model its test scores, timing
+/// and alignment, rewritten to disk at once so a killed run keeps what it finished.
+pub struct Recorder {
+    experiment: &'static str,
+    task: TaskSpec,
+    dir: PathBuf,
+    /// The task's data, loaded once for every model.
+    pub data: TaskData,
+    rows: Vec<MetricRow>,
+    alignments: Vec<AlignmentRow>,
+    curves: Vec<plots::CurveRow>,
+    timings: Timings,
+}
+
+impl Recorder {
+    /// Creates `out_dir/<task>/`, writes `config.json` (the experiment's whole
+    /// configuration `full`), loads the data for the shared settings `base`.
+    pub fn start<C: Serialize>(
+        experiment: &'static str,
+        full: &C,
+        base: &Config,
+        task: &TaskSpec,
+        data_dir: &Path,
+        out_dir: &Path,
+    ) -> anyhow::Result<Recorder> {
+        let dir = out_dir.join(task.name());
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        crate::common::write_config(&dir, full)?;
+        let data = load_data(base, task, data_dir)?;
+        eprintln!(
+            "{experiment} / {}: vocab {} -> {}, train {:?} pairs, test {} pairs, {} backend",
+            task.name(),
+            data.src_vocab.len(),
+            data.tgt_vocab.len(),
+            data.train.iter().map(Vec::len).collect::<Vec<_>>(),
+            data.test.len(),
+            harness::backend_name(),
+        );
+        Ok(Recorder {
+            experiment,
+            task: task.clone(),
+            dir,
+            data,
+            rows: Vec::new(),
+            alignments: Vec::new(),
+            curves: Vec::new(),
+            timings: Timings::default(),
+        })
+    }
+
+    /// Decodes the test set with `decode` (in chunks of `chunk` sentences), scores it, and
+    /// records the scores, the timings and the learning curve of one trained model.
+    #[allow(clippy::too_many_arguments)]
+    pub fn score<M>(
+        &mut self,
+        config: &Config,
+        name: &str,
+        k: usize,
+        seed: u64,
+        trained: &Trained<M>,
+        device: &Device,
+        chunk: usize,
+        decode: impl Fn(Tensor<2, Int>, Tensor<2, Bool>, usize) -> Vec<Vec<u32>>,
+    ) -> anyhow::Result<()> {
+        let start = std::time::Instant::now();
+        let hyps = decode_all(&self.data.test, device, chunk, decode);
+        self.rows.extend(evaluate(
+            config,
+            self.experiment,
+            &self.task,
+            &self.data,
+            &hyps,
+            name,
+            k,
+            seed,
+        ));
+        self.timings.push(
+            name,
+            k,
+            seed,
+            config.steps,
+            trained.seconds,
+            start.elapsed().as_secs_f64(),
+        );
+        self.curves
+            .extend(trained.curve.iter().map(|&(step, loss)| plots::CurveRow {
+                model: name.to_string(),
+                train_max_len: k,
+                seed,
+                step,
+                loss,
+            }));
+        plots::write_metrics_csv(&self.dir.join(plots::METRICS_FILE), &self.rows)?;
+        if !self.curves.is_empty() {
+            plots::write_curve_csv(&self.dir.join(plots::CURVE_FILE), &self.curves)?;
+        }
+        Ok(())
+    }
+
+    /// Scores an RNN encoder-decoder: greedy decoding with `selection`, or beam search when
+    /// `config.beam > 1`.
+    pub fn score_seq2seq(
+        &mut self,
+        config: &Config,
+        name: &str,
+        k: usize,
+        seed: u64,
+        trained: &Trained<Seq2Seq>,
+        selection: Selection,
+    ) -> anyhow::Result<Seq2Seq> {
+        let model = trained.model.valid();
+        let device = model.device();
+        if config.beam > 1 {
+            self.score(
+                config,
+                name,
+                k,
+                seed,
+                trained,
+                &device,
+                1,
+                |src, mask, max_len| vec![model.beam_search(src, mask, config.beam, max_len)],
+            )?;
+        } else {
+            self.score(
+                config,
+                name,
+                k,
+                seed,
+                trained,
+                &device,
+                config.eval_batch_size,
+                |src, mask, max_len| model.greedy_with(src, mask, max_len, selection).tokens,
+            )?;
+        }
+        Ok(model)
+    }
+
+    /// Adds one model's attention on the alignment sentence to `alignment.csv`.
+    pub fn add_alignment(
+        &mut self,
+        model: &Seq2Seq,
+        selection: Selection,
+        name: &str,
+        k: usize,
+        seed: u64,
+    ) -> anyhow::Result<()> {
+        if let Some(rows) = decode_alignment(&self.data, model, selection, name, k, seed) {
+            self.alignments.extend(rows);
+            plots::write_alignment_csv(&self.dir.join(plots::ALIGNMENT_FILE), &self.alignments)?;
+        }
+        Ok(())
+    }
+
+    /// Writes `timings.csv`, redraws every figure from the CSVs, returns the folder.
+    pub fn finish(self) -> anyhow::Result<PathBuf> {
+        self.timings.write(&self.dir)?;
+        for path in plots::redraw_results_dir(&self.dir)? {
+            eprintln!("wrote {}", path.display());
+        }
+        Ok(self.dir)
+    }
+}
+
+/// The loss of plain training: mean token cross-entropy with teacher forcing.
+pub fn teacher_forced_loss(model: &Seq2Seq, batch: &BatchTensors) -> StepLoss {
+    let logits = model
+        .forward(batch.src.clone(), batch.mask.clone(), batch.tgt_in.clone())
+        .logits;
+    cross_entropy_loss(models::seq2seq::sequence_cross_entropy(
+        logits,
+        batch.tgt_out.clone(),
+    ))
 }

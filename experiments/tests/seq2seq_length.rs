@@ -191,18 +191,35 @@ fn score_functions_and_soft_vs_hard_write_their_outputs() {
     let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let task = TaskSpec::Synthetic(datasets::synthetic::SyntheticTask::Reverse);
     let config = experiments::score_functions::Config::preset("smoke", &task).unwrap();
-    let dir = experiments::score_functions::run(&config, &task, Path::new("data"), &scratch("scores")).unwrap();
+    let dir =
+        experiments::score_functions::run(&config, &task, Path::new("data"), &scratch("scores"))
+            .unwrap();
     let rows = read_metrics_csv(&dir.join("metrics.csv")).unwrap();
-    for score in ["content", "additive", "location", "general", "dot", "scaled-dot"] {
+    for score in [
+        "content",
+        "additive",
+        "location",
+        "general",
+        "dot",
+        "scaled-dot",
+    ] {
         assert!(rows.iter().any(|r| r.model == score), "{score} scored");
     }
     assert!(dir.join("alignment-grid.png").is_file());
 
     let config = experiments::soft_vs_hard::Config::preset("smoke", &task).unwrap();
-    let dir = experiments::soft_vs_hard::run(&config, &task, Path::new("data"), &scratch("hard")).unwrap();
+    let dir = experiments::soft_vs_hard::run(&config, &task, Path::new("data"), &scratch("hard"))
+        .unwrap();
     let curve = plots::read_curve_csv(&dir.join("learning_curve.csv")).unwrap();
-    assert_eq!(curve.iter().filter(|r| r.model == "hard").count(), config.base.steps);
-    for file in ["learning_curve.png", "alignment-grid.png", "exact_match.png"] {
+    assert_eq!(
+        curve.iter().filter(|r| r.model == "hard").count(),
+        config.base.steps
+    );
+    for file in [
+        "learning_curve.png",
+        "alignment-grid.png",
+        "exact_match.png",
+    ] {
         assert!(dir.join(file).is_file(), "{file}");
     }
 }
