@@ -6,4 +6,5 @@ pub mod common;
 pub mod score_functions;
 pub mod seq2seq_length;
 pub mod soft_vs_hard;
+pub mod transformer;
 pub mod translation;

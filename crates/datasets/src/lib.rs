@@ -31,6 +31,7 @@
 
 pub mod batch;
 pub mod error;
+pub mod reader;
 pub mod split;
 pub mod sword;
 pub mod synthetic;

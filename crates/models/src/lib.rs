@@ -15,6 +15,7 @@ pub mod attention;
 pub mod rnn;
 pub mod scores;
 pub mod seq2seq;
+pub mod transformer;
 
 pub use attention::{AttentionOutput, attend, masked_softmax};
 pub use rnn::{CellKind, EncoderOutput, RnnEncoder, RnnEncoderConfig};

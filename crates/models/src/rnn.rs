@@ -211,15 +211,22 @@ pub struct EncoderDirection {
     pub cell: Cell,
 }
 
-/// Embedding plus a uni- or bidirectional GRU/LSTM over a right-padded batch.
+/// A uni- or bidirectional GRU/LSTM layer over already-embedded, right-padded input.
 #[derive(Module, Debug)]
-pub struct RnnEncoder {
-    /// Token embedding.
-    pub embedding: Embedding,
+pub struct BiRnn {
     /// Left-to-right reader.
     pub forward_dir: EncoderDirection,
     /// Right-to-left reader, when bidirectional.
     pub backward_dir: Option<EncoderDirection>,
+}
+
+/// Embedding plus a [`BiRnn`].
+#[derive(Module, Debug)]
+pub struct RnnEncoder {
+    /// Token embedding.
+    pub embedding: Embedding,
+    /// The recurrent reader(s).
+    pub rnn: BiRnn,
 }
 
 /// What an encoder gives the decoder.
@@ -238,14 +245,25 @@ pub struct EncoderOutput {
 impl RnnEncoderConfig {
     /// Creates the encoder.
     pub fn init(&self, device: &Device) -> RnnEncoder {
+        // Field order fixes the order of random draws: embedding, forward, backward.
+        let embedding = EmbeddingConfig::new(self.vocab_size, self.d_embed).init(device);
+        RnnEncoder {
+            embedding,
+            rnn: self.init_rnn(device),
+        }
+    }
+
+    /// Only the recurrent layer, for callers that embed the input themselves (e.g. readers
+    /// that share one embedding between document and query).
+    pub fn init_rnn(&self, device: &Device) -> BiRnn {
         let cell = CellConfig::new(self.cell, self.d_hidden);
         let direction = || EncoderDirection {
             input_gates: cell.init_input_gates(self.d_embed, device),
             cell: cell.init(device),
         };
-        RnnEncoder {
-            embedding: EmbeddingConfig::new(self.vocab_size, self.d_embed).init(device),
-            forward_dir: direction(),
+        let forward_dir = direction();
+        BiRnn {
+            forward_dir,
             backward_dir: self.bidirectional.then(direction),
         }
     }
@@ -262,8 +280,17 @@ impl RnnEncoder {
     /// - `src`: `[batch, src_len]` token ids.
     /// - `mask`: `[batch, src_len]`, true at real tokens (a prefix of each row).
     pub fn forward(&self, src: Tensor<2, Int>, mask: Tensor<2, Bool>) -> EncoderOutput {
-        let [batch, src_len] = src.dims();
-        let embedded = self.embedding.forward(src); // [B, S, E]
+        self.rnn.forward(self.embedding.forward(src), mask) // [B, S, E] embedded
+    }
+}
+
+impl BiRnn {
+    /// Reads an embedded, right-padded batch.
+    ///
+    /// - `embedded`: `[batch, len, d_input]`.
+    /// - `mask`: `[batch, len]`, true at real tokens (a prefix of each row).
+    pub fn forward(&self, embedded: Tensor<3>, mask: Tensor<2, Bool>) -> EncoderOutput {
+        let [batch, src_len, _] = embedded.dims();
         let take = mask.clone().float(); // [B, S], 1.0 at real tokens
 
         let (fwd_out, fwd_final) = run_direction(&self.forward_dir, &embedded, &take, false);
