@@ -7,4 +7,5 @@ pub mod score_functions;
 pub mod seq2seq_length;
 pub mod soft_vs_hard;
 pub mod transformer;
+pub mod training;
 pub mod translation;

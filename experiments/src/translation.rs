@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, grad_clipping::GradientClippingConfig};
 use burn::tensor::{Bool, Device, Int, Tensor};
 use datasets::Pair;
 use datasets::batch::{Batch, batches, make_batch};
@@ -19,6 +18,9 @@ use models::rnn::CellKind;
 use models::seq2seq::{Architecture, Selection, Seq2Seq, Seq2SeqConfig, ids_tensor, mask_tensor};
 use plots::{AlignmentRow, MetricRow};
 use serde::{Deserialize, Serialize};
+
+use crate::training::{OptimizerSettings, train_loop};
+pub use crate::training::{StepLoss, Trained, cross_entropy_loss};
 
 /// Where sentence pairs come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -428,89 +430,36 @@ impl BatchTensors {
     }
 }
 
-/// What a loss function returns: the tensor to differentiate and the cross-entropy to
-/// report (they differ when the loss has extra terms, as REINFORCE does).
-pub struct StepLoss {
-    /// The objective to minimize.
-    pub objective: Tensor<1>,
-    /// Mean token cross-entropy of the batch, for progress and learning curves.
-    pub cross_entropy: f64,
-}
-
-/// A trained model with its training record.
-pub struct Trained<M> {
-    /// The model after the last step.
-    pub model: M,
-    /// Training wall time in seconds.
-    pub seconds: f64,
-    /// `(step, mean cross-entropy since the previous point)` every `curve_every` steps.
-    pub curve: Vec<(usize, f64)>,
-}
-
-/// Trains `model` for `config.steps` Adam steps with gradient-norm clipping.
+/// Trains a sequence-to-sequence `model` on `train_set` for `config.steps` steps; see
+/// [`crate::training::train_loop`].
 ///
-/// `loss` maps the model and a batch to the objective. The batch order is a function of the
-/// epoch number alone (not of the model seed), so every model of one k sees the same batches
-/// in the same order. A non-finite loss stops training with an error naming the step.
+/// The batch order is a function of the epoch number alone (not of the model seed), so every
+/// model of one k sees the same batches in the same order.
 pub fn train<M: Module>(
     config: &Config,
     train_set: &[(Vec<u32>, Vec<u32>)],
-    mut model: M,
+    model: M,
     device: &Device,
     label: &str,
     curve_every: usize,
-    mut loss: impl FnMut(&M, &BatchTensors) -> StepLoss,
+    loss: impl FnMut(&M, &BatchTensors) -> StepLoss,
 ) -> anyhow::Result<Trained<M>> {
-    let mut optimizer = AdamConfig::new()
-        .with_grad_clipping(Some(GradientClippingConfig::Norm(config.grad_clip as f32)))
-        .init();
-    let mut progress = harness::Progress::new(label, config.steps);
-    let mut curve = Vec::new();
-    let mut window = (0.0, 0usize);
     let mut epoch = 0u64;
     let mut queue: Vec<Batch> = Vec::new();
-    for step in 1..=config.steps {
+    let next_batch = || {
         if queue.is_empty() {
             queue = batches(train_set, config.batch_size, epoch, true);
             queue.reverse();
             epoch += 1;
         }
-        let batch = BatchTensors::new(&queue.pop().expect("refilled above"), device);
-        let StepLoss {
-            objective,
-            cross_entropy,
-        } = loss(&model, &batch);
-        if !cross_entropy.is_finite() {
-            bail!(
-                "{label}: loss became {cross_entropy} at step {step}; lower learning_rate (now {}) or grad_clip (now {})",
-                config.learning_rate,
-                config.grad_clip
-            );
-        }
-        let grads = GradientsParams::from_grads(objective.backward(), &model);
-        model = optimizer.step(config.learning_rate, model, grads);
-        progress.update(step, cross_entropy);
-        window = (window.0 + cross_entropy, window.1 + 1);
-        if curve_every > 0 && (step % curve_every == 0 || step == config.steps) {
-            curve.push((step, window.0 / window.1 as f64));
-            window = (0.0, 0);
-        }
-    }
-    Ok(Trained {
-        model,
-        seconds: progress.elapsed_secs(),
-        curve,
-    })
-}
-
-/// Mean token cross-entropy as a [`StepLoss`] (reading it back synchronizes the device; on
-/// the CPU that costs nothing).
-pub fn cross_entropy_loss(objective: Tensor<1>) -> StepLoss {
-    let cross_entropy = objective.clone().into_scalar::<f32>() as f64;
-    StepLoss {
-        objective,
-        cross_entropy,
-    }
+        BatchTensors::new(&queue.pop().expect("refilled above"), device)
+    };
+    let optimizer = OptimizerSettings {
+        steps: config.steps,
+        learning_rate: config.learning_rate,
+        grad_clip: config.grad_clip,
+    };
+    train_loop(&optimizer, model, label, curve_every, next_batch, loss)
 }
 
 /// Decodes every pair's source in length-sorted chunks of `chunk` sentences (1 for beam

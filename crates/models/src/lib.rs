@@ -13,6 +13,7 @@
 
 pub mod attention;
 pub mod rnn;
+pub mod readers;
 pub mod scores;
 pub mod seq2seq;
 pub mod transformer;

@@ -313,9 +313,22 @@ impl BiRnn {
     }
 }
 
+impl EncoderDirection {
+    /// Runs this direction over a sequence; see [`run_direction`].
+    pub fn run(
+        &self,
+        embedded: &Tensor<3>,
+        take: &Tensor<2>,
+        reverse: bool,
+    ) -> (Tensor<3>, Tensor<2>) {
+        run_direction(self, embedded, take, reverse)
+    }
+}
+
 /// Runs one direction over the sequence; returns the outputs `[B, S, H]` and the final
 /// hidden state `[B, H]` (at the true end for the forward reader, at position 0 for the
-/// backward one, because padded steps leave the state untouched).
+/// backward one, because padded steps leave the state untouched). `take` is `[B, S]`, 1.0
+/// where a step is real; masked steps may lie anywhere, not only at the end.
 fn run_direction(
     dir: &EncoderDirection,
     embedded: &Tensor<3>,

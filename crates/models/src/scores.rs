@@ -229,7 +229,7 @@ impl AdditiveScore {
 
 /// `Σ_d q_d k_id`: `[B, D]` against `[B, S, D]` -> `[B, S]`. An elementwise product and a sum:
 /// for one query per row that is cheaper than a batched `[1, D] x [D, S]` product.
-fn dot_scores(query: Tensor<2>, keys: &Tensor<3>) -> Tensor<2> {
+pub fn dot_scores(query: Tensor<2>, keys: &Tensor<3>) -> Tensor<2> {
     let [batch, src_len, _] = keys.dims();
     (keys.clone() * query.unsqueeze_dim::<3>(1)) // [B, S, D]
         .sum_dim(2) // [B, S, 1]
