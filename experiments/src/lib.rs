@@ -3,6 +3,7 @@
 //! [`translation`] is the pipeline the sequence-to-sequence experiments share.
 
 pub mod common;
+pub mod reader;
 pub mod score_functions;
 pub mod seq2seq_length;
 pub mod soft_vs_hard;

@@ -442,6 +442,7 @@ fn run_cost(config: &Config, dir: &Path) -> anyhow::Result<()> {
         tgt_vocab: vocab.clone(),
         train: Vec::new(),
         test: Vec::new(),
+        test_refs: Vec::new(),
     };
     let seed = base.seeds[0];
     eprintln!(

@@ -289,6 +289,9 @@ pub struct TaskData {
     pub train: Vec<Vec<(Vec<u32>, Vec<u32>)>>,
     /// The test set, the same for every model.
     pub test: Vec<(Vec<u32>, Vec<u32>)>,
+    /// The test targets as written, before the vocabulary cap: scores are computed against
+    /// these, so an `<unk>` in the output never matches a rare reference word.
+    pub test_refs: Vec<Vec<String>>,
 }
 
 /// Loads or generates the data. Synthetic data uses a data seed derived from the config,
@@ -385,6 +388,7 @@ pub fn load_data(config: &Config, task: &TaskSpec, data_dir: &Path) -> anyhow::R
             .map(|set| set.iter().map(encode).collect())
             .collect(),
         test: test_pairs.iter().map(encode).collect(),
+        test_refs: test_pairs.iter().map(|p| p.tgt.clone()).collect(),
         src_vocab,
         tgt_vocab,
     })
@@ -508,11 +512,27 @@ pub fn evaluate(
     k: usize,
     seed: u64,
 ) -> Vec<MetricRow> {
-    let refs: Vec<Vec<u32>> = data.test.iter().map(|(_, tgt)| tgt.clone()).collect();
+    // Reference words outside the vocabulary get an id no model can produce.
+    let refs: Vec<Vec<u32>> = (data.test.iter().zip(&data.test_refs))
+        .map(|((_, tgt), words)| {
+            tgt.iter()
+                .zip(words)
+                .map(|(&id, word)| {
+                    if data.tgt_vocab.token(id) == word {
+                        id
+                    } else {
+                        u32::MAX
+                    }
+                })
+                .collect()
+        })
+        .collect();
     let src_lens: Vec<usize> = data.test.iter().map(|(src, _)| src.len()).collect();
-    let text = |ids: &[u32]| data.tgt_vocab.decode(ids).join(" ");
-    let hyp_text: Vec<String> = hyps.iter().map(|h| text(h)).collect();
-    let ref_text: Vec<String> = refs.iter().map(|r| text(r)).collect();
+    let hyp_text: Vec<String> = hyps
+        .iter()
+        .map(|h| data.tgt_vocab.decode(h).join(" "))
+        .collect();
+    let ref_text: Vec<String> = data.test_refs.iter().map(|r| r.join(" ")).collect();
 
     let mut groups = vec![((0, 0), (0..refs.len()).collect::<Vec<_>>())];
     groups.extend(metrics::buckets::group_by_bucket(

@@ -1,8 +1,8 @@
-//! The four CSV formats: long-format metrics, attention alignments, learning
-//! curves and measured cost against sequence length.
+//! The five CSV formats: long-format metrics, attention alignments, learning
+//! curves, measured cost against sequence length and attention over a document.
 //!
-//! Fields never contain commas (alignment tokens are written with "," replaced
-//! by `<comma>`), so the files are parsed by hand: split on ',' with an exact
+//! Fields never contain commas (tokens are written with "," replaced by
+//! `<comma>`), so the files are parsed by hand: split on ',' with an exact
 //! field count.
 
 use std::fmt::Write as _;
@@ -27,7 +27,11 @@ pub const CURVE_HEADER: &str = "model,train_max_len,seed,step,loss";
 /// Header of every `cost.csv`.
 pub const COST_HEADER: &str = "model,seq_len,measure,median_ms,repeats";
 
-/// How a literal comma inside a token is stored in `alignment.csv`.
+/// Header of every `document_attention.csv`.
+pub const DOC_ATTENTION_HEADER: &str = "model,seed,position,token,weight";
+
+/// How a literal comma inside a token is stored in `alignment.csv` and
+/// `document_attention.csv`.
 const COMMA_ESCAPE: &str = "<comma>";
 
 /// One long-format row.
@@ -162,6 +166,46 @@ impl CostRow {
             self.model, self.seq_len, self.measure, self.median_ms, self.repeats
         )
     }
+}
+
+/// The attention weight on one document token of one example question
+/// (`document_attention.csv`; the same example for every model).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DocAttentionRow {
+    pub model: String,
+    pub seed: u64,
+    /// Position of the token in the document (0-based in practice; only the order matters).
+    pub position: usize,
+    /// The token as text (a "," here is stored as `<comma>` in the file).
+    pub token: String,
+    pub weight: f64,
+}
+
+impl DocAttentionRow {
+    /// The row as one CSV line (no newline); commas in the token become `<comma>`,
+    /// line breaks become spaces; `weight` formatted with `{:.6}`.
+    pub fn to_csv_line(&self) -> String {
+        format!(
+            "{},{},{},{},{:.6}",
+            self.model,
+            self.seed,
+            self.position,
+            escape_token(&self.token),
+            self.weight
+        )
+    }
+}
+
+/// The attention over the document of one (model, seed) group of
+/// `document_attention.csv` (built by [`doc_attention_groups`](crate::doc_attention_groups)).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DocAttention {
+    pub model: String,
+    pub seed: u64,
+    /// Document tokens in position order.
+    pub tokens: Vec<String>,
+    /// One weight per token.
+    pub weights: Vec<f32>,
 }
 
 fn escape_token(token: &str) -> String {
@@ -387,6 +431,41 @@ pub fn write_cost_csv(path: &Path, rows: &[CostRow]) -> anyhow::Result<()> {
     for (i, r) in rows.iter().enumerate() {
         check_plain(&r.model, "model", i + 1)?;
         check_plain(&r.measure, "measure", i + 1)?;
+        let _ = writeln!(out, "{}", r.to_csv_line());
+    }
+    write_atomic(path, out.as_bytes()).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Parses a `document_attention.csv`; `<comma>` in tokens is turned back into ",".
+/// Errors name the file, the 1-based line and the bad field.
+pub fn read_doc_attention_csv(path: &Path) -> anyhow::Result<Vec<DocAttentionRow>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let names: Vec<&str> = DOC_ATTENTION_HEADER.split(',').collect();
+    let mut rows = Vec::new();
+    for (no, line) in data_lines(path, &text, DOC_ATTENTION_HEADER)? {
+        let f = split_fields(path, no, line, &names)?;
+        rows.push(DocAttentionRow {
+            model: text_field(path, no, names[0], f[0])?,
+            seed: parse_field(path, no, names[1], f[1])?,
+            position: parse_field(path, no, names[2], f[2])?,
+            // Taken verbatim (no trim), like the alignment tokens.
+            token: unescape_token(f[3]),
+            weight: parse_field(path, no, names[4], f[4])?,
+        });
+    }
+    Ok(rows)
+}
+
+/// Writes a `document_attention.csv` (header + one line per row) atomically
+/// (tmp + rename); commas in tokens are stored as `<comma>`. `model` must be
+/// non-empty and free of commas and line breaks.
+pub fn write_doc_attention_csv(path: &Path, rows: &[DocAttentionRow]) -> anyhow::Result<()> {
+    let mut out = String::with_capacity(32 * (rows.len() + 1));
+    out.push_str(DOC_ATTENTION_HEADER);
+    out.push('\n');
+    for (i, r) in rows.iter().enumerate() {
+        check_plain(&r.model, "model", i + 1)?;
         let _ = writeln!(out, "{}", r.to_csv_line());
     }
     write_atomic(path, out.as_bytes()).with_context(|| format!("writing {}", path.display()))

@@ -1,7 +1,7 @@
 //! plots: line plots with ±1 std bands and attention heatmaps, drawn from the
 //! CSV files the experiments write into each results folder.
 //!
-//! The four CSV formats (plain comma-separated, one header line, no quoting):
+//! The five CSV formats (plain comma-separated, one header line, no quoting):
 //!
 //! * [`METRICS_FILE`] (`metrics.csv`), header [`METRICS_HEADER`]: the long-format
 //!   metrics table, one [`MetricRow`] per (model, train_max_len, seed, length
@@ -15,13 +15,17 @@
 //! * [`COST_FILE`] (`cost.csv`), header [`COST_HEADER`]: median wall-clock
 //!   milliseconds of a measure (e.g. `train_step`, `decode_sentence`) per (model,
 //!   sequence length), one [`CostRow`] each; [`read_cost_csv`] / [`write_cost_csv`].
+//! * [`DOC_ATTENTION_FILE`] (`document_attention.csv`), header [`DOC_ATTENTION_HEADER`]:
+//!   attention weights over the document tokens of one example question per (model,
+//!   seed), one [`DocAttentionRow`] per token; [`read_doc_attention_csv`] /
+//!   [`write_doc_attention_csv`].
 //!
 //! Drawing:
 //!
 //! * [`aggregate`], [`curve_series`], [`cost_series`]: CSV rows to [`Series`]
-//!   (mean ± std over seeds where there are seeds).
-//! * [`line_plot_with_bands`], [`attention_heatmap`], [`attention_heatmap_grid`]:
-//!   the figure kinds.
+//!   (mean ± std over seeds where there are seeds), named by [`series_name`].
+//! * [`line_plot_with_bands`], [`attention_heatmap`], [`attention_heatmap_grid`],
+//!   [`token_shading`]: the figure kinds.
 //! * [`redraw_results_dir`], [`redraw_all`]: redraw every figure from the CSVs alone.
 //!
 //! Every file is written atomically (temporary file in the same folder, then
@@ -41,13 +45,18 @@ use anyhow::Context;
 
 pub use data::{
     ALIGNMENT_HEADER, Alignment, AlignmentRow, COST_HEADER, CURVE_HEADER, CostRow, CurveRow,
-    METRICS_HEADER, MetricRow, read_alignment_csv, read_cost_csv, read_curve_csv, read_metrics_csv,
-    write_alignment_csv, write_cost_csv, write_curve_csv, write_metrics_csv,
+    DOC_ATTENTION_HEADER, DocAttention, DocAttentionRow, METRICS_HEADER, MetricRow,
+    read_alignment_csv, read_cost_csv, read_curve_csv, read_doc_attention_csv, read_metrics_csv,
+    write_alignment_csv, write_cost_csv, write_curve_csv, write_doc_attention_csv,
+    write_metrics_csv,
 };
-pub use draw::{Series, attention_heatmap, attention_heatmap_grid, line_plot_with_bands};
+pub use draw::{
+    Series, attention_heatmap, attention_heatmap_grid, line_plot_with_bands, token_shading,
+};
 pub use redraw::{
-    ALIGNMENT_FILE, COST_FILE, CURVE_FILE, METRICS_FILE, aggregate, alignment_matrices,
-    cost_series, curve_series, redraw_all, redraw_results_dir, summary_markdown,
+    ALIGNMENT_FILE, COST_FILE, CURVE_FILE, DOC_ATTENTION_FILE, METRICS_FILE, aggregate,
+    alignment_matrices, cost_series, curve_series, doc_attention_groups, redraw_all,
+    redraw_results_dir, series_name, summary_markdown,
 };
 
 /// DejaVu Sans, registered as plotters' `"sans-serif"` family.

@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 
 use crate::data::{
-    Alignment, AlignmentRow, CostRow, CurveRow, MetricRow, read_alignment_csv, read_cost_csv,
-    read_curve_csv, read_metrics_csv,
+    Alignment, AlignmentRow, CostRow, CurveRow, DocAttention, DocAttentionRow, MetricRow,
+    read_alignment_csv, read_cost_csv, read_curve_csv, read_doc_attention_csv, read_metrics_csv,
 };
-use crate::draw::{Series, attention_heatmap, attention_heatmap_grid, line_plot_with_bands};
+use crate::draw::{
+    Series, attention_heatmap, attention_heatmap_grid, line_plot_with_bands, token_shading,
+};
 
 /// Long-format metrics of a results folder (see [`METRICS_HEADER`](crate::METRICS_HEADER)).
 pub const METRICS_FILE: &str = "metrics.csv";
@@ -19,12 +21,33 @@ pub const ALIGNMENT_FILE: &str = "alignment.csv";
 pub const CURVE_FILE: &str = "learning_curve.csv";
 /// Measured cost against sequence length (see [`COST_HEADER`](crate::COST_HEADER)).
 pub const COST_FILE: &str = "cost.csv";
+/// Attention over the document of one example question (see
+/// [`DOC_ATTENTION_HEADER`](crate::DOC_ATTENTION_HEADER)).
+pub const DOC_ATTENTION_FILE: &str = "document_attention.csv";
 
 /// Every CSV a results folder may hold; a folder with any of them is redrawn.
-const RESULT_FILES: [&str; 4] = [METRICS_FILE, ALIGNMENT_FILE, CURVE_FILE, COST_FILE];
+const RESULT_FILES: [&str; 5] = [
+    METRICS_FILE,
+    ALIGNMENT_FILE,
+    CURVE_FILE,
+    COST_FILE,
+    DOC_ATTENTION_FILE,
+];
+
+/// Name of the series (and summary row) of one (model, train_max_len): `<model>`
+/// when `train_max_len` is 0 (experiments without a training length write 0),
+/// else `<model>-<train_max_len>`.
+pub fn series_name(model: &str, train_max_len: usize) -> String {
+    if train_max_len == 0 {
+        model.to_string()
+    } else {
+        format!("{model}-{train_max_len}")
+    }
+}
 
 /// Mean ± std over seeds of one metric: one [`Series`] per (model, train_max_len),
-/// named like `RNNsearch-20`, sorted by model name then train_max_len. Each point is
+/// named like `RNNsearch-20` (just the model when train_max_len is 0; see
+/// [`series_name`]), sorted by model name then train_max_len. Each point is
 /// `((len_lo + len_hi) / 2, mean, std)` over the rows with the same
 /// (model, train_max_len, len_lo, len_hi, metric); points are sorted by x.
 ///
@@ -60,7 +83,7 @@ pub fn aggregate(rows: &[MetricRow], metric: &str) -> Vec<Series> {
                 .collect();
             points.sort_by(|a, b| a.0.total_cmp(&b.0));
             Series {
-                name: format!("{model}-{tml}"),
+                name: series_name(&model, tml),
                 points,
             }
         })
@@ -68,7 +91,8 @@ pub fn aggregate(rows: &[MetricRow], metric: &str) -> Vec<Series> {
 }
 
 /// Training loss against step, mean ± std over seeds: one [`Series`] per
-/// (model, train_max_len), named like `RNNsearch-20`, sorted by model name then
+/// (model, train_max_len), named like `RNNsearch-20` (just the model when
+/// train_max_len is 0; see [`series_name`]), sorted by model name then
 /// train_max_len. Each point is `(step, mean, std)` over the rows with the same
 /// (model, train_max_len, step); points are sorted by step.
 ///
@@ -88,7 +112,7 @@ pub fn curve_series(rows: &[CurveRow]) -> Vec<Series> {
     groups
         .into_iter()
         .map(|((model, tml), steps)| Series {
-            name: format!("{model}-{tml}"),
+            name: series_name(&model, tml),
             points: steps
                 .into_iter()
                 .map(|(step, vals)| {
@@ -141,32 +165,24 @@ fn mean_std(vals: &[f64]) -> (f64, f64) {
 }
 
 /// A Markdown summary of a `metrics.csv`: for each metric, one table whose rows are
-/// (model, train_max_len) and whose columns are the length buckets and "all", each cell
-/// `mean ± std` over seeds, with the number of test sentences per bucket in the header.
-/// This is what READMEs quote, so no number there is typed by hand.
+/// (model, train_max_len) (named like the series, see [`series_name`]) and whose
+/// columns are that metric's length buckets and "all", each cell `mean ± std` over
+/// seeds, with the number of test sentences per bucket in the header. A metric with
+/// only "all lengths" rows (e.g. `valid_accuracy`, `test_accuracy`) gets a table with
+/// just the "all" column. This is what READMEs quote, so no number there is typed by hand.
 pub fn summary_markdown(rows: &[MetricRow]) -> String {
     let mut out = String::new();
     let mut metrics: Vec<&str> = rows.iter().map(|r| r.metric.as_str()).collect();
     metrics.sort_unstable();
     metrics.dedup();
-    // Buckets in length order, "all lengths" (0, 0) last; n is a property of the test set.
-    let mut buckets: BTreeMap<(usize, usize), usize> = BTreeMap::new();
-    for r in rows {
-        buckets.insert((r.len_lo, r.len_hi), r.n);
-    }
-    let mut columns: Vec<(usize, usize)> =
-        buckets.keys().copied().filter(|&b| b != (0, 0)).collect();
-    if buckets.contains_key(&(0, 0)) {
-        columns.push((0, 0));
-    }
-    let label = |(lo, hi): (usize, usize)| match (lo, hi) {
-        (0, 0) => format!("all (n={})", buckets[&(0, 0)]),
-        _ => format!("{lo}-{hi} (n={})", buckets[&(lo, hi)]),
-    };
     for metric in metrics {
+        // Buckets in length order, "all lengths" (0, 0) last; n is a property of the
+        // evaluation set, which may differ between metrics (validation vs test).
+        let mut buckets: BTreeMap<(usize, usize), usize> = BTreeMap::new();
         type Buckets = BTreeMap<(usize, usize), Vec<f64>>;
         let mut cells: BTreeMap<(String, usize), Buckets> = BTreeMap::new();
         for r in rows.iter().filter(|r| r.metric == metric) {
+            buckets.insert((r.len_lo, r.len_hi), r.n);
             cells
                 .entry((r.model.clone(), r.train_max_len))
                 .or_default()
@@ -174,6 +190,16 @@ pub fn summary_markdown(rows: &[MetricRow]) -> String {
                 .or_default()
                 .push(r.value);
         }
+        let mut columns: Vec<(usize, usize)> =
+            buckets.keys().copied().filter(|&b| b != (0, 0)).collect();
+        let bucketed = !columns.is_empty();
+        if buckets.contains_key(&(0, 0)) {
+            columns.push((0, 0));
+        }
+        let label = |(lo, hi): (usize, usize)| match (lo, hi) {
+            (0, 0) => format!("all (n={})", buckets[&(0, 0)]),
+            _ => format!("{lo}-{hi} (n={})", buckets[&(lo, hi)]),
+        };
         let seeds = cells
             .values()
             .flat_map(|b| b.values())
@@ -181,8 +207,13 @@ pub fn summary_markdown(rows: &[MetricRow]) -> String {
             .max()
             .unwrap_or(0);
         out.push_str(&format!(
-            "### {} (mean ± std over {seeds} seeds; source length buckets)\n\n| model |",
-            y_label_for(metric)
+            "### {} (mean ± std over {seeds} seeds{})\n\n| model |",
+            y_label_for(metric),
+            if bucketed {
+                "; source length buckets"
+            } else {
+                ""
+            }
         ));
         for &c in &columns {
             out.push_str(&format!(" {} |", label(c)));
@@ -191,7 +222,7 @@ pub fn summary_markdown(rows: &[MetricRow]) -> String {
         out.push_str(&"---:|".repeat(columns.len()));
         out.push('\n');
         for ((model, k), by_bucket) in &cells {
-            out.push_str(&format!("| {model}-{k} |"));
+            out.push_str(&format!("| {} |", series_name(model, *k)));
             for c in &columns {
                 match by_bucket.get(c) {
                     Some(values) => {
@@ -243,6 +274,29 @@ pub fn alignment_matrices(rows: &[AlignmentRow]) -> Vec<Alignment> {
                 tgt_tokens: tgt.values().map(|s| s.to_string()).collect(),
                 weights,
             }
+        })
+        .collect()
+}
+
+/// Groups document-attention rows by (model, seed) (sorted by that key), each with
+/// its tokens and weights in position order; positions need not be contiguous, and a
+/// position given twice keeps its last row.
+pub fn doc_attention_groups(rows: &[DocAttentionRow]) -> Vec<DocAttention> {
+    type Positions<'a> = BTreeMap<usize, (&'a str, f64)>;
+    let mut groups: BTreeMap<(&str, u64), Positions<'_>> = BTreeMap::new();
+    for r in rows {
+        groups
+            .entry((r.model.as_str(), r.seed))
+            .or_default()
+            .insert(r.position, (r.token.as_str(), r.weight));
+    }
+    groups
+        .into_iter()
+        .map(|((model, seed), positions)| DocAttention {
+            model: model.to_string(),
+            seed,
+            tokens: positions.values().map(|(t, _)| t.to_string()).collect(),
+            weights: positions.values().map(|&(_, w)| w as f32).collect(),
         })
         .collect()
 }
@@ -317,11 +371,11 @@ fn dir_label(dir: &Path) -> String {
 }
 
 /// Redraws every figure of one results folder (holding any of `metrics.csv`,
-/// `alignment.csv`, `learning_curve.csv` and `cost.csv`) from the CSVs alone, and
-/// returns the files written:
+/// `alignment.csv`, `learning_curve.csv`, `cost.csv` and `document_attention.csv`)
+/// from the CSVs alone, and returns the files written:
 ///
-/// * for each metric in `metrics.csv`: `<metric>.png`, mean ± std over seeds against
-///   the bucket midpoint ("source length"), one series per (model, train_max_len),
+/// * for `metrics.csv`: `summary.md` (see [`summary_markdown`]), and for each metric
+///   `<metric>.png`, mean ± std over seeds against the bucket midpoint ("source length"), one series per (model, train_max_len),
 ///   titled `<experiment> / <task>: <metric>` (see [`aggregate`]). If the file holds
 ///   several (experiment, task) pairs, each gets `<experiment>-<task>-<metric>.png`.
 ///   Metrics with only "all lengths" rows get no figure.
@@ -333,11 +387,16 @@ fn dir_label(dir: &Path) -> String {
 ///   [`curve_series`]), titled `<folder name>: training loss`.
 /// * for each measure in `cost.csv`: `cost-<measure>.png`, median milliseconds
 ///   against sequence length, one line per model (see [`cost_series`]).
+/// * for each (model, seed) group of `document_attention.csv`:
+///   `document_attention-<model>-seed<seed>.png`, the document with each token shaded
+///   by its weight ([`token_shading`]), titled
+///   `<model> (seed <seed>): attention over the document`.
 pub fn redraw_results_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let metrics_path = dir.join(METRICS_FILE);
     let alignment_path = dir.join(ALIGNMENT_FILE);
     let curve_path = dir.join(CURVE_FILE);
     let cost_path = dir.join(COST_FILE);
+    let doc_path = dir.join(DOC_ATTENTION_FILE);
     if !RESULT_FILES.iter().any(|f| dir.join(f).is_file()) {
         bail!(
             "{}: none of {} in this folder",
@@ -461,12 +520,27 @@ pub fn redraw_results_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
             written.push(out);
         }
     }
+
+    if doc_path.is_file() {
+        for d in doc_attention_groups(&read_doc_attention_csv(&doc_path)?) {
+            let out = dir.join(format!(
+                "document_attention-{}-seed{}.png",
+                sanitize(&d.model),
+                d.seed
+            ));
+            let title = format!("{} (seed {}): attention over the document", d.model, d.seed);
+            token_shading(&out, &title, &d.tokens, &d.weights)
+                .with_context(|| format!("drawing {}", out.display()))?;
+            written.push(out);
+        }
+    }
     Ok(written)
 }
 
 /// Walks `root` recursively (sorted, not following symbolic links, skipping hidden
 /// folders) and calls [`redraw_results_dir`] on every folder that contains any of
-/// `metrics.csv`, `alignment.csv`, `learning_curve.csv` and `cost.csv`; returns all
+/// `metrics.csv`, `alignment.csv`, `learning_curve.csv`, `cost.csv` and
+/// `document_attention.csv`; returns all
 /// files written. Stops at the first error.
 pub fn redraw_all(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     if !root.is_dir() {

@@ -1,6 +1,6 @@
 //! `replot [ROOT]`: redraws every figure under ROOT (default `results`) from the
-//! `metrics.csv` / `alignment.csv` / `learning_curve.csv` / `cost.csv` files alone,
-//! printing each file written.
+//! `metrics.csv` / `alignment.csv` / `learning_curve.csv` / `cost.csv` /
+//! `document_attention.csv` files alone, printing each file written.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,6 +16,9 @@ folder holding any of these files:
                       models and seeds side by side when there are several)
   learning_curve.csv  learning_curve.png (training loss against step)
   cost.csv            cost-<measure>.png (median ms against sequence length)
+  document_attention.csv
+                      document_attention-<model>-seed<seed>.png per (model,
+                      seed): the document with tokens shaded by attention
 Prints each file written.
 
 Options:
