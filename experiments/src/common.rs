@@ -134,3 +134,11 @@ pub fn exit_on_error(
         }
     }
 }
+
+/// Fails with "config field 'NAME' must be at least 1" for the first zero among `fields`.
+pub fn require_positive(fields: &[(&str, usize)]) -> anyhow::Result<()> {
+    match fields.iter().find(|(_, value)| *value == 0) {
+        Some((field, _)) => anyhow::bail!("config field '{field}' must be at least 1"),
+        None => Ok(()),
+    }
+}

@@ -199,7 +199,7 @@ impl Config {
 
     /// Checks the values a run cannot work with, naming the field.
     pub fn validate(&self) -> anyhow::Result<()> {
-        for (field, value) in [
+        crate::common::require_positive(&[
             ("steps", self.steps),
             ("batch_size", self.batch_size),
             ("d_embed", self.d_embed),
@@ -209,11 +209,7 @@ impl Config {
             ("stories", self.stories),
             ("context_verses", self.context_verses),
             ("max_questions", self.max_questions),
-        ] {
-            if value == 0 {
-                bail!("config field '{field}' must be at least 1");
-            }
-        }
+        ])?;
         if self.seeds.is_empty() {
             bail!("config field 'seeds' must list at least one seed");
         }

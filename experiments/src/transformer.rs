@@ -150,18 +150,13 @@ impl Config {
     /// Checks the configuration, naming the field at fault.
     pub fn validate(&self) -> anyhow::Result<()> {
         self.base.validate()?;
-        let positive = [
+        crate::common::require_positive(&[
             ("d_model", self.d_model),
             ("n_heads", self.n_heads),
             ("n_layers", self.n_layers),
             ("d_ff", self.d_ff),
             ("cost_repeats", self.cost_repeats),
-        ];
-        for (field, value) in positive {
-            if value == 0 {
-                bail!("config field '{field}' must be at least 1");
-            }
-        }
+        ])?;
         if !self.d_model.is_multiple_of(self.n_heads) {
             bail!(
                 "config field 'd_model' ({}) must be divisible by 'n_heads' ({})",

@@ -227,7 +227,7 @@ impl Config {
 
     /// Checks the values a run cannot work with, naming the field.
     pub fn validate(&self) -> anyhow::Result<()> {
-        let positive = [
+        crate::common::require_positive(&[
             ("steps", self.steps),
             ("batch_size", self.batch_size),
             ("min_len", self.min_len),
@@ -239,12 +239,7 @@ impl Config {
             ("d_attention", self.d_attention),
             ("bucket_width", self.bucket_width),
             ("eval_batch_size", self.eval_batch_size),
-        ];
-        for (field, value) in positive {
-            if value == 0 {
-                bail!("config field '{field}' must be at least 1");
-            }
-        }
+        ])?;
         if self.seeds.is_empty() {
             bail!("config field 'seeds' must list at least one seed");
         }
