@@ -7,6 +7,6 @@ pub mod reader;
 pub mod score_functions;
 pub mod seq2seq_length;
 pub mod soft_vs_hard;
-pub mod transformer;
 pub mod training;
+pub mod transformer;
 pub mod translation;

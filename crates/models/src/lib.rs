@@ -12,8 +12,8 @@
 //!   greedy and beam-search decoding.
 
 pub mod attention;
-pub mod rnn;
 pub mod readers;
+pub mod rnn;
 pub mod scores;
 pub mod seq2seq;
 pub mod transformer;
