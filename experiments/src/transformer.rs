@@ -320,15 +320,7 @@ fn run_quality(
 ) -> anyhow::Result<()> {
     let base = &config.base;
     let data = load_data(base, task, data_dir)?;
-    eprintln!(
-        "{EXPERIMENT} / {}: vocab {} -> {}, train {:?} pairs, test {} pairs, {} backend",
-        task.name(),
-        data.src_vocab.len(),
-        data.tgt_vocab.len(),
-        data.train.iter().map(Vec::len).collect::<Vec<_>>(),
-        data.test.len(),
-        harness::backend_name(),
-    );
+    eprintln!("{EXPERIMENT} / {}: {}", task.name(), data.describe());
     // The Transformer's own rate; everything else of the training loop is shared.
     let transformer_base = translation::Config {
         learning_rate: config.transformer_learning_rate,

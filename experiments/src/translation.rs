@@ -289,6 +289,20 @@ pub struct TaskData {
     pub test_refs: Vec<Vec<String>>,
 }
 
+impl TaskData {
+    /// One line for the log: vocabulary and set sizes, and the backend.
+    pub fn describe(&self) -> String {
+        format!(
+            "vocab {} -> {}, train {:?} pairs, test {} pairs, {} backend",
+            self.src_vocab.len(),
+            self.tgt_vocab.len(),
+            self.train.iter().map(Vec::len).collect::<Vec<_>>(),
+            self.test.len(),
+            harness::backend_name(),
+        )
+    }
+}
+
 /// Loads or generates the data. Synthetic data uses a data seed derived from the config,
 /// shared by all model seeds, so every model sees the same sentences.
 pub fn load_data(config: &Config, task: &TaskSpec, data_dir: &Path) -> anyhow::Result<TaskData> {
@@ -723,15 +737,7 @@ impl Recorder {
             .with_context(|| format!("cannot create {}", dir.display()))?;
         crate::common::write_config(&dir, full)?;
         let data = load_data(base, task, data_dir)?;
-        eprintln!(
-            "{experiment} / {}: vocab {} -> {}, train {:?} pairs, test {} pairs, {} backend",
-            task.name(),
-            data.src_vocab.len(),
-            data.tgt_vocab.len(),
-            data.train.iter().map(Vec::len).collect::<Vec<_>>(),
-            data.test.len(),
-            harness::backend_name(),
-        );
+        eprintln!("{experiment} / {}: {}", task.name(), data.describe());
         Ok(Recorder {
             experiment,
             task: task.clone(),

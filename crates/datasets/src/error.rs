@@ -58,3 +58,24 @@ impl DataError {
         }
     }
 }
+
+/// Writes `text` to `path` through `PATH.tmp` in the same directory and a rename, so a killed
+/// process never leaves a truncated file; on failure the temporary file is removed.
+pub(crate) fn write_atomic(path: &std::path::Path, text: &str) -> Result<(), DataError> {
+    use std::io::Write;
+    let mut name = std::ffi::OsString::from(path.as_os_str());
+    name.push(".tmp");
+    let tmp = std::path::PathBuf::from(name);
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|e| DataError::io(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| DataError::io(path, e))
+    })();
+    if result.is_err() {
+        // Best effort: do not leave a stray partial file behind.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

@@ -1,9 +1,7 @@
 //! Parallel text as `source<TAB>target` lines.
 
-use std::ffi::OsString;
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::{DataError, Pair, tokenize};
 
@@ -75,25 +73,5 @@ pub fn write_tsv(path: &Path, rows: &[(String, String)]) -> Result<(), DataError
         text.push_str(target);
         text.push('\n');
     }
-    let tmp = tmp_path(path);
-    let result = (|| {
-        let mut file = fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(|e| DataError::io(&tmp, e))?;
-        fs::rename(&tmp, path).map_err(|e| DataError::io(path, e))
-    })();
-    if result.is_err() {
-        // Best effort: do not leave a stray partial file behind.
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// `PATH.tmp`: the same directory, so the final rename stays on one file
-/// system and is atomic.
-fn tmp_path(path: &Path) -> PathBuf {
-    let mut name = OsString::from(path.as_os_str());
-    name.push(".tmp");
-    PathBuf::from(name)
+    crate::error::write_atomic(path, &text)
 }

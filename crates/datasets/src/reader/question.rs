@@ -19,9 +19,7 @@
 //! entity line are ignored. An entity's surface form is everything after the
 //! first `:` of its line (so it may itself contain `:`).
 
-use std::ffi::OsString;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -296,26 +294,7 @@ pub fn write_question(path: &Path, q: &Question) -> Result<(), DataError> {
         Err(other) => return Err(other),
     }
 
-    let tmp = tmp_path(path);
-    let result = (|| {
-        let mut file = fs::File::create(&tmp).map_err(|e| DataError::io(&tmp, e))?;
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(|e| DataError::io(&tmp, e))?;
-        fs::rename(&tmp, path).map_err(|e| DataError::io(path, e))
-    })();
-    if result.is_err() {
-        // Best effort: do not leave a stray partial file behind.
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// `PATH.tmp`: the same directory, so the final rename is atomic.
-fn tmp_path(path: &Path) -> PathBuf {
-    let mut name = OsString::from(path.as_os_str());
-    name.push(".tmp");
-    PathBuf::from(name)
+    crate::error::write_atomic(path, &text)
 }
 
 /// Reads every `*.question` file of `dir` (not its subdirectories), in
