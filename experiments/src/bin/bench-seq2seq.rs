@@ -1,0 +1,181 @@
+//! The reference training workload of `shared/peer/seq2seq_bench.py`, timed: a GRU
+//! encoder-decoder (embeddings 64, bidirectional encoder 128 per direction, decoder 256,
+//! vocabulary 32, attention 256) on fresh random reverse batches, Adam. Prints the median
+//! milliseconds per training step (forward, backward, optimizer; after a warm-up) and the
+//! peak resident memory, for comparison with the PyTorch script on the same flags.
+//!
+//! Differences from the PyTorch model, both small: our readout also sees the previous word's
+//! embedding (`[s_t; E y_{t-1}; c_t]`, +64 inputs), and padding is handled by masked steps
+//! rather than packed sequences.
+
+use std::time::Instant;
+
+use burn::module::Module;
+use clap::Parser;
+use experiments::training::{OptimizerSettings, cross_entropy_loss, train_loop};
+use models::seq2seq::{
+    Architecture, Seq2SeqConfig, ids_tensor, mask_tensor, sequence_cross_entropy,
+};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// Times one training step of the reference seq2seq workload (median ms, peak memory).
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Args {
+    /// plain (RNNencdec) or additive (RNNsearch).
+    #[arg(long, default_value = "additive", value_parser = ["plain", "additive"])]
+    model: String,
+    /// Shortest source sequence.
+    #[arg(long, default_value_t = 10)]
+    min_len: usize,
+    /// Longest source sequence.
+    #[arg(long, default_value_t = 20)]
+    max_len: usize,
+    /// Sequences per step.
+    #[arg(long, default_value_t = 64)]
+    batch: usize,
+    /// Timed steps (after the warm-up).
+    #[arg(long, default_value_t = 50)]
+    steps: usize,
+    /// Untimed warm-up steps.
+    #[arg(long, default_value_t = 5)]
+    warmup: usize,
+    /// Seed of the weights and the batches.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+const VOCAB: usize = 32;
+const FIRST_TOKEN: u32 = 3;
+
+/// A random reverse batch: src, mask `[B, L+1]`, decoder input and target `[B, L+1]`.
+fn reverse_batch(
+    rng: &mut StdRng,
+    args: &Args,
+) -> (Vec<u32>, Vec<bool>, Vec<u32>, Vec<u32>, usize) {
+    let lens: Vec<usize> = (0..args.batch)
+        .map(|_| rng.random_range(args.min_len..=args.max_len))
+        .collect();
+    let width = lens.iter().max().copied().unwrap_or(1) + 1;
+    let (mut src, mut mask) = (
+        vec![0u32; args.batch * width],
+        vec![false; args.batch * width],
+    );
+    let (mut tgt_in, mut tgt_out) = (
+        vec![0u32; args.batch * width],
+        vec![0u32; args.batch * width],
+    );
+    for (b, &len) in lens.iter().enumerate() {
+        let x: Vec<u32> = (0..len)
+            .map(|_| rng.random_range(FIRST_TOKEN..VOCAB as u32))
+            .collect();
+        let row = b * width;
+        for i in 0..len {
+            src[row + i] = x[i];
+            tgt_out[row + i] = x[len - 1 - i];
+            tgt_in[row + i + 1] = x[len - 1 - i];
+        }
+        src[row + len] = models::seq2seq::EOS;
+        tgt_out[row + len] = models::seq2seq::EOS;
+        tgt_in[row] = models::seq2seq::BOS;
+        mask[row..row + len + 1].iter_mut().for_each(|m| *m = true);
+    }
+    (src, mask, tgt_in, tgt_out, width)
+}
+
+/// Peak resident set size in MiB (Linux `VmHWM`), if readable.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    if args.min_len == 0 || args.min_len > args.max_len || args.batch == 0 || args.steps == 0 {
+        eprintln!("error: need 1 <= --min-len <= --max-len, --batch >= 1 and --steps >= 1");
+        return std::process::ExitCode::FAILURE;
+    }
+    let device = match harness::device(args.seed) {
+        Ok(device) => device,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let architecture = if args.model == "plain" {
+        Architecture::RnnEncDec
+    } else {
+        Architecture::RnnSearch
+    };
+    let model = Seq2SeqConfig::new(architecture, VOCAB, VOCAB)
+        .with_d_attention(256)
+        .init(&device);
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let total = args.warmup + args.steps;
+    let mut times = Vec::with_capacity(total);
+    let mut last = Instant::now();
+    let settings = OptimizerSettings {
+        steps: total,
+        learning_rate: 1e-3,
+        grad_clip: f64::MAX,
+    };
+    let next_batch = || {
+        let now = Instant::now();
+        times.push(now - last);
+        last = now;
+        let (src, mask, tgt_in, tgt_out, width) = reverse_batch(&mut rng, &args);
+        let b = args.batch;
+        (
+            ids_tensor(&src, b, width, &device),
+            mask_tensor(&mask, b, width, &device),
+            ids_tensor(&tgt_in, b, width, &device),
+            ids_tensor(&tgt_out, b, width, &device),
+        )
+    };
+    let result = train_loop(
+        &settings,
+        model,
+        &format!("bench {}", args.model),
+        0,
+        next_batch,
+        |m, (src, mask, tgt_in, tgt_out)| {
+            cross_entropy_loss(sequence_cross_entropy(
+                m.forward(src.clone(), mask.clone(), tgt_in.clone()).logits,
+                tgt_out.clone(),
+            ))
+        },
+    );
+    let trained = match result {
+        Ok(trained) => trained,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    // times[i] is the interval ending when batch i was requested: step i-1's full duration
+    // (loss read-back synchronizes, so the step has finished). Drop the warm-up.
+    let mut ms: Vec<f64> = times
+        .iter()
+        .skip(args.warmup + 1)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    let median = ms[ms.len() / 2];
+    let _ = trained.model.valid();
+    println!(
+        "{} backend, model {}, lengths {}-{}, batch {}: median {median:.1} ms/step over {} steps (p10 {:.1}, p90 {:.1}), peak RSS {} MiB",
+        harness::backend_name(),
+        args.model,
+        args.min_len,
+        args.max_len,
+        args.batch,
+        ms.len(),
+        ms[ms.len() / 10],
+        ms[ms.len() * 9 / 10],
+        peak_rss_mib().map_or("unknown".to_string(), |m| format!("{m:.0}"))
+    );
+    std::process::ExitCode::SUCCESS
+}
