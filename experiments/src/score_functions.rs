@@ -30,6 +30,9 @@ pub struct Config {
     pub scores: Vec<ScoreKind>,
     /// Where attention sits in the decoder, the same for every score.
     pub arrangement: Arrangement,
+    /// Luong's local-p attention with this half-window (Luong arrangement only); 0: global.
+    #[serde(default)]
+    pub local_window: usize,
 }
 
 impl Config {
@@ -57,12 +60,16 @@ impl Config {
             base,
             scores: ScoreKind::ALL.to_vec(),
             arrangement: Arrangement::Luong,
+            local_window: 0,
         })
     }
 
     /// Checks the configuration, naming the field at fault.
     pub fn validate(&self) -> anyhow::Result<()> {
         self.base.validate()?;
+        if self.local_window > 0 && self.arrangement != Arrangement::Luong {
+            bail!("config field 'local_window' needs the luong arrangement");
+        }
         if self.scores.is_empty() {
             bail!("config field 'scores' must list at least one score");
         }
@@ -105,6 +112,7 @@ pub fn run(
                 let model = seq2seq_model(base, &recorder.data, Architecture::RnnSearch)
                     .with_score(score)
                     .with_arrangement(config.arrangement)
+                    .with_local_window(config.local_window)
                     .init(&device);
                 let label = format!("{name}-{k} seed {seed}");
                 let trained = train(

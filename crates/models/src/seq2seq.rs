@@ -23,7 +23,9 @@ use burn::tensor::activation::{log_softmax, tanh};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use crate::attention::{AttentionOutput, attend, masked_softmax, sample_positions};
+use crate::attention::{
+    AttentionOutput, PredictiveAlignment, attend, masked_softmax, sample_positions,
+};
 use crate::rnn::{
     Cell, CellConfig, CellKind, EncoderOutput, RecurrentState, RnnEncoder, RnnEncoderConfig,
 };
@@ -108,6 +110,10 @@ pub struct Seq2SeqConfig {
     /// Longest source (EOS included) the location score can address.
     #[config(default = 64)]
     pub max_src_len: usize,
+    /// Luong's local-p attention with this half-window D (Luong arrangement only; 0: global
+    /// attention over the whole sentence).
+    #[config(default = 0)]
+    pub local_window: usize,
     /// GRU or LSTM, encoder and decoder alike.
     #[config(default = "CellKind::Gru")]
     pub cell: CellKind,
@@ -138,6 +144,8 @@ pub struct Seq2Seq {
     pub combine: Option<Linear>,
     /// Bahdanau: `[s_t; E y_{t-1}; c_t] -> logits`; Luong: `h̃_t -> logits`.
     pub readout: Linear,
+    /// Luong's local-p position predictor; `None` for global attention.
+    pub local: Option<PredictiveAlignment>,
 }
 
 /// Teacher-forced output.
@@ -259,6 +267,9 @@ impl Seq2SeqConfig {
                     .init(device)
             }),
             readout: LinearConfig::new(d_readout, self.tgt_vocab).init(device),
+            // Last, so adding it leaves the random draws of every other parameter unchanged.
+            local: (luong && self.local_window > 0)
+                .then(|| PredictiveAlignment::new(self.d_decoder, self.local_window, device)),
         }
     }
 }
@@ -394,8 +405,18 @@ impl Seq2Seq {
                 let rnn = self
                     .cell
                     .step(gates_t + self.context_gates.forward(previous), state.rnn);
-                let (out, sample_log_prob) =
-                    self.select(score.scores(rnn.h.clone(), keys), memory, selection);
+                let scores = score.scores(rnn.h.clone(), keys);
+                // Local-p attention is soft by construction; it ignores `selection`.
+                let (out, sample_log_prob) = match &self.local {
+                    Some(local) => {
+                        let mask = memory.mask.clone();
+                        (
+                            local.attend(scores, rnn.h.clone(), mask, &memory.annotations),
+                            None,
+                        )
+                    }
+                    None => self.select(scores, memory, selection),
+                };
                 let attentional =
                     tanh(combine.forward(Tensor::cat(vec![out.context, rnn.h.clone()], 1)));
                 StepOutput {

@@ -231,3 +231,38 @@ fn additive_attention_gradients_match_finite_differences() {
         }
     }
 }
+
+/// Local-p (Luong et al. 2015): with `v_p = 0`, `p_t = S · sigmoid(0) = S / 2`. Four real
+/// tokens of five, equal scores (α = 1/4 each), half-window D = 2 so σ = 1:
+///   w_s = 1/4 · exp(-(s - 2)^2 / 2) = (0.0338338, 0.1516327, 0.25, 0.1516327), padding 0.
+/// With values v_s = s the context is Σ w_s s = 1.1065308.
+#[test]
+fn local_p_attention_matches_hand_derivation() {
+    let device = device();
+    let mut local = models::attention::PredictiveAlignment::new(3, 2, &device);
+    local.v_p = linear(vec![0.0, 0.0, 0.0], 3, 1, &device);
+    let query = Tensor::<2>::from_data(TensorData::new(vec![0.3f32, -1.0, 2.0], [1, 3]), &device);
+    let mask = Tensor::<2, Bool>::from_data(
+        TensorData::new(vec![true, true, true, true, false], [1, 5]),
+        &device,
+    );
+    assert_close(
+        &values(local.position(query.clone(), mask.clone())),
+        &[2.0],
+        1e-6,
+        "p_t",
+    );
+    let scores = Tensor::<2>::zeros([1, 5], &device);
+    let keys = Tensor::<3>::from_data(
+        TensorData::new(vec![0.0f32, 1.0, 2.0, 3.0, 4.0], [1, 5, 1]),
+        &device,
+    );
+    let out = local.attend(scores, query, mask, &keys);
+    assert_close(
+        &values(out.weights),
+        &[0.0338338, 0.1516327, 0.25, 0.1516327, 0.0],
+        1e-6,
+        "weights",
+    );
+    assert_close(&values(out.context), &[1.1065308], 1e-6, "context");
+}

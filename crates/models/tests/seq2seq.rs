@@ -181,3 +181,37 @@ fn every_score_and_arrangement_decodes() {
         }
     }
 }
+
+/// Local-p attention in the Luong decoder: weights stay on real tokens and sum to at most 1.
+#[test]
+fn luong_local_p_decodes_with_bounded_weights() {
+    use models::seq2seq::Arrangement;
+    let device = Device::flex();
+    device.seed(6);
+    let model = Seq2SeqConfig::new(Architecture::RnnSearch, 10, 11)
+        .with_d_embed(4)
+        .with_d_encoder(4)
+        .with_d_decoder(8)
+        .with_arrangement(Arrangement::Luong)
+        .with_local_window(2)
+        .init(&device);
+    assert!(model.local.is_some());
+    let out = model.forward(
+        ids_tensor(&[4, 5, 6, 2, 7, 2, 0, 0], 2, 4, &device),
+        mask_tensor(
+            &[true, true, true, true, true, true, false, false],
+            2,
+            4,
+            &device,
+        ),
+        ids_tensor(&[1, 3, 4, 1, 5, 0], 2, 3, &device),
+    );
+    let w = values(out.weights.unwrap());
+    for (i, row) in w.chunks(4).enumerate() {
+        let sum: f32 = row.iter().sum();
+        assert!(sum > 0.0 && sum <= 1.0 + 1e-6, "row {i} sums to {sum}");
+        if i >= 3 {
+            assert_eq!(&row[2..], &[0.0, 0.0], "padding");
+        }
+    }
+}

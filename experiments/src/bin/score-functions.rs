@@ -26,6 +26,10 @@ struct Args {
     /// bahdanau (attend before it).
     #[arg(long, value_parser = ["luong", "bahdanau"])]
     arrangement: Option<String>,
+    /// Luong's local-p attention with this half-window D (Luong arrangement; default 0:
+    /// global attention).
+    #[arg(long)]
+    local_window: Option<usize>,
 }
 
 fn main() -> std::process::ExitCode {
