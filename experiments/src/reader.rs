@@ -135,7 +135,8 @@ pub struct Config {
 }
 
 impl Config {
-    /// A named preset: `quick` (CPU; synthetic ~8 min, bible-cloze ~12 min on 2 cores),
+    /// A named preset: `quick` (CPU; synthetic ~19 min on 2 cores; bible-cloze about two
+    /// hours, its 163-token documents being slow to read step by step),
     /// `paper` (larger models and data, for a GPU), `smoke` (seconds).
     pub fn preset(name: &str, task: &ReaderTask) -> anyhow::Result<Config> {
         let base = Config {
