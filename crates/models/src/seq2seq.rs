@@ -546,33 +546,12 @@ impl Seq2Seq {
             produced.push(tokens.clone());
             // Stop early once every row has emitted EOS; reading back costs a sync, so
             // check only every few steps.
-            if t % 4 == 3 {
-                let done = Tensor::stack::<2>(produced.clone(), 1)
-                    .equal_elem(EOS as i64)
-                    .int()
-                    .sum_dim(1)
-                    .greater_elem(0)
-                    .all()
-                    .into_scalar::<bool>();
-                if done {
-                    break;
-                }
+            if t % 4 == 3 && all_finished(&produced) {
+                break;
             }
         }
-        let steps = produced.len();
-        let ids = Tensor::stack::<2>(produced, 1).into_data(); // [B, steps]
-        let ids: Vec<i64> = ids.iter::<i64>().collect();
-        let tokens = (0..batch)
-            .map(|b| {
-                ids[b * steps..(b + 1) * steps]
-                    .iter()
-                    .map(|&id| id as u32)
-                    .take_while(|&id| id != EOS)
-                    .collect()
-            })
-            .collect();
         Decoded {
-            tokens,
+            tokens: tokens_until_eos(produced, batch),
             weights: (!weights.is_empty()).then(|| Tensor::stack(weights, 1)),
         }
     }
@@ -652,6 +631,38 @@ impl Seq2Seq {
             .map(|(toks, _)| toks)
             .unwrap_or_default()
     }
+}
+
+/// Whether every row of `produced` (`steps` tensors of `[batch]` ids) holds an EOS.
+pub(crate) fn all_finished(produced: &[Tensor<1, Int>]) -> bool {
+    Tensor::stack::<2>(produced.to_vec(), 1) // [B, steps]
+        .equal_elem(EOS as i64)
+        .int()
+        .sum_dim(1)
+        .greater_elem(0)
+        .all()
+        .into_scalar::<bool>()
+}
+
+/// Reads the produced ids back and cuts each row at its first EOS.
+pub(crate) fn tokens_until_eos(produced: Vec<Tensor<1, Int>>, batch: usize) -> Vec<Vec<u32>> {
+    let steps = produced.len();
+    if steps == 0 {
+        return vec![Vec::new(); batch];
+    }
+    let ids: Vec<i64> = Tensor::stack::<2>(produced, 1) // [B, steps]
+        .into_data()
+        .iter::<i64>()
+        .collect();
+    (0..batch)
+        .map(|b| {
+            ids[b * steps..(b + 1) * steps]
+                .iter()
+                .map(|&id| id as u32)
+                .take_while(|&id| id != EOS)
+                .collect()
+        })
+        .collect()
 }
 
 /// Mean cross-entropy over real target positions (PAD positions excluded).

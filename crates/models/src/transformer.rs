@@ -43,7 +43,7 @@ use burn::nn::{
 };
 use burn::tensor::{Bool, Device, Int, Tensor};
 
-use crate::seq2seq::{BOS, Decoded, EOS, Seq2SeqOutput};
+use crate::seq2seq::{BOS, Decoded, Seq2SeqOutput, all_finished, tokens_until_eos};
 
 /// Configuration of a [`TransformerSeq2Seq`].
 #[derive(Config, Debug)]
@@ -304,36 +304,4 @@ impl TransformerSeq2Seq {
         let sinusoid = self.positions.sinusoids.clone().narrow(1, position, 1); // [1, 1, D]
         self.embedding_dropout.forward(scaled + sinusoid)
     }
-}
-
-/// Whether every row of `produced` (`steps` tensors of `[batch]` ids) holds an EOS.
-fn all_finished(produced: &[Tensor<1, Int>]) -> bool {
-    Tensor::stack::<2>(produced.to_vec(), 1) // [B, steps]
-        .equal_elem(EOS as i64)
-        .int()
-        .sum_dim(1)
-        .greater_elem(0)
-        .all()
-        .into_scalar::<bool>()
-}
-
-/// Reads the produced ids back and cuts each row at its first EOS.
-fn tokens_until_eos(produced: Vec<Tensor<1, Int>>, batch: usize) -> Vec<Vec<u32>> {
-    let steps = produced.len();
-    if steps == 0 {
-        return vec![Vec::new(); batch];
-    }
-    let ids: Vec<i64> = Tensor::stack::<2>(produced, 1) // [B, steps]
-        .into_data()
-        .iter::<i64>()
-        .collect();
-    (0..batch)
-        .map(|b| {
-            ids[b * steps..(b + 1) * steps]
-                .iter()
-                .map(|&id| id as u32)
-                .take_while(|&id| id != EOS)
-                .collect()
-        })
-        .collect()
 }
