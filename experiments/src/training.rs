@@ -48,11 +48,12 @@ pub fn train_loop<M: Module, B>(
     mut next_batch: impl FnMut() -> B,
     mut loss: impl FnMut(&M, &B) -> StepLoss,
 ) -> anyhow::Result<Trained<M>> {
-    let mut optimizer = AdamConfig::new()
-        .with_grad_clipping(Some(GradientClippingConfig::Norm(
-            settings.grad_clip as f32,
-        )))
-        .init();
+    // An infinite clip is no clip: skip the norm computation altogether.
+    let clipping = settings
+        .grad_clip
+        .is_finite()
+        .then(|| GradientClippingConfig::Norm(settings.grad_clip as f32));
+    let mut optimizer = AdamConfig::new().with_grad_clipping(clipping).init();
     let mut progress = harness::Progress::new(label, settings.steps);
     let mut curve = Vec::new();
     let mut window = (0.0, 0usize);

@@ -32,6 +32,17 @@ pub fn backend_name() -> &'static str {
     }
 }
 
+/// Caps the worker threads of the CPU backends' parallel kernels (matrix products, large
+/// elementwise ops) at `threads`, as `torch.set_num_threads` does. Call once, before any
+/// tensor work; without it the pool has one thread per core.
+pub fn set_threads(threads: usize) -> anyhow::Result<()> {
+    anyhow::ensure!(threads >= 1, "--threads must be at least 1");
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .map_err(|e| anyhow::anyhow!("cannot set {threads} worker threads: {e}"))
+}
+
 /// The device every experiment runs on, seeded, with autodiff on.
 ///
 /// Seeding happens on the base device before `.autodiff()`, as Burn requires, so parameter

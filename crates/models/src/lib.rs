@@ -12,6 +12,7 @@
 //!   greedy and beam-search decoding.
 
 pub mod attention;
+pub mod kernels;
 pub mod readers;
 pub mod rnn;
 pub mod scores;

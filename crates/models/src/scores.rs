@@ -17,9 +17,11 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::activation::{softplus, tanh};
+use burn::tensor::activation::softplus;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
+
+use crate::kernels::additive_energy;
 
 /// Which alignment score.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -220,10 +222,10 @@ impl AdditiveScore {
 
     /// `[batch, d_query]` against `U h` `[batch, src_len, d_attention]` -> `[batch, src_len]`.
     pub fn scores(&self, query: Tensor<2>, projected_keys: &Tensor<3>) -> Tensor<2> {
-        let [batch, src_len, _] = projected_keys.dims();
-        let q = self.query_proj.forward(query).unsqueeze_dim::<3>(1); // [B, 1, A]
-        let hidden = tanh(projected_keys.clone() + q); // [B, S, A]
-        self.v.forward(hidden).reshape([batch, src_len]) // [B, S, 1] -> [B, S]
+        let d_attention = projected_keys.dims()[2];
+        let q = self.query_proj.forward(query); // [B, A]
+        let v = self.v.weight.val().reshape([d_attention]); // [A, 1] -> [A]
+        additive_energy(projected_keys.clone(), q, v) // [B, S]
     }
 }
 

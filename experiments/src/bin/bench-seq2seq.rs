@@ -44,6 +44,9 @@ struct Args {
     /// Seed of the weights and the batches.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Worker threads for the backend's parallel kernels (as `torch.set_num_threads`).
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
 }
 
 const VOCAB: usize = 32;
@@ -84,6 +87,13 @@ fn reverse_batch(
     (src, mask, tgt_in, tgt_out, width)
 }
 
+/// The `q` quantile of sorted values (linear interpolation, as numpy's default).
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    let pos = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
 /// Peak resident set size in MiB (Linux `VmHWM`), if readable.
 fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -96,6 +106,10 @@ fn main() -> std::process::ExitCode {
     let args = Args::parse();
     if args.min_len == 0 || args.min_len > args.max_len || args.batch == 0 || args.steps == 0 {
         eprintln!("error: need 1 <= --min-len <= --max-len, --batch >= 1 and --steps >= 1");
+        return std::process::ExitCode::FAILURE;
+    }
+    if let Err(e) = harness::set_threads(args.threads) {
+        eprintln!("error: {e:#}");
         return std::process::ExitCode::FAILURE;
     }
     let device = match harness::device(args.seed) {
@@ -114,26 +128,33 @@ fn main() -> std::process::ExitCode {
         .with_d_attention(256)
         .init(&device);
     let mut rng = StdRng::seed_from_u64(args.seed);
-    let total = args.warmup + args.steps;
+    // One extra step: the last one is not timed (nothing asks for a batch after it).
+    let total = args.warmup + args.steps + 1;
     let mut times = Vec::with_capacity(total);
-    let mut last = Instant::now();
+    let mut step_started: Option<Instant> = None;
     let settings = OptimizerSettings {
         steps: total,
         learning_rate: 1e-3,
-        grad_clip: f64::MAX,
+        // No clipping, as the reference (`--clip 0`).
+        grad_clip: f64::INFINITY,
     };
+    // A step is timed from the moment its batch is ready to the moment the next one is
+    // asked for: forward, backward and optimizer, not the batch's generation (as the
+    // reference times it).
     let next_batch = || {
-        let now = Instant::now();
-        times.push(now - last);
-        last = now;
+        if let Some(started) = step_started {
+            times.push(started.elapsed());
+        }
         let (src, mask, tgt_in, tgt_out, width) = reverse_batch(&mut rng, &args);
         let b = args.batch;
-        (
+        let batch = (
             ids_tensor(&src, b, width, &device),
             mask_tensor(&mask, b, width, &device),
             ids_tensor(&tgt_in, b, width, &device),
             ids_tensor(&tgt_out, b, width, &device),
-        )
+        );
+        step_started = Some(Instant::now());
+        batch
     };
     let result = train_loop(
         &settings,
@@ -155,27 +176,38 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    // times[i] is the interval ending when batch i was requested: step i-1's full duration
-    // (loss read-back synchronizes, so the step has finished). Drop the warm-up.
+    // times[i] is step i+1 (the last step is not followed by a request, so it is not
+    // timed); drop the warm-up.
     let mut ms: Vec<f64> = times
         .iter()
-        .skip(args.warmup + 1)
+        .skip(args.warmup)
         .map(|d| d.as_secs_f64() * 1000.0)
         .collect();
     ms.sort_by(f64::total_cmp);
-    let median = ms[ms.len() / 2];
     let _ = trained.model.valid();
+    let (median, p10, p90) = (
+        percentile(&ms, 0.5),
+        percentile(&ms, 0.1),
+        percentile(&ms, 0.9),
+    );
+    let peak = peak_rss_mib();
     println!(
-        "{} backend, model {}, lengths {}-{}, batch {}: median {median:.1} ms/step over {} steps (p10 {:.1}, p90 {:.1}), peak RSS {} MiB",
+        "{} backend, {} threads, model {}, lengths {}-{}, batch {}: median {median:.1} ms/step over {} steps (p10 {p10:.1}, p90 {p90:.1}), peak RSS {} MiB",
         harness::backend_name(),
+        args.threads,
         args.model,
         args.min_len,
         args.max_len,
         args.batch,
         ms.len(),
-        ms[ms.len() / 10],
-        ms[ms.len() * 9 / 10],
-        peak_rss_mib().map_or("unknown".to_string(), |m| format!("{m:.0}"))
+        peak.map_or("unknown".to_string(), |m| format!("{m:.0}"))
     );
+    let result = serde_json::json!({
+        "model": args.model, "min_len": args.min_len, "max_len": args.max_len,
+        "batch": args.batch, "threads": args.threads, "steps": ms.len(),
+        "backend": harness::backend_name(), "median_ms": median, "p10_ms": p10,
+        "p90_ms": p90, "peak_rss_mib": peak,
+    });
+    println!("RESULT {result}");
     std::process::ExitCode::SUCCESS
 }

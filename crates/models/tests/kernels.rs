@@ -1,0 +1,96 @@
+//! The fused additive-energy kernel against a hand computation and against the same function
+//! composed from Burn's operations: values and all three gradients, for sizes that do and do
+//! not fill whole vector lanes.
+
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
+use models::kernels::{additive_energy, additive_energy_composite};
+
+fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().iter::<f32>().collect()
+}
+
+fn assert_close(got: &[f32], want: &[f32], tol: f32, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!((g - w).abs() <= tol, "{what}[{i}]: got {g}, want {w}");
+    }
+}
+
+#[test]
+fn additive_energy_matches_hand_computation() {
+    let device = Device::flex();
+    // keys [1, 2, 2], query [1, 2], v [2].
+    let keys = Tensor::<3>::from_data(TensorData::new(vec![0.5f32, -1.0, 0.0, 2.0], [1, 2, 2]), &device);
+    let query = Tensor::<2>::from_data(TensorData::new(vec![0.25f32, 0.5], [1, 2]), &device);
+    let v = Tensor::<1>::from_data(TensorData::new(vec![1.0f32, -2.0], [2]), &device);
+    // e_0 = tanh(0.75) - 2 tanh(-0.5), e_1 = tanh(0.25) - 2 tanh(2.5).
+    let want = [
+        0.75f64.tanh() - 2.0 * (-0.5f64).tanh(),
+        0.25f64.tanh() - 2.0 * 2.5f64.tanh(),
+    ];
+    let got = values(additive_energy(keys, query, v));
+    for (g, w) in got.iter().zip(want) {
+        assert!((*g as f64 - w).abs() < 1e-6, "got {g}, want {w}");
+    }
+}
+
+/// Forward values and gradients of keys, query and v, kernel against composite.
+fn compare(batch: usize, src_len: usize, d: usize) {
+    let ad = Device::flex().autodiff();
+    let normal = Distribution::Normal(0.0, 1.5);
+    let keys = Tensor::<3>::random([batch, src_len, d], normal, &ad);
+    let query = Tensor::<2>::random([batch, d], normal, &ad);
+    let v = Tensor::<1>::random([d], normal, &ad);
+    // A weighting of the outputs, so each gets a different upstream gradient.
+    let weighting = Tensor::<2>::random([batch, src_len], normal, &ad);
+
+    let run = |f: fn(Tensor<3>, Tensor<2>, Tensor<1>) -> Tensor<2>| {
+        let (k, q, w) = (
+            keys.clone().detach().require_grad(),
+            query.clone().detach().require_grad(),
+            v.clone().detach().require_grad(),
+        );
+        let e = f(k.clone(), q.clone(), w.clone());
+        let grads = (e.clone() * weighting.clone()).sum().backward();
+        (
+            values(e),
+            values(k.grad(&grads).unwrap()),
+            values(q.grad(&grads).unwrap()),
+            values(w.grad(&grads).unwrap()),
+        )
+    };
+    let fused = run(additive_energy);
+    let composite = run(additive_energy_composite);
+    let what = format!("[{batch}, {src_len}, {d}]");
+    // tanh_approx is within 4e-7 of tanh; sums over up to d terms of size ~|v|.
+    let tol = 2e-5 * (d as f32).sqrt().max(1.0);
+    assert_close(&fused.0, &composite.0, tol, &format!("energy {what}"));
+    assert_close(&fused.1, &composite.1, tol, &format!("d keys {what}"));
+    assert_close(&fused.2, &composite.2, tol * src_len as f32, &format!("d query {what}"));
+    assert_close(&fused.3, &composite.3, tol * (batch * src_len) as f32, &format!("d v {what}"));
+}
+
+#[test]
+fn fused_kernel_agrees_with_composite_on_values_and_gradients() {
+    compare(3, 5, 13); // lanes not filled, a tail of 5
+    compare(2, 1, 8); // one position, exactly one lane block
+    compare(4, 7, 256); // the reference workload's attention size
+}
+
+#[test]
+fn fused_kernel_reads_strided_inputs() {
+    // A transposed (non-contiguous) key tensor must give the same as its contiguous copy.
+    let device = Device::flex();
+    let normal = Distribution::Normal(0.0, 1.0);
+    let keys_t = Tensor::<3>::random([2, 6, 4], normal, &device); // [B, A, S]
+    let keys = keys_t.swap_dims(1, 2); // [B, S, A], strided
+    let query = Tensor::<2>::random([2, 6], normal, &device);
+    let v = Tensor::<1>::random([6], normal, &device);
+    let contiguous = Tensor::<3>::from_data(keys.clone().into_data(), &device);
+    assert_close(
+        &values(additive_energy(keys, query.clone(), v.clone())),
+        &values(additive_energy(contiguous, query, v)),
+        0.0,
+        "strided vs contiguous",
+    );
+}
