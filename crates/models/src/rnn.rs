@@ -10,9 +10,10 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Embedding, EmbeddingConfig, Initializer, Linear, LinearConfig};
-use burn::tensor::activation::{sigmoid, tanh};
 use burn::tensor::{Bool, Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
+
+use crate::kernels;
 
 /// Which recurrent unit a layer uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,35 +150,21 @@ impl Cell {
         let hidden = self.d_hidden;
         let hidden_gates = self.hidden_gates.forward(state.h.clone()); // [B, G*H]
         match state.c {
-            None => {
-                // GRU, gate order (r, z, n) as PyTorch:
-                //   r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r ⊙ h_n)
-                //   h' = (1 - z) ⊙ n + z ⊙ h = n + z ⊙ (h - n)
-                let rz = sigmoid(
-                    input_gates.clone().narrow(1, 0, 2 * hidden)
-                        + hidden_gates.clone().narrow(1, 0, 2 * hidden),
-                ); // [B, 2H]
-                let r = rz.clone().narrow(1, 0, hidden);
-                let z = rz.narrow(1, hidden, hidden);
-                let n = tanh(
-                    input_gates.narrow(1, 2 * hidden, hidden)
-                        + r * hidden_gates.narrow(1, 2 * hidden, hidden),
-                );
-                let h = n.clone() + z * (state.h - n);
-                RecurrentState { h, c: None }
-            }
+            // GRU, gate order (r, z, n) as PyTorch:
+            //   r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r ⊙ h_n)
+            //   h' = (1 - z) ⊙ n + z ⊙ h = n + z ⊙ (h - n)
+            None => RecurrentState {
+                h: kernels::gru_step(input_gates, hidden_gates, state.h),
+                c: None,
+            },
+            // LSTM, gate order (i, f, g, o) as PyTorch:
+            //   c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g), h' = σ(o) ⊙ tanh(c')
             Some(c) => {
-                // LSTM, gate order (i, f, g, o) as PyTorch:
-                //   c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g), h' = σ(o) ⊙ tanh(c')
-                let pre = input_gates + hidden_gates; // [B, 4H]
-                let ifo_i = sigmoid(pre.clone().narrow(1, 0, 2 * hidden));
-                let i = ifo_i.clone().narrow(1, 0, hidden);
-                let f = ifo_i.narrow(1, hidden, hidden);
-                let g = tanh(pre.clone().narrow(1, 2 * hidden, hidden));
-                let o = sigmoid(pre.narrow(1, 3 * hidden, hidden));
-                let c = f * c + i * g;
-                let h = o * tanh(c.clone());
-                RecurrentState { h, c: Some(c) }
+                let hc = kernels::lstm_step(input_gates + hidden_gates, c); // [B, 2H]
+                RecurrentState {
+                    h: hc.clone().narrow(1, 0, hidden),
+                    c: Some(hc.narrow(1, hidden, hidden)),
+                }
             }
         }
     }

@@ -1,9 +1,12 @@
-//! The fused additive-energy kernel against a hand computation and against the same function
-//! composed from Burn's operations: values and all three gradients, for sizes that do and do
-//! not fill whole vector lanes.
+//! The fused kernels (additive energy, GRU step, LSTM step) against hand computations and
+//! against the same functions composed from Burn's operations: values and every input's
+//! gradient, for sizes that do and do not fill whole vector lanes.
 
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
-use models::kernels::{additive_energy, additive_energy_composite};
+use models::kernels::{
+    additive_energy, additive_energy_composite, gru_step, gru_step_composite, lstm_step,
+    lstm_step_composite,
+};
 
 fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().iter::<f32>().collect()
@@ -93,4 +96,83 @@ fn fused_kernel_reads_strided_inputs() {
         0.0,
         "strided vs contiguous",
     );
+}
+
+/// Values and the gradient of every input, fused against composite, under a random
+/// weighting of the outputs. `inputs` are the shapes; inputs are drawn from N(0, 1.5²) so
+/// gates span both saturated and linear regions.
+fn compare_step<const N: usize>(
+    what: &str,
+    shapes: [[usize; 2]; N],
+    fused: fn([Tensor<2>; N]) -> Tensor<2>,
+    composite: fn([Tensor<2>; N]) -> Tensor<2>,
+) {
+    let ad = Device::flex().autodiff();
+    let normal = Distribution::Normal(0.0, 1.5);
+    let inputs = shapes.map(|shape| Tensor::<2>::random(shape, normal, &ad));
+    // One weighting of the outputs, drawn once, so each gets a different upstream gradient.
+    let weighting = Tensor::<2>::random(composite(inputs.clone()).dims(), normal, &ad);
+    let run = |f: fn([Tensor<2>; N]) -> Tensor<2>| {
+        let inputs = inputs.clone().map(|t| t.detach().require_grad());
+        let out = f(inputs.clone());
+        let grads = (out.clone() * weighting.clone()).sum().backward();
+        let input_grads: Vec<Vec<f32>> = inputs.iter().map(|t| values(t.grad(&grads).unwrap())).collect();
+        (values(out), input_grads)
+    };
+    let (out_fused, grads_fused) = run(fused);
+    let (out_composite, grads_composite) = run(composite);
+    assert_close(&out_fused, &out_composite, 2e-6, &format!("{what} output"));
+    for (i, (f, c)) in grads_fused.iter().zip(&grads_composite).enumerate() {
+        assert_close(f, c, 1e-5, &format!("{what} d input {i}"));
+    }
+}
+
+#[test]
+fn fused_gru_step_agrees_with_composite_on_values_and_gradients() {
+    for (batch, hidden) in [(3, 5), (2, 8), (4, 37)] {
+        compare_step(
+            &format!("gru [{batch}, {hidden}]"),
+            [[batch, 3 * hidden], [batch, 3 * hidden], [batch, hidden]],
+            |[x, hg, h]| gru_step(x, hg, h),
+            |[x, hg, h]| gru_step_composite(x, hg, h),
+        );
+    }
+}
+
+#[test]
+fn fused_lstm_step_agrees_with_composite_on_values_and_gradients() {
+    for (batch, hidden) in [(3, 5), (2, 8), (4, 37)] {
+        compare_step(
+            &format!("lstm [{batch}, {hidden}]"),
+            [[batch, 4 * hidden], [batch, hidden]],
+            |[gates, c]| lstm_step(gates, c),
+            |[gates, c]| lstm_step_composite(gates, c),
+        );
+    }
+}
+
+#[test]
+fn gru_step_matches_hand_computation() {
+    // One unit: x = (x_r, x_z, x_n), W_h h + b = (h_r, h_z, h_n).
+    let device = Device::flex();
+    let t = |v: Vec<f32>, n: usize| Tensor::<2>::from_data(TensorData::new(v, [1, n]), &device);
+    let got = values(gru_step(t(vec![0.3, -0.2, 0.5], 3), t(vec![0.1, 0.4, -0.6], 3), t(vec![0.7], 1)));
+    let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
+    let (r, z) = (sig(0.4), sig(0.2));
+    let n = (0.5 + r * -0.6f64).tanh();
+    let want = n + z * (0.7 - n);
+    assert!((got[0] as f64 - want).abs() < 1e-6, "got {}, want {want}", got[0]);
+}
+
+#[test]
+fn lstm_step_matches_hand_computation() {
+    let device = Device::flex();
+    let gates = Tensor::<2>::from_data(TensorData::new(vec![0.5f32, -1.0, 2.0, 0.25], [1, 4]), &device);
+    let c = Tensor::<2>::from_data(TensorData::new(vec![-0.3f32], [1, 1]), &device);
+    let got = values(lstm_step(gates, c));
+    let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
+    let c_new = sig(-1.0) * -0.3 + sig(0.5) * 2.0f64.tanh();
+    let h_new = sig(0.25) * c_new.tanh();
+    assert!((got[0] as f64 - h_new).abs() < 1e-6, "h: got {}, want {h_new}", got[0]);
+    assert!((got[1] as f64 - c_new).abs() < 1e-6, "c: got {}, want {c_new}", got[1]);
 }

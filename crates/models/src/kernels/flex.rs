@@ -1,0 +1,312 @@
+//! The kernels as a Burn backend extension on the flex backend: [`FusedOps`] holds the
+//! forward passes (routed by Burn to `Flex` or to its autodiff wrapper), [`FusedGrads`] the
+//! backward passes, which the autodiff wrapper calls on the concrete backend.
+
+use burn::backend::autodiff::{
+    Autodiff,
+    checkpoint::{base::Checkpointer, strategy::CheckpointStrategy},
+    grads::Gradients,
+    ops::{Backward, Ops, OpsKind},
+};
+use burn::backend::{
+    Backend, Dispatch, DispatchDevice, Flex, backend_extension, tensor::FloatTensor,
+};
+use burn::tensor::{DType, Tensor, TensorData};
+use burn_flex::FlexTensor;
+
+use super::cpu;
+
+/// Whether `tensor` lives on the flex backend (with or without autodiff) as f32.
+pub fn runs_on_flex<const D: usize>(tensor: &Tensor<D>) -> bool {
+    tensor.dtype() == DType::F32
+        && matches!(
+            tensor.device().as_dispatch().clone().inner(),
+            DispatchDevice::Flex(_)
+        )
+}
+
+pub fn additive_energy(keys: Tensor<3>, query: Tensor<2>, v: Tensor<1>) -> Tensor<2> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::additive_energy(
+        keys.into_dispatch(),
+        query.into_dispatch(),
+        v.into_dispatch(),
+    ))
+}
+
+pub fn gru_step(input_gates: Tensor<2>, hidden_gates: Tensor<2>, h: Tensor<2>) -> Tensor<2> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::gru_step(
+        input_gates.into_dispatch(),
+        hidden_gates.into_dispatch(),
+        h.into_dispatch(),
+    ))
+}
+
+pub fn lstm_step(gates: Tensor<2>, c: Tensor<2>) -> Tensor<2> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::lstm_step(
+        gates.into_dispatch(),
+        c.into_dispatch(),
+    ))
+}
+
+/// The forward passes, operations of their own so Burn routes them (and their autodiff
+/// wrappers) by backend. Shapes as in the functions of [`super`].
+#[backend_extension(Flex, Autodiff)]
+pub trait FusedOps: Backend {
+    /// keys `[B, S, A]`, query `[B, A]`, v `[A]` -> `[B, S]`.
+    fn additive_energy(
+        keys: FloatTensor<Self>,
+        query: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+
+    /// input gates `[B, 3H]`, hidden gates `[B, 3H]`, h `[B, H]` -> h' `[B, H]`.
+    fn gru_step(
+        input_gates: FloatTensor<Self>,
+        hidden_gates: FloatTensor<Self>,
+        h: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+
+    /// gates `[B, 4H]`, c `[B, H]` -> `[h'; c']` `[B, 2H]`.
+    fn lstm_step(gates: FloatTensor<Self>, c: FloatTensor<Self>) -> FloatTensor<Self>;
+}
+
+/// The backward passes, each taking the forward inputs and the output gradient and returning
+/// one gradient per input, in order.
+pub trait FusedGrads: Backend {
+    fn additive_energy_grad(
+        keys: FloatTensor<Self>,
+        query: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> [FloatTensor<Self>; 3];
+
+    fn gru_step_grad(
+        input_gates: FloatTensor<Self>,
+        hidden_gates: FloatTensor<Self>,
+        h: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> [FloatTensor<Self>; 3];
+
+    fn lstm_step_grad(
+        gates: FloatTensor<Self>,
+        c: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> [FloatTensor<Self>; 2];
+}
+
+/// A contiguous copy (free when already contiguous) and its shape.
+fn contiguous(tensor: FlexTensor) -> (FlexTensor, Vec<usize>) {
+    let tensor = tensor.to_contiguous();
+    let shape = tensor.layout().shape().to_vec();
+    (tensor, shape)
+}
+
+fn f32s(tensor: &FlexTensor) -> &[f32] {
+    tensor
+        .as_slice::<f32>()
+        .expect("a contiguous f32 tensor")
+}
+
+fn flex_tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
+}
+
+impl FusedOps for Flex {
+    fn additive_energy(keys: FlexTensor, query: FlexTensor, v: FlexTensor) -> FlexTensor {
+        let ((keys, dims), (query, _), (v, _)) = (contiguous(keys), contiguous(query), contiguous(v));
+        let (batch, src_len) = (dims[0], dims[1]);
+        let mut out = vec![0.0f32; batch * src_len];
+        cpu::additive_energy_forward(f32s(&keys), f32s(&query), f32s(&v), src_len, &mut out);
+        flex_tensor(out, vec![batch, src_len])
+    }
+
+    fn gru_step(input_gates: FlexTensor, hidden_gates: FlexTensor, h: FlexTensor) -> FlexTensor {
+        let ((x, _), (hg, _), (h, dims)) =
+            (contiguous(input_gates), contiguous(hidden_gates), contiguous(h));
+        let mut out = vec![0.0f32; dims[0] * dims[1]];
+        cpu::gru_forward(f32s(&x), f32s(&hg), f32s(&h), dims[1], &mut out);
+        flex_tensor(out, dims)
+    }
+
+    fn lstm_step(gates: FlexTensor, c: FlexTensor) -> FlexTensor {
+        let ((gates, _), (c, dims)) = (contiguous(gates), contiguous(c));
+        let (batch, hidden) = (dims[0], dims[1]);
+        let mut out = vec![0.0f32; batch * 2 * hidden];
+        cpu::lstm_forward(f32s(&gates), f32s(&c), hidden, &mut out);
+        flex_tensor(out, vec![batch, 2 * hidden])
+    }
+}
+
+impl FusedGrads for Flex {
+    fn additive_energy_grad(
+        keys: FlexTensor,
+        query: FlexTensor,
+        v: FlexTensor,
+        grad: FlexTensor,
+    ) -> [FlexTensor; 3] {
+        let ((keys, k_dims), (query, q_dims), (v, v_dims), (grad, _)) =
+            (contiguous(keys), contiguous(query), contiguous(v), contiguous(grad));
+        let mut dk = vec![0.0f32; keys.layout().num_elements()];
+        let mut dq = vec![0.0f32; query.layout().num_elements()];
+        let mut dv = vec![0.0f32; v.layout().num_elements()];
+        cpu::additive_energy_backward(
+            f32s(&keys),
+            f32s(&query),
+            f32s(&v),
+            f32s(&grad),
+            k_dims[1],
+            &mut dk,
+            &mut dq,
+            &mut dv,
+        );
+        [
+            flex_tensor(dk, k_dims),
+            flex_tensor(dq, q_dims),
+            flex_tensor(dv, v_dims),
+        ]
+    }
+
+    fn gru_step_grad(
+        input_gates: FlexTensor,
+        hidden_gates: FlexTensor,
+        h: FlexTensor,
+        grad: FlexTensor,
+    ) -> [FlexTensor; 3] {
+        let ((x, gate_dims), (hg, _), (h, dims), (grad, _)) = (
+            contiguous(input_gates),
+            contiguous(hidden_gates),
+            contiguous(h),
+            contiguous(grad),
+        );
+        let mut dx = vec![0.0f32; x.layout().num_elements()];
+        let mut dhg = vec![0.0f32; x.layout().num_elements()];
+        let mut dh = vec![0.0f32; h.layout().num_elements()];
+        cpu::gru_backward(
+            f32s(&x),
+            f32s(&hg),
+            f32s(&h),
+            f32s(&grad),
+            dims[1],
+            &mut dx,
+            &mut dhg,
+            &mut dh,
+        );
+        [
+            flex_tensor(dx, gate_dims.clone()),
+            flex_tensor(dhg, gate_dims),
+            flex_tensor(dh, dims),
+        ]
+    }
+
+    fn lstm_step_grad(gates: FlexTensor, c: FlexTensor, grad: FlexTensor) -> [FlexTensor; 2] {
+        let ((gates, gate_dims), (c, dims), (grad, _)) =
+            (contiguous(gates), contiguous(c), contiguous(grad));
+        let mut dgates = vec![0.0f32; gates.layout().num_elements()];
+        let mut dc = vec![0.0f32; c.layout().num_elements()];
+        cpu::lstm_backward(f32s(&gates), f32s(&c), f32s(&grad), dims[1], &mut dgates, &mut dc);
+        [flex_tensor(dgates, gate_dims), flex_tensor(dc, dims)]
+    }
+}
+
+/// Declares the backward step of one fused op: its state is the forward inputs (recomputing
+/// the activations is cheaper than storing them), its gradient comes from [`FusedGrads`].
+macro_rules! fused_backward {
+    ($name:ident, $n:literal, $grad_fn:ident, ($($input:ident),+)) => {
+        #[derive(Debug)]
+        struct $name;
+
+        impl<B: Backend + FusedGrads> Backward<B, $n> for $name {
+            type State = [FloatTensor<B>; $n];
+
+            fn backward(
+                self,
+                ops: Ops<Self::State, $n>,
+                grads: &mut Gradients,
+                _checkpointer: &mut Checkpointer,
+            ) {
+                let grad = grads.consume::<B>(&ops.node);
+                let [$($input),+] = ops.state;
+                let values = B::$grad_fn($($input),+, grad);
+                // Parents that need no gradient are `None`.
+                for (node, value) in ops.parents.into_iter().zip(values) {
+                    if let Some(node) = node {
+                        grads.register::<B>(node.id, value);
+                    }
+                }
+            }
+        }
+    };
+}
+
+fused_backward!(AdditiveEnergyBackward, 3, additive_energy_grad, (keys, query, v));
+fused_backward!(GruStepBackward, 3, gru_step_grad, (input_gates, hidden_gates, h));
+fused_backward!(LstmStepBackward, 2, lstm_step_grad, (gates, c));
+
+impl<B, C> FusedOps for Autodiff<B, C>
+where
+    B: Backend + FusedOps + FusedGrads,
+    C: CheckpointStrategy,
+{
+    fn additive_energy(
+        keys: FloatTensor<Self>,
+        query: FloatTensor<Self>,
+        v: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        match AdditiveEnergyBackward
+            .prepare::<C>([keys.node(), query.node(), v.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let state = [keys, query, v].map(|t| t.primitive().clone());
+                let out = B::additive_energy(state[0].clone(), state[1].clone(), state[2].clone());
+                prep.finish(state, out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::additive_energy(
+                keys.into_primitive(),
+                query.into_primitive(),
+                v.into_primitive(),
+            )),
+        }
+    }
+
+    fn gru_step(
+        input_gates: FloatTensor<Self>,
+        hidden_gates: FloatTensor<Self>,
+        h: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        match GruStepBackward
+            .prepare::<C>([input_gates.node(), hidden_gates.node(), h.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let state = [input_gates, hidden_gates, h].map(|t| t.primitive().clone());
+                let out = B::gru_step(state[0].clone(), state[1].clone(), state[2].clone());
+                prep.finish(state, out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::gru_step(
+                input_gates.into_primitive(),
+                hidden_gates.into_primitive(),
+                h.into_primitive(),
+            )),
+        }
+    }
+
+    fn lstm_step(gates: FloatTensor<Self>, c: FloatTensor<Self>) -> FloatTensor<Self> {
+        match LstmStepBackward
+            .prepare::<C>([gates.node(), c.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let state = [gates, c].map(|t| t.primitive().clone());
+                let out = B::lstm_step(state[0].clone(), state[1].clone());
+                prep.finish(state, out)
+            }
+            OpsKind::UnTracked(prep) => {
+                prep.finish(B::lstm_step(gates.into_primitive(), c.into_primitive()))
+            }
+        }
+    }
+}
