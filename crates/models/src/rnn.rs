@@ -45,22 +45,6 @@ pub struct RecurrentState {
 }
 
 impl RecurrentState {
-    /// Keeps `self` where `keep` is 1 and takes `new` where it is 0, row by row.
-    ///
-    /// `keep`: `[batch, 1]` of 0.0/1.0. This is how padding is respected: a padded time step
-    /// leaves the state untouched, so the state after the loop is the state at each
-    /// sequence's true end.
-    pub fn blend(self, new: RecurrentState, take_new: &Tensor<2>) -> RecurrentState {
-        let mix = |old: Tensor<2>, new: Tensor<2>| old.clone() + (new - old) * take_new.clone();
-        RecurrentState {
-            h: mix(self.h, new.h),
-            c: match (self.c, new.c) {
-                (Some(old), Some(new)) => Some(mix(old, new)),
-                _ => None,
-            },
-        }
-    }
-
     /// Selects rows (e.g. to reorder beams). `index`: `[n]` row indices.
     pub fn select_rows(self, index: Tensor<1, Int>) -> RecurrentState {
         RecurrentState {
@@ -161,6 +145,36 @@ impl Cell {
             //   c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g), h' = σ(o) ⊙ tanh(c')
             Some(c) => {
                 let hc = kernels::lstm_step(input_gates + hidden_gates, c); // [B, 2H]
+                RecurrentState {
+                    h: hc.clone().narrow(1, 0, hidden),
+                    c: Some(hc.narrow(1, hidden, hidden)),
+                }
+            }
+        }
+    }
+}
+
+impl Cell {
+    /// One step over a padded batch: rows where `take` is 0 keep their state (so the state
+    /// after the loop is each sequence's state at its true end).
+    ///
+    /// - `take`: `[batch, 1]`, 1.0 where the row has a real token at this step.
+    /// - other shapes as in [`Cell::step`].
+    pub fn step_masked(
+        &self,
+        input_gates: Tensor<2>,
+        state: RecurrentState,
+        take: Tensor<2>,
+    ) -> RecurrentState {
+        let hidden = self.d_hidden;
+        let hidden_gates = self.hidden_gates.forward(state.h.clone()); // [B, G*H]
+        match state.c {
+            None => RecurrentState {
+                h: kernels::gru_step_masked(input_gates, hidden_gates, state.h, take),
+                c: None,
+            },
+            Some(c) => {
+                let hc = kernels::lstm_step_masked(input_gates + hidden_gates, state.h, c, take);
                 RecurrentState {
                     h: hc.clone().narrow(1, 0, hidden),
                     c: Some(hc.narrow(1, hidden, hidden)),
@@ -335,8 +349,7 @@ fn run_direction(
     for &t in &order {
         let gates_t = gates_all.clone().narrow(1, t, 1).reshape([batch, width]);
         let take_t = take.clone().narrow(1, t, 1); // [B, 1]
-        let new = dir.cell.step(gates_t, state.clone());
-        state = state.blend(new, &take_t);
+        state = dir.cell.step_masked(gates_t, state, take_t);
         outputs.push(state.h.clone());
     }
     if reverse {

@@ -4,8 +4,9 @@
 
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use models::kernels::{
-    additive_energy, additive_energy_composite, gru_step, gru_step_composite, lstm_step,
-    lstm_step_composite,
+    additive_energy, additive_energy_composite, gru_step, gru_step_composite, gru_step_masked,
+    gru_step_masked_composite, lstm_step, lstm_step_composite, lstm_step_masked,
+    lstm_step_masked_composite,
 };
 
 fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
@@ -101,20 +102,26 @@ fn fused_kernel_reads_strided_inputs() {
 /// Values and the gradient of every input, fused against composite, under a random
 /// weighting of the outputs. `inputs` are the shapes; inputs are drawn from N(0, 1.5²) so
 /// gates span both saturated and linear regions.
+///
+/// Every function also gets `take`, a `[batch, 1]` padding mask (rows 0, 2, 4, ... real,
+/// the others padding), which the unmasked steps ignore and which is not differentiated.
 fn compare_step<const N: usize>(
     what: &str,
     shapes: [[usize; 2]; N],
-    fused: fn([Tensor<2>; N]) -> Tensor<2>,
-    composite: fn([Tensor<2>; N]) -> Tensor<2>,
+    fused: fn([Tensor<2>; N], Tensor<2>) -> Tensor<2>,
+    composite: fn([Tensor<2>; N], Tensor<2>) -> Tensor<2>,
 ) {
     let ad = Device::flex().autodiff();
     let normal = Distribution::Normal(0.0, 1.5);
     let inputs = shapes.map(|shape| Tensor::<2>::random(shape, normal, &ad));
+    let batch = shapes[0][0];
+    let take_rows: Vec<f32> = (0..batch).map(|b| if b % 2 == 0 { 1.0 } else { 0.0 }).collect();
+    let take = Tensor::<2>::from_data(TensorData::new(take_rows, [batch, 1]), &ad);
     // One weighting of the outputs, drawn once, so each gets a different upstream gradient.
-    let weighting = Tensor::<2>::random(composite(inputs.clone()).dims(), normal, &ad);
-    let run = |f: fn([Tensor<2>; N]) -> Tensor<2>| {
+    let weighting = Tensor::<2>::random(composite(inputs.clone(), take.clone()).dims(), normal, &ad);
+    let run = |f: fn([Tensor<2>; N], Tensor<2>) -> Tensor<2>| {
         let inputs = inputs.clone().map(|t| t.detach().require_grad());
-        let out = f(inputs.clone());
+        let out = f(inputs.clone(), take.clone());
         let grads = (out.clone() * weighting.clone()).sum().backward();
         let input_grads: Vec<Vec<f32>> = inputs.iter().map(|t| values(t.grad(&grads).unwrap())).collect();
         (values(out), input_grads)
@@ -133,8 +140,14 @@ fn fused_gru_step_agrees_with_composite_on_values_and_gradients() {
         compare_step(
             &format!("gru [{batch}, {hidden}]"),
             [[batch, 3 * hidden], [batch, 3 * hidden], [batch, hidden]],
-            |[x, hg, h]| gru_step(x, hg, h),
-            |[x, hg, h]| gru_step_composite(x, hg, h),
+            |[x, hg, h], _| gru_step(x, hg, h),
+            |[x, hg, h], _| gru_step_composite(x, hg, h),
+        );
+        compare_step(
+            &format!("masked gru [{batch}, {hidden}]"),
+            [[batch, 3 * hidden], [batch, 3 * hidden], [batch, hidden]],
+            |[x, hg, h], take| gru_step_masked(x, hg, h, take),
+            |[x, hg, h], take| gru_step_masked_composite(x, hg, h, take),
         );
     }
 }
@@ -145,8 +158,14 @@ fn fused_lstm_step_agrees_with_composite_on_values_and_gradients() {
         compare_step(
             &format!("lstm [{batch}, {hidden}]"),
             [[batch, 4 * hidden], [batch, hidden]],
-            |[gates, c]| lstm_step(gates, c),
-            |[gates, c]| lstm_step_composite(gates, c),
+            |[gates, c], _| lstm_step(gates, c),
+            |[gates, c], _| lstm_step_composite(gates, c),
+        );
+        compare_step(
+            &format!("masked lstm [{batch}, {hidden}]"),
+            [[batch, 4 * hidden], [batch, hidden], [batch, hidden]],
+            |[gates, h, c], take| lstm_step_masked(gates, h, c, take),
+            |[gates, h, c], take| lstm_step_masked_composite(gates, h, c, take),
         );
     }
 }
@@ -175,4 +194,27 @@ fn lstm_step_matches_hand_computation() {
     let h_new = sig(0.25) * c_new.tanh();
     assert!((got[0] as f64 - h_new).abs() < 1e-6, "h: got {}, want {h_new}", got[0]);
     assert!((got[1] as f64 - c_new).abs() < 1e-6, "c: got {}, want {c_new}", got[1]);
+}
+
+#[test]
+fn masked_steps_leave_padded_rows_exactly_unchanged() {
+    let device = Device::flex();
+    let normal = Distribution::Normal(0.0, 1.0);
+    let (batch, hidden) = (4, 9);
+    let take = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, 0.0, 1.0, 0.0], [batch, 1]), &device);
+    let h = Tensor::<2>::random([batch, hidden], normal, &device);
+    let c = Tensor::<2>::random([batch, hidden], normal, &device);
+    let gru = gru_step_masked(
+        Tensor::random([batch, 3 * hidden], normal, &device),
+        Tensor::random([batch, 3 * hidden], normal, &device),
+        h.clone(),
+        take.clone(),
+    );
+    let lstm = lstm_step_masked(Tensor::random([batch, 4 * hidden], normal, &device), h.clone(), c.clone(), take);
+    for row in [1, 3] {
+        let keep = |t: &Tensor<2>| values(t.clone().narrow(0, row, 1));
+        assert_eq!(keep(&gru), keep(&h), "gru row {row}");
+        assert_eq!(keep(&lstm.clone().narrow(1, 0, hidden)), keep(&h), "lstm h row {row}");
+        assert_eq!(keep(&lstm.clone().narrow(1, hidden, hidden)), keep(&c), "lstm c row {row}");
+    }
 }

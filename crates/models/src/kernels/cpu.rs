@@ -188,39 +188,72 @@ fn additive_energy_backward_body(
     }
 }
 
+/// Padding mask of a step: `take[b]` is 1.0 where row `b` has a real token at this step
+/// and 0.0 where it is padding; a padded row keeps its previous state. The blend is written
+/// `prev + (new - prev) · take`, the same operations as the composite version, so masked
+/// and composite steps give the same bits.
+#[inline(always)]
+fn blend(prev: f32, new: f32, take: f32) -> f32 {
+    prev + (new - prev) * take
+}
+
 avx2_dispatch! {
     /// One GRU step (see [`super::gru_step`]), `hidden` units: `x`, `hg`: `batch * 3 hidden`
-    /// (gate blocks r, z, n in each row); `h`, `out`: `batch * hidden`.
-    pub fn gru_forward(x: &[f32], hg: &[f32], h: &[f32], hidden: usize, out: &mut [f32]) => gru_forward_body
+    /// (gate blocks r, z, n in each row); `h`, `out`: `batch * hidden`; `take`: `batch`
+    /// (see [`blend`]), or `None` for no padding.
+    pub fn gru_forward(
+        x: &[f32],
+        hg: &[f32],
+        h: &[f32],
+        take: Option<&[f32]>,
+        hidden: usize,
+        out: &mut [f32],
+    ) => gru_forward_body
 }
 
 #[inline(always)]
-fn gru_forward_body(x: &[f32], hg: &[f32], h: &[f32], hidden: usize, out: &mut [f32]) {
+fn gru_forward_body(
+    x: &[f32],
+    hg: &[f32],
+    h: &[f32],
+    take: Option<&[f32]>,
+    hidden: usize,
+    out: &mut [f32],
+) {
     let n = hidden;
-    for (((x, hg), h), out) in x
+    for (row, (((x, hg), h), out)) in x
         .chunks_exact(3 * n)
         .zip(hg.chunks_exact(3 * n))
         .zip(h.chunks_exact(n))
         .zip(out.chunks_exact_mut(n))
+        .enumerate()
     {
         let (xr, xz, xn) = (&x[..n], &x[n..2 * n], &x[2 * n..3 * n]);
         let (hr, hz, hn) = (&hg[..n], &hg[n..2 * n], &hg[2 * n..3 * n]);
+        let (h, out) = (&h[..n], &mut out[..n]);
         for j in 0..n {
             let r = sigmoid_approx(xr[j] + hr[j]);
             let z = sigmoid_approx(xz[j] + hz[j]);
             let cand = tanh_approx(xn[j] + r * hn[j]);
             out[j] = cand + z * (h[j] - cand);
         }
+        if let Some(take) = take {
+            let t = take[row];
+            for j in 0..n {
+                out[j] = blend(h[j], out[j], t);
+            }
+        }
     }
 }
 
 avx2_dispatch! {
-    /// Gradients of [`gru_forward`] given `grad = ∂L/∂h'`: `dx`, `dhg`: `batch * 3 hidden`;
-    /// `dh`: `batch * hidden` (the direct path only; the path through `hg` is the caller's).
+    /// Gradients of [`gru_forward`] given `grad = ∂L/∂out`: `dx`, `dhg`: `batch * 3 hidden`;
+    /// `dh`: `batch * hidden` (the direct paths only; the path through `hg` is the caller's).
     pub fn gru_backward(
         x: &[f32],
         hg: &[f32],
         h: &[f32],
+        take: Option<&[f32]>,
         grad: &[f32],
         hidden: usize,
         dx: &mut [f32],
@@ -235,6 +268,7 @@ fn gru_backward_body(
     x: &[f32],
     hg: &[f32],
     h: &[f32],
+    take: Option<&[f32]>,
     grad: &[f32],
     hidden: usize,
     dx: &mut [f32],
@@ -242,26 +276,33 @@ fn gru_backward_body(
     dh: &mut [f32],
 ) {
     let n = hidden;
-    for (((((x, hg), h), grad), (dx, dhg)), dh) in x
+    for (row, (((((x, hg), h), grad), (dx, dhg)), dh)) in x
         .chunks_exact(3 * n)
         .zip(hg.chunks_exact(3 * n))
         .zip(h.chunks_exact(n))
         .zip(grad.chunks_exact(n))
         .zip(dx.chunks_exact_mut(3 * n).zip(dhg.chunks_exact_mut(3 * n)))
         .zip(dh.chunks_exact_mut(n))
+        .enumerate()
     {
         let (xr, xz, xn) = (&x[..n], &x[n..2 * n], &x[2 * n..3 * n]);
         let (hr, hz, hn) = (&hg[..n], &hg[n..2 * n], &hg[2 * n..3 * n]);
+        let (h, grad, dh) = (&h[..n], &grad[..n], &mut dh[..n]);
         let (dxr, rest) = dx.split_at_mut(n);
         let (dxz, dxn) = rest.split_at_mut(n);
         let (dhr, rest) = dhg.split_at_mut(n);
         let (dhz, dhn) = rest.split_at_mut(n);
+        let t = take.map(|take| take[row]);
         for j in 0..n {
             let r = sigmoid_approx(xr[j] + hr[j]);
             let z = sigmoid_approx(xz[j] + hz[j]);
             let cand = tanh_approx(xn[j] + r * hn[j]);
-            let g = grad[j];
-            // h' = cand + z (h - cand)
+            // Through the blend: ∂out/∂new = take, ∂out/∂prev = 1 - take.
+            let g = match t {
+                Some(t) => grad[j] * t,
+                None => grad[j],
+            };
+            // new = cand + z (h - cand)
             let d_cand = g * (1.0 - z) * (1.0 - cand * cand); // at the tanh input
             let d_z = g * (h[j] - cand) * z * (1.0 - z);
             let d_r = d_cand * hn[j] * r * (1.0 - r);
@@ -271,7 +312,10 @@ fn gru_backward_body(
             dhz[j] = d_z;
             dxn[j] = d_cand;
             dhn[j] = d_cand * r;
-            dh[j] = g * z;
+            dh[j] = match t {
+                Some(_) => (grad[j] - g) + g * z,
+                None => g * z,
+            };
         }
     }
 }
@@ -279,63 +323,94 @@ fn gru_backward_body(
 avx2_dispatch! {
     /// One LSTM step (see [`super::lstm_step`]), `hidden` units: `gates`: `batch * 4 hidden`
     /// (blocks i, f, g, o in each row); `c`: `batch * hidden`; `out`: `batch * 2 hidden`, each
-    /// row `[h'; c']`.
-    pub fn lstm_forward(gates: &[f32], c: &[f32], hidden: usize, out: &mut [f32]) => lstm_forward_body
+    /// row `[h'; c']`. `masked`: the previous `h` (`batch * hidden`) and `take` (`batch`, see
+    /// [`blend`]), or `None` for no padding.
+    pub fn lstm_forward(
+        gates: &[f32],
+        c: &[f32],
+        masked: Option<(&[f32], &[f32])>,
+        hidden: usize,
+        out: &mut [f32],
+    ) => lstm_forward_body
 }
 
 #[inline(always)]
-fn lstm_forward_body(gates: &[f32], c: &[f32], hidden: usize, out: &mut [f32]) {
+fn lstm_forward_body(
+    gates: &[f32],
+    c: &[f32],
+    masked: Option<(&[f32], &[f32])>,
+    hidden: usize,
+    out: &mut [f32],
+) {
     let n = hidden;
-    for ((gates, c), out) in gates
+    for (row, ((gates, c), out)) in gates
         .chunks_exact(4 * n)
         .zip(c.chunks_exact(n))
         .zip(out.chunks_exact_mut(2 * n))
+        .enumerate()
     {
         let (gi, gf, gg, go) = (&gates[..n], &gates[n..2 * n], &gates[2 * n..3 * n], &gates[3 * n..4 * n]);
         let (out_h, out_c) = out.split_at_mut(n);
+        let c = &c[..n];
         for j in 0..n {
             let c_new = sigmoid_approx(gf[j]) * c[j] + sigmoid_approx(gi[j]) * tanh_approx(gg[j]);
             out_h[j] = sigmoid_approx(go[j]) * tanh_approx(c_new);
             out_c[j] = c_new;
+        }
+        if let Some((h, take)) = masked {
+            let (h, t) = (&h[row * n..(row + 1) * n], take[row]);
+            for j in 0..n {
+                out_h[j] = blend(h[j], out_h[j], t);
+                out_c[j] = blend(c[j], out_c[j], t);
+            }
         }
     }
 }
 
 avx2_dispatch! {
     /// Gradients of [`lstm_forward`] given `grad = [∂L/∂h'; ∂L/∂c']` per row (`batch * 2
-    /// hidden`): `dgates`: `batch * 4 hidden`; `dc`: `batch * hidden`.
+    /// hidden`): `dgates`: `batch * 4 hidden`; `dc`: `batch * hidden`; with a mask also
+    /// `dh`: `batch * hidden` (the previous `h` enters only through the blend).
     pub fn lstm_backward(
         gates: &[f32],
         c: &[f32],
+        masked: Option<(&[f32], &[f32])>,
         grad: &[f32],
         hidden: usize,
         dgates: &mut [f32],
         dc: &mut [f32],
+        dh: &mut [f32],
     ) => lstm_backward_body
 }
 
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn lstm_backward_body(
     gates: &[f32],
     c: &[f32],
+    masked: Option<(&[f32], &[f32])>,
     grad: &[f32],
     hidden: usize,
     dgates: &mut [f32],
     dc: &mut [f32],
+    dh: &mut [f32],
 ) {
     let n = hidden;
-    for ((((gates, c), grad), dgates), dc) in gates
+    for (row, ((((gates, c), grad), dgates), dc)) in gates
         .chunks_exact(4 * n)
         .zip(c.chunks_exact(n))
         .zip(grad.chunks_exact(2 * n))
         .zip(dgates.chunks_exact_mut(4 * n))
         .zip(dc.chunks_exact_mut(n))
+        .enumerate()
     {
         let (gi, gf, gg, go) = (&gates[..n], &gates[n..2 * n], &gates[2 * n..3 * n], &gates[3 * n..4 * n]);
         let (grad_h, grad_c) = grad.split_at(n);
         let (di, rest) = dgates.split_at_mut(n);
         let (df, rest) = rest.split_at_mut(n);
         let (dg, d_o) = rest.split_at_mut(n);
+        let (c, dc) = (&c[..n], &mut dc[..n]);
+        let t = masked.map(|(_, take)| take[row]);
         for j in 0..n {
             let i = sigmoid_approx(gi[j]);
             let f = sigmoid_approx(gf[j]);
@@ -343,13 +418,27 @@ fn lstm_backward_body(
             let o = sigmoid_approx(go[j]);
             let c_new = f * c[j] + i * g;
             let tc = tanh_approx(c_new);
+            // Through the blend: ∂out/∂new = take, ∂out/∂prev = 1 - take.
+            let (g_h, g_c) = match t {
+                Some(t) => (grad_h[j] * t, grad_c[j] * t),
+                None => (grad_h[j], grad_c[j]),
+            };
             // h' = o tanh(c'); c' feeds both h' and the next step.
-            let d_c_new = grad_c[j] + grad_h[j] * o * (1.0 - tc * tc);
+            let d_c_new = g_c + g_h * o * (1.0 - tc * tc);
             di[j] = d_c_new * g * i * (1.0 - i);
             df[j] = d_c_new * c[j] * f * (1.0 - f);
             dg[j] = d_c_new * i * (1.0 - g * g);
-            d_o[j] = grad_h[j] * tc * o * (1.0 - o);
-            dc[j] = d_c_new * f;
+            d_o[j] = g_h * tc * o * (1.0 - o);
+            dc[j] = match t {
+                Some(_) => (grad_c[j] - g_c) + d_c_new * f,
+                None => d_c_new * f,
+            };
+        }
+        if t.is_some() {
+            let dh = &mut dh[row * n..(row + 1) * n];
+            for j in 0..n {
+                dh[j] = grad_h[j] - grad_h[j] * t.unwrap_or(0.0);
+            }
         }
     }
 }

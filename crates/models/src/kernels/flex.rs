@@ -41,6 +41,29 @@ pub fn gru_step(input_gates: Tensor<2>, hidden_gates: Tensor<2>, h: Tensor<2>) -
     ))
 }
 
+pub fn gru_step_masked(
+    input_gates: Tensor<2>,
+    hidden_gates: Tensor<2>,
+    h: Tensor<2>,
+    take: Tensor<2>,
+) -> Tensor<2> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::gru_step_masked(
+        input_gates.into_dispatch(),
+        hidden_gates.into_dispatch(),
+        h.into_dispatch(),
+        take.into_dispatch(),
+    ))
+}
+
+pub fn lstm_step_masked(gates: Tensor<2>, h: Tensor<2>, c: Tensor<2>, take: Tensor<2>) -> Tensor<2> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::lstm_step_masked(
+        gates.into_dispatch(),
+        h.into_dispatch(),
+        c.into_dispatch(),
+        take.into_dispatch(),
+    ))
+}
+
 pub fn lstm_step(gates: Tensor<2>, c: Tensor<2>) -> Tensor<2> {
     Tensor::from_dispatch(<Dispatch as FusedOps>::lstm_step(
         gates.into_dispatch(),
@@ -66,8 +89,24 @@ pub trait FusedOps: Backend {
         h: FloatTensor<Self>,
     ) -> FloatTensor<Self>;
 
+    /// As `gru_step`, rows with `take` `[B, 1]` = 0 keeping `h`.
+    fn gru_step_masked(
+        input_gates: FloatTensor<Self>,
+        hidden_gates: FloatTensor<Self>,
+        h: FloatTensor<Self>,
+        take: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+
     /// gates `[B, 4H]`, c `[B, H]` -> `[h'; c']` `[B, 2H]`.
     fn lstm_step(gates: FloatTensor<Self>, c: FloatTensor<Self>) -> FloatTensor<Self>;
+
+    /// As `lstm_step`, rows with `take` `[B, 1]` = 0 keeping `h` `[B, H]` and `c`.
+    fn lstm_step_masked(
+        gates: FloatTensor<Self>,
+        h: FloatTensor<Self>,
+        c: FloatTensor<Self>,
+        take: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
 }
 
 /// The backward passes, each taking the forward inputs and the output gradient and returning
@@ -87,11 +126,29 @@ pub trait FusedGrads: Backend {
         grad: FloatTensor<Self>,
     ) -> [FloatTensor<Self>; 3];
 
+    /// Gradients of the input gates, hidden gates and h (`take` is not differentiated).
+    fn gru_step_masked_grad(
+        input_gates: FloatTensor<Self>,
+        hidden_gates: FloatTensor<Self>,
+        h: FloatTensor<Self>,
+        take: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> [FloatTensor<Self>; 3];
+
     fn lstm_step_grad(
         gates: FloatTensor<Self>,
         c: FloatTensor<Self>,
         grad: FloatTensor<Self>,
     ) -> [FloatTensor<Self>; 2];
+
+    /// Gradients of gates, h and c (`take` is not differentiated).
+    fn lstm_step_masked_grad(
+        gates: FloatTensor<Self>,
+        h: FloatTensor<Self>,
+        c: FloatTensor<Self>,
+        take: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> [FloatTensor<Self>; 3];
 }
 
 /// A contiguous copy (free when already contiguous) and its shape.
@@ -121,20 +178,48 @@ impl FusedOps for Flex {
     }
 
     fn gru_step(input_gates: FlexTensor, hidden_gates: FlexTensor, h: FlexTensor) -> FlexTensor {
-        let ((x, _), (hg, _), (h, dims)) =
-            (contiguous(input_gates), contiguous(hidden_gates), contiguous(h));
-        let mut out = vec![0.0f32; dims[0] * dims[1]];
-        cpu::gru_forward(f32s(&x), f32s(&hg), f32s(&h), dims[1], &mut out);
-        flex_tensor(out, dims)
+        gru_forward(input_gates, hidden_gates, h, None)
+    }
+
+    fn gru_step_masked(
+        input_gates: FlexTensor,
+        hidden_gates: FlexTensor,
+        h: FlexTensor,
+        take: FlexTensor,
+    ) -> FlexTensor {
+        gru_forward(input_gates, hidden_gates, h, Some(take))
     }
 
     fn lstm_step(gates: FlexTensor, c: FlexTensor) -> FlexTensor {
-        let ((gates, _), (c, dims)) = (contiguous(gates), contiguous(c));
-        let (batch, hidden) = (dims[0], dims[1]);
-        let mut out = vec![0.0f32; batch * 2 * hidden];
-        cpu::lstm_forward(f32s(&gates), f32s(&c), hidden, &mut out);
-        flex_tensor(out, vec![batch, 2 * hidden])
+        lstm_forward(gates, c, None)
     }
+
+    fn lstm_step_masked(gates: FlexTensor, h: FlexTensor, c: FlexTensor, take: FlexTensor) -> FlexTensor {
+        lstm_forward(gates, c, Some((h, take)))
+    }
+}
+
+fn gru_forward(x: FlexTensor, hg: FlexTensor, h: FlexTensor, take: Option<FlexTensor>) -> FlexTensor {
+    let ((x, _), (hg, _), (h, dims)) = (contiguous(x), contiguous(hg), contiguous(h));
+    let take = take.map(|t| contiguous(t).0);
+    let mut out = vec![0.0f32; dims[0] * dims[1]];
+    cpu::gru_forward(f32s(&x), f32s(&hg), f32s(&h), take.as_ref().map(f32s), dims[1], &mut out);
+    flex_tensor(out, dims)
+}
+
+fn lstm_forward(gates: FlexTensor, c: FlexTensor, masked: Option<(FlexTensor, FlexTensor)>) -> FlexTensor {
+    let ((gates, _), (c, dims)) = (contiguous(gates), contiguous(c));
+    let masked = masked.map(|(h, take)| (contiguous(h).0, contiguous(take).0));
+    let (batch, hidden) = (dims[0], dims[1]);
+    let mut out = vec![0.0f32; batch * 2 * hidden];
+    cpu::lstm_forward(
+        f32s(&gates),
+        f32s(&c),
+        masked.as_ref().map(|(h, take)| (f32s(h), f32s(take))),
+        hidden,
+        &mut out,
+    );
+    flex_tensor(out, vec![batch, 2 * hidden])
 }
 
 impl FusedGrads for Flex {
@@ -172,51 +257,103 @@ impl FusedGrads for Flex {
         h: FlexTensor,
         grad: FlexTensor,
     ) -> [FlexTensor; 3] {
-        let ((x, gate_dims), (hg, _), (h, dims), (grad, _)) = (
-            contiguous(input_gates),
-            contiguous(hidden_gates),
-            contiguous(h),
-            contiguous(grad),
-        );
-        let mut dx = vec![0.0f32; x.layout().num_elements()];
-        let mut dhg = vec![0.0f32; x.layout().num_elements()];
-        let mut dh = vec![0.0f32; h.layout().num_elements()];
-        cpu::gru_backward(
-            f32s(&x),
-            f32s(&hg),
-            f32s(&h),
-            f32s(&grad),
-            dims[1],
-            &mut dx,
-            &mut dhg,
-            &mut dh,
-        );
-        [
-            flex_tensor(dx, gate_dims.clone()),
-            flex_tensor(dhg, gate_dims),
-            flex_tensor(dh, dims),
-        ]
+        gru_backward(input_gates, hidden_gates, h, None, grad)
+    }
+
+    fn gru_step_masked_grad(
+        input_gates: FlexTensor,
+        hidden_gates: FlexTensor,
+        h: FlexTensor,
+        take: FlexTensor,
+        grad: FlexTensor,
+    ) -> [FlexTensor; 3] {
+        gru_backward(input_gates, hidden_gates, h, Some(take), grad)
     }
 
     fn lstm_step_grad(gates: FlexTensor, c: FlexTensor, grad: FlexTensor) -> [FlexTensor; 2] {
-        let ((gates, gate_dims), (c, dims), (grad, _)) =
-            (contiguous(gates), contiguous(c), contiguous(grad));
-        let mut dgates = vec![0.0f32; gates.layout().num_elements()];
-        let mut dc = vec![0.0f32; c.layout().num_elements()];
-        cpu::lstm_backward(f32s(&gates), f32s(&c), f32s(&grad), dims[1], &mut dgates, &mut dc);
-        [flex_tensor(dgates, gate_dims), flex_tensor(dc, dims)]
+        let [dgates, dc, _] = lstm_backward(gates, c, None, grad);
+        [dgates, dc]
+    }
+
+    fn lstm_step_masked_grad(
+        gates: FlexTensor,
+        h: FlexTensor,
+        c: FlexTensor,
+        take: FlexTensor,
+        grad: FlexTensor,
+    ) -> [FlexTensor; 3] {
+        let [dgates, dc, dh] = lstm_backward(gates, c, Some((h, take)), grad);
+        [dgates, dh, dc]
     }
 }
 
+fn gru_backward(
+    x: FlexTensor,
+    hg: FlexTensor,
+    h: FlexTensor,
+    take: Option<FlexTensor>,
+    grad: FlexTensor,
+) -> [FlexTensor; 3] {
+    let ((x, gate_dims), (hg, _), (h, dims), (grad, _)) =
+        (contiguous(x), contiguous(hg), contiguous(h), contiguous(grad));
+    let take = take.map(|t| contiguous(t).0);
+    let mut dx = vec![0.0f32; x.layout().num_elements()];
+    let mut dhg = vec![0.0f32; x.layout().num_elements()];
+    let mut dh = vec![0.0f32; h.layout().num_elements()];
+    cpu::gru_backward(
+        f32s(&x),
+        f32s(&hg),
+        f32s(&h),
+        take.as_ref().map(f32s),
+        f32s(&grad),
+        dims[1],
+        &mut dx,
+        &mut dhg,
+        &mut dh,
+    );
+    [
+        flex_tensor(dx, gate_dims.clone()),
+        flex_tensor(dhg, gate_dims),
+        flex_tensor(dh, dims),
+    ]
+}
+
+/// `[d gates, d c, d h]` (`d h` is all zeros without a mask: h is not an input then).
+fn lstm_backward(
+    gates: FlexTensor,
+    c: FlexTensor,
+    masked: Option<(FlexTensor, FlexTensor)>,
+    grad: FlexTensor,
+) -> [FlexTensor; 3] {
+    let ((gates, gate_dims), (c, dims), (grad, _)) = (contiguous(gates), contiguous(c), contiguous(grad));
+    let masked = masked.map(|(h, take)| (contiguous(h).0, contiguous(take).0));
+    let mut dgates = vec![0.0f32; gates.layout().num_elements()];
+    let mut dc = vec![0.0f32; c.layout().num_elements()];
+    let mut dh = vec![0.0f32; if masked.is_some() { c.layout().num_elements() } else { 0 }];
+    cpu::lstm_backward(
+        f32s(&gates),
+        f32s(&c),
+        masked.as_ref().map(|(h, take)| (f32s(h), f32s(take))),
+        f32s(&grad),
+        dims[1],
+        &mut dgates,
+        &mut dc,
+        &mut dh,
+    );
+    let dh_dims = if masked.is_some() { dims.clone() } else { vec![0, dims[1]] };
+    [flex_tensor(dgates, gate_dims), flex_tensor(dc, dims), flex_tensor(dh, dh_dims)]
+}
+
 /// Declares the backward step of one fused op: its state is the forward inputs (recomputing
-/// the activations is cheaper than storing them), its gradient comes from [`FusedGrads`].
+/// the activations is cheaper than storing them), the first `$parents` of which are
+/// differentiated; its gradient comes from [`FusedGrads`].
 macro_rules! fused_backward {
-    ($name:ident, $n:literal, $grad_fn:ident, ($($input:ident),+)) => {
+    ($name:ident, parents: $n:literal, state: $s:literal, $grad_fn:ident, ($($input:ident),+)) => {
         #[derive(Debug)]
         struct $name;
 
         impl<B: Backend + FusedGrads> Backward<B, $n> for $name {
-            type State = [FloatTensor<B>; $n];
+            type State = [FloatTensor<B>; $s];
 
             fn backward(
                 self,
@@ -238,9 +375,23 @@ macro_rules! fused_backward {
     };
 }
 
-fused_backward!(AdditiveEnergyBackward, 3, additive_energy_grad, (keys, query, v));
-fused_backward!(GruStepBackward, 3, gru_step_grad, (input_gates, hidden_gates, h));
-fused_backward!(LstmStepBackward, 2, lstm_step_grad, (gates, c));
+fused_backward!(AdditiveEnergyBackward, parents: 3, state: 3, additive_energy_grad, (keys, query, v));
+fused_backward!(GruStepBackward, parents: 3, state: 3, gru_step_grad, (input_gates, hidden_gates, h));
+fused_backward!(
+    GruStepMaskedBackward,
+    parents: 3,
+    state: 4,
+    gru_step_masked_grad,
+    (input_gates, hidden_gates, h, take)
+);
+fused_backward!(LstmStepBackward, parents: 2, state: 2, lstm_step_grad, (gates, c));
+fused_backward!(
+    LstmStepMaskedBackward,
+    parents: 3,
+    state: 4,
+    lstm_step_masked_grad,
+    (gates, h, c, take)
+);
 
 impl<B, C> FusedOps for Autodiff<B, C>
 where
@@ -307,6 +458,66 @@ where
             OpsKind::UnTracked(prep) => {
                 prep.finish(B::lstm_step(gates.into_primitive(), c.into_primitive()))
             }
+        }
+    }
+
+    fn gru_step_masked(
+        input_gates: FloatTensor<Self>,
+        hidden_gates: FloatTensor<Self>,
+        h: FloatTensor<Self>,
+        take: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        match GruStepMaskedBackward
+            .prepare::<C>([input_gates.node(), hidden_gates.node(), h.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let state = [input_gates, hidden_gates, h, take].map(|t| t.primitive().clone());
+                let out = B::gru_step_masked(
+                    state[0].clone(),
+                    state[1].clone(),
+                    state[2].clone(),
+                    state[3].clone(),
+                );
+                prep.finish(state, out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::gru_step_masked(
+                input_gates.into_primitive(),
+                hidden_gates.into_primitive(),
+                h.into_primitive(),
+                take.into_primitive(),
+            )),
+        }
+    }
+
+    fn lstm_step_masked(
+        gates: FloatTensor<Self>,
+        h: FloatTensor<Self>,
+        c: FloatTensor<Self>,
+        take: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        match LstmStepMaskedBackward
+            .prepare::<C>([gates.node(), h.node(), c.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let state = [gates, h, c, take].map(|t| t.primitive().clone());
+                let out = B::lstm_step_masked(
+                    state[0].clone(),
+                    state[1].clone(),
+                    state[2].clone(),
+                    state[3].clone(),
+                );
+                prep.finish(state, out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::lstm_step_masked(
+                gates.into_primitive(),
+                h.into_primitive(),
+                c.into_primitive(),
+                take.into_primitive(),
+            )),
         }
     }
 }

@@ -113,6 +113,40 @@ pub fn gru_step_composite(input_gates: Tensor<2>, hidden_gates: Tensor<2>, h: Te
     n.clone() + z * (h - n)
 }
 
+/// [`gru_step`] over a padded batch: rows where `take` is 0 keep `h`,
+/// `out = h + (h' - h) ⊙ take`.
+///
+/// - `take`: `[batch, 1]`, 1.0 where the row has a real token at this step, else 0.0; not
+///   differentiated.
+/// - other shapes as in [`gru_step`].
+pub fn gru_step_masked(
+    input_gates: Tensor<2>,
+    hidden_gates: Tensor<2>,
+    h: Tensor<2>,
+    take: Tensor<2>,
+) -> Tensor<2> {
+    let [batch, hidden] = h.dims();
+    assert_eq!(input_gates.dims(), [batch, 3 * hidden], "gru_step_masked: input gates");
+    assert_eq!(hidden_gates.dims(), [batch, 3 * hidden], "gru_step_masked: hidden gates");
+    assert_eq!(take.dims(), [batch, 1], "gru_step_masked: take");
+    #[cfg(feature = "flex")]
+    if fused(&h) {
+        return flex::gru_step_masked(input_gates, hidden_gates, h, take);
+    }
+    gru_step_masked_composite(input_gates, hidden_gates, h, take)
+}
+
+/// [`gru_step_masked`] composed from Burn's tensor operations: runs on every backend.
+pub fn gru_step_masked_composite(
+    input_gates: Tensor<2>,
+    hidden_gates: Tensor<2>,
+    h: Tensor<2>,
+    take: Tensor<2>,
+) -> Tensor<2> {
+    let new = gru_step_composite(input_gates, hidden_gates, h.clone());
+    h.clone() + (new - h) * take
+}
+
 /// One LSTM step from the summed gate pre-activations, PyTorch's layout (gate order i, f, g,
 /// o): `c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g)`, `h' = σ(o) ⊙ tanh(c')`.
 ///
@@ -143,4 +177,42 @@ pub fn lstm_step_composite(gates: Tensor<2>, c: Tensor<2>) -> Tensor<2> {
     let c = f * c + i * g;
     let h = o * tanh(c.clone());
     Tensor::cat(vec![h, c], 1)
+}
+
+/// [`lstm_step`] over a padded batch: rows where `take` is 0 keep `h` and `c`,
+/// `[h_out; c_out] = [h + (h' - h) ⊙ take; c + (c' - c) ⊙ take]`.
+///
+/// - `h`: the previous hidden state `[batch, hidden]`.
+/// - `take`: `[batch, 1]`, 1.0 where the row has a real token at this step, else 0.0; not
+///   differentiated.
+/// - other shapes as in [`lstm_step`].
+pub fn lstm_step_masked(gates: Tensor<2>, h: Tensor<2>, c: Tensor<2>, take: Tensor<2>) -> Tensor<2> {
+    let [batch, hidden] = c.dims();
+    assert_eq!(gates.dims(), [batch, 4 * hidden], "lstm_step_masked: gates");
+    assert_eq!(h.dims(), [batch, hidden], "lstm_step_masked: h");
+    assert_eq!(take.dims(), [batch, 1], "lstm_step_masked: take");
+    #[cfg(feature = "flex")]
+    if fused(&c) {
+        return flex::lstm_step_masked(gates, h, c, take);
+    }
+    lstm_step_masked_composite(gates, h, c, take)
+}
+
+/// [`lstm_step_masked`] composed from Burn's tensor operations: runs on every backend.
+pub fn lstm_step_masked_composite(
+    gates: Tensor<2>,
+    h: Tensor<2>,
+    c: Tensor<2>,
+    take: Tensor<2>,
+) -> Tensor<2> {
+    let hidden = c.dims()[1];
+    let hc = lstm_step_composite(gates, c.clone());
+    let blend = |prev: Tensor<2>, new: Tensor<2>| prev.clone() + (new - prev) * take.clone();
+    Tensor::cat(
+        vec![
+            blend(h, hc.clone().narrow(1, 0, hidden)),
+            blend(c, hc.narrow(1, hidden, hidden)),
+        ],
+        1,
+    )
 }
