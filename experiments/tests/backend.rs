@@ -18,7 +18,10 @@ fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 fn assert_close(got: &[f32], want: &[f64], tol: f64, what: &str) {
     assert_eq!(got.len(), want.len(), "{what}: length");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((*g as f64 - w).abs() <= tol, "{what}[{i}]: got {g}, want {w}");
+        assert!(
+            (*g as f64 - w).abs() <= tol,
+            "{what}[{i}]: got {g}, want {w}"
+        );
     }
 }
 
@@ -31,9 +34,15 @@ fn masked_softmax_and_context_match_hand_values() {
     let device = device();
     // Scores (0, ln 2, 5) with the last position masked: weights (1/3, 2/3, 0).
     let scores = tensor(vec![0.0, 2f32.ln(), 5.0], [1, 3], &device);
-    let mask = Tensor::<2, Bool>::from_data(TensorData::new(vec![true, true, false], [1, 3]), &device);
+    let mask =
+        Tensor::<2, Bool>::from_data(TensorData::new(vec![true, true, false], [1, 3]), &device);
     let weights = masked_softmax(scores.clone(), mask.clone());
-    assert_close(&values(weights), &[1.0 / 3.0, 2.0 / 3.0, 0.0], 1e-6, "weights");
+    assert_close(
+        &values(weights),
+        &[1.0 / 3.0, 2.0 / 3.0, 0.0],
+        1e-6,
+        "weights",
+    );
     // Context = 1/3 (1, 0) + 2/3 (0, 3) = (1/3, 2); the masked row (100, 100) adds nothing.
     let annotations = tensor(vec![1.0, 0.0, 0.0, 3.0, 100.0, 100.0], [1, 3, 2], &device);
     let out = attend(scores, mask, &annotations);
@@ -88,12 +97,21 @@ fn recurrent_steps_match_hand_values() {
 
     // LSTM, one unit, two rows: the second is padding and keeps (h, c) = (0.9, -0.3).
     let out = lstm_step_masked(
-        tensor(vec![0.5, -1.0, 2.0, 0.25, 0.5, -1.0, 2.0, 0.25], [2, 4], &device),
+        tensor(
+            vec![0.5, -1.0, 2.0, 0.25, 0.5, -1.0, 2.0, 0.25],
+            [2, 4],
+            &device,
+        ),
         tensor(vec![0.9, 0.9], [2, 1], &device),
         tensor(vec![-0.3, -0.3], [2, 1], &device),
         tensor(vec![1.0, 0.0], [2, 1], &device),
     );
     let c_new = sig(-1.0) * -0.3 + sig(0.5) * 2.0f64.tanh();
     let h_new = sig(0.25) * c_new.tanh();
-    assert_close(&values(out), &[h_new, c_new, 0.9, -0.3], 1e-6, "lstm [h; c] per row");
+    assert_close(
+        &values(out),
+        &[h_new, c_new, 0.9, -0.3],
+        1e-6,
+        "lstm [h; c] per row",
+    );
 }

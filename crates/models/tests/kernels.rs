@@ -24,7 +24,10 @@ fn assert_close(got: &[f32], want: &[f32], tol: f32, what: &str) {
 fn additive_energy_matches_hand_computation() {
     let device = Device::flex();
     // keys [1, 2, 2], query [1, 2], v [2].
-    let keys = Tensor::<3>::from_data(TensorData::new(vec![0.5f32, -1.0, 0.0, 2.0], [1, 2, 2]), &device);
+    let keys = Tensor::<3>::from_data(
+        TensorData::new(vec![0.5f32, -1.0, 0.0, 2.0], [1, 2, 2]),
+        &device,
+    );
     let query = Tensor::<2>::from_data(TensorData::new(vec![0.25f32, 0.5], [1, 2]), &device);
     let v = Tensor::<1>::from_data(TensorData::new(vec![1.0f32, -2.0], [2]), &device);
     // e_0 = tanh(0.75) - 2 tanh(-0.5), e_1 = tanh(0.25) - 2 tanh(2.5).
@@ -70,8 +73,18 @@ fn compare(batch: usize, src_len: usize, d: usize) {
     let tol = 2e-5 * (d as f32).sqrt().max(1.0);
     assert_close(&fused.0, &composite.0, tol, &format!("energy {what}"));
     assert_close(&fused.1, &composite.1, tol, &format!("d keys {what}"));
-    assert_close(&fused.2, &composite.2, tol * src_len as f32, &format!("d query {what}"));
-    assert_close(&fused.3, &composite.3, tol * (batch * src_len) as f32, &format!("d v {what}"));
+    assert_close(
+        &fused.2,
+        &composite.2,
+        tol * src_len as f32,
+        &format!("d query {what}"),
+    );
+    assert_close(
+        &fused.3,
+        &composite.3,
+        tol * (batch * src_len) as f32,
+        &format!("d v {what}"),
+    );
 }
 
 #[test]
@@ -115,15 +128,21 @@ fn compare_step<const N: usize>(
     let normal = Distribution::Normal(0.0, 1.5);
     let inputs = shapes.map(|shape| Tensor::<2>::random(shape, normal, &ad));
     let batch = shapes[0][0];
-    let take_rows: Vec<f32> = (0..batch).map(|b| if b % 2 == 0 { 1.0 } else { 0.0 }).collect();
+    let take_rows: Vec<f32> = (0..batch)
+        .map(|b| if b % 2 == 0 { 1.0 } else { 0.0 })
+        .collect();
     let take = Tensor::<2>::from_data(TensorData::new(take_rows, [batch, 1]), &ad);
     // One weighting of the outputs, drawn once, so each gets a different upstream gradient.
-    let weighting = Tensor::<2>::random(composite(inputs.clone(), take.clone()).dims(), normal, &ad);
+    let weighting =
+        Tensor::<2>::random(composite(inputs.clone(), take.clone()).dims(), normal, &ad);
     let run = |f: fn([Tensor<2>; N], Tensor<2>) -> Tensor<2>| {
         let inputs = inputs.clone().map(|t| t.detach().require_grad());
         let out = f(inputs.clone(), take.clone());
         let grads = (out.clone() * weighting.clone()).sum().backward();
-        let input_grads: Vec<Vec<f32>> = inputs.iter().map(|t| values(t.grad(&grads).unwrap())).collect();
+        let input_grads: Vec<Vec<f32>> = inputs
+            .iter()
+            .map(|t| values(t.grad(&grads).unwrap()))
+            .collect();
         (values(out), input_grads)
     };
     let (out_fused, grads_fused) = run(fused);
@@ -175,25 +194,44 @@ fn gru_step_matches_hand_computation() {
     // One unit: x = (x_r, x_z, x_n), W_h h + b = (h_r, h_z, h_n).
     let device = Device::flex();
     let t = |v: Vec<f32>, n: usize| Tensor::<2>::from_data(TensorData::new(v, [1, n]), &device);
-    let got = values(gru_step(t(vec![0.3, -0.2, 0.5], 3), t(vec![0.1, 0.4, -0.6], 3), t(vec![0.7], 1)));
+    let got = values(gru_step(
+        t(vec![0.3, -0.2, 0.5], 3),
+        t(vec![0.1, 0.4, -0.6], 3),
+        t(vec![0.7], 1),
+    ));
     let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
     let (r, z) = (sig(0.4), sig(0.2));
     let n = (0.5 + r * -0.6f64).tanh();
     let want = n + z * (0.7 - n);
-    assert!((got[0] as f64 - want).abs() < 1e-6, "got {}, want {want}", got[0]);
+    assert!(
+        (got[0] as f64 - want).abs() < 1e-6,
+        "got {}, want {want}",
+        got[0]
+    );
 }
 
 #[test]
 fn lstm_step_matches_hand_computation() {
     let device = Device::flex();
-    let gates = Tensor::<2>::from_data(TensorData::new(vec![0.5f32, -1.0, 2.0, 0.25], [1, 4]), &device);
+    let gates = Tensor::<2>::from_data(
+        TensorData::new(vec![0.5f32, -1.0, 2.0, 0.25], [1, 4]),
+        &device,
+    );
     let c = Tensor::<2>::from_data(TensorData::new(vec![-0.3f32], [1, 1]), &device);
     let got = values(lstm_step(gates, c));
     let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
     let c_new = sig(-1.0) * -0.3 + sig(0.5) * 2.0f64.tanh();
     let h_new = sig(0.25) * c_new.tanh();
-    assert!((got[0] as f64 - h_new).abs() < 1e-6, "h: got {}, want {h_new}", got[0]);
-    assert!((got[1] as f64 - c_new).abs() < 1e-6, "c: got {}, want {c_new}", got[1]);
+    assert!(
+        (got[0] as f64 - h_new).abs() < 1e-6,
+        "h: got {}, want {h_new}",
+        got[0]
+    );
+    assert!(
+        (got[1] as f64 - c_new).abs() < 1e-6,
+        "c: got {}, want {c_new}",
+        got[1]
+    );
 }
 
 #[test]
@@ -201,7 +239,10 @@ fn masked_steps_leave_padded_rows_exactly_unchanged() {
     let device = Device::flex();
     let normal = Distribution::Normal(0.0, 1.0);
     let (batch, hidden) = (4, 9);
-    let take = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, 0.0, 1.0, 0.0], [batch, 1]), &device);
+    let take = Tensor::<2>::from_data(
+        TensorData::new(vec![1.0f32, 0.0, 1.0, 0.0], [batch, 1]),
+        &device,
+    );
     let h = Tensor::<2>::random([batch, hidden], normal, &device);
     let c = Tensor::<2>::random([batch, hidden], normal, &device);
     let gru = gru_step_masked(
@@ -210,11 +251,24 @@ fn masked_steps_leave_padded_rows_exactly_unchanged() {
         h.clone(),
         take.clone(),
     );
-    let lstm = lstm_step_masked(Tensor::random([batch, 4 * hidden], normal, &device), h.clone(), c.clone(), take);
+    let lstm = lstm_step_masked(
+        Tensor::random([batch, 4 * hidden], normal, &device),
+        h.clone(),
+        c.clone(),
+        take,
+    );
     for row in [1, 3] {
         let keep = |t: &Tensor<2>| values(t.clone().narrow(0, row, 1));
         assert_eq!(keep(&gru), keep(&h), "gru row {row}");
-        assert_eq!(keep(&lstm.clone().narrow(1, 0, hidden)), keep(&h), "lstm h row {row}");
-        assert_eq!(keep(&lstm.clone().narrow(1, hidden, hidden)), keep(&c), "lstm c row {row}");
+        assert_eq!(
+            keep(&lstm.clone().narrow(1, 0, hidden)),
+            keep(&h),
+            "lstm h row {row}"
+        );
+        assert_eq!(
+            keep(&lstm.clone().narrow(1, hidden, hidden)),
+            keep(&c),
+            "lstm c row {row}"
+        );
     }
 }

@@ -78,8 +78,12 @@ struct Inputs {
 fn inputs(args: &Args, device: &Device) -> Inputs {
     let normal = Distribution::Normal(0.0, 1.0);
     let (b, s, d) = (args.batch, args.src_len, args.hidden);
-    let lengths = Tensor::<1, Int>::random([b], Distribution::Uniform((s / 2) as f64, (s + 1) as f64), device)
-        .slice_assign([0..1], Tensor::from_ints([s as i32], device));
+    let lengths = Tensor::<1, Int>::random(
+        [b],
+        Distribution::Uniform((s / 2) as f64, (s + 1) as f64),
+        device,
+    )
+    .slice_assign([0..1], Tensor::from_ints([s as i32], device));
     let positions = Tensor::<1, Int>::arange(0..s as i64, device).unsqueeze_dim::<2>(0); // [1, S]
     Inputs {
         annotations: Tensor::random([b, s, d], normal, device),

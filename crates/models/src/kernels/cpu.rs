@@ -68,7 +68,6 @@ pub fn tanh_approx(x: f32) -> f32 {
     if x.abs() < TINY { x } else { p / q }
 }
 
-
 /// `σ(x) = (1 + tanh(x / 2)) / 2`, through [`tanh_approx`]: max error 2e-7.
 #[inline(always)]
 pub fn sigmoid_approx(x: f32) -> f32 {
@@ -349,7 +348,12 @@ fn lstm_forward_body(
         .zip(out.chunks_exact_mut(2 * n))
         .enumerate()
     {
-        let (gi, gf, gg, go) = (&gates[..n], &gates[n..2 * n], &gates[2 * n..3 * n], &gates[3 * n..4 * n]);
+        let (gi, gf, gg, go) = (
+            &gates[..n],
+            &gates[n..2 * n],
+            &gates[2 * n..3 * n],
+            &gates[3 * n..4 * n],
+        );
         let (out_h, out_c) = out.split_at_mut(n);
         let c = &c[..n];
         for j in 0..n {
@@ -404,7 +408,12 @@ fn lstm_backward_body(
         .zip(dc.chunks_exact_mut(n))
         .enumerate()
     {
-        let (gi, gf, gg, go) = (&gates[..n], &gates[n..2 * n], &gates[2 * n..3 * n], &gates[3 * n..4 * n]);
+        let (gi, gf, gg, go) = (
+            &gates[..n],
+            &gates[n..2 * n],
+            &gates[2 * n..3 * n],
+            &gates[3 * n..4 * n],
+        );
         let (grad_h, grad_c) = grad.split_at(n);
         let (di, rest) = dgates.split_at_mut(n);
         let (df, rest) = rest.split_at_mut(n);

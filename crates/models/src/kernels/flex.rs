@@ -55,7 +55,12 @@ pub fn gru_step_masked(
     ))
 }
 
-pub fn lstm_step_masked(gates: Tensor<2>, h: Tensor<2>, c: Tensor<2>, take: Tensor<2>) -> Tensor<2> {
+pub fn lstm_step_masked(
+    gates: Tensor<2>,
+    h: Tensor<2>,
+    c: Tensor<2>,
+    take: Tensor<2>,
+) -> Tensor<2> {
     Tensor::from_dispatch(<Dispatch as FusedOps>::lstm_step_masked(
         gates.into_dispatch(),
         h.into_dispatch(),
@@ -159,9 +164,7 @@ fn contiguous(tensor: FlexTensor) -> (FlexTensor, Vec<usize>) {
 }
 
 fn f32s(tensor: &FlexTensor) -> &[f32] {
-    tensor
-        .as_slice::<f32>()
-        .expect("a contiguous f32 tensor")
+    tensor.as_slice::<f32>().expect("a contiguous f32 tensor")
 }
 
 fn flex_tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
@@ -170,7 +173,8 @@ fn flex_tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
 
 impl FusedOps for Flex {
     fn additive_energy(keys: FlexTensor, query: FlexTensor, v: FlexTensor) -> FlexTensor {
-        let ((keys, dims), (query, _), (v, _)) = (contiguous(keys), contiguous(query), contiguous(v));
+        let ((keys, dims), (query, _), (v, _)) =
+            (contiguous(keys), contiguous(query), contiguous(v));
         let (batch, src_len) = (dims[0], dims[1]);
         let mut out = vec![0.0f32; batch * src_len];
         cpu::additive_energy_forward(f32s(&keys), f32s(&query), f32s(&v), src_len, &mut out);
@@ -194,20 +198,41 @@ impl FusedOps for Flex {
         lstm_forward(gates, c, None)
     }
 
-    fn lstm_step_masked(gates: FlexTensor, h: FlexTensor, c: FlexTensor, take: FlexTensor) -> FlexTensor {
+    fn lstm_step_masked(
+        gates: FlexTensor,
+        h: FlexTensor,
+        c: FlexTensor,
+        take: FlexTensor,
+    ) -> FlexTensor {
         lstm_forward(gates, c, Some((h, take)))
     }
 }
 
-fn gru_forward(x: FlexTensor, hg: FlexTensor, h: FlexTensor, take: Option<FlexTensor>) -> FlexTensor {
+fn gru_forward(
+    x: FlexTensor,
+    hg: FlexTensor,
+    h: FlexTensor,
+    take: Option<FlexTensor>,
+) -> FlexTensor {
     let ((x, _), (hg, _), (h, dims)) = (contiguous(x), contiguous(hg), contiguous(h));
     let take = take.map(|t| contiguous(t).0);
     let mut out = vec![0.0f32; dims[0] * dims[1]];
-    cpu::gru_forward(f32s(&x), f32s(&hg), f32s(&h), take.as_ref().map(f32s), dims[1], &mut out);
+    cpu::gru_forward(
+        f32s(&x),
+        f32s(&hg),
+        f32s(&h),
+        take.as_ref().map(f32s),
+        dims[1],
+        &mut out,
+    );
     flex_tensor(out, dims)
 }
 
-fn lstm_forward(gates: FlexTensor, c: FlexTensor, masked: Option<(FlexTensor, FlexTensor)>) -> FlexTensor {
+fn lstm_forward(
+    gates: FlexTensor,
+    c: FlexTensor,
+    masked: Option<(FlexTensor, FlexTensor)>,
+) -> FlexTensor {
     let ((gates, _), (c, dims)) = (contiguous(gates), contiguous(c));
     let masked = masked.map(|(h, take)| (contiguous(h).0, contiguous(take).0));
     let (batch, hidden) = (dims[0], dims[1]);
@@ -229,8 +254,12 @@ impl FusedGrads for Flex {
         v: FlexTensor,
         grad: FlexTensor,
     ) -> [FlexTensor; 3] {
-        let ((keys, k_dims), (query, q_dims), (v, v_dims), (grad, _)) =
-            (contiguous(keys), contiguous(query), contiguous(v), contiguous(grad));
+        let ((keys, k_dims), (query, q_dims), (v, v_dims), (grad, _)) = (
+            contiguous(keys),
+            contiguous(query),
+            contiguous(v),
+            contiguous(grad),
+        );
         let mut dk = vec![0.0f32; keys.layout().num_elements()];
         let mut dq = vec![0.0f32; query.layout().num_elements()];
         let mut dv = vec![0.0f32; v.layout().num_elements()];
@@ -294,8 +323,12 @@ fn gru_backward(
     take: Option<FlexTensor>,
     grad: FlexTensor,
 ) -> [FlexTensor; 3] {
-    let ((x, gate_dims), (hg, _), (h, dims), (grad, _)) =
-        (contiguous(x), contiguous(hg), contiguous(h), contiguous(grad));
+    let ((x, gate_dims), (hg, _), (h, dims), (grad, _)) = (
+        contiguous(x),
+        contiguous(hg),
+        contiguous(h),
+        contiguous(grad),
+    );
     let take = take.map(|t| contiguous(t).0);
     let mut dx = vec![0.0f32; x.layout().num_elements()];
     let mut dhg = vec![0.0f32; x.layout().num_elements()];
@@ -325,11 +358,19 @@ fn lstm_backward(
     masked: Option<(FlexTensor, FlexTensor)>,
     grad: FlexTensor,
 ) -> [FlexTensor; 3] {
-    let ((gates, gate_dims), (c, dims), (grad, _)) = (contiguous(gates), contiguous(c), contiguous(grad));
+    let ((gates, gate_dims), (c, dims), (grad, _)) =
+        (contiguous(gates), contiguous(c), contiguous(grad));
     let masked = masked.map(|(h, take)| (contiguous(h).0, contiguous(take).0));
     let mut dgates = vec![0.0f32; gates.layout().num_elements()];
     let mut dc = vec![0.0f32; c.layout().num_elements()];
-    let mut dh = vec![0.0f32; if masked.is_some() { c.layout().num_elements() } else { 0 }];
+    let mut dh = vec![
+        0.0f32;
+        if masked.is_some() {
+            c.layout().num_elements()
+        } else {
+            0
+        }
+    ];
     cpu::lstm_backward(
         f32s(&gates),
         f32s(&c),
@@ -340,8 +381,16 @@ fn lstm_backward(
         &mut dc,
         &mut dh,
     );
-    let dh_dims = if masked.is_some() { dims.clone() } else { vec![0, dims[1]] };
-    [flex_tensor(dgates, gate_dims), flex_tensor(dc, dims), flex_tensor(dh, dh_dims)]
+    let dh_dims = if masked.is_some() {
+        dims.clone()
+    } else {
+        vec![0, dims[1]]
+    };
+    [
+        flex_tensor(dgates, gate_dims),
+        flex_tensor(dc, dims),
+        flex_tensor(dh, dh_dims),
+    ]
 }
 
 /// Declares the backward step of one fused op: its state is the forward inputs (recomputing

@@ -57,7 +57,11 @@ pub fn additive_energy(
         [batch, d_attention],
         "additive_energy: query shape does not match the keys"
     );
-    assert_eq!(v.dims(), [d_attention], "additive_energy: v shape does not match");
+    assert_eq!(
+        v.dims(),
+        [d_attention],
+        "additive_energy: v shape does not match"
+    );
     #[cfg(feature = "flex")]
     if fused(&projected_query) {
         return flex::additive_energy(projected_keys, projected_query, v);
@@ -90,8 +94,16 @@ pub fn additive_energy_composite(
 /// Differentiable in all three inputs.
 pub fn gru_step(input_gates: Tensor<2>, hidden_gates: Tensor<2>, h: Tensor<2>) -> Tensor<2> {
     let [batch, hidden] = h.dims();
-    assert_eq!(input_gates.dims(), [batch, 3 * hidden], "gru_step: input gates");
-    assert_eq!(hidden_gates.dims(), [batch, 3 * hidden], "gru_step: hidden gates");
+    assert_eq!(
+        input_gates.dims(),
+        [batch, 3 * hidden],
+        "gru_step: input gates"
+    );
+    assert_eq!(
+        hidden_gates.dims(),
+        [batch, 3 * hidden],
+        "gru_step: hidden gates"
+    );
     #[cfg(feature = "flex")]
     if fused(&h) {
         return flex::gru_step(input_gates, hidden_gates, h);
@@ -100,10 +112,15 @@ pub fn gru_step(input_gates: Tensor<2>, hidden_gates: Tensor<2>, h: Tensor<2>) -
 }
 
 /// [`gru_step`] composed from Burn's tensor operations: runs on every backend.
-pub fn gru_step_composite(input_gates: Tensor<2>, hidden_gates: Tensor<2>, h: Tensor<2>) -> Tensor<2> {
+pub fn gru_step_composite(
+    input_gates: Tensor<2>,
+    hidden_gates: Tensor<2>,
+    h: Tensor<2>,
+) -> Tensor<2> {
     let hidden = h.dims()[1];
     let rz = sigmoid(
-        input_gates.clone().narrow(1, 0, 2 * hidden) + hidden_gates.clone().narrow(1, 0, 2 * hidden),
+        input_gates.clone().narrow(1, 0, 2 * hidden)
+            + hidden_gates.clone().narrow(1, 0, 2 * hidden),
     ); // [B, 2H]
     let r = rz.clone().narrow(1, 0, hidden);
     let z = rz.narrow(1, hidden, hidden);
@@ -126,8 +143,16 @@ pub fn gru_step_masked(
     take: Tensor<2>,
 ) -> Tensor<2> {
     let [batch, hidden] = h.dims();
-    assert_eq!(input_gates.dims(), [batch, 3 * hidden], "gru_step_masked: input gates");
-    assert_eq!(hidden_gates.dims(), [batch, 3 * hidden], "gru_step_masked: hidden gates");
+    assert_eq!(
+        input_gates.dims(),
+        [batch, 3 * hidden],
+        "gru_step_masked: input gates"
+    );
+    assert_eq!(
+        hidden_gates.dims(),
+        [batch, 3 * hidden],
+        "gru_step_masked: hidden gates"
+    );
     assert_eq!(take.dims(), [batch, 1], "gru_step_masked: take");
     #[cfg(feature = "flex")]
     if fused(&h) {
@@ -186,7 +211,12 @@ pub fn lstm_step_composite(gates: Tensor<2>, c: Tensor<2>) -> Tensor<2> {
 /// - `take`: `[batch, 1]`, 1.0 where the row has a real token at this step, else 0.0; not
 ///   differentiated.
 /// - other shapes as in [`lstm_step`].
-pub fn lstm_step_masked(gates: Tensor<2>, h: Tensor<2>, c: Tensor<2>, take: Tensor<2>) -> Tensor<2> {
+pub fn lstm_step_masked(
+    gates: Tensor<2>,
+    h: Tensor<2>,
+    c: Tensor<2>,
+    take: Tensor<2>,
+) -> Tensor<2> {
     let [batch, hidden] = c.dims();
     assert_eq!(gates.dims(), [batch, 4 * hidden], "lstm_step_masked: gates");
     assert_eq!(h.dims(), [batch, hidden], "lstm_step_masked: h");
