@@ -443,10 +443,11 @@ fn lstm_backward_body(
                 None => d_c_new * f,
             };
         }
-        if t.is_some() {
+        // The previous h enters only through the blend.
+        if let Some(t) = t {
             let dh = &mut dh[row * n..(row + 1) * n];
             for j in 0..n {
-                dh[j] = grad_h[j] - grad_h[j] * t.unwrap_or(0.0);
+                dh[j] = grad_h[j] - grad_h[j] * t;
             }
         }
     }
