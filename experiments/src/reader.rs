@@ -136,7 +136,7 @@ pub struct Config {
 
 impl Config {
     /// A named preset: `quick` (CPU, minutes: synthetic 20,000 stories and 500 steps;
-    /// bible-cloze every question and 200 steps), `paper` (larger models and data, for a
+    /// bible-cloze every question and 100 steps), `paper` (larger models and data, for a
     /// GPU), `smoke` (seconds).
     pub fn preset(name: &str, task: &ReaderTask) -> anyhow::Result<Config> {
         let base = Config {
@@ -175,11 +175,12 @@ impl Config {
                 steps: 500,
                 ..base
             },
-            // Every Bible question (about 9,200), under one pass of training: the 163-token
-            // documents make a step about 2.5 times a synthetic one.
+            // Every Bible question (about 8,100), 100 steps: the 163-token documents make a
+            // step 3-15 times a synthetic one (the Deep LSTM reader reads ~190 tokens in two
+            // layers, 1.6 s per step on 2 cores), so even this takes about 25 minutes.
             "quick" if matches!(task, ReaderTask::BibleCloze) => Config {
                 max_questions: usize::MAX,
-                steps: 200,
+                steps: 100,
                 ..base
             },
             "quick" => base,
