@@ -43,6 +43,12 @@ pub fn set_threads(threads: usize) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot set {threads} worker threads: {e}"))
 }
 
+/// [`set_threads`] then [`device`], for the benchmarks, which compare at a given thread count.
+pub fn device_with_threads(seed: u64, threads: usize) -> anyhow::Result<Device> {
+    set_threads(threads)?;
+    device(seed)
+}
+
 /// The device every experiment runs on, seeded, with autodiff on.
 ///
 /// Seeding happens on the base device before `.autodiff()`, as Burn requires, so parameter

@@ -99,11 +99,7 @@ fn main() -> std::process::ExitCode {
         eprintln!("error: need --batch >= 1, --src-len >= 2 and --hidden >= 1");
         return std::process::ExitCode::FAILURE;
     }
-    if let Err(e) = harness::set_threads(args.threads) {
-        eprintln!("error: {e:#}");
-        return std::process::ExitCode::FAILURE;
-    }
-    let device = match harness::device(args.seed) {
+    let device = match harness::device_with_threads(args.seed, args.threads) {
         Ok(device) => device,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -108,11 +108,7 @@ fn main() -> std::process::ExitCode {
         eprintln!("error: need 1 <= --min-len <= --max-len, --batch >= 1 and --steps >= 1");
         return std::process::ExitCode::FAILURE;
     }
-    if let Err(e) = harness::set_threads(args.threads) {
-        eprintln!("error: {e:#}");
-        return std::process::ExitCode::FAILURE;
-    }
-    let device = match harness::device(args.seed) {
+    let device = match harness::device_with_threads(args.seed, args.threads) {
         Ok(device) => device,
         Err(e) => {
             eprintln!("error: {e:#}");
