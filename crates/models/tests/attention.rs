@@ -7,6 +7,9 @@ use burn::tensor::{Bool, Device, Tensor, TensorData};
 use models::attention::{attend, masked_softmax};
 use models::scores::{AdditiveScore, Score, ScoreConfig, ScoreKind};
 
+mod common;
+use common::{assert_close, values};
+
 fn device() -> Device {
     Device::flex()
 }
@@ -18,17 +21,6 @@ fn linear(weight: Vec<f32>, d_in: usize, d_out: usize, device: &Device) -> Linea
             device,
         )),
         bias: None,
-    }
-}
-
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().iter::<f32>().collect()
-}
-
-fn assert_close(got: &[f32], want: &[f32], tol: f32, what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((g - w).abs() <= tol, "{what}[{i}]: got {g}, want {w}");
     }
 }
 

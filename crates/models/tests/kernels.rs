@@ -9,16 +9,8 @@ use models::kernels::{
     lstm_step_masked_composite,
 };
 
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().iter::<f32>().collect()
-}
-
-fn assert_close(got: &[f32], want: &[f32], tol: f32, what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((g - w).abs() <= tol, "{what}[{i}]: got {g}, want {w}");
-    }
-}
+mod common;
+use common::{assert_close, values};
 
 #[test]
 fn additive_energy_matches_hand_computation() {

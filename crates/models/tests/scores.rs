@@ -10,9 +10,8 @@ use models::scores::{
     ScoreKind,
 };
 
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().iter::<f32>().collect()
-}
+mod common;
+use common::values;
 
 fn linear(
     weight: Vec<f32>,

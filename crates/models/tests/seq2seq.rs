@@ -1,13 +1,12 @@
 //! Encoders respect padding; the decoders' attention is a distribution over real tokens;
 //! beam search of width 1 is greedy decoding.
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use models::rnn::{CellKind, RnnEncoderConfig};
 use models::seq2seq::{Architecture, Seq2SeqConfig, ids_tensor, mask_tensor};
 
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().iter::<f32>().collect()
-}
+mod common;
+use common::values;
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());

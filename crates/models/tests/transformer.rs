@@ -1,13 +1,12 @@
 //! The Transformer's masks hold: no position sees the future, no position sees padding;
 //! cached greedy decoding agrees with the teacher-forced pass on its own output.
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use models::seq2seq::{BOS, EOS, ids_tensor, mask_tensor};
 use models::transformer::{TransformerSeq2Seq, TransformerSeq2SeqConfig};
 
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().iter::<f32>().collect()
-}
+mod common;
+use common::values;
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
