@@ -12,6 +12,7 @@
 //! | Uniform | mean of the document annotations: the Attentive Reader with attention removed | Hermann et al. §4 |
 //! | Attentive | additive attention over bi-LSTM document annotations, queried by the query encoding | Hermann et al. §3 |
 //! | Impatient | re-reads the document once per query token, accumulating `r(i)` | Hermann et al. §3 |
+//! | Attentive (bilinear) | the Attentive Reader with Chen et al.'s score `u^T W y_d(t)`: an ablation | Chen et al. 2016 §3.2 |
 //! | Attention Sum | `P(e) = Σ_{i: d_i = e} softmax(h_i · q)` (pointer-style, no output layer) | Kadlec et al. 2016 |
 //! | Stanford | bilinear attention `softmax(q^T W p_i)`, output over entities | Chen et al. 2016 |
 //!
@@ -41,6 +42,10 @@ pub enum ReaderKind {
     Attentive,
     /// Hermann et al.'s Impatient Reader.
     Impatient,
+    /// The Attentive Reader with the bilinear score of Chen et al. in place of the additive
+    /// one; everything else unchanged. It isolates how much of the Stanford reader's lead
+    /// comes from the score alone.
+    AttentiveBilinear,
     /// Kadlec et al.'s Attention Sum Reader.
     AttentionSum,
     /// Chen et al.'s (Stanford) Attentive Reader.
@@ -48,8 +53,19 @@ pub enum ReaderKind {
 }
 
 impl ReaderKind {
-    /// All six, weakest first as the papers order them.
-    pub const ALL: [ReaderKind; 6] = [
+    /// All seven, weakest first as the papers order them, the ablation after Hermann's four.
+    pub const ALL: [ReaderKind; 7] = [
+        ReaderKind::DeepLstm,
+        ReaderKind::Uniform,
+        ReaderKind::Attentive,
+        ReaderKind::Impatient,
+        ReaderKind::AttentiveBilinear,
+        ReaderKind::AttentionSum,
+        ReaderKind::Stanford,
+    ];
+
+    /// The six published readers (without the ablation), weakest first.
+    pub const PUBLISHED: [ReaderKind; 6] = [
         ReaderKind::DeepLstm,
         ReaderKind::Uniform,
         ReaderKind::Attentive,
@@ -65,6 +81,7 @@ impl ReaderKind {
             ReaderKind::Uniform => "uniform",
             ReaderKind::Attentive => "attentive",
             ReaderKind::Impatient => "impatient",
+            ReaderKind::AttentiveBilinear => "attentive-bilinear",
             ReaderKind::AttentionSum => "attention-sum",
             ReaderKind::Stanford => "stanford",
         }
@@ -137,7 +154,7 @@ pub struct ReaderOutput {
 pub enum Reader {
     /// Deep LSTM Reader.
     DeepLstm(DeepLstmReader),
-    /// Attentive or Uniform Reader.
+    /// Attentive Reader (additive or bilinear score) or Uniform Reader.
     Attentive(AttentiveReader),
     /// Impatient Reader.
     Impatient(ImpatientReader),
@@ -163,7 +180,8 @@ pub struct DeepLstmReader {
 
 /// Bi-LSTM document annotations `y_d`, query encoding `u`, `r = Σ s(t) y_d(t)`,
 /// `g = tanh(W_rg r + W_ug u)`, scores `W g`. With `score: None` the weights are uniform:
-/// the Uniform Reader.
+/// the Uniform Reader; with a bilinear score, the ablation
+/// [`ReaderKind::AttentiveBilinear`].
 #[derive(Module, Debug)]
 pub struct AttentiveReader {
     /// Shared embedding.
@@ -172,8 +190,8 @@ pub struct AttentiveReader {
     pub doc_rnn: BiRnn,
     /// Query reader.
     pub query_rnn: BiRnn,
-    /// Additive attention (`m(t) = tanh(W_ym y_d(t) + W_um u)`, `s ∝ exp(w^T m)`); `None`
-    /// for the Uniform Reader.
+    /// Additive attention (`m(t) = tanh(W_ym y_d(t) + W_um u)`, `s ∝ exp(w^T m)`), or the
+    /// bilinear `s ∝ exp(u^T W y_d(t))` of the ablation; `None` for the Uniform Reader.
     pub score: Option<Score>,
     /// `W_rg`.
     pub doc_to_joint: Linear,
@@ -266,14 +284,18 @@ impl ReaderConfig {
                     output: linear(2 * h, n),
                 })
             }
-            ReaderKind::Uniform | ReaderKind::Attentive => {
+            ReaderKind::Uniform | ReaderKind::Attentive | ReaderKind::AttentiveBilinear => {
                 let (doc_rnn, query_rnn) = (bi(CellKind::Lstm), bi(CellKind::Lstm));
+                let score = match self.kind {
+                    ReaderKind::Attentive => Some(score(ScoreKind::Additive, 2 * h)),
+                    ReaderKind::AttentiveBilinear => Some(score(ScoreKind::General, 2 * h)),
+                    _ => None,
+                };
                 Reader::Attentive(AttentiveReader {
                     embedding,
                     doc_rnn,
                     query_rnn,
-                    score: (self.kind == ReaderKind::Attentive)
-                        .then(|| score(ScoreKind::Additive, 2 * h)),
+                    score,
                     doc_to_joint: linear(2 * h, a),
                     query_to_joint: linear(2 * h, a),
                     output: linear(a, n),

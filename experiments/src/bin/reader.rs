@@ -27,7 +27,8 @@ struct Args {
     #[arg(long)]
     config: Option<PathBuf>,
     /// Readers, comma-separated: deep-lstm, uniform, attentive, impatient, attention-sum,
-    /// stanford (default: all).
+    /// stanford (default: these six), attentive-bilinear (the Attentive Reader with the
+    /// Stanford reader's bilinear score: an ablation).
     #[arg(long, value_delimiter = ',')]
     readers: Option<Vec<ReaderKind>>,
     /// Seeds, comma-separated (overrides the configuration).
