@@ -129,7 +129,8 @@ fn probe(device: Device, hint: &str) -> anyhow::Result<Device> {
 /// Facts about a run that `config.json` records next to the configuration.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct RunInfo {
-    /// `git rev-parse HEAD` of the working tree, with `-dirty` if it has changes; "unknown"
+    /// `git rev-parse HEAD` of the working tree, with `-dirty` if it has changes outside
+    /// `results/` (committed outputs say nothing about the code that made them); "unknown"
     /// outside a git checkout.
     pub git_revision: String,
     /// The backend feature of this build.
@@ -161,7 +162,14 @@ fn git_revision() -> String {
     match run(&["rev-parse", "HEAD"]) {
         None => "unknown".to_string(),
         Some(rev) => {
-            let dirty = run(&["status", "--porcelain", "--untracked-files=no"])
+            let dirty = run(&[
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ":/",
+                ":(top,exclude)results",
+            ])
                 .is_some_and(|s| !s.is_empty());
             if dirty { format!("{rev}-dirty") } else { rev }
         }
