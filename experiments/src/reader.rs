@@ -171,8 +171,8 @@ impl Config {
             // Enough stories that no reader sees one twice (at 3,000 the Attentive Reader
             // memorized the training set); 3% held out is still 600 valid and 600 test.
             // Stories of 2-8 facts (10-60 tokens) and 1,000 steps: Hermann's readers, with
-            // their additive score, need ~700 steps before attention finds the answer's
-            // sentence even on these (on 4-16 facts they stayed at the baselines for 1,000),
+            // their additive score, need 400-650 steps before attention finds the answer's
+            // fact even on these (on 4-16 facts they stayed at the baselines for 1,000),
             // and the whole preset must fit in 20 minutes on 2 cores.
             "quick" if matches!(task, ReaderTask::Synthetic) => Config {
                 stories: 20_000,

@@ -170,7 +170,7 @@ fn git_revision() -> String {
                 ":/",
                 ":(top,exclude)results",
             ])
-                .is_some_and(|s| !s.is_empty());
+            .is_some_and(|s| !s.is_empty());
             if dirty { format!("{rev}-dirty") } else { rev }
         }
     }

@@ -210,9 +210,10 @@ pub fn summary_markdown(rows: &[MetricRow]) -> String {
             "### {} (mean ± std over {seeds} seeds{})\n\n| model |",
             y_label_for(metric),
             if bucketed {
-                "; source length buckets"
+                let experiment = rows.first().map_or("", |r| r.experiment.as_str());
+                format!("; {} buckets", length_label(experiment))
             } else {
-                ""
+                String::new()
             }
         ));
         for &c in &columns {
@@ -312,6 +313,15 @@ fn sanitize(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// What the length buckets measure: the reader's documents, every other experiment's
+/// source sentences.
+fn length_label(experiment: &str) -> &'static str {
+    match experiment {
+        "reader" => "document length (tokens)",
+        _ => "source length",
+    }
 }
 
 fn y_label_for(metric: &str) -> String {
@@ -442,7 +452,7 @@ pub fn redraw_results_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
                 line_plot_with_bands(
                     &out,
                     &format!("{experiment} / {task}: {metric}"),
-                    "source length",
+                    length_label(experiment),
                     &y_label_for(metric),
                     y_range_for(&series),
                     &series,
