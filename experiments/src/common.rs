@@ -119,15 +119,32 @@ impl RunArgs {
     }
 }
 
-/// Runs a binary's body, printing an error as one line on stderr and exiting non-zero.
+/// Runs an experiment binary's body on every core (see [`harness::in_thread_pool`]),
+/// printing where the results went, or an error as one line on stderr and exiting non-zero.
 pub fn exit_on_error(
-    body: impl FnOnce() -> anyhow::Result<std::path::PathBuf>,
+    body: impl FnOnce() -> anyhow::Result<std::path::PathBuf> + Send,
 ) -> std::process::ExitCode {
-    match body() {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match harness::in_thread_pool(threads, body).and_then(|result| result) {
         Ok(dir) => {
             eprintln!("results in {}", dir.display());
             std::process::ExitCode::SUCCESS
         }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a benchmark's body on `threads` threads (its `--threads`), printing an error as one
+/// line on stderr and exiting non-zero.
+pub fn bench_main(
+    threads: usize,
+    body: impl FnOnce() -> anyhow::Result<()> + Send,
+) -> std::process::ExitCode {
+    match harness::in_thread_pool(threads, body).and_then(|result| result) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE

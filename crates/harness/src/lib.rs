@@ -32,21 +32,56 @@ pub fn backend_name() -> &'static str {
     }
 }
 
-/// Caps the worker threads of the CPU backends' parallel kernels (matrix products, large
-/// elementwise ops) at `threads`, as `torch.set_num_threads` does. Call once, before any
-/// tensor work; without it the pool has one thread per core.
-pub fn set_threads(threads: usize) -> anyhow::Result<()> {
+/// Runs `work` on a pool of `threads` threads, the threads the CPU backends' parallel
+/// kernels (matrix products, large elementwise ops) may use, as `torch.set_num_threads`
+/// sets PyTorch's, and returns its result.
+///
+/// Two things make a second thread pay on small models, both measured on the reference
+/// training step (`bench-seq2seq --model additive`, 2 threads on 2 cores):
+/// - `work` runs on one of the pool's threads. A thread outside the pool that starts a
+///   parallel kernel hands all of it to the pool and sleeps until it is done: every
+///   parallel product paid two wake-ups and the caller never computed (the step took
+///   ~25% longer with 2 threads than with 1).
+/// - The other threads wait for work by spinning, not sleeping, while `work` runs (as
+///   OpenMP's active wait policy does for PyTorch): a product of a few hundred microseconds
+///   cannot wait for a sleeping thread to be woken, so a sleeping helper came too late to
+///   take its half. The price is that the other cores stay busy until `work` returns.
+pub fn in_thread_pool<R: Send>(
+    threads: usize,
+    work: impl FnOnce() -> R + Send,
+) -> anyhow::Result<R> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
     anyhow::ensure!(threads >= 1, "--threads must be at least 1");
-    rayon::ThreadPoolBuilder::new()
+    let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
-        .build_global()
-        .map_err(|e| anyhow::anyhow!("cannot set {threads} worker threads: {e}"))
-}
-
-/// [`set_threads`] then [`device`], for the benchmarks, which compare at a given thread count.
-pub fn device_with_threads(seed: u64, threads: usize) -> anyhow::Result<Device> {
-    set_threads(threads)?;
-    device(seed)
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start {threads} worker threads: {e}"))?;
+    /// Tells the spinners to stop when `work` returns or panics.
+    struct StopOnDrop(Arc<AtomicBool>);
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    Ok(pool.install(move || {
+        let _stop = StopOnDrop(stop.clone());
+        // Spawned from inside the pool, the spinners land on this thread's queue and the
+        // other threads take them, so `work` stays here.
+        for _ in 1..threads {
+            let stop = stop.clone();
+            rayon::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    // Runs one pending job (half of a product, say) if there is one.
+                    if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                        std::hint::spin_loop();
+                    }
+                }
+            });
+        }
+        work()
+    }))
 }
 
 /// The device every experiment runs on, seeded, with autodiff on.

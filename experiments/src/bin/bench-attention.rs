@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use burn::tensor::{Bool, Device, Distribution, Int, Tensor};
 use clap::Parser;
+use experiments::common::bench_main;
 use models::attention::attend;
 use models::scores::{Score, ScoreConfig, ScoreKind};
 
@@ -95,17 +96,14 @@ fn inputs(args: &Args, device: &Device) -> Inputs {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    bench_main(args.threads, move || bench(args))
+}
+
+fn bench(args: Args) -> anyhow::Result<()> {
     if args.batch == 0 || args.src_len < 2 || args.hidden == 0 {
-        eprintln!("error: need --batch >= 1, --src-len >= 2 and --hidden >= 1");
-        return std::process::ExitCode::FAILURE;
+        anyhow::bail!("need --batch >= 1, --src-len >= 2 and --hidden >= 1");
     }
-    let device = match harness::device_with_threads(args.seed, args.threads) {
-        Ok(device) => device,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
+    let device = harness::device(args.seed)?;
     let plain = device.clone().inner();
     println!(
         "{} backend, {} threads, batch {}, source length {}, hidden {}",
@@ -154,5 +152,5 @@ fn main() -> std::process::ExitCode {
         });
         println!("RESULT {result}");
     }
-    std::process::ExitCode::SUCCESS
+    Ok(())
 }

@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use burn::module::Module;
 use clap::Parser;
+use experiments::common::bench_main;
 use experiments::training::{OptimizerSettings, cross_entropy_loss, train_loop};
 use models::seq2seq::{
     Architecture, Seq2SeqConfig, ids_tensor, mask_tensor, sequence_cross_entropy,
@@ -104,17 +105,14 @@ fn peak_rss_mib() -> Option<f64> {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    bench_main(args.threads, move || bench(args))
+}
+
+fn bench(args: Args) -> anyhow::Result<()> {
     if args.min_len == 0 || args.min_len > args.max_len || args.batch == 0 || args.steps == 0 {
-        eprintln!("error: need 1 <= --min-len <= --max-len, --batch >= 1 and --steps >= 1");
-        return std::process::ExitCode::FAILURE;
+        anyhow::bail!("need 1 <= --min-len <= --max-len, --batch >= 1 and --steps >= 1");
     }
-    let device = match harness::device_with_threads(args.seed, args.threads) {
-        Ok(device) => device,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
+    let device = harness::device(args.seed)?;
     let architecture = if args.model == "plain" {
         Architecture::RnnEncDec
     } else {
@@ -165,13 +163,7 @@ fn main() -> std::process::ExitCode {
             ))
         },
     );
-    let trained = match result {
-        Ok(trained) => trained,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
+    let trained = result?;
     // times[i] is step i+1 (the last step is not followed by a request, so it is not
     // timed); drop the warm-up.
     let mut ms: Vec<f64> = times
@@ -205,5 +197,5 @@ fn main() -> std::process::ExitCode {
         "p90_ms": p90, "peak_rss_mib": peak,
     });
     println!("RESULT {result}");
-    std::process::ExitCode::SUCCESS
+    Ok(())
 }
