@@ -27,7 +27,7 @@ use burn::tensor::{Bool, Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::attention::{MASKED_SCORE, attend, masked_softmax};
-use crate::rnn::{BiRnn, CellKind, EncoderDirection, RnnEncoderConfig};
+use crate::rnn::{BiRnn, CellKind, EncoderDirection, RnnEncoderConfig, split_steps};
 use crate::scores::{Score, ScoreConfig, ScoreKind, dot_scores};
 
 /// Which reader.
@@ -422,13 +422,14 @@ impl AttentiveReader {
 impl ImpatientReader {
     fn forward(&self, b: &ReaderBatch) -> ReaderOutput {
         let (doc, query, u) = read_both(&self.embedding, &self.doc_rnn, &self.query_rnn, b);
-        let [batch, q_len, d2] = query.dims();
+        let q_len = query.dims()[1];
+        let query_steps = split_steps(query); // Q x [B, 2H]
         let keys = self.score.prepare(doc.clone()); // W_dm y_d, once
         let take = b.query_mask.clone().float(); // [B, Q]
         let mut r = u.zeros_like(); // r(0) = 0, [B, 2H]
         let mut weights = None;
         for i in 0..q_len {
-            let y_q = query.clone().narrow(1, i, 1).reshape([batch, d2]);
+            let y_q = query_steps[i].clone();
             let scores = self
                 .score
                 .scores(Tensor::cat(vec![r.clone(), y_q], 1), &keys);

@@ -28,6 +28,7 @@ use crate::attention::{
 };
 use crate::rnn::{
     Cell, CellConfig, CellKind, EncoderOutput, RecurrentState, RnnEncoder, RnnEncoderConfig,
+    split_steps,
 };
 use crate::scores::{Score, ScoreConfig, ScoreKind};
 
@@ -309,20 +310,24 @@ impl Seq2Seq {
         tgt_in: Tensor<2, Int>,
         selection: Selection,
     ) -> Seq2SeqOutput {
-        let [batch, tgt_len] = tgt_in.dims();
+        let tgt_len = tgt_in.dims()[1];
         let (memory, mut state) = self.start(src, src_mask);
         let embedded = self.tgt_embedding.forward(tgt_in); // [B, T, E]
-        let d_embed = embedded.dims()[2];
-        let gates_all = self.embed_gates.forward(embedded.clone()); // [B, T, G*H]
-        let d_gates = gates_all.dims()[2];
+        // One product for all steps, then both split into T steps (see `split_steps`).
+        let gates = split_steps(self.embed_gates.forward(embedded.clone())); // T x [B, G*H]
+        let embedded = split_steps(embedded); // T x [B, E]
 
         let mut readouts = Vec::with_capacity(tgt_len);
         let mut weights = Vec::with_capacity(tgt_len);
         let mut sample_log_probs = Vec::new();
         for t in 0..tgt_len {
-            let embed_t = embedded.clone().narrow(1, t, 1).reshape([batch, d_embed]);
-            let gates_t = gates_all.clone().narrow(1, t, 1).reshape([batch, d_gates]);
-            let out = self.step(&memory, embed_t, gates_t, state, selection);
+            let out = self.step(
+                &memory,
+                embedded[t].clone(),
+                gates[t].clone(),
+                state,
+                selection,
+            );
             state = out.state;
             readouts.push(out.readout_input);
             weights.extend(out.weights);
