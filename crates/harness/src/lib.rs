@@ -289,6 +289,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn work_runs_on_a_pool_thread_and_its_parallel_jobs_finish() {
+        let (index, threads, sum) = in_thread_pool(2, || {
+            use rayon::prelude::*;
+            let sum: u64 = (0..100_000u64).into_par_iter().sum();
+            (
+                rayon::current_thread_index(),
+                rayon::current_num_threads(),
+                sum,
+            )
+        })
+        .unwrap();
+        assert!(index.is_some(), "work ran outside the pool");
+        assert_eq!(threads, 2);
+        assert_eq!(sum, 100_000 * 99_999 / 2);
+        // A second pool after the first one's spinners were told to stop.
+        assert_eq!(in_thread_pool(1, || 7).unwrap(), 7);
+        assert!(in_thread_pool(0, || ()).is_err());
+    }
+
+    #[test]
     fn durations_read_like_a_clock() {
         assert_eq!(format_duration(5.2), "5s");
         assert_eq!(format_duration(75.0), "1m15s");

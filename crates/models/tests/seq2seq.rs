@@ -214,3 +214,32 @@ fn luong_local_p_decodes_with_bounded_weights() {
         }
     }
 }
+
+/// `split_steps` gives the steps in order with the values of one-step slices, and routes
+/// each step's gradient back to its own position only.
+#[test]
+fn split_steps_gives_each_step_and_routes_its_gradient_back() {
+    use burn::tensor::{Tensor, TensorData};
+    use models::rnn::split_steps;
+    let device = Device::flex().autodiff();
+    let (batch, len, width) = (2, 7, 3);
+    let data: Vec<f32> = (0..batch * len * width).map(|i| i as f32).collect();
+    let x =
+        Tensor::<3>::from_data(TensorData::new(data, [batch, len, width]), &device).require_grad();
+    let steps = split_steps(x.clone());
+    assert_eq!(steps.len(), len);
+    let mut loss = Tensor::<1>::zeros([1], &device);
+    for (t, step) in steps.into_iter().enumerate() {
+        assert_eq!(step.dims(), [batch, width]);
+        let want = values(x.clone().narrow(1, t, 1).reshape([batch, width]));
+        assert_eq!(values(step.clone()), want, "step {t}");
+        // d loss / d x[b, t, w] = t + 1.
+        loss = loss + step.sum() * (t as f32 + 1.0);
+    }
+    let grads = loss.backward();
+    let grad = values(x.grad(&grads).unwrap());
+    for (i, g) in grad.iter().enumerate() {
+        let t = (i / width) % len;
+        assert_eq!(*g, t as f32 + 1.0, "gradient at flat index {i}");
+    }
+}
