@@ -45,7 +45,10 @@ pub fn backend_name() -> &'static str {
 /// - The other threads wait for work by spinning, not sleeping, while `work` runs (as
 ///   OpenMP's active wait policy does for PyTorch): a product of a few hundred microseconds
 ///   cannot wait for a sleeping thread to be woken, so a sleeping helper came too late to
-///   take its half. The price is that the other cores stay busy until `work` returns.
+///   take its half. The price is that the other cores stay busy until `work` returns, so
+///   they spin only on the CPU backends (flex, ndarray): on wgpu and cuda the computing is
+///   elsewhere, and on Mesa's software Vulkan the spinning would take the cores it renders
+///   with.
 pub fn in_thread_pool<R: Send>(
     threads: usize,
     work: impl FnOnce() -> R + Send,
@@ -69,7 +72,8 @@ pub fn in_thread_pool<R: Send>(
         let _stop = StopOnDrop(stop.clone());
         // Spawned from inside the pool, the spinners land on this thread's queue and the
         // other threads take them, so `work` stays here.
-        for _ in 1..threads {
+        let cpu_backend = matches!(backend_name(), "flex" | "ndarray");
+        for _ in 1..if cpu_backend { threads } else { 1 } {
             let stop = stop.clone();
             rayon::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {

@@ -93,22 +93,34 @@ pub fn additive_energy_composite(
 ///
 /// Differentiable in all three inputs.
 pub fn gru_step(input_gates: Tensor<2>, hidden_gates: Tensor<2>, h: Tensor<2>) -> Tensor<2> {
-    let [batch, hidden] = h.dims();
-    assert_eq!(
-        input_gates.dims(),
-        [batch, 3 * hidden],
-        "gru_step: input gates"
-    );
-    assert_eq!(
-        hidden_gates.dims(),
-        [batch, 3 * hidden],
-        "gru_step: hidden gates"
-    );
+    check_gru_shapes("gru_step", &input_gates, &hidden_gates, &h);
     #[cfg(feature = "flex")]
     if fused(&h) {
         return flex::gru_step(input_gates, hidden_gates, h);
     }
     gru_step_composite(input_gates, hidden_gates, h)
+}
+
+/// Panics, naming `what`, unless both gate tensors are `[batch, 3 * hidden]` for `h`
+/// `[batch, hidden]`; returns `batch`.
+fn check_gru_shapes(
+    what: &str,
+    input_gates: &Tensor<2>,
+    hidden_gates: &Tensor<2>,
+    h: &Tensor<2>,
+) -> usize {
+    let [batch, hidden] = h.dims();
+    assert_eq!(
+        input_gates.dims(),
+        [batch, 3 * hidden],
+        "{what}: input gates"
+    );
+    assert_eq!(
+        hidden_gates.dims(),
+        [batch, 3 * hidden],
+        "{what}: hidden gates"
+    );
+    batch
 }
 
 /// [`gru_step`] composed from Burn's tensor operations: runs on every backend.
@@ -142,17 +154,7 @@ pub fn gru_step_masked(
     h: Tensor<2>,
     take: Tensor<2>,
 ) -> Tensor<2> {
-    let [batch, hidden] = h.dims();
-    assert_eq!(
-        input_gates.dims(),
-        [batch, 3 * hidden],
-        "gru_step_masked: input gates"
-    );
-    assert_eq!(
-        hidden_gates.dims(),
-        [batch, 3 * hidden],
-        "gru_step_masked: hidden gates"
-    );
+    let batch = check_gru_shapes("gru_step_masked", &input_gates, &hidden_gates, &h);
     assert_eq!(take.dims(), [batch, 1], "gru_step_masked: take");
     #[cfg(feature = "flex")]
     if fused(&h) {
