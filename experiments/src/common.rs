@@ -125,16 +125,11 @@ pub fn exit_on_error(
     body: impl FnOnce() -> anyhow::Result<std::path::PathBuf> + Send,
 ) -> std::process::ExitCode {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    match harness::in_thread_pool(threads, body).and_then(|result| result) {
-        Ok(dir) => {
-            eprintln!("results in {}", dir.display());
-            std::process::ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    bench_main(threads, || {
+        let dir = body()?;
+        eprintln!("results in {}", dir.display());
+        Ok(())
+    })
 }
 
 /// Runs a benchmark's body on `threads` threads (its `--threads`), printing an error as one

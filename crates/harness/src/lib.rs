@@ -72,8 +72,11 @@ pub fn in_thread_pool<R: Send>(
         let _stop = StopOnDrop(stop.clone());
         // Spawned from inside the pool, the spinners land on this thread's queue and the
         // other threads take them, so `work` stays here.
-        let cpu_backend = matches!(backend_name(), "flex" | "ndarray");
-        for _ in 1..if cpu_backend { threads } else { 1 } {
+        let spinners = match backend_name() {
+            "flex" | "ndarray" => threads - 1,
+            _ => 0,
+        };
+        for _ in 0..spinners {
             let stop = stop.clone();
             rayon::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {

@@ -320,14 +320,8 @@ impl Seq2Seq {
         let mut readouts = Vec::with_capacity(tgt_len);
         let mut weights = Vec::with_capacity(tgt_len);
         let mut sample_log_probs = Vec::new();
-        for t in 0..tgt_len {
-            let out = self.step(
-                &memory,
-                embedded[t].clone(),
-                gates[t].clone(),
-                state,
-                selection,
-            );
+        for (embed_t, gates_t) in embedded.into_iter().zip(gates) {
+            let out = self.step(&memory, embed_t, gates_t, state, selection);
             state = out.state;
             readouts.push(out.readout_input);
             weights.extend(out.weights);
