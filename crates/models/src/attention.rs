@@ -7,6 +7,8 @@
 use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, Int, Tensor};
 
+use crate::kernels::linear;
+
 /// The value given to masked scores before the softmax. `exp(-1e9 - max)` underflows to
 /// exactly 0.0 in f32, so padded positions get weight exactly zero, while staying finite
 /// (an all-`-inf` row would turn into NaN on some backends).
@@ -92,10 +94,10 @@ impl PredictiveAlignment {
     /// `[batch, 1]`, each in `[0, S]`.
     pub fn position(&self, query: Tensor<2>, mask: Tensor<2, Bool>) -> Tensor<2> {
         let real_len = mask.float().sum_dim(1); // [B, 1]
-        burn::tensor::activation::sigmoid(
-            self.v_p
-                .forward(burn::tensor::activation::tanh(self.w_p.forward(query))),
-        ) * real_len
+        burn::tensor::activation::sigmoid(linear(
+            &self.v_p,
+            burn::tensor::activation::tanh(linear(&self.w_p, query)),
+        )) * real_len
     }
 
     /// Local attention: global weights from `scores` times the Gaussian around `p_t`, and the

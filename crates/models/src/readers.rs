@@ -27,6 +27,7 @@ use burn::tensor::{Bool, Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::attention::{MASKED_SCORE, attend, masked_softmax};
+use crate::kernels;
 use crate::rnn::{BiRnn, CellKind, EncoderDirection, RnnEncoderConfig, split_steps};
 use crate::scores::{Score, ScoreConfig, ScoreKind, dot_scores};
 
@@ -390,7 +391,7 @@ impl DeepLstmReader {
             .run(&Tensor::cat(vec![x, out1], 2), &take, false);
         let g = Tensor::cat(vec![final1, final2], 1); // [B, 2H]
         ReaderOutput {
-            logits: restrict_to_candidates(self.output.forward(g), b.candidates.clone()),
+            logits: restrict_to_candidates(kernels::linear(&self.output, g), b.candidates.clone()),
             weights: None,
         }
     }
@@ -405,9 +406,12 @@ impl AttentiveReader {
             None => b.doc_mask.clone().float().zeros_like(),
         };
         let out = attend(scores, b.doc_mask.clone(), &doc);
-        let g = tanh(self.doc_to_joint.forward(out.context) + self.query_to_joint.forward(u));
+        let g = tanh(
+            kernels::linear(&self.doc_to_joint, out.context)
+                + kernels::linear(&self.query_to_joint, u),
+        );
         ReaderOutput {
-            logits: restrict_to_candidates(self.output.forward(g), b.candidates.clone()),
+            logits: restrict_to_candidates(kernels::linear(&self.output, g), b.candidates.clone()),
             weights: Some(out.weights),
         }
     }
@@ -426,15 +430,16 @@ impl ImpatientReader {
                 .score
                 .scores(Tensor::cat(vec![r.clone(), y_q], 1), &keys);
             let out = attend(scores, b.doc_mask.clone(), &doc);
-            let new_r = out.context + tanh(self.recur.forward(r.clone()));
+            let new_r = out.context + tanh(kernels::linear(&self.recur, r.clone()));
             // Padded query positions leave r unchanged.
             let take_i = take.clone().narrow(1, i, 1); // [B, 1]
             r = r.clone() + (new_r - r) * take_i;
             weights = Some(out.weights);
         }
-        let g = tanh(self.doc_to_joint.forward(r) + self.query_to_joint.forward(u));
+        let g =
+            tanh(kernels::linear(&self.doc_to_joint, r) + kernels::linear(&self.query_to_joint, u));
         ReaderOutput {
-            logits: restrict_to_candidates(self.output.forward(g), b.candidates.clone()),
+            logits: restrict_to_candidates(kernels::linear(&self.output, g), b.candidates.clone()),
             weights,
         }
     }
@@ -468,7 +473,10 @@ impl StanfordReader {
             &doc,
         );
         ReaderOutput {
-            logits: restrict_to_candidates(self.output.forward(out.context), b.candidates.clone()),
+            logits: restrict_to_candidates(
+                kernels::linear(&self.output, out.context),
+                b.candidates.clone(),
+            ),
             weights: Some(out.weights),
         }
     }

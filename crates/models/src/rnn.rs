@@ -132,7 +132,7 @@ impl Cell {
     /// - returns the new state, each part `[batch, d_hidden]`.
     pub fn step(&self, input_gates: Tensor<2>, state: RecurrentState) -> RecurrentState {
         let hidden = self.d_hidden;
-        let hidden_gates = self.hidden_gates.forward(state.h.clone()); // [B, G*H]
+        let hidden_gates = kernels::linear(&self.hidden_gates, state.h.clone()); // [B, G*H]
         match state.c {
             // GRU, gate order (r, z, n) as PyTorch:
             //   r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r ⊙ h_n)
@@ -167,7 +167,7 @@ impl Cell {
         take: Tensor<2>,
     ) -> RecurrentState {
         let hidden = self.d_hidden;
-        let hidden_gates = self.hidden_gates.forward(state.h.clone()); // [B, G*H]
+        let hidden_gates = kernels::linear(&self.hidden_gates, state.h.clone()); // [B, G*H]
         match state.c {
             None => RecurrentState {
                 h: kernels::gru_step_masked(input_gates, hidden_gates, state.h, take),

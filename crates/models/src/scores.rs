@@ -21,7 +21,7 @@ use burn::tensor::activation::softplus;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::kernels::additive_energy;
+use crate::kernels::{additive_energy, linear};
 
 /// Which alignment score.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -223,7 +223,7 @@ impl AdditiveScore {
     /// `[batch, d_query]` against `U h` `[batch, src_len, d_attention]` -> `[batch, src_len]`.
     pub fn scores(&self, query: Tensor<2>, projected_keys: &Tensor<3>) -> Tensor<2> {
         let d_attention = projected_keys.dims()[2];
-        let q = self.query_proj.forward(query); // [B, A]
+        let q = linear(&self.query_proj, query); // [B, A]
         let v = self.v.weight.val().reshape([d_attention]); // [A, 1] -> [A]
         additive_energy(projected_keys.clone(), q, v) // [B, S]
     }
@@ -276,8 +276,8 @@ impl Score {
         match self {
             Score::Additive(s) => s.scores(query, prepared),
             Score::Content(s) => {
-                let key = unit_rows(s.key_proj.forward(query.clone())); // [B, Dk]
-                let beta = softplus(s.strength.forward(query), 1.0); // [B, 1]
+                let key = unit_rows(linear(&s.key_proj, query.clone())); // [B, Dk]
+                let beta = softplus(linear(&s.strength, query), 1.0); // [B, 1]
                 dot_scores(key, prepared) * beta
             }
             Score::Location(s) => {
@@ -287,9 +287,9 @@ impl Score {
                     src_len <= max,
                     "the location score addresses at most {max} positions, got a source of {src_len}"
                 );
-                s.position_proj.forward(query).narrow(1, 0, src_len)
+                linear(&s.position_proj, query).narrow(1, 0, src_len)
             }
-            Score::General(s) => dot_scores(s.bilinear.forward(query), prepared),
+            Score::General(s) => dot_scores(linear(&s.bilinear, query), prepared),
             Score::Dot(_) => dot_scores(query, prepared),
             Score::ScaledDot(s) => dot_scores(query, prepared).div_scalar((s.d_key as f64).sqrt()),
         }

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::attention::{
     AttentionOutput, PredictiveAlignment, attend, masked_softmax, sample_positions,
 };
+use crate::kernels::linear;
 use crate::rnn::{
     Cell, CellConfig, CellKind, EncoderOutput, RecurrentState, RnnEncoder, RnnEncoderConfig,
     split_steps,
@@ -350,7 +351,7 @@ impl Seq2Seq {
         } = self.encoder.forward(src, src_mask);
         let rnn = self
             .cell
-            .state_from_hidden(tanh(self.init_state.forward(summary.clone())));
+            .state_from_hidden(tanh(linear(&self.init_state, summary.clone())));
         // Luong's h̃_0: no attention has happened yet.
         let attentional = self.combine.as_ref().map(|_| rnn.h.zeros_like());
         let state = DecoderState { rnn, attentional };
@@ -359,7 +360,7 @@ impl Seq2Seq {
                 .attention
                 .as_ref()
                 .map(|score| score.prepare(annotations.clone())),
-            summary_gates: self.context_gates.forward(summary.clone()),
+            summary_gates: linear(&self.context_gates, summary.clone()),
             annotations,
             mask,
             summary,
@@ -403,7 +404,7 @@ impl Seq2Seq {
                 // Luong: step first (input feeding h̃_{t-1}), then align with s_t.
                 let rnn = self
                     .cell
-                    .step(gates_t + self.context_gates.forward(previous), state.rnn);
+                    .step(gates_t + linear(&self.context_gates, previous), state.rnn);
                 let scores = score.scores(rnn.h.clone(), keys);
                 // Local-p attention is soft by construction; it ignores `selection`.
                 let (out, sample_log_prob) = match &self.local {
@@ -416,8 +417,10 @@ impl Seq2Seq {
                     }
                     None => self.select(scores, memory, selection),
                 };
-                let attentional =
-                    tanh(combine.forward(Tensor::cat(vec![out.context, rnn.h.clone()], 1)));
+                let attentional = tanh(linear(
+                    combine,
+                    Tensor::cat(vec![out.context, rnn.h.clone()], 1),
+                ));
                 StepOutput {
                     state: DecoderState {
                         rnn,
@@ -432,7 +435,7 @@ impl Seq2Seq {
                 // Bahdanau: align with the *previous* state s_{t-1}, before the RNN step.
                 let (out, sample_log_prob) =
                     self.select(score.scores(state.rnn.h.clone(), keys), memory, selection);
-                let context_gates = self.context_gates.forward(out.context.clone());
+                let context_gates = linear(&self.context_gates, out.context.clone());
                 let rnn = self.cell.step(gates_t + context_gates, state.rnn);
                 let readout_input = Tensor::cat(vec![rnn.h.clone(), embed_t, out.context], 1);
                 StepOutput {
@@ -492,7 +495,7 @@ impl Seq2Seq {
 
     /// Logits of one step from its readout input: `[batch, R] -> [batch, V]`.
     fn step_logits(&self, readout_input: Tensor<2>) -> Tensor<2> {
-        self.readout.forward(readout_input)
+        linear(&self.readout, readout_input)
     }
 
     /// Embeds one token per row: `[batch]` ids -> (`[batch, E]`, `[batch, G*H]`).
@@ -502,7 +505,7 @@ impl Seq2Seq {
             .tgt_embedding
             .forward(tokens.reshape([batch, 1]))
             .reshape([batch, self.tgt_embedding.weight.dims()[1]]);
-        let gates = self.embed_gates.forward(embed.clone());
+        let gates = linear(&self.embed_gates, embed.clone());
         (embed, gates)
     }
 

@@ -1,12 +1,13 @@
-//! The fused kernels (additive energy, GRU step, LSTM step) against hand computations and
-//! against the same functions composed from Burn's operations: values and every input's
+//! The fused kernels (additive energy, GRU step, LSTM step, matmul) against hand computations
+//! and against the same functions composed from Burn's operations: values and every input's
 //! gradient, for sizes that do and do not fill whole vector lanes.
 
+use burn::nn::LinearConfig;
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use models::kernels::{
     additive_energy, additive_energy_composite, gru_step, gru_step_composite, gru_step_masked,
-    gru_step_masked_composite, lstm_step, lstm_step_composite, lstm_step_masked,
-    lstm_step_masked_composite,
+    gru_step_masked_composite, linear, lstm_step, lstm_step_composite, lstm_step_masked,
+    lstm_step_masked_composite, matmul,
 };
 
 mod common;
@@ -262,5 +263,92 @@ fn masked_steps_leave_padded_rows_exactly_unchanged() {
             keep(&c),
             "lstm c row {row}"
         );
+    }
+}
+
+#[test]
+fn matmul_matches_hand_computation() {
+    let ad = Device::flex().autodiff();
+    // x [2, 3], w [3, 2]; loss = Σ (x w) ⊙ g with g = [[1, 0], [0, 2]].
+    let x = Tensor::<2>::from_data(
+        TensorData::new(vec![1.0f32, 2.0, 3.0, -1.0, 0.5, 0.0], [2, 3]),
+        &ad,
+    )
+    .require_grad();
+    let w = Tensor::<2>::from_data(
+        TensorData::new(vec![1.0f32, -1.0, 0.0, 2.0, 4.0, 0.5], [3, 2]),
+        &ad,
+    )
+    .require_grad();
+    let g = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, 0.0, 0.0, 2.0], [2, 2]), &ad);
+    let y = matmul(x.clone(), w.clone());
+    // Row 0: [1 + 0 + 12, -1 + 4 + 1.5]; row 1: [-1 + 0 + 0, 1 + 1 + 0].
+    assert_eq!(values(y.clone()), [13.0, 4.5, -1.0, 2.0]);
+    let grads = (y * g).sum().backward();
+    // d x = g wᵀ: row 0 = 1 × w[:, 0], row 1 = 2 × w[:, 1].
+    assert_eq!(
+        values(x.grad(&grads).unwrap()),
+        [1.0, 0.0, 4.0, -2.0, 4.0, 1.0]
+    );
+    // d w = xᵀ g: column 0 = 1 × x[0, :], column 1 = 2 × x[1, :].
+    assert_eq!(
+        values(w.grad(&grads).unwrap()),
+        [1.0, -2.0, 2.0, 1.0, 3.0, 0.0]
+    );
+}
+
+/// `matmul` and `linear` promise Burn's bits, forward and backward. The sizes are a decoder
+/// step's (`[64, 256] · [256, 768]`, which gemm splits between threads where flex would
+/// not) and an odd one; `x` comes contiguous, transposed and as a column slice.
+#[test]
+fn matmul_and_linear_give_the_bits_of_burns_own() {
+    let ad = Device::flex().autodiff();
+    let normal = Distribution::Normal(0.0, 1.0);
+    for [m, k, n] in [[64, 256, 768], [5, 7, 3]] {
+        let stored = Tensor::<2>::random([k, m + 2], normal, &ad);
+        let layouts = [
+            ("contiguous", Tensor::<2>::random([m, k], normal, &ad)),
+            ("transposed", stored.clone().narrow(1, 0, m).transpose()),
+            ("column slice", stored.transpose().narrow(0, 2, m)),
+        ];
+        let layer = LinearConfig::new(k, n).init(&ad);
+        let weighting = Tensor::<2>::random([m, n], normal, &ad);
+        for (layout, x) in layouts {
+            let x = x.detach().require_grad();
+            let run = |f: &dyn Fn(Tensor<2>) -> Tensor<2>| {
+                let y = f(x.clone());
+                let grads = (y.clone() * weighting.clone()).sum().backward();
+                let w = layer.weight.val();
+                let b = layer.bias.as_ref().unwrap().val();
+                [
+                    values(y),
+                    values(x.grad(&grads).unwrap()),
+                    values(w.grad(&grads).unwrap()),
+                    values(b.grad(&grads).unwrap()),
+                ]
+            };
+            let ours = run(&|x| linear(&layer, x));
+            let burns = run(&|x| layer.forward(x));
+            for (what, (a, b)) in ["y", "d x", "d w", "d b"]
+                .iter()
+                .zip(ours.iter().zip(&burns))
+            {
+                assert!(
+                    a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{what} differs for [{m}, {k}] · [{k}, {n}], x {layout}"
+                );
+            }
+        }
+        let (x, w) = (
+            Tensor::<2>::random([m, k], normal, &ad),
+            Tensor::<2>::random([k, n], normal, &ad).require_grad(),
+        );
+        // An untracked x: only w gets a gradient, the same as Burn's.
+        let grads = (matmul(x.clone(), w.clone()) * weighting.clone())
+            .sum()
+            .backward();
+        let ours = values(w.grad(&grads).unwrap());
+        let grads = (x.matmul(w.clone()) * weighting.clone()).sum().backward();
+        assert_eq!(ours, values(w.grad(&grads).unwrap()));
     }
 }

@@ -69,6 +69,13 @@ pub fn lstm_step_masked(
     ))
 }
 
+pub fn matmul(x: Tensor<2>, w: Tensor<2>) -> Tensor<2> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::matmul(
+        x.into_dispatch(),
+        w.into_dispatch(),
+    ))
+}
+
 pub fn lstm_step(gates: Tensor<2>, c: Tensor<2>) -> Tensor<2> {
     Tensor::from_dispatch(<Dispatch as FusedOps>::lstm_step(
         gates.into_dispatch(),
@@ -102,6 +109,9 @@ pub trait FusedOps: Backend {
         take: FloatTensor<Self>,
     ) -> FloatTensor<Self>;
 
+    /// x `[M, K]`, w `[K, N]` -> `[M, N]`.
+    fn matmul(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self>;
+
     /// gates `[B, 4H]`, c `[B, H]` -> `[h'; c']` `[B, 2H]`.
     fn lstm_step(gates: FloatTensor<Self>, c: FloatTensor<Self>) -> FloatTensor<Self>;
 
@@ -117,6 +127,12 @@ pub trait FusedOps: Backend {
 /// The backward passes, each taking the forward inputs and the output gradient and returning
 /// one gradient per input, in order.
 pub trait FusedGrads: Backend {
+    /// `d x` of `x · w`, from `w` and the output gradient.
+    fn matmul_grad_x(w: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self>;
+
+    /// `d w` of `x · w`, from `x` and the output gradient.
+    fn matmul_grad_w(x: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self>;
+
     fn additive_energy_grad(
         keys: FloatTensor<Self>,
         query: FloatTensor<Self>,
@@ -163,6 +179,11 @@ fn contiguous(tensor: FlexTensor) -> (FlexTensor, Vec<usize>) {
     (tensor, shape)
 }
 
+fn dims2(tensor: &FlexTensor) -> [usize; 2] {
+    let shape = tensor.layout().shape();
+    [shape[0], shape[1]]
+}
+
 fn f32s(tensor: &FlexTensor) -> &[f32] {
     tensor.as_slice::<f32>().expect("a contiguous f32 tensor")
 }
@@ -171,7 +192,81 @@ fn flex_tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }
 
+/// A strided 2-D view of an f32 flex tensor, as gemm takes it: storage from the view's first
+/// element, row stride, column stride.
+struct MatrixView<'a> {
+    values: &'a [f32],
+    row_stride: isize,
+    col_stride: isize,
+}
+
+impl<'a> MatrixView<'a> {
+    fn of(tensor: &'a FlexTensor) -> Self {
+        let layout = tensor.layout();
+        let strides = layout.strides();
+        Self {
+            values: &tensor.storage::<f32>()[layout.start_offset()..],
+            row_stride: strides[0],
+            col_stride: strides[1],
+        }
+    }
+
+    /// The transposed matrix: the same storage with the strides swapped.
+    fn t(self) -> Self {
+        Self {
+            values: self.values,
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+        }
+    }
+}
+
+/// `lhs [m, k] · rhs [k, n]` into a new row-major `[m, n]` tensor.
+///
+/// The same gemm call as flex's 2-D `float_matmul` (so the same bits, which do not depend on
+/// the thread count: each output element is summed by one thread in the same order), with
+/// two differences. Every product may be split between the pool's threads (gemm decides by
+/// size; flex keeps products under 192^3 on one thread, which is every per-step product of
+/// a recurrent model), and the output is allocated once, uninitialized, where flex
+/// zero-fills a byte vector and copies it into an aligned buffer.
+fn product(lhs: MatrixView, rhs: MatrixView, [m, k, n]: [usize; 3]) -> FlexTensor {
+    let mut out = Vec::<f32>::with_capacity(m * n);
+    // SAFETY: with `read_dst` false gemm writes every element of the `m * n` row-major
+    // output without reading it (zeros when k is 0), and reads `lhs` and `rhs` only
+    // within the given shapes and strides, which the views carry from live tensors.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            out.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            lhs.values.as_ptr(),
+            lhs.col_stride,
+            lhs.row_stride,
+            rhs.values.as_ptr(),
+            rhs.col_stride,
+            rhs.row_stride,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::Rayon(0),
+        );
+        out.set_len(m * n);
+    }
+    flex_tensor(out, vec![m, n])
+}
+
 impl FusedOps for Flex {
+    fn matmul(x: FlexTensor, w: FlexTensor) -> FlexTensor {
+        let ([m, k], [_, n]) = (dims2(&x), dims2(&w));
+        product(MatrixView::of(&x), MatrixView::of(&w), [m, k, n])
+    }
+
     fn additive_energy(keys: FlexTensor, query: FlexTensor, v: FlexTensor) -> FlexTensor {
         let ((keys, dims), (query, _), (v, _)) =
             (contiguous(keys), contiguous(query), contiguous(v));
@@ -248,6 +343,18 @@ fn lstm_forward(
 }
 
 impl FusedGrads for Flex {
+    fn matmul_grad_x(w: FlexTensor, grad: FlexTensor) -> FlexTensor {
+        // d x = grad · wᵀ: [M, N] · [N, K].
+        let ([m, n], [k, _]) = (dims2(&grad), dims2(&w));
+        product(MatrixView::of(&grad), MatrixView::of(&w).t(), [m, n, k])
+    }
+
+    fn matmul_grad_w(x: FlexTensor, grad: FlexTensor) -> FlexTensor {
+        // d w = xᵀ · grad: [K, M] · [M, N].
+        let ([m, k], [_, n]) = (dims2(&x), dims2(&grad));
+        product(MatrixView::of(&x).t(), MatrixView::of(&grad), [k, m, n])
+    }
+
     fn additive_energy_grad(
         keys: FlexTensor,
         query: FlexTensor,
@@ -442,11 +549,54 @@ fused_backward!(
     (gates, h, c, take)
 );
 
+/// The backward step of [`FusedOps::matmul`]: each gradient is computed only when its input
+/// is tracked (a weight is; a constant input is not), as Burn's own matmul does.
+#[derive(Debug)]
+struct MatmulBackward;
+
+impl<B: Backend + FusedGrads> Backward<B, 2> for MatmulBackward {
+    type State = [FloatTensor<B>; 2];
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 2>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let grad = grads.consume::<B>(&ops.node);
+        let [x, w] = ops.state;
+        let [node_x, node_w] = ops.parents;
+        if let Some(node) = node_x {
+            grads.register::<B>(node.id, B::matmul_grad_x(w, grad.clone()));
+        }
+        if let Some(node) = node_w {
+            grads.register::<B>(node.id, B::matmul_grad_w(x, grad));
+        }
+    }
+}
+
 impl<B, C> FusedOps for Autodiff<B, C>
 where
     B: Backend + FusedOps + FusedGrads,
     C: CheckpointStrategy,
 {
+    fn matmul(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self> {
+        match MatmulBackward
+            .prepare::<C>([x.node(), w.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let state = [x, w].map(|t| t.primitive().clone());
+                let out = B::matmul(state[0].clone(), state[1].clone());
+                prep.finish(state, out)
+            }
+            OpsKind::UnTracked(prep) => {
+                prep.finish(B::matmul(x.into_primitive(), w.into_primitive()))
+            }
+        }
+    }
+
     fn additive_energy(
         keys: FloatTensor<Self>,
         query: FloatTensor<Self>,
