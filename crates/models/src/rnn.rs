@@ -335,13 +335,13 @@ impl EncoderDirection {
 /// training step at length 40). Halving recursively pays `O(S log S B D)` and gives the same
 /// bits, since every gradient element is still its one step's value plus zeros.
 pub fn split_steps(x: Tensor<3>) -> Vec<Tensor<2>> {
-    let [batch, len, width] = x.dims();
-    if len == 1 {
-        return vec![x.reshape([batch, width])];
+    let len = x.dims()[1];
+    if len <= 2 {
+        return (0..len).map(|t| kernels::take_step(x.clone(), t)).collect();
     }
     let half = len / 2;
-    let mut steps = split_steps(x.clone().narrow(1, 0, half));
-    steps.extend(split_steps(x.narrow(1, half, len - half)));
+    let mut steps = split_steps(kernels::narrow_steps(x.clone(), 0, half));
+    steps.extend(split_steps(kernels::narrow_steps(x, half, len - half)));
     steps
 }
 

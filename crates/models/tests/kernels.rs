@@ -7,7 +7,7 @@ use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use models::kernels::{
     additive_energy, additive_energy_composite, gru_step, gru_step_composite, gru_step_masked,
     gru_step_masked_composite, linear, lstm_step, lstm_step_composite, lstm_step_masked,
-    lstm_step_masked_composite, matmul,
+    lstm_step_masked_composite, matmul, narrow_steps, take_step,
 };
 
 mod common;
@@ -350,5 +350,48 @@ fn matmul_and_linear_give_the_bits_of_burns_own() {
         let ours = values(w.grad(&grads).unwrap());
         let grads = (x.matmul(w.clone()) * weighting.clone()).sum().backward();
         assert_eq!(ours, values(w.grad(&grads).unwrap()));
+    }
+}
+
+/// `narrow_steps` and `take_step` against Burn's `narrow` (and `reshape`): the same values
+/// and the same gradient bits, zeros outside the steps taken, for a contiguous and a strided
+/// input.
+#[test]
+fn narrow_steps_and_take_step_match_burns_narrow() {
+    let ad = Device::flex().autodiff();
+    let normal = Distribution::Normal(0.0, 1.0);
+    let stored = Tensor::<3>::random([3, 4, 5], normal, &ad);
+    let w3 = Tensor::<3>::random([3, 3, 4], normal, &ad);
+    let w2 = Tensor::<2>::random([3, 4], normal, &ad);
+    let inputs = [
+        ("contiguous", Tensor::<3>::random([3, 5, 4], normal, &ad)),
+        ("strided", stored.swap_dims(1, 2)),
+    ];
+    let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+    for (layout, x) in inputs {
+        let x = x.detach().require_grad();
+        let run3 = |f: &dyn Fn(Tensor<3>) -> Tensor<3>| {
+            let y = f(x.clone());
+            let grads = (y.clone() * w3.clone()).sum().backward();
+            (bits(values(y)), bits(values(x.grad(&grads).unwrap())))
+        };
+        let run2 = |f: &dyn Fn(Tensor<3>) -> Tensor<2>| {
+            let y = f(x.clone());
+            let grads = (y.clone() * w2.clone()).sum().backward();
+            (bits(values(y)), bits(values(x.grad(&grads).unwrap())))
+        };
+        let ours = run3(&|x| narrow_steps(x, 1, 3));
+        assert_eq!(ours, run3(&|x| x.narrow(1, 1, 3)), "narrow_steps, {layout}");
+        // Steps 0 and 4 got no gradient, steps 1-3 some.
+        for (i, &g) in ours.1.iter().enumerate() {
+            let step = i / 4 % 5;
+            assert_eq!(g == 0, step == 0 || step == 4, "d x[{i}], {layout}");
+        }
+        let ours = run2(&|x| take_step(x, 4));
+        assert_eq!(
+            ours,
+            run2(&|x| x.narrow(1, 4, 1).reshape([3, 4])),
+            "take_step, {layout}"
+        );
     }
 }

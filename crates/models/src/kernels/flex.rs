@@ -9,7 +9,7 @@ use burn::backend::autodiff::{
     ops::{Backward, Ops, OpsKind},
 };
 use burn::backend::{
-    Backend, Dispatch, DispatchDevice, Flex, backend_extension, tensor::FloatTensor,
+    Backend, Dispatch, DispatchDevice, Flex, TensorMetadata, backend_extension, tensor::FloatTensor,
 };
 use burn::tensor::{DType, Tensor, TensorData};
 use burn_flex::FlexTensor;
@@ -76,6 +76,18 @@ pub fn matmul(x: Tensor<2>, w: Tensor<2>) -> Tensor<2> {
     ))
 }
 
+pub fn narrow_steps(x: Tensor<3>, start: usize, len: usize) -> Tensor<3> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::narrow_steps(
+        x.into_dispatch(),
+        start,
+        len,
+    ))
+}
+
+pub fn take_step(x: Tensor<3>, t: usize) -> Tensor<2> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::take_step(x.into_dispatch(), t))
+}
+
 pub fn lstm_step(gates: Tensor<2>, c: Tensor<2>) -> Tensor<2> {
     Tensor::from_dispatch(<Dispatch as FusedOps>::lstm_step(
         gates.into_dispatch(),
@@ -112,6 +124,12 @@ pub trait FusedOps: Backend {
     /// x `[M, K]`, w `[K, N]` -> `[M, N]`.
     fn matmul(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self>;
 
+    /// x `[B, S, D]` -> steps `start..start + len`, `[B, len, D]` (a view).
+    fn narrow_steps(x: FloatTensor<Self>, start: usize, len: usize) -> FloatTensor<Self>;
+
+    /// x `[B, S, D]` -> step `t`, `[B, D]` (a contiguous copy).
+    fn take_step(x: FloatTensor<Self>, t: usize) -> FloatTensor<Self>;
+
     /// gates `[B, 4H]`, c `[B, H]` -> `[h'; c']` `[B, 2H]`.
     fn lstm_step(gates: FloatTensor<Self>, c: FloatTensor<Self>) -> FloatTensor<Self>;
 
@@ -127,6 +145,10 @@ pub trait FusedOps: Backend {
 /// The backward passes, each taking the forward inputs and the output gradient and returning
 /// one gradient per input, in order.
 pub trait FusedGrads: Backend {
+    /// The gradient of `x` `[B, steps, D]` from that of its steps `start..start + len`
+    /// (`[B, len, D]`, or `[B, D]` for one step): those steps' values, zeros elsewhere.
+    fn pad_steps(grad: FloatTensor<Self>, steps: usize, start: usize) -> FloatTensor<Self>;
+
     /// `d x` of `x · w`, from `w` and the output gradient.
     fn matmul_grad_x(w: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self>;
 
@@ -267,6 +289,18 @@ impl FusedOps for Flex {
         product(MatrixView::of(&x), MatrixView::of(&w), [m, k, n])
     }
 
+    fn narrow_steps(x: FlexTensor, start: usize, len: usize) -> FlexTensor {
+        x.narrow(1, start, len)
+    }
+
+    fn take_step(x: FlexTensor, t: usize) -> FlexTensor {
+        let shape = x.layout().shape();
+        let (batch, width) = (shape[0], shape[2]);
+        x.narrow(1, t, 1)
+            .to_contiguous()
+            .reshape(vec![batch, width].into())
+    }
+
     fn additive_energy(keys: FlexTensor, query: FlexTensor, v: FlexTensor) -> FlexTensor {
         let ((keys, dims), (query, _), (v, _)) =
             (contiguous(keys), contiguous(query), contiguous(v));
@@ -343,6 +377,23 @@ fn lstm_forward(
 }
 
 impl FusedGrads for Flex {
+    fn pad_steps(grad: FlexTensor, steps: usize, start: usize) -> FlexTensor {
+        // One zeroed allocation and a copy per row, where Burn's slice backward zero-fills
+        // a byte buffer, copies it into an aligned one and writes the slice through a
+        // general strided loop. The values are the same: the slice's, then zeros.
+        let (grad, dims) = contiguous(grad);
+        let (batch, width) = (dims[0], dims[dims.len() - 1]);
+        let block = grad.layout().num_elements() / batch.max(1); // len * width
+        let mut out = vec![0.0f32; batch * steps * width];
+        for (out, grad) in out
+            .chunks_exact_mut(steps * width)
+            .zip(f32s(&grad).chunks_exact(block))
+        {
+            out[start * width..start * width + block].copy_from_slice(grad);
+        }
+        flex_tensor(out, vec![batch, steps, width])
+    }
+
     fn matmul_grad_x(w: FlexTensor, grad: FlexTensor) -> FlexTensor {
         // d x = grad · wᵀ: [M, N] · [N, K].
         let ([m, n], [k, _]) = (dims2(&grad), dims2(&w));
@@ -575,11 +626,63 @@ impl<B: Backend + FusedGrads> Backward<B, 2> for MatmulBackward {
     }
 }
 
+/// The backward step of [`FusedOps::narrow_steps`] and [`FusedOps::take_step`]: the
+/// output's gradient placed at its steps of a zero gradient of the whole input. The state is
+/// the input's step count and the first step taken.
+#[derive(Debug)]
+struct StepsBackward;
+
+impl<B: Backend + FusedGrads> Backward<B, 1> for StepsBackward {
+    type State = (usize, usize);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 1>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let grad = grads.consume::<B>(&ops.node);
+        let (steps, start) = ops.state;
+        if let [Some(node)] = ops.parents {
+            grads.register::<B>(node.id, B::pad_steps(grad, steps, start));
+        }
+    }
+}
+
 impl<B, C> FusedOps for Autodiff<B, C>
 where
     B: Backend + FusedOps + FusedGrads,
     C: CheckpointStrategy,
 {
+    fn narrow_steps(x: FloatTensor<Self>, start: usize, len: usize) -> FloatTensor<Self> {
+        let steps = x.primitive().shape()[1];
+        match StepsBackward
+            .prepare::<C>([x.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => prep.finish(
+                (steps, start),
+                B::narrow_steps(x.into_primitive(), start, len),
+            ),
+            OpsKind::UnTracked(prep) => {
+                prep.finish(B::narrow_steps(x.into_primitive(), start, len))
+            }
+        }
+    }
+
+    fn take_step(x: FloatTensor<Self>, t: usize) -> FloatTensor<Self> {
+        let steps = x.primitive().shape()[1];
+        match StepsBackward
+            .prepare::<C>([x.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => prep.finish((steps, t), B::take_step(x.into_primitive(), t)),
+            OpsKind::UnTracked(prep) => prep.finish(B::take_step(x.into_primitive(), t)),
+        }
+    }
+
     fn matmul(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self> {
         match MatmulBackward
             .prepare::<C>([x.node(), w.node()])

@@ -119,6 +119,40 @@ pub fn linear(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
     }
 }
 
+/// Steps `start..start + len` of `x` `[batch, steps, width]` -> `[batch, len, width]`:
+/// `x.narrow(1, start, len)`, with the same values and gradient.
+///
+/// On flex its backward pass writes the zero-padded gradient in one allocation and one copy
+/// per row, where Burn's slice backward zero-fills a byte buffer, copies it into an aligned
+/// one and writes the slice through a general strided loop (measured: 5% of a training step,
+/// through [`crate::rnn::split_steps`]).
+pub fn narrow_steps(x: Tensor<3>, start: usize, len: usize) -> Tensor<3> {
+    let steps = x.dims()[1];
+    assert!(
+        start + len <= steps,
+        "narrow_steps: steps {start}..{} of {steps}",
+        start + len
+    );
+    #[cfg(feature = "flex")]
+    if fused(&x) {
+        return flex::narrow_steps(x, start, len);
+    }
+    x.narrow(1, start, len)
+}
+
+/// Step `t` of `x` `[batch, steps, width]` -> `[batch, width]`:
+/// `x.narrow(1, t, 1).reshape([batch, width])`, with the same values and gradient (on flex
+/// with the backward pass of [`narrow_steps`]).
+pub fn take_step(x: Tensor<3>, t: usize) -> Tensor<2> {
+    let [batch, steps, width] = x.dims();
+    assert!(t < steps, "take_step: step {t} of {steps}");
+    #[cfg(feature = "flex")]
+    if fused(&x) {
+        return flex::take_step(x, t);
+    }
+    x.narrow(1, t, 1).reshape([batch, width])
+}
+
 /// One GRU step from projected gates, PyTorch's layout and equations (gate order r, z, n):
 /// `r = σ(x_r + h_r)`, `z = σ(x_z + h_z)`, `n = tanh(x_n + r ⊙ h_n)`, `h' = n + z ⊙ (h - n)`.
 ///
