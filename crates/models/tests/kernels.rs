@@ -297,14 +297,16 @@ fn matmul_matches_hand_computation() {
     );
 }
 
-/// `matmul` and `linear` promise Burn's bits, forward and backward. The sizes are a decoder
-/// step's (`[64, 256] · [256, 768]`, which gemm splits between threads where flex would
-/// not) and an odd one; `x` comes contiguous, transposed and as a column slice.
+/// `matmul` and `linear` promise Burn's bits, forward and backward. The sizes are an
+/// encoder step's (`[64, 128] · [128, 384]`: `kernels::matmul` splits it between threads,
+/// flex runs it on one, so this also checks that the split keeps the bits), a decoder
+/// step's (both split it) and an odd one; `x` comes contiguous, transposed and as a column
+/// slice.
 #[test]
 fn matmul_and_linear_give_the_bits_of_burns_own() {
     let ad = Device::flex().autodiff();
     let normal = Distribution::Normal(0.0, 1.0);
-    for [m, k, n] in [[64, 256, 768], [5, 7, 3]] {
+    for [m, k, n] in [[64, 128, 384], [64, 256, 768], [5, 7, 3]] {
         let stored = Tensor::<2>::random([k, m + 2], normal, &ad);
         let layouts = [
             ("contiguous", Tensor::<2>::random([m, k], normal, &ad)),

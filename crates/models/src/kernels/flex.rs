@@ -155,6 +155,13 @@ pub trait FusedGrads: Backend {
     /// `d w` of `x · w`, from `x` and the output gradient.
     fn matmul_grad_w(x: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self>;
 
+    /// `[d x, d w]` of `x · w` at once.
+    fn matmul_grads(
+        x: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> [FloatTensor<Self>; 2];
+
     fn additive_energy_grad(
         keys: FloatTensor<Self>,
         query: FloatTensor<Self>,
@@ -251,7 +258,17 @@ impl<'a> MatrixView<'a> {
 /// size; flex keeps products under 192^3 on one thread, which is every per-step product of
 /// a recurrent model), and the output is allocated once, uninitialized, where flex
 /// zero-fills a byte vector and copies it into an aligned buffer.
-fn product(lhs: MatrixView, rhs: MatrixView, [m, k, n]: [usize; 3]) -> FlexTensor {
+fn product(lhs: MatrixView, rhs: MatrixView, mkn: [usize; 3]) -> FlexTensor {
+    product_with(lhs, rhs, mkn, gemm::Parallelism::Rayon(0))
+}
+
+/// [`product`] with the given threading.
+fn product_with(
+    lhs: MatrixView,
+    rhs: MatrixView,
+    [m, k, n]: [usize; 3],
+    parallelism: gemm::Parallelism,
+) -> FlexTensor {
     let mut out = Vec::<f32>::with_capacity(m * n);
     // SAFETY: with `read_dst` false gemm writes every element of the `m * n` row-major
     // output without reading it (zeros when k is 0), and reads `lhs` and `rhs` only
@@ -276,7 +293,7 @@ fn product(lhs: MatrixView, rhs: MatrixView, [m, k, n]: [usize; 3]) -> FlexTenso
             false,
             false,
             false,
-            gemm::Parallelism::Rayon(0),
+            parallelism,
         );
         out.set_len(m * n);
     }
@@ -404,6 +421,33 @@ impl FusedGrads for Flex {
         // d w = xᵀ · grad: [K, M] · [M, N].
         let ([m, k], [_, n]) = (dims2(&x), dims2(&grad));
         product(MatrixView::of(&x).t(), MatrixView::of(&grad), [k, m, n])
+    }
+
+    fn matmul_grads(x: FlexTensor, w: FlexTensor, grad: FlexTensor) -> [FlexTensor; 2] {
+        // The two products side by side, each on one thread: for the small products of a
+        // time loop that beats splitting each in turn (gemm packs its operands on one
+        // thread before it splits).
+        let ([m, k], [_, n]) = (dims2(&x), dims2(&w));
+        let one_thread = gemm::Parallelism::None;
+        let (dx, dw) = rayon::join(
+            || {
+                product_with(
+                    MatrixView::of(&grad),
+                    MatrixView::of(&w).t(),
+                    [m, n, k],
+                    one_thread,
+                )
+            },
+            || {
+                product_with(
+                    MatrixView::of(&x).t(),
+                    MatrixView::of(&grad),
+                    [k, m, n],
+                    one_thread,
+                )
+            },
+        );
+        [dx, dw]
     }
 
     fn additive_energy_grad(
@@ -616,12 +660,15 @@ impl<B: Backend + FusedGrads> Backward<B, 2> for MatmulBackward {
     ) {
         let grad = grads.consume::<B>(&ops.node);
         let [x, w] = ops.state;
-        let [node_x, node_w] = ops.parents;
-        if let Some(node) = node_x {
-            grads.register::<B>(node.id, B::matmul_grad_x(w, grad.clone()));
-        }
-        if let Some(node) = node_w {
-            grads.register::<B>(node.id, B::matmul_grad_w(x, grad));
+        match ops.parents {
+            [Some(node_x), Some(node_w)] => {
+                let [dx, dw] = B::matmul_grads(x, w, grad);
+                grads.register::<B>(node_x.id, dx);
+                grads.register::<B>(node_w.id, dw);
+            }
+            [Some(node), None] => grads.register::<B>(node.id, B::matmul_grad_x(w, grad)),
+            [None, Some(node)] => grads.register::<B>(node.id, B::matmul_grad_w(x, grad)),
+            [None, None] => {}
         }
     }
 }
