@@ -357,7 +357,7 @@ fn run_direction(
 ) -> (Tensor<3>, Tensor<2>) {
     let [batch, src_len, _] = embedded.dims();
     // One product for all steps, then split: S of [B, G*H].
-    let gates = split_steps(dir.input_gates.forward(embedded.clone()));
+    let gates = split_steps(kernels::linear_steps(&dir.input_gates, embedded.clone()));
     let mut state = dir.cell.zero_state(batch, &embedded.device());
     let mut outputs: Vec<Tensor<2>> = Vec::with_capacity(src_len);
     let order: Vec<usize> = if reverse {

@@ -21,7 +21,7 @@ use burn::tensor::activation::softplus;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::kernels::{additive_energy, linear};
+use crate::kernels::{additive_energy, linear, linear_steps};
 
 /// Which alignment score.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -217,7 +217,7 @@ pub struct ScaledDotScore {
 impl AdditiveScore {
     /// `U h`: keys `[batch, src_len, d_key]` -> `[batch, src_len, d_attention]`.
     pub fn project_keys(&self, keys: Tensor<3>) -> Tensor<3> {
-        self.key_proj.forward(keys)
+        linear_steps(&self.key_proj, keys)
     }
 
     /// `[batch, d_query]` against `U h` `[batch, src_len, d_attention]` -> `[batch, src_len]`.

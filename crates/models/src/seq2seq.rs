@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::attention::{
     AttentionOutput, PredictiveAlignment, attend, masked_softmax, sample_positions,
 };
-use crate::kernels::linear;
+use crate::kernels::{linear, linear_steps};
 use crate::rnn::{
     Cell, CellConfig, CellKind, EncoderOutput, RecurrentState, RnnEncoder, RnnEncoderConfig,
     split_steps,
@@ -315,7 +315,7 @@ impl Seq2Seq {
         let (memory, mut state) = self.start(src, src_mask);
         let embedded = self.tgt_embedding.forward(tgt_in); // [B, T, E]
         // One product for all steps, then both split into T steps (see `split_steps`).
-        let gates = split_steps(self.embed_gates.forward(embedded.clone())); // T x [B, G*H]
+        let gates = split_steps(linear_steps(&self.embed_gates, embedded.clone())); // T x [B, G*H]
         let embedded = split_steps(embedded); // T x [B, E]
 
         let mut readouts = Vec::with_capacity(tgt_len);
@@ -329,7 +329,7 @@ impl Seq2Seq {
             sample_log_probs.extend(out.sample_log_prob);
         }
         // One readout product over all steps: [B, T, R] -> [B, T, V].
-        let logits = self.readout.forward(Tensor::stack::<3>(readouts, 1));
+        let logits = linear_steps(&self.readout, Tensor::stack::<3>(readouts, 1));
         Seq2SeqOutput {
             logits,
             weights: (!weights.is_empty()).then(|| Tensor::stack(weights, 1)),

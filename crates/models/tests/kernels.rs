@@ -6,8 +6,8 @@ use burn::nn::LinearConfig;
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use models::kernels::{
     additive_energy, additive_energy_composite, gru_step, gru_step_composite, gru_step_masked,
-    gru_step_masked_composite, linear, lstm_step, lstm_step_composite, lstm_step_masked,
-    lstm_step_masked_composite, matmul, narrow_steps, take_step,
+    gru_step_masked_composite, linear, linear_steps, lstm_step, lstm_step_composite,
+    lstm_step_masked, lstm_step_masked_composite, matmul, narrow_steps, take_step,
 };
 
 mod common;
@@ -394,6 +394,38 @@ fn narrow_steps_and_take_step_match_burns_narrow() {
             ours,
             run2(&|x| x.narrow(1, 4, 1).reshape([3, 4])),
             "take_step, {layout}"
+        );
+    }
+}
+
+/// `linear_steps` gives the bits of `layer.forward` on a `[batch, steps, d]` input, forward
+/// and backward, whether Burn folds the batch into the rows (15 steps) or not (32 steps: the
+/// rows fill Burn's tiles; a batch of one).
+#[test]
+fn linear_steps_gives_the_bits_of_burns_linear() {
+    let ad = Device::flex().autodiff();
+    let normal = Distribution::Normal(0.0, 1.0);
+    let layer = LinearConfig::new(24, 40).init(&ad);
+    for [batch, steps] in [[8, 15], [8, 32], [1, 5]] {
+        let x = Tensor::<3>::random([batch, steps, 24], normal, &ad).require_grad();
+        let weighting = Tensor::<3>::random([batch, steps, 40], normal, &ad);
+        let run = |f: &dyn Fn(Tensor<3>) -> Tensor<3>| {
+            let y = f(x.clone());
+            let grads = (y.clone() * weighting.clone()).sum().backward();
+            let w = layer.weight.val();
+            let b = layer.bias.as_ref().unwrap().val();
+            [
+                values(y),
+                values(x.grad(&grads).unwrap()),
+                values(w.grad(&grads).unwrap()),
+                values(b.grad(&grads).unwrap()),
+            ]
+            .map(|v| v.into_iter().map(f32::to_bits).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            run(&|x| linear_steps(&layer, x)),
+            run(&|x| layer.forward(x)),
+            "[{batch}, {steps}, 24]"
         );
     }
 }

@@ -119,6 +119,32 @@ pub fn linear(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
     }
 }
 
+/// `Linear::forward` for a `[batch, steps, d_input]` input, with the product of [`matmul`]
+/// where Burn itself would run one 2-D product, the same bits as `layer.forward(x)`.
+///
+/// Burn folds the batch into the rows (`[batch * steps, d_input]`, one product) unless the
+/// rows already fill its 32-row tiles or folding would not bring the output closer to
+/// square (`MatmulTransformPolicy::BetterTiling`); then it runs a batched product, whose
+/// weight gradient sums over the batch in another order, and this calls `layer.forward`.
+pub fn linear_steps(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
+    let [batch, steps, d_input] = x.dims();
+    let d_output = layer.weight.dims()[1];
+    if !burn_folds_batches(batch, steps, d_output) {
+        return layer.forward(x);
+    }
+    linear(layer, x.reshape([batch * steps, d_input])).reshape([batch, steps, d_output])
+}
+
+/// Whether Burn 0.22's `linear` runs `[batch, rows, _] · [_, cols]` as one 2-D product
+/// (`burn_std::MatmulTransformPolicy::BetterTiling` on a contiguous input).
+fn burn_folds_batches(batch: usize, rows: usize, cols: usize) -> bool {
+    const ROW_TILE: usize = 32;
+    let folded = batch * rows;
+    // The folded output is closer to square than one batch's.
+    let squarer = folded.min(cols) * rows.max(cols) > rows.min(cols) * folded.max(cols);
+    batch > 1 && !rows.is_multiple_of(ROW_TILE) && squarer
+}
+
 /// Steps `start..start + len` of `x` `[batch, steps, width]` -> `[batch, len, width]`:
 /// `x.narrow(1, start, len)`, with the same values and gradient.
 ///
