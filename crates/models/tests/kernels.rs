@@ -2,7 +2,7 @@
 //! and against the same functions composed from Burn's operations: values and every input's
 //! gradient, for sizes that do and do not fill whole vector lanes.
 
-use burn::nn::LinearConfig;
+use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use models::kernels::{
     additive_energy, additive_energy_composite, gru_step, gru_step_composite, gru_step_masked,
@@ -297,6 +297,40 @@ fn matmul_matches_hand_computation() {
     );
 }
 
+/// `ours(x)` gives the bits of `layer.forward(x)`, and so do the gradients of
+/// `sum(y * weighting)` with respect to `x`, the layer's weight and its bias; the message
+/// names the output that differs and `case`.
+fn assert_same_linear_bits<const D: usize>(
+    layer: &Linear,
+    x: &Tensor<D>,
+    weighting: &Tensor<D>,
+    ours: &dyn Fn(Tensor<D>) -> Tensor<D>,
+    case: &str,
+) {
+    let run = |f: &dyn Fn(Tensor<D>) -> Tensor<D>| {
+        let y = f(x.clone());
+        let grads = (y.clone() * weighting.clone()).sum().backward();
+        let w = layer.weight.val();
+        let b = layer.bias.as_ref().unwrap().val();
+        [
+            values(y),
+            values(x.grad(&grads).unwrap()),
+            values(w.grad(&grads).unwrap()),
+            values(b.grad(&grads).unwrap()),
+        ]
+    };
+    let (ours, burns) = (run(ours), run(&|x| layer.forward(x)));
+    for (what, (a, b)) in ["y", "d x", "d w", "d b"]
+        .iter()
+        .zip(ours.iter().zip(&burns))
+    {
+        assert!(
+            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits()),
+            "{what} differs for {case}"
+        );
+    }
+}
+
 /// `matmul` and `linear` promise Burn's bits, forward and backward. The sizes are an
 /// encoder step's (`[64, 128] · [128, 384]`: `kernels::matmul` splits it between threads,
 /// flex runs it on one, so this also checks that the split keeps the bits), a decoder
@@ -317,29 +351,13 @@ fn matmul_and_linear_give_the_bits_of_burns_own() {
         let weighting = Tensor::<2>::random([m, n], normal, &ad);
         for (layout, x) in layouts {
             let x = x.detach().require_grad();
-            let run = |f: &dyn Fn(Tensor<2>) -> Tensor<2>| {
-                let y = f(x.clone());
-                let grads = (y.clone() * weighting.clone()).sum().backward();
-                let w = layer.weight.val();
-                let b = layer.bias.as_ref().unwrap().val();
-                [
-                    values(y),
-                    values(x.grad(&grads).unwrap()),
-                    values(w.grad(&grads).unwrap()),
-                    values(b.grad(&grads).unwrap()),
-                ]
-            };
-            let ours = run(&|x| linear(&layer, x));
-            let burns = run(&|x| layer.forward(x));
-            for (what, (a, b)) in ["y", "d x", "d w", "d b"]
-                .iter()
-                .zip(ours.iter().zip(&burns))
-            {
-                assert!(
-                    a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits()),
-                    "{what} differs for [{m}, {k}] · [{k}, {n}], x {layout}"
-                );
-            }
+            assert_same_linear_bits(
+                &layer,
+                &x,
+                &weighting,
+                &|x| linear(&layer, x),
+                &format!("[{m}, {k}] · [{k}, {n}], x {layout}"),
+            );
         }
         let (x, w) = (
             Tensor::<2>::random([m, k], normal, &ad),
@@ -409,23 +427,12 @@ fn linear_steps_gives_the_bits_of_burns_linear() {
     for [batch, steps] in [[8, 15], [8, 32], [1, 5]] {
         let x = Tensor::<3>::random([batch, steps, 24], normal, &ad).require_grad();
         let weighting = Tensor::<3>::random([batch, steps, 40], normal, &ad);
-        let run = |f: &dyn Fn(Tensor<3>) -> Tensor<3>| {
-            let y = f(x.clone());
-            let grads = (y.clone() * weighting.clone()).sum().backward();
-            let w = layer.weight.val();
-            let b = layer.bias.as_ref().unwrap().val();
-            [
-                values(y),
-                values(x.grad(&grads).unwrap()),
-                values(w.grad(&grads).unwrap()),
-                values(b.grad(&grads).unwrap()),
-            ]
-            .map(|v| v.into_iter().map(f32::to_bits).collect::<Vec<_>>())
-        };
-        assert_eq!(
-            run(&|x| linear_steps(&layer, x)),
-            run(&|x| layer.forward(x)),
-            "[{batch}, {steps}, 24]"
+        assert_same_linear_bits(
+            &layer,
+            &x,
+            &weighting,
+            &|x| linear_steps(&layer, x),
+            &format!("[{batch}, {steps}, 24]"),
         );
     }
 }

@@ -731,20 +731,7 @@ where
     }
 
     fn matmul(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self> {
-        match MatmulBackward
-            .prepare::<C>([x.node(), w.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let state = [x, w].map(|t| t.primitive().clone());
-                let out = B::matmul(state[0].clone(), state[1].clone());
-                prep.finish(state, out)
-            }
-            OpsKind::UnTracked(prep) => {
-                prep.finish(B::matmul(x.into_primitive(), w.into_primitive()))
-            }
-        }
+        record_fused::<B, C, _, _, _>(MatmulBackward, [x, w], |[x, w]| B::matmul(x, w))
     }
 
     fn additive_energy(
@@ -752,22 +739,9 @@ where
         query: FloatTensor<Self>,
         v: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        match AdditiveEnergyBackward
-            .prepare::<C>([keys.node(), query.node(), v.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let state = [keys, query, v].map(|t| t.primitive().clone());
-                let out = B::additive_energy(state[0].clone(), state[1].clone(), state[2].clone());
-                prep.finish(state, out)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::additive_energy(
-                keys.into_primitive(),
-                query.into_primitive(),
-                v.into_primitive(),
-            )),
-        }
+        record_fused::<B, C, _, _, _>(AdditiveEnergyBackward, [keys, query, v], |[k, q, v]| {
+            B::additive_energy(k, q, v)
+        })
     }
 
     fn gru_step(
@@ -775,39 +749,15 @@ where
         hidden_gates: FloatTensor<Self>,
         h: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        match GruStepBackward
-            .prepare::<C>([input_gates.node(), hidden_gates.node(), h.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let state = [input_gates, hidden_gates, h].map(|t| t.primitive().clone());
-                let out = B::gru_step(state[0].clone(), state[1].clone(), state[2].clone());
-                prep.finish(state, out)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::gru_step(
-                input_gates.into_primitive(),
-                hidden_gates.into_primitive(),
-                h.into_primitive(),
-            )),
-        }
+        record_fused::<B, C, _, _, _>(
+            GruStepBackward,
+            [input_gates, hidden_gates, h],
+            |[x, hg, h]| B::gru_step(x, hg, h),
+        )
     }
 
     fn lstm_step(gates: FloatTensor<Self>, c: FloatTensor<Self>) -> FloatTensor<Self> {
-        match LstmStepBackward
-            .prepare::<C>([gates.node(), c.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let state = [gates, c].map(|t| t.primitive().clone());
-                let out = B::lstm_step(state[0].clone(), state[1].clone());
-                prep.finish(state, out)
-            }
-            OpsKind::UnTracked(prep) => {
-                prep.finish(B::lstm_step(gates.into_primitive(), c.into_primitive()))
-            }
-        }
+        record_fused::<B, C, _, _, _>(LstmStepBackward, [gates, c], |[g, c]| B::lstm_step(g, c))
     }
 
     fn gru_step_masked(
@@ -816,28 +766,11 @@ where
         h: FloatTensor<Self>,
         take: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        match GruStepMaskedBackward
-            .prepare::<C>([input_gates.node(), hidden_gates.node(), h.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let state = [input_gates, hidden_gates, h, take].map(|t| t.primitive().clone());
-                let out = B::gru_step_masked(
-                    state[0].clone(),
-                    state[1].clone(),
-                    state[2].clone(),
-                    state[3].clone(),
-                );
-                prep.finish(state, out)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::gru_step_masked(
-                input_gates.into_primitive(),
-                hidden_gates.into_primitive(),
-                h.into_primitive(),
-                take.into_primitive(),
-            )),
-        }
+        record_fused::<B, C, _, _, _>(
+            GruStepMaskedBackward,
+            [input_gates, hidden_gates, h, take],
+            |[x, hg, h, take]| B::gru_step_masked(x, hg, h, take),
+        )
     }
 
     fn lstm_step_masked(
@@ -846,27 +779,35 @@ where
         c: FloatTensor<Self>,
         take: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        match LstmStepMaskedBackward
-            .prepare::<C>([gates.node(), h.node(), c.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let state = [gates, h, c, take].map(|t| t.primitive().clone());
-                let out = B::lstm_step_masked(
-                    state[0].clone(),
-                    state[1].clone(),
-                    state[2].clone(),
-                    state[3].clone(),
-                );
-                prep.finish(state, out)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::lstm_step_masked(
-                gates.into_primitive(),
-                h.into_primitive(),
-                c.into_primitive(),
-                take.into_primitive(),
-            )),
+        record_fused::<B, C, _, _, _>(
+            LstmStepMaskedBackward,
+            [gates, h, c, take],
+            |[g, h, c, take]| B::lstm_step_masked(g, h, c, take),
+        )
+    }
+}
+
+/// Records a fused op in the autodiff graph: its `S` inputs, primitives of the inner backend,
+/// are its backward state, and the first `P` of them are its parents (the mask `take` of the
+/// masked steps is state only); `forward` runs the op on the inner backend.
+fn record_fused<B, C, O, const P: usize, const S: usize>(
+    op: O,
+    inputs: [FloatTensor<Autodiff<B, C>>; S],
+    forward: impl Fn([FloatTensor<B>; S]) -> FloatTensor<B>,
+) -> FloatTensor<Autodiff<B, C>>
+where
+    B: Backend,
+    C: CheckpointStrategy,
+    O: Backward<B, P, State = [FloatTensor<B>; S]>,
+{
+    // The guards keep the parents alive until the op is registered.
+    let parents = std::array::from_fn(|i| inputs[i].node());
+    match op.prepare::<C>(parents).compute_bound().stateful() {
+        OpsKind::Tracked(prep) => {
+            let state = inputs.map(|t| t.primitive().clone());
+            let out = forward(state.clone());
+            prep.finish(state, out)
         }
+        OpsKind::UnTracked(prep) => prep.finish(forward(inputs.map(|t| t.into_primitive()))),
     }
 }
