@@ -223,3 +223,55 @@ fn score_functions_and_soft_vs_hard_write_their_outputs() {
         assert!(dir.join(file).is_file(), "{file}");
     }
 }
+
+/// `score-functions --local-window D` reaches the model: the run records it in config.json
+/// and its alignments differ from global attention's on the same seed; with Bahdanau's
+/// arrangement it is refused, naming the field.
+#[test]
+fn score_functions_local_window_flag_reaches_the_model() {
+    let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = scratch("local-window");
+    let run = |name: &str, extra: &[&str]| {
+        let out = dir.join(name);
+        let status = Command::new(env!("CARGO_BIN_EXE_score-functions"))
+            .args(["--preset", "smoke", "--scores", "dot", "--out"])
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+        out.join("toy-translation")
+    };
+    let global = run("global", &[]);
+    let local = run("local", &["--local-window", "1"]);
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(local.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["config"]["local_window"], 1);
+    let alignment = |dir: &Path| std::fs::read_to_string(dir.join("alignment.csv")).unwrap();
+    assert_ne!(alignment(&global), alignment(&local));
+
+    let out = dir.join("refused");
+    let refused = Command::new(env!("CARGO_BIN_EXE_score-functions"))
+        .args([
+            "--preset",
+            "smoke",
+            "--arrangement",
+            "bahdanau",
+            "--local-window",
+            "1",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && stderr.contains("local_window"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -49,6 +49,9 @@ fn main() -> std::process::ExitCode {
                 Arrangement::Luong
             };
         }
+        if let Some(half_window) = args.local_window {
+            config.local_window = half_window;
+        }
         run(
             &config,
             &task,
