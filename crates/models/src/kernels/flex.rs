@@ -702,32 +702,11 @@ where
     C: CheckpointStrategy,
 {
     fn narrow_steps(x: FloatTensor<Self>, start: usize, len: usize) -> FloatTensor<Self> {
-        let steps = x.primitive().shape()[1];
-        match StepsBackward
-            .prepare::<C>([x.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => prep.finish(
-                (steps, start),
-                B::narrow_steps(x.into_primitive(), start, len),
-            ),
-            OpsKind::UnTracked(prep) => {
-                prep.finish(B::narrow_steps(x.into_primitive(), start, len))
-            }
-        }
+        record_steps::<B, C>(x, start, |x| B::narrow_steps(x, start, len))
     }
 
     fn take_step(x: FloatTensor<Self>, t: usize) -> FloatTensor<Self> {
-        let steps = x.primitive().shape()[1];
-        match StepsBackward
-            .prepare::<C>([x.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => prep.finish((steps, t), B::take_step(x.into_primitive(), t)),
-            OpsKind::UnTracked(prep) => prep.finish(B::take_step(x.into_primitive(), t)),
-        }
+        record_steps::<B, C>(x, t, |x| B::take_step(x, t))
     }
 
     fn matmul(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self> {
@@ -809,5 +788,27 @@ where
             prep.finish(state, out)
         }
         OpsKind::UnTracked(prep) => prep.finish(forward(inputs.map(|t| t.into_primitive()))),
+    }
+}
+
+/// Records [`FusedOps::narrow_steps`] or [`FusedOps::take_step`] of `x`, `[batch, steps, d]`,
+/// whose first step taken is `start`; `forward` takes the steps on the inner backend.
+fn record_steps<B, C>(
+    x: FloatTensor<Autodiff<B, C>>,
+    start: usize,
+    forward: impl Fn(FloatTensor<B>) -> FloatTensor<B>,
+) -> FloatTensor<Autodiff<B, C>>
+where
+    B: Backend + FusedGrads,
+    C: CheckpointStrategy,
+{
+    let steps = x.primitive().shape()[1];
+    match StepsBackward
+        .prepare::<C>([x.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish((steps, start), forward(x.into_primitive())),
+        OpsKind::UnTracked(prep) => prep.finish(forward(x.into_primitive())),
     }
 }
