@@ -8,7 +8,7 @@ use models::attention::{attend, masked_softmax};
 use models::scores::{AdditiveScore, Score, ScoreConfig, ScoreKind};
 
 mod common;
-use common::{assert_close, values};
+use common::{assert_close, seed_device, values};
 
 fn device() -> Device {
     Device::flex()
@@ -124,7 +124,7 @@ fn objective(
 #[test]
 fn additive_attention_gradients_match_finite_differences() {
     let plain = device();
-    plain.seed(7);
+    let _rng = seed_device(&plain, 7);
     let ad = plain.clone().autodiff();
     let (batch, src, d_q, d_k, d_a) = (2, 4, 3, 5, 6);
     let Score::Additive(score) = ScoreConfig::new(ScoreKind::Additive, d_q, d_k)

@@ -11,7 +11,7 @@ use models::scores::{
 };
 
 mod common;
-use common::values;
+use common::{seed_device, values};
 
 fn linear(
     weight: Vec<f32>,
@@ -132,7 +132,7 @@ fn mask(device: &Device) -> Tensor<2, Bool> {
 #[test]
 fn every_score_gives_padding_exactly_zero_weight_and_rows_summing_to_one() {
     let device = Device::flex();
-    device.seed(11);
+    let _rng = seed_device(&device, 11);
     for kind in ScoreKind::ALL {
         let score = ScoreConfig::new(kind, 4, 4)
             .with_d_attention(3)
@@ -189,7 +189,7 @@ fn every_score_has_gradients_matching_finite_differences() {
     let ad = plain.clone().autodiff();
     let (batch, src, d) = (2, 5, 4);
     for kind in ScoreKind::ALL {
-        plain.seed(21);
+        let _rng = seed_device(&plain, 21);
         let mut score = ScoreConfig::new(kind, d, d)
             .with_d_attention(3)
             .with_max_src_len(src)
@@ -282,7 +282,7 @@ fn every_score_has_gradients_matching_finite_differences() {
 #[test]
 fn hard_attention_samples_positions_with_the_attention_probabilities() {
     let device = Device::flex();
-    device.seed(1234);
+    let _rng = seed_device(&device, 1234);
     let n = 20_000;
     let alpha = [0.1f32, 0.2, 0.3, 0.4, 0.0];
     let weights = Tensor::<1>::from_data(TensorData::new(alpha.to_vec(), [5]), &device)

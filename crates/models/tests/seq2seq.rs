@@ -6,7 +6,7 @@ use models::rnn::{CellKind, RnnEncoderConfig};
 use models::seq2seq::{Architecture, Seq2SeqConfig, ids_tensor, mask_tensor};
 
 mod common;
-use common::values;
+use common::{seed_device, values};
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
@@ -23,7 +23,7 @@ fn encoders_summarize_each_sentence_at_its_true_end() {
     for cell in [CellKind::Gru, CellKind::Lstm] {
         for bidirectional in [false, true] {
             let device = Device::flex();
-            device.seed(3);
+            let _rng = seed_device(&device, 3);
             let encoder = RnnEncoderConfig::new(12)
                 .with_d_embed(6)
                 .with_d_hidden(5)
@@ -68,7 +68,7 @@ fn encoders_summarize_each_sentence_at_its_true_end() {
 #[test]
 fn rnnsearch_attention_is_a_distribution_over_real_tokens() {
     let device = Device::flex();
-    device.seed(5);
+    let _rng = seed_device(&device, 5);
     let model = Seq2SeqConfig::new(Architecture::RnnSearch, 10, 11)
         .with_d_embed(4)
         .with_d_encoder(6)
@@ -102,7 +102,7 @@ fn rnnsearch_attention_is_a_distribution_over_real_tokens() {
 fn rnnencdec_has_no_attention_and_beam_of_one_is_greedy() {
     for architecture in [Architecture::RnnEncDec, Architecture::RnnSearch] {
         let device = Device::flex();
-        device.seed(9);
+        let _rng = seed_device(&device, 9);
         let model = Seq2SeqConfig::new(architecture, 10, 10)
             .with_d_embed(4)
             .with_d_encoder(6)
@@ -131,7 +131,7 @@ fn every_score_and_arrangement_decodes() {
     for arrangement in [Arrangement::Bahdanau, Arrangement::Luong] {
         for score in ScoreKind::ALL {
             let device = Device::flex();
-            device.seed(4);
+            let _rng = seed_device(&device, 4);
             let model = Seq2SeqConfig::new(Architecture::RnnSearch, 10, 11)
                 .with_d_embed(4)
                 .with_d_encoder(4)
@@ -186,7 +186,7 @@ fn every_score_and_arrangement_decodes() {
 fn luong_local_p_decodes_with_bounded_weights() {
     use models::seq2seq::Arrangement;
     let device = Device::flex();
-    device.seed(6);
+    let _rng = seed_device(&device, 6);
     let model = Seq2SeqConfig::new(Architecture::RnnSearch, 10, 11)
         .with_d_embed(4)
         .with_d_encoder(4)

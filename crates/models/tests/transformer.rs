@@ -1,12 +1,14 @@
 //! The Transformer's masks hold: no position sees the future, no position sees padding;
 //! cached greedy decoding agrees with the teacher-forced pass on its own output.
 
+use std::sync::MutexGuard;
+
 use burn::tensor::Device;
 use models::seq2seq::{BOS, EOS, ids_tensor, mask_tensor};
 use models::transformer::{TransformerSeq2Seq, TransformerSeq2SeqConfig};
 
 mod common;
-use common::values;
+use common::{seed_device, values};
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
@@ -16,10 +18,12 @@ fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
         .fold(0.0, f32::max)
 }
 
-/// A small model: 2 layers of everything, so masks must hold through a stack.
-fn tiny_model(seed: u64) -> (TransformerSeq2Seq, Device) {
+/// A small model: 2 layers of everything, so masks must hold through a stack. The guard
+/// keeps other tests from drawing from the backend's generator until the test ends: Burn
+/// initializes parameters lazily, on first use, so the draws happen in the test's forward.
+fn tiny_model(seed: u64) -> (TransformerSeq2Seq, Device, MutexGuard<'static, ()>) {
     let device = Device::flex();
-    device.seed(seed);
+    let rng = seed_device(&device, seed);
     let model = TransformerSeq2SeqConfig::new(12, 13)
         .with_d_model(16)
         .with_n_heads(4)
@@ -27,12 +31,12 @@ fn tiny_model(seed: u64) -> (TransformerSeq2Seq, Device) {
         .with_d_ff(32)
         .with_max_len(32)
         .init(&device);
-    (model, device)
+    (model, device, rng)
 }
 
 #[test]
 fn forward_and_greedy_have_the_documented_shapes() {
-    let (model, device) = tiny_model(1);
+    let (model, device, _rng) = tiny_model(1);
     let src = ids_tensor(&[4, 5, 6, 2, 7, 2, 0, 0], 2, 4, &device);
     let mask = mask_tensor(
         &[true, true, true, true, true, true, false, false],
@@ -54,7 +58,7 @@ fn forward_and_greedy_have_the_documented_shapes() {
 /// Changing the target after position t leaves the logits at positions 0..=t unchanged.
 #[test]
 fn decoder_self_attention_is_causal() {
-    let (model, device) = tiny_model(2);
+    let (model, device, _rng) = tiny_model(2);
     let src = ids_tensor(&[4, 5, 6, 7, 2], 1, 5, &device);
     let mask = mask_tensor(&[true; 5], 1, 5, &device);
     let tgt_a = ids_tensor(&[1, 4, 5, 6, 7, 8], 1, 6, &device);
@@ -82,7 +86,7 @@ fn decoder_self_attention_is_causal() {
 /// same logits as unpadded: neither the encoder nor the cross-attention reads padding.
 #[test]
 fn source_padding_is_ignored() {
-    let (model, device) = tiny_model(3);
+    let (model, device, _rng) = tiny_model(3);
     let tgt_in = ids_tensor(&[1, 8, 9, 10], 1, 4, &device);
     let alone = model
         .forward(
@@ -122,7 +126,7 @@ fn source_padding_is_ignored() {
 /// teacher-forced pass fed with its own output: the cache changes the cost, not the result.
 #[test]
 fn cached_greedy_agrees_with_teacher_forcing_on_its_output() {
-    let (model, device) = tiny_model(4);
+    let (model, device, _rng) = tiny_model(4);
     let max_len = 8;
     let src_ids = [4u32, 5, 6, 7, 8, 2];
     let src = ids_tensor(&src_ids, 1, 6, &device);

@@ -2,7 +2,21 @@
 //! every one uses every helper).
 #![allow(dead_code)]
 
-use burn::tensor::Tensor;
+use std::sync::{Mutex, MutexGuard};
+
+use burn::tensor::{Device, Tensor};
+
+/// Seeds `device`'s backend and returns a guard to hold while the test draws from it, which
+/// includes the first forward pass of a module (Burn initializes parameters lazily, on first
+/// use). Burn keeps one random generator per backend and process, and the test harness runs
+/// tests on parallel threads: without the lock, another test's draws could interleave with
+/// this one's, and its weights would change from run to run.
+pub fn seed_device(device: &Device, seed: u64) -> MutexGuard<'static, ()> {
+    static RNG: Mutex<()> = Mutex::new(());
+    let guard = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    device.seed(seed);
+    guard
+}
 
 /// A tensor's values in row-major order.
 pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
