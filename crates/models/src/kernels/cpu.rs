@@ -16,26 +16,30 @@ use std::ops::Range;
 /// Lanes of the explicit accumulators of a dot product (see [`dot`]).
 const LANES: usize = 8;
 
-/// Defines `fn $name` that runs `$body` compiled for AVX2 when the CPU has it, and the
+/// Defines `fn $name` that runs its body compiled for AVX2 when the CPU has it, and the
 /// baseline build otherwise.
 macro_rules! avx2_dispatch {
-    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) => $body:ident) => {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
         $(#[$meta])*
         #[allow(clippy::too_many_arguments)]
         $vis fn $name($($arg: $ty),*) {
+            // Written once, compiled twice: inlined into an AVX2 build and a baseline one.
+            #[inline(always)]
+            #[allow(clippy::too_many_arguments)]
+            fn body($($arg: $ty),*) $body
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx2")]
                 #[allow(clippy::too_many_arguments)]
                 fn avx2($($arg: $ty),*) {
-                    $body($($arg),*)
+                    body($($arg),*)
                 }
                 if std::is_x86_feature_detected!("avx2") {
                     // SAFETY: the CPU supports AVX2, checked just above.
                     return unsafe { avx2($($arg),*) };
                 }
             }
-            $body($($arg),*)
+            body($($arg),*)
         }
     };
 }
@@ -145,31 +149,22 @@ avx2_dispatch! {
         v: &[f32],
         src_len: usize,
         out: &mut [f32],
-    ) => additive_energy_forward_body
-}
-
-#[inline(always)]
-fn additive_energy_forward_body(
-    keys: &[f32],
-    query: &[f32],
-    v: &[f32],
-    src_len: usize,
-    out: &mut [f32],
-) {
-    let d = v.len();
-    let mut t = vec![0.0f32; d];
-    for (row, (out, key_rows)) in out
-        .chunks_mut(src_len)
-        .zip(keys.chunks(src_len * d))
-        .enumerate()
-    {
-        let q = &query[row * d..(row + 1) * d];
-        for (e, k) in out.iter_mut().zip(key_rows.chunks_exact(d)) {
-            // Two simple loops vectorize; one fused loop with a reduction does not.
-            for ((t, &k), &q) in t.iter_mut().zip(k).zip(q) {
-                *t = tanh_approx(k + q);
+    ) {
+        let d = v.len();
+        let mut t = vec![0.0f32; d];
+        for (row, (out, key_rows)) in out
+            .chunks_mut(src_len)
+            .zip(keys.chunks(src_len * d))
+            .enumerate()
+        {
+            let q = &query[row * d..(row + 1) * d];
+            for (e, k) in out.iter_mut().zip(key_rows.chunks_exact(d)) {
+                // Two simple loops vectorize; one fused loop with a reduction does not.
+                for ((t, &k), &q) in t.iter_mut().zip(k).zip(q) {
+                    *t = tanh_approx(k + q);
+                }
+                *e = dot(&t, v);
             }
-            *e = dot(&t, v);
         }
     }
 }
@@ -257,51 +252,37 @@ avx2_dispatch! {
         dk: &ColumnBlocks,
         dq: &ColumnBlocks,
         dv: &ColumnBlocks,
-    ) => additive_energy_backward_body
-}
-
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn additive_energy_backward_body(
-    keys: &[f32],
-    query: &[f32],
-    v: &[f32],
-    grad: &[f32],
-    src_len: usize,
-    cols: Range<usize>,
-    dk: &ColumnBlocks,
-    dq: &ColumnBlocks,
-    dv: &ColumnBlocks,
-) {
-    let d = v.len();
-    let width = cols.len();
-    let v = &v[cols.clone()];
-    // SAFETY (every `block` below): this call owns the columns `cols` of dk, dq and dv;
-    // the other thread's `cols` are disjoint.
-    let dv = unsafe { dv.block(0, &cols) };
-    dv.fill(0.0);
-    for (row, grad_row) in grad.chunks(src_len).enumerate() {
-        let q = &query[row * d..(row + 1) * d][cols.clone()];
-        let dq = unsafe { dq.block(row, &cols) };
-        dq.fill(0.0);
-        for (s, &g) in grad_row.iter().enumerate() {
-            let position = row * src_len + s;
-            let k = &keys[position * d..(position + 1) * d][cols.clone()];
-            let dk = unsafe { dk.block(position, &cols) };
-            let (k, q, v, dk, dq, dv) = (
-                &k[..width],
-                &q[..width],
-                &v[..width],
-                &mut dk[..width],
-                &mut dq[..width],
-                &mut dv[..width],
-            );
-            for a in 0..width {
-                let t = tanh_approx(k[a] + q[a]);
-                let da = g * v[a] * (1.0 - t * t);
-                dk[a] = da;
-                dq[a] += da;
-                dv[a] += g * t;
+    ) {
+        let d = v.len();
+        let width = cols.len();
+        let v = &v[cols.clone()];
+        // SAFETY (every `block` below): this call owns the columns `cols` of dk, dq and dv;
+        // the other thread's `cols` are disjoint.
+        let dv = unsafe { dv.block(0, &cols) };
+        dv.fill(0.0);
+        for (row, grad_row) in grad.chunks(src_len).enumerate() {
+            let q = &query[row * d..(row + 1) * d][cols.clone()];
+            let dq = unsafe { dq.block(row, &cols) };
+            dq.fill(0.0);
+            for (s, &g) in grad_row.iter().enumerate() {
+                let position = row * src_len + s;
+                let k = &keys[position * d..(position + 1) * d][cols.clone()];
+                let dk = unsafe { dk.block(position, &cols) };
+                let (k, q, v, dk, dq, dv) = (
+                    &k[..width],
+                    &q[..width],
+                    &v[..width],
+                    &mut dk[..width],
+                    &mut dq[..width],
+                    &mut dv[..width],
+                );
+                for a in 0..width {
+                    let t = tanh_approx(k[a] + q[a]);
+                    let da = g * v[a] * (1.0 - t * t);
+                    dk[a] = da;
+                    dq[a] += da;
+                    dv[a] += g * t;
+                }
             }
         }
     }
@@ -364,39 +345,29 @@ avx2_dispatch! {
         take: Option<&[f32]>,
         hidden: usize,
         out: &mut [f32],
-    ) => gru_forward_body
-}
-
-#[inline(always)]
-fn gru_forward_body(
-    x: &[f32],
-    hg: &[f32],
-    h: &[f32],
-    take: Option<&[f32]>,
-    hidden: usize,
-    out: &mut [f32],
-) {
-    let n = hidden;
-    for (row, (((x, hg), h), out)) in x
-        .chunks_exact(3 * n)
-        .zip(hg.chunks_exact(3 * n))
-        .zip(h.chunks_exact(n))
-        .zip(out.chunks_exact_mut(n))
-        .enumerate()
-    {
-        let (xr, xz, xn) = (&x[..n], &x[n..2 * n], &x[2 * n..3 * n]);
-        let (hr, hz, hn) = (&hg[..n], &hg[n..2 * n], &hg[2 * n..3 * n]);
-        let (h, out) = (&h[..n], &mut out[..n]);
-        for j in 0..n {
-            let r = sigmoid_approx(xr[j] + hr[j]);
-            let z = sigmoid_approx(xz[j] + hz[j]);
-            let cand = tanh_approx(xn[j] + r * hn[j]);
-            out[j] = cand + z * (h[j] - cand);
-        }
-        if let Some(take) = take {
-            let t = take[row];
+    ) {
+        let n = hidden;
+        for (row, (((x, hg), h), out)) in x
+            .chunks_exact(3 * n)
+            .zip(hg.chunks_exact(3 * n))
+            .zip(h.chunks_exact(n))
+            .zip(out.chunks_exact_mut(n))
+            .enumerate()
+        {
+            let (xr, xz, xn) = (&x[..n], &x[n..2 * n], &x[2 * n..3 * n]);
+            let (hr, hz, hn) = (&hg[..n], &hg[n..2 * n], &hg[2 * n..3 * n]);
+            let (h, out) = (&h[..n], &mut out[..n]);
             for j in 0..n {
-                out[j] = blend(h[j], out[j], t);
+                let r = sigmoid_approx(xr[j] + hr[j]);
+                let z = sigmoid_approx(xz[j] + hz[j]);
+                let cand = tanh_approx(xn[j] + r * hn[j]);
+                out[j] = cand + z * (h[j] - cand);
+            }
+            if let Some(take) = take {
+                let t = take[row];
+                for j in 0..n {
+                    out[j] = blend(h[j], out[j], t);
+                }
             }
         }
     }
@@ -448,63 +419,49 @@ avx2_dispatch! {
         dx: &mut [f32],
         dhg: &mut [f32],
         dh: &mut [f32],
-    ) => gru_backward_body
-}
-
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn gru_backward_body(
-    x: &[f32],
-    hg: &[f32],
-    h: &[f32],
-    take: Option<&[f32]>,
-    grad: &[f32],
-    hidden: usize,
-    dx: &mut [f32],
-    dhg: &mut [f32],
-    dh: &mut [f32],
-) {
-    let n = hidden;
-    for (row, (((((x, hg), h), grad), (dx, dhg)), dh)) in x
-        .chunks_exact(3 * n)
-        .zip(hg.chunks_exact(3 * n))
-        .zip(h.chunks_exact(n))
-        .zip(grad.chunks_exact(n))
-        .zip(dx.chunks_exact_mut(3 * n).zip(dhg.chunks_exact_mut(3 * n)))
-        .zip(dh.chunks_exact_mut(n))
-        .enumerate()
-    {
-        let (xr, xz, xn) = (&x[..n], &x[n..2 * n], &x[2 * n..3 * n]);
-        let (hr, hz, hn) = (&hg[..n], &hg[n..2 * n], &hg[2 * n..3 * n]);
-        let (h, grad, dh) = (&h[..n], &grad[..n], &mut dh[..n]);
-        let (dxr, rest) = dx.split_at_mut(n);
-        let (dxz, dxn) = rest.split_at_mut(n);
-        let (dhr, rest) = dhg.split_at_mut(n);
-        let (dhz, dhn) = rest.split_at_mut(n);
-        let t = take.map(|take| take[row]);
-        for j in 0..n {
-            let r = sigmoid_approx(xr[j] + hr[j]);
-            let z = sigmoid_approx(xz[j] + hz[j]);
-            let cand = tanh_approx(xn[j] + r * hn[j]);
-            // Through the blend: ∂out/∂new = take, ∂out/∂prev = 1 - take.
-            let g = match t {
-                Some(t) => grad[j] * t,
-                None => grad[j],
-            };
-            // new = cand + z (h - cand)
-            let d_cand = g * (1.0 - z) * (1.0 - cand * cand); // at the tanh input
-            let d_z = g * (h[j] - cand) * z * (1.0 - z);
-            let d_r = d_cand * hn[j] * r * (1.0 - r);
-            dxr[j] = d_r;
-            dhr[j] = d_r;
-            dxz[j] = d_z;
-            dhz[j] = d_z;
-            dxn[j] = d_cand;
-            dhn[j] = d_cand * r;
-            dh[j] = match t {
-                Some(_) => (grad[j] - g) + g * z,
-                None => g * z,
-            };
+    ) {
+        let n = hidden;
+        for (row, (((((x, hg), h), grad), (dx, dhg)), dh)) in x
+            .chunks_exact(3 * n)
+            .zip(hg.chunks_exact(3 * n))
+            .zip(h.chunks_exact(n))
+            .zip(grad.chunks_exact(n))
+            .zip(dx.chunks_exact_mut(3 * n).zip(dhg.chunks_exact_mut(3 * n)))
+            .zip(dh.chunks_exact_mut(n))
+            .enumerate()
+        {
+            let (xr, xz, xn) = (&x[..n], &x[n..2 * n], &x[2 * n..3 * n]);
+            let (hr, hz, hn) = (&hg[..n], &hg[n..2 * n], &hg[2 * n..3 * n]);
+            let (h, grad, dh) = (&h[..n], &grad[..n], &mut dh[..n]);
+            let (dxr, rest) = dx.split_at_mut(n);
+            let (dxz, dxn) = rest.split_at_mut(n);
+            let (dhr, rest) = dhg.split_at_mut(n);
+            let (dhz, dhn) = rest.split_at_mut(n);
+            let t = take.map(|take| take[row]);
+            for j in 0..n {
+                let r = sigmoid_approx(xr[j] + hr[j]);
+                let z = sigmoid_approx(xz[j] + hz[j]);
+                let cand = tanh_approx(xn[j] + r * hn[j]);
+                // Through the blend: ∂out/∂new = take, ∂out/∂prev = 1 - take.
+                let g = match t {
+                    Some(t) => grad[j] * t,
+                    None => grad[j],
+                };
+                // new = cand + z (h - cand)
+                let d_cand = g * (1.0 - z) * (1.0 - cand * cand); // at the tanh input
+                let d_z = g * (h[j] - cand) * z * (1.0 - z);
+                let d_r = d_cand * hn[j] * r * (1.0 - r);
+                dxr[j] = d_r;
+                dhr[j] = d_r;
+                dxz[j] = d_z;
+                dhz[j] = d_z;
+                dxn[j] = d_cand;
+                dhn[j] = d_cand * r;
+                dh[j] = match t {
+                    Some(_) => (grad[j] - g) + g * z,
+                    None => g * z,
+                };
+            }
         }
     }
 }
@@ -556,42 +513,33 @@ avx2_dispatch! {
         masked: Option<(&[f32], &[f32])>,
         hidden: usize,
         out: &mut [f32],
-    ) => lstm_forward_body
-}
-
-#[inline(always)]
-fn lstm_forward_body(
-    gates: &[f32],
-    c: &[f32],
-    masked: Option<(&[f32], &[f32])>,
-    hidden: usize,
-    out: &mut [f32],
-) {
-    let n = hidden;
-    for (row, ((gates, c), out)) in gates
-        .chunks_exact(4 * n)
-        .zip(c.chunks_exact(n))
-        .zip(out.chunks_exact_mut(2 * n))
-        .enumerate()
-    {
-        let (gi, gf, gg, go) = (
-            &gates[..n],
-            &gates[n..2 * n],
-            &gates[2 * n..3 * n],
-            &gates[3 * n..4 * n],
-        );
-        let (out_h, out_c) = out.split_at_mut(n);
-        let c = &c[..n];
-        for j in 0..n {
-            let c_new = sigmoid_approx(gf[j]) * c[j] + sigmoid_approx(gi[j]) * tanh_approx(gg[j]);
-            out_h[j] = sigmoid_approx(go[j]) * tanh_approx(c_new);
-            out_c[j] = c_new;
-        }
-        if let Some((h, take)) = masked {
-            let (h, t) = (&h[row * n..(row + 1) * n], take[row]);
+    ) {
+        let n = hidden;
+        for (row, ((gates, c), out)) in gates
+            .chunks_exact(4 * n)
+            .zip(c.chunks_exact(n))
+            .zip(out.chunks_exact_mut(2 * n))
+            .enumerate()
+        {
+            let (gi, gf, gg, go) = (
+                &gates[..n],
+                &gates[n..2 * n],
+                &gates[2 * n..3 * n],
+                &gates[3 * n..4 * n],
+            );
+            let (out_h, out_c) = out.split_at_mut(n);
+            let c = &c[..n];
             for j in 0..n {
-                out_h[j] = blend(h[j], out_h[j], t);
-                out_c[j] = blend(c[j], out_c[j], t);
+                let c_new = sigmoid_approx(gf[j]) * c[j] + sigmoid_approx(gi[j]) * tanh_approx(gg[j]);
+                out_h[j] = sigmoid_approx(go[j]) * tanh_approx(c_new);
+                out_c[j] = c_new;
+            }
+            if let Some((h, take)) = masked {
+                let (h, t) = (&h[row * n..(row + 1) * n], take[row]);
+                for j in 0..n {
+                    out_h[j] = blend(h[j], out_h[j], t);
+                    out_c[j] = blend(c[j], out_c[j], t);
+                }
             }
         }
     }
@@ -641,70 +589,57 @@ avx2_dispatch! {
         dgates: &mut [f32],
         dc: &mut [f32],
         dh: &mut [f32],
-    ) => lstm_backward_body
-}
-
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn lstm_backward_body(
-    gates: &[f32],
-    c: &[f32],
-    masked: Option<(&[f32], &[f32])>,
-    grad: &[f32],
-    hidden: usize,
-    dgates: &mut [f32],
-    dc: &mut [f32],
-    dh: &mut [f32],
-) {
-    let n = hidden;
-    for (row, ((((gates, c), grad), dgates), dc)) in gates
-        .chunks_exact(4 * n)
-        .zip(c.chunks_exact(n))
-        .zip(grad.chunks_exact(2 * n))
-        .zip(dgates.chunks_exact_mut(4 * n))
-        .zip(dc.chunks_exact_mut(n))
-        .enumerate()
-    {
-        let (gi, gf, gg, go) = (
-            &gates[..n],
-            &gates[n..2 * n],
-            &gates[2 * n..3 * n],
-            &gates[3 * n..4 * n],
-        );
-        let (grad_h, grad_c) = grad.split_at(n);
-        let (di, rest) = dgates.split_at_mut(n);
-        let (df, rest) = rest.split_at_mut(n);
-        let (dg, d_o) = rest.split_at_mut(n);
-        let (c, dc) = (&c[..n], &mut dc[..n]);
-        let t = masked.map(|(_, take)| take[row]);
-        for j in 0..n {
-            let i = sigmoid_approx(gi[j]);
-            let f = sigmoid_approx(gf[j]);
-            let g = tanh_approx(gg[j]);
-            let o = sigmoid_approx(go[j]);
-            let c_new = f * c[j] + i * g;
-            let tc = tanh_approx(c_new);
-            // Through the blend: ∂out/∂new = take, ∂out/∂prev = 1 - take.
-            let (g_h, g_c) = match t {
-                Some(t) => (grad_h[j] * t, grad_c[j] * t),
-                None => (grad_h[j], grad_c[j]),
-            };
-            // h' = o tanh(c'); c' feeds both h' and the next step.
-            let d_c_new = g_c + g_h * o * (1.0 - tc * tc);
-            di[j] = d_c_new * g * i * (1.0 - i);
-            df[j] = d_c_new * c[j] * f * (1.0 - f);
-            dg[j] = d_c_new * i * (1.0 - g * g);
-            d_o[j] = g_h * tc * o * (1.0 - o);
-            dc[j] = match t {
-                Some(_) => (grad_c[j] - g_c) + d_c_new * f,
-                None => d_c_new * f,
-            };
-        }
-        // The previous h enters only through the blend.
-        if let Some(t) = t {
-            let dh = &mut dh[row * n..(row + 1) * n];
+    ) {
+        let n = hidden;
+        for (row, ((((gates, c), grad), dgates), dc)) in gates
+            .chunks_exact(4 * n)
+            .zip(c.chunks_exact(n))
+            .zip(grad.chunks_exact(2 * n))
+            .zip(dgates.chunks_exact_mut(4 * n))
+            .zip(dc.chunks_exact_mut(n))
+            .enumerate()
+        {
+            let (gi, gf, gg, go) = (
+                &gates[..n],
+                &gates[n..2 * n],
+                &gates[2 * n..3 * n],
+                &gates[3 * n..4 * n],
+            );
+            let (grad_h, grad_c) = grad.split_at(n);
+            let (di, rest) = dgates.split_at_mut(n);
+            let (df, rest) = rest.split_at_mut(n);
+            let (dg, d_o) = rest.split_at_mut(n);
+            let (c, dc) = (&c[..n], &mut dc[..n]);
+            let t = masked.map(|(_, take)| take[row]);
             for j in 0..n {
-                dh[j] = grad_h[j] - grad_h[j] * t;
+                let i = sigmoid_approx(gi[j]);
+                let f = sigmoid_approx(gf[j]);
+                let g = tanh_approx(gg[j]);
+                let o = sigmoid_approx(go[j]);
+                let c_new = f * c[j] + i * g;
+                let tc = tanh_approx(c_new);
+                // Through the blend: ∂out/∂new = take, ∂out/∂prev = 1 - take.
+                let (g_h, g_c) = match t {
+                    Some(t) => (grad_h[j] * t, grad_c[j] * t),
+                    None => (grad_h[j], grad_c[j]),
+                };
+                // h' = o tanh(c'); c' feeds both h' and the next step.
+                let d_c_new = g_c + g_h * o * (1.0 - tc * tc);
+                di[j] = d_c_new * g * i * (1.0 - i);
+                df[j] = d_c_new * c[j] * f * (1.0 - f);
+                dg[j] = d_c_new * i * (1.0 - g * g);
+                d_o[j] = g_h * tc * o * (1.0 - o);
+                dc[j] = match t {
+                    Some(_) => (grad_c[j] - g_c) + d_c_new * f,
+                    None => d_c_new * f,
+                };
+            }
+            // The previous h enters only through the blend.
+            if let Some(t) = t {
+                let dh = &mut dh[row * n..(row + 1) * n];
+                for j in 0..n {
+                    dh[j] = grad_h[j] - grad_h[j] * t;
+                }
             }
         }
     }
