@@ -52,7 +52,7 @@ pub fn train_loop<M: Module, B>(
     let clipping = settings
         .grad_clip
         .is_finite()
-        .then(|| GradientClippingConfig::Norm(settings.grad_clip as f32));
+        .then_some(GradientClippingConfig::Norm(settings.grad_clip as f32));
     let mut optimizer = AdamConfig::new().with_grad_clipping(clipping).init();
     let mut progress = harness::Progress::new(label, settings.steps);
     let mut curve = Vec::new();

@@ -1,6 +1,8 @@
 //! All six alignment scores: values derived by hand, masking, gradients against central finite
 //! differences, and the hard-attention sampler's frequencies (chi-squared).
 
+use std::f64::consts::{FRAC_1_SQRT_2, SQRT_2};
+
 use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::tensor::{Bool, Device, Distribution, Tensor, TensorData};
@@ -49,6 +51,7 @@ fn assert_close(got: &[f32], want: &[f64], tol: f64, what: &str) {
 /// - content, W_k = I, w_β = (0.5, 0.5), b_β = 0: β = softplus(1) = ln(1 + e) = 1.3132617,
 ///   cos(s, h_0) = cos(s, h_1) = 1/√2, cos(s, h_2) = 1: e = (0.9286162, 0.9286162, 1.3132617);
 ///   α = (0.5, 0.5).
+///
 /// The context is α_0 h_0 + α_1 h_1 = (α_0, 2 α_1).
 #[test]
 fn each_score_matches_hand_derivation() {
@@ -61,7 +64,7 @@ fn each_score_matches_hand_derivation() {
         ),
         (
             Score::ScaledDot(ScaledDotScore { d_key: 2 }),
-            vec![0.7071068, 1.4142136, 4.2426407],
+            vec![FRAC_1_SQRT_2, SQRT_2, 3.0 * SQRT_2],
             [0.3302385, 0.6697615],
         ),
         (

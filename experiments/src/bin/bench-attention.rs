@@ -76,6 +76,8 @@ struct Inputs {
     g: Tensor<2>,
 }
 
+// `slice_assign([0..1], ..)` is one range for the one dimension, not a vector of a range.
+#[allow(clippy::single_range_in_vec_init)]
 fn inputs(args: &Args, device: &Device) -> Inputs {
     let normal = Distribution::Normal(0.0, 1.0);
     let (b, s, d) = (args.batch, args.src_len, args.hidden);

@@ -723,7 +723,6 @@ mod tests {
                 &blocks.1,
                 &blocks.2,
             );
-            drop(blocks);
             assert_same_bits(&dk, &dk1, "d keys");
             assert_same_bits(&dq, &dq1, "d query");
             assert_same_bits(&dv, &dv1, "d v");
