@@ -107,7 +107,12 @@ pub fn run(
     for (k_index, &k) in base.train_max_lens.iter().enumerate() {
         for &score in &config.scores {
             for &seed in &base.seeds {
-                let name = score.name();
+                // Local-p models are named for it, so their tables and heatmaps say so.
+                let name = match config.local_window {
+                    0 => score.name().to_string(),
+                    d => format!("{}-local{d}", score.name()),
+                };
+                let name = name.as_str();
                 let device = harness::device(seed)?;
                 let model = seq2seq_model(base, &recorder.data, Architecture::RnnSearch)
                     .with_score(score)

@@ -251,6 +251,11 @@ fn score_functions_local_window_flag_reaches_the_model() {
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(local.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["config"]["local_window"], 1);
+    let rows = read_metrics_csv(&local.join("metrics.csv")).unwrap();
+    assert!(
+        !rows.is_empty() && rows.iter().all(|r| r.model == "dot-local1"),
+        "local-p rows are named for it"
+    );
     let alignment = |dir: &Path| std::fs::read_to_string(dir.join("alignment.csv")).unwrap();
     assert_ne!(alignment(&global), alignment(&local));
 
