@@ -521,12 +521,7 @@ avx2_dispatch! {
             .zip(out.chunks_exact_mut(2 * n))
             .enumerate()
         {
-            let (gi, gf, gg, go) = (
-                &gates[..n],
-                &gates[n..2 * n],
-                &gates[2 * n..3 * n],
-                &gates[3 * n..4 * n],
-            );
+            let [gi, gf, gg, go] = lstm_gates(gates, n);
             let (out_h, out_c) = out.split_at_mut(n);
             let c = &c[..n];
             for j in 0..n {
@@ -543,6 +538,18 @@ avx2_dispatch! {
             }
         }
     }
+}
+
+/// One row's LSTM gate pre-activations, `[i; f; g; o]`, each `hidden` wide.
+#[inline(always)]
+fn lstm_gates(gates: &[f32], hidden: usize) -> [&[f32]; 4] {
+    let n = hidden;
+    [
+        &gates[..n],
+        &gates[n..2 * n],
+        &gates[2 * n..3 * n],
+        &gates[3 * n..4 * n],
+    ]
 }
 
 /// Gradients of [`lstm_forward`] given `grad = [∂L/∂h'; ∂L/∂c']` per row (`batch * 2
@@ -599,12 +606,7 @@ avx2_dispatch! {
             .zip(dc.chunks_exact_mut(n))
             .enumerate()
         {
-            let (gi, gf, gg, go) = (
-                &gates[..n],
-                &gates[n..2 * n],
-                &gates[2 * n..3 * n],
-                &gates[3 * n..4 * n],
-            );
+            let [gi, gf, gg, go] = lstm_gates(gates, n);
             let (grad_h, grad_c) = grad.split_at(n);
             let (di, rest) = dgates.split_at_mut(n);
             let (df, rest) = rest.split_at_mut(n);
