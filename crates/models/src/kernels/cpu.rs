@@ -2,7 +2,8 @@
 //!
 //! Each public function runs an AVX2 build of the same loop when the CPU has it (8 lanes
 //! instead of SSE2's 4). Neither build uses fused multiply-add and every sum runs in a fixed
-//! order, so both give the same bits, and a run reproduces across x86-64 machines.
+//! order, so both give the same bits: these loops give the same result on every x86-64
+//! machine (the matrix products around them need not: see the README's "Reproducing").
 //!
 //! Each also splits its work in two with `rayon::join`, so the second core of the pool takes
 //! half (it would otherwise wait for the next matrix product): the batch rows, or, for the
