@@ -231,20 +231,23 @@ fn score_functions_and_soft_vs_hard_write_their_outputs() {
 fn score_functions_local_window_flag_reaches_the_model() {
     let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let dir = scratch("local-window");
-    let run = |name: &str, extra: &[&str]| {
-        let out = dir.join(name);
-        let status = Command::new(env!("CARGO_BIN_EXE_score-functions"))
+    // score-functions on its smoke preset with the dot score, writing to dir/name.
+    let score_functions = |name: &str, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_score-functions"))
             .args(["--preset", "smoke", "--scores", "dot", "--out"])
-            .arg(&out)
+            .arg(dir.join(name))
             .args(extra)
             .output()
-            .unwrap();
+            .unwrap()
+    };
+    let run = |name: &str, extra: &[&str]| {
+        let output = score_functions(name, extra);
         assert!(
-            status.status.success(),
+            output.status.success(),
             "{extra:?}: {}",
-            String::from_utf8_lossy(&status.stderr)
+            String::from_utf8_lossy(&output.stderr)
         );
-        out.join("toy-translation")
+        dir.join(name).join("toy-translation")
     };
     let global = run("global", &[]);
     let local = run("local", &["--local-window", "1"]);
@@ -259,20 +262,10 @@ fn score_functions_local_window_flag_reaches_the_model() {
     let alignment = |dir: &Path| std::fs::read_to_string(dir.join("alignment.csv")).unwrap();
     assert_ne!(alignment(&global), alignment(&local));
 
-    let out = dir.join("refused");
-    let refused = Command::new(env!("CARGO_BIN_EXE_score-functions"))
-        .args([
-            "--preset",
-            "smoke",
-            "--arrangement",
-            "bahdanau",
-            "--local-window",
-            "1",
-        ])
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let refused = score_functions(
+        "refused",
+        &["--arrangement", "bahdanau", "--local-window", "1"],
+    );
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
         !refused.status.success() && stderr.contains("local_window"),
