@@ -1,12 +1,25 @@
-//! The experiments of attention-lab. Each has a module with its `Config` (presets included)
-//! and a `run()`, and a thin binary in `src/bin/` that parses options and calls it.
-//! [`translation`] is the pipeline the sequence-to-sequence experiments share.
+//! The experiments of attention-lab, each one type implementing [`experiment::Experiment`]
+//! and one line in `src/bin/` that hands it to [`cli::main`].
+//!
+//! - The framework: [`experiment`] (the trait, cells, presets), [`cli`] (the one command
+//!   line), [`overrides`] (`--set` and the field list of `--help`), [`recorder`] (the one
+//!   writer of results), [`training`] (the one training loop), [`config_file`],
+//!   [`validate`].
+//! - Shared pipelines: [`seq2seq`] (task, data, decoding, scoring of the four
+//!   sequence-to-sequence experiments); the reader's lives in [`reader`].
+//! - The experiments: [`seq2seq_length`], [`score_functions`], [`soft_vs_hard`],
+//!   [`transformer`], [`reader`].
 
-pub mod common;
+pub mod cli;
+pub mod config_file;
+pub mod experiment;
+pub mod overrides;
 pub mod reader;
+pub mod recorder;
 pub mod score_functions;
+pub mod seq2seq;
 pub mod seq2seq_length;
 pub mod soft_vs_hard;
 pub mod training;
 pub mod transformer;
-pub mod translation;
+pub mod validate;

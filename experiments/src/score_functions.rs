@@ -8,60 +8,64 @@
 //! `alignment.csv` with the same test sentence under all six (drawn as one grid), and the
 //! figures.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::bail;
 use models::scores::{ScoreConfig, ScoreKind};
 use models::seq2seq::{Architecture, Arrangement, Selection};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::translation::{self, Recorder, TaskSpec, seq2seq_model, teacher_forced_loss, train};
-
-/// The experiment's name in CSVs and paths.
-pub const EXPERIMENT: &str = "score-functions";
+use crate::experiment::{Cell, CellRecord, Experiment, Preset};
+use crate::seq2seq::decode::decode_alignment;
+use crate::seq2seq::eval::score_seq2seq;
+use crate::seq2seq::{self, TaskData, TaskSpec, load_data, seq2seq_model, teacher_forced_loss, train};
 
 /// The settings of a run: the shared sequence-to-sequence settings plus the scores compared.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Task, data, model sizes, training and evaluation, as in seq2seq-length.
-    pub base: translation::Config,
-    /// The scores to compare (one model each).
+    pub base: seq2seq::Config,
+    /// The scores to compare (one model each); see the list of scores below.
+    #[schemars(with = "Vec<String>")]
     pub scores: Vec<ScoreKind>,
-    /// Where attention sits in the decoder, the same for every score.
+    /// Where attention sits in the decoder, the same for every score: luong (attend after
+    /// the RNN step, input feeding) or bahdanau (attend before it).
+    #[schemars(with = "String")]
     pub arrangement: Arrangement,
-    /// Luong's local-p attention with this half-window (Luong arrangement only); 0: global.
+    /// Luong's local-p attention with this half-window D (luong arrangement only); 0: global.
     #[serde(default)]
     pub local_window: usize,
 }
 
 impl Config {
-    /// A named preset (`quick`, `paper`, `smoke`): seq2seq-length's, with one training length
-    /// (the comparison is across scores, not lengths) and Luong's arrangement, in which his
-    /// Table 4 compares location, general and dot.
-    pub fn preset(name: &str, task: &TaskSpec) -> anyhow::Result<Config> {
-        let mut base = translation::Config::preset(name, task)?;
-        match name {
-            "quick" if matches!(task, TaskSpec::Synthetic(_)) => {
+    /// A preset: seq2seq-length's, with one training length (the comparison is across
+    /// scores, not lengths) and Luong's arrangement, in which his Table 4 compares
+    /// location, general and dot.
+    pub fn preset(preset: Preset, task: &TaskSpec) -> Config {
+        let mut base = seq2seq::Config::preset(preset, task);
+        match preset {
+            Preset::Quick if task.is_synthetic() => {
                 base.train_max_lens = vec![15];
                 base.test_max_len = 20;
                 base.steps = 400;
                 base.test_size = 400;
             }
-            "quick" => {
+            Preset::Quick => {
                 base.train_max_lens = vec![20];
                 base.test_max_len = 30;
                 base.steps = 400;
             }
-            "paper" => base.train_max_lens = vec![50],
-            _ => base.train_max_lens.truncate(1),
+            Preset::Paper => base.train_max_lens = vec![50],
+            Preset::Smoke => base.train_max_lens.truncate(1),
         }
-        Ok(Config {
+        Config {
             base,
             scores: ScoreKind::ALL.to_vec(),
             arrangement: Arrangement::Luong,
             local_window: 0,
-        })
+        }
     }
 
     /// Checks the configuration, naming the field at fault.
@@ -87,56 +91,108 @@ impl Config {
         }
         Ok(())
     }
+
+    /// A score's model name: local-p models are named for it (`additive-local5`), so their
+    /// tables and heatmaps say so.
+    fn model_name(&self, score: ScoreKind) -> String {
+        match self.local_window {
+            0 => score.name().to_string(),
+            d => format!("{}-local{d}", score.name()),
+        }
+    }
 }
 
-/// Runs the comparison and writes its outputs under `out_dir/<task>/`.
-pub fn run(
-    config: &Config,
-    task: &TaskSpec,
-    data_dir: &Path,
-    out_dir: &Path,
-) -> anyhow::Result<PathBuf> {
-    config.validate()?;
-    let base = &config.base;
-    let mut recorder = Recorder::start(EXPERIMENT, config, base, task, data_dir, out_dir)?;
-    eprintln!(
-        "{} scores, {:?} arrangement",
-        config.scores.len(),
-        config.arrangement
-    );
-    for (k_index, &k) in base.train_max_lens.iter().enumerate() {
-        for &score in &config.scores {
-            for &seed in &base.seeds {
-                // Local-p models are named for it, so their tables and heatmaps say so.
-                let name = match config.local_window {
-                    0 => score.name().to_string(),
-                    d => format!("{}-local{d}", score.name()),
-                };
-                let name = name.as_str();
-                let device = harness::device(seed)?;
-                let model = seq2seq_model(base, &recorder.data, Architecture::RnnSearch)
-                    .with_score(score)
-                    .with_arrangement(config.arrangement)
-                    .with_local_window(config.local_window)
-                    .init(&device);
-                let label = format!("{name}-{k} seed {seed}");
-                let trained = train(
-                    base,
-                    &recorder.data.train[k_index],
-                    model,
-                    &device,
-                    &label,
-                    0,
-                    teacher_forced_loss,
-                )?;
-                let model =
-                    recorder.score_seq2seq(base, name, k, seed, &trained, Selection::Soft)?;
-                if seed == base.seeds[0] && k_index == 0 {
-                    // The same sentence under every score, for the grid of heatmaps.
-                    recorder.add_alignment(&model, Selection::Soft, name, k, seed)?;
+/// The family of alignment scores side by side.
+pub struct ScoreFunctions;
+
+impl Experiment for ScoreFunctions {
+    const NAME: &'static str = "score-functions";
+    const ABOUT: &'static str = "Trains one attentive encoder-decoder per alignment score (same \
+        task, lengths, seeds and everything else), scores them per source-length bucket, and \
+        writes config.json, metrics.csv, timings.csv (ms per training step per score), \
+        alignment.csv (one sentence under every score), summary.md and the figures to \
+        OUT/<task>/.\n\nExpect on the quick preset (toy-translation): every score learns the \
+        task inside the training range; they part past it.";
+    type Config = Config;
+    type Task = TaskSpec;
+    type Data = TaskData;
+
+    fn default_task() -> TaskSpec {
+        TaskSpec::Synthetic(datasets::synthetic::SyntheticTask::ToyTranslation)
+    }
+
+    fn preset(preset: Preset, task: &TaskSpec) -> Config {
+        Config::preset(preset, task)
+    }
+
+    fn task_field(config: &mut Config) -> &mut String {
+        &mut config.base.task
+    }
+
+    fn validate(config: &Config) -> anyhow::Result<()> {
+        config.validate()
+    }
+
+    fn load(config: &Config, task: &TaskSpec, data_dir: &Path) -> anyhow::Result<TaskData> {
+        let data = load_data(Self::NAME, &config.base, task, data_dir)?;
+        eprintln!(
+            "{} scores, {:?} arrangement",
+            config.scores.len(),
+            config.arrangement
+        );
+        Ok(data)
+    }
+
+    fn cells(config: &Config) -> Vec<Cell> {
+        let mut cells = Vec::new();
+        for &k in &config.base.train_max_lens {
+            for &score in &config.scores {
+                for &seed in &config.base.seeds {
+                    cells.push(Cell::new(config.model_name(score), k, seed));
                 }
             }
         }
+        cells
     }
-    recorder.finish()
+
+    fn run_cell(
+        config: &Config,
+        task: &TaskSpec,
+        data: &TaskData,
+        cell: &Cell,
+    ) -> anyhow::Result<CellRecord> {
+        let base = &config.base;
+        let score = *config
+            .scores
+            .iter()
+            .find(|&&s| config.model_name(s) == cell.variant)
+            .expect("a cell of this experiment");
+        let device = harness::device(cell.seed)?;
+        let model = seq2seq_model(base, data, Architecture::RnnSearch)
+            .with_score(score)
+            .with_arrangement(config.arrangement)
+            .with_local_window(config.local_window)
+            .init(&device);
+        let trained = train(
+            base,
+            data.train_set(base, cell.train_max_len),
+            model,
+            &device,
+            &cell.label(),
+            0,
+            teacher_forced_loss,
+        )?;
+        let (mut record, model) =
+            score_seq2seq(base, Self::NAME, task, data, cell, &trained, Selection::Soft);
+        if cell.seed == base.seeds[0] && cell.train_max_len == base.train_max_lens[0] {
+            // The same sentence under every score, for the grid of heatmaps.
+            record.alignment =
+                decode_alignment(data, &model, Selection::Soft, cell).unwrap_or_default();
+        }
+        Ok(record)
+    }
+
+    fn help_notes() -> String {
+        format!("Scores: {}.", models::scores::help_list())
+    }
 }

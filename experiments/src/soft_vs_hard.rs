@@ -16,27 +16,29 @@
 //! seeds shows), `learning_curve.csv` (training cross-entropy against step), `timings.csv`,
 //! `alignment.csv` (both models on one sentence) and the figures.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::bail;
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Int, Tensor, TensorData};
 use models::seq2seq::{Architecture, PAD, Selection, Seq2Seq};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::translation::{
-    self, BatchTensors, Recorder, StepLoss, TaskSpec, seq2seq_model, teacher_forced_loss, train,
+use crate::experiment::{Cell, CellRecord, Experiment, Preset};
+use crate::seq2seq::decode::decode_alignment;
+use crate::seq2seq::eval::score_seq2seq;
+use crate::seq2seq::{
+    self, BatchTensors, TaskData, TaskSpec, load_data, seq2seq_model, teacher_forced_loss, train,
 };
-
-/// The experiment's name in CSVs and paths.
-pub const EXPERIMENT: &str = "soft-vs-hard";
+use crate::training::StepLoss;
 
 /// The settings of a run: the shared sequence-to-sequence settings plus REINFORCE's.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Task, data, model sizes, training and evaluation, as in seq2seq-length.
-    pub base: translation::Config,
+    pub base: seq2seq::Config,
     /// Weight of the REINFORCE term for the alignment model (λ_r).
     pub reinforce_weight: f64,
     /// Weight of the entropy bonus (λ_e in Xu et al.).
@@ -48,28 +50,28 @@ pub struct Config {
 }
 
 impl Config {
-    /// A named preset: seq2seq-length's with one training length and five seeds, because
-    /// the spread across seeds is half of what this experiment is about.
-    pub fn preset(name: &str, task: &TaskSpec) -> anyhow::Result<Config> {
-        let mut base = translation::Config::preset(name, task)?;
-        match name {
-            "quick" => {
+    /// A preset: seq2seq-length's with one training length and five seeds, because the
+    /// spread across seeds is half of what this experiment is about.
+    pub fn preset(preset: Preset, task: &TaskSpec) -> Config {
+        let mut base = seq2seq::Config::preset(preset, task);
+        match preset {
+            Preset::Quick => {
                 base.train_max_lens = vec![15];
                 base.test_max_len = 20;
                 base.seeds = vec![1, 2, 3, 4, 5];
                 base.steps = 500;
                 base.test_size = 400;
             }
-            "paper" => base.train_max_lens = vec![50],
-            _ => base.train_max_lens.truncate(1),
+            Preset::Paper => base.train_max_lens = vec![50],
+            Preset::Smoke => base.train_max_lens.truncate(1),
         }
-        Ok(Config {
+        Config {
             base,
             reinforce_weight: 1.0,
             entropy_weight: 0.01,
             baseline_decay: 0.9,
-            curve_every: if name == "smoke" { 1 } else { 25 },
-        })
+            curve_every: if preset == Preset::Smoke { 1 } else { 25 },
+        }
     }
 
     /// Checks the configuration, naming the field at fault.
@@ -101,6 +103,8 @@ enum Attention {
 }
 
 impl Attention {
+    const BOTH: [Attention; 2] = [Attention::Soft, Attention::Hard];
+
     fn name(self) -> &'static str {
         match self {
             Attention::Soft => "soft",
@@ -117,46 +121,87 @@ impl Attention {
     }
 }
 
-/// Runs the comparison and writes its outputs under `out_dir/<task>/`.
-pub fn run(
-    config: &Config,
-    task: &TaskSpec,
-    data_dir: &Path,
-    out_dir: &Path,
-) -> anyhow::Result<PathBuf> {
-    config.validate()?;
-    let base = &config.base;
-    let mut recorder = Recorder::start(EXPERIMENT, config, base, task, data_dir, out_dir)?;
-    for (k_index, &k) in base.train_max_lens.iter().enumerate() {
-        for attention in [Attention::Soft, Attention::Hard] {
-            for &seed in &base.seeds {
-                let name = attention.name();
-                let device = harness::device(seed)?;
-                let model =
-                    seq2seq_model(base, &recorder.data, Architecture::RnnSearch).init(&device);
-                let label = format!("{name}-{k} seed {seed}");
-                let mut baseline = None;
-                let trained = train(
-                    base,
-                    &recorder.data.train[k_index],
-                    model,
-                    &device,
-                    &label,
-                    config.curve_every,
-                    |m, b| match attention {
-                        Attention::Soft => teacher_forced_loss(m, b),
-                        Attention::Hard => hard_loss(config, m, b, &mut baseline),
-                    },
-                )?;
-                let selection = attention.test_selection();
-                let model = recorder.score_seq2seq(base, name, k, seed, &trained, selection)?;
-                if seed == base.seeds[0] && k_index == 0 {
-                    recorder.add_alignment(&model, selection, name, k, seed)?;
+/// Soft against hard attention.
+pub struct SoftVsHard;
+
+impl Experiment for SoftVsHard {
+    const NAME: &'static str = "soft-vs-hard";
+    const ABOUT: &'static str = "Trains RNNsearch with soft attention and with hard attention (one \
+        sampled position per step, trained by REINFORCE with a moving-average baseline and an \
+        entropy bonus; Xu et al. 2015), scores them per source-length bucket, and writes \
+        config.json, metrics.csv, learning_curve.csv, timings.csv, alignment.csv, summary.md \
+        and the figures to OUT/<task>/.\n\nExpect on the quick preset (reverse): soft above \
+        hard on average, with hard's spread across seeds the larger.";
+    type Config = Config;
+    type Task = TaskSpec;
+    type Data = TaskData;
+
+    fn default_task() -> TaskSpec {
+        TaskSpec::Synthetic(datasets::synthetic::SyntheticTask::Reverse)
+    }
+
+    fn preset(preset: Preset, task: &TaskSpec) -> Config {
+        Config::preset(preset, task)
+    }
+
+    fn task_field(config: &mut Config) -> &mut String {
+        &mut config.base.task
+    }
+
+    fn validate(config: &Config) -> anyhow::Result<()> {
+        config.validate()
+    }
+
+    fn load(config: &Config, task: &TaskSpec, data_dir: &Path) -> anyhow::Result<TaskData> {
+        load_data(Self::NAME, &config.base, task, data_dir)
+    }
+
+    fn cells(config: &Config) -> Vec<Cell> {
+        let mut cells = Vec::new();
+        for &k in &config.base.train_max_lens {
+            for attention in Attention::BOTH {
+                for &seed in &config.base.seeds {
+                    cells.push(Cell::new(attention.name(), k, seed));
                 }
             }
         }
+        cells
     }
-    recorder.finish()
+
+    fn run_cell(
+        config: &Config,
+        task: &TaskSpec,
+        data: &TaskData,
+        cell: &Cell,
+    ) -> anyhow::Result<CellRecord> {
+        let base = &config.base;
+        let attention = Attention::BOTH
+            .into_iter()
+            .find(|a| a.name() == cell.variant)
+            .expect("a cell of this experiment");
+        let device = harness::device(cell.seed)?;
+        let model = seq2seq_model(base, data, Architecture::RnnSearch).init(&device);
+        let mut baseline = None;
+        let trained = train(
+            base,
+            data.train_set(base, cell.train_max_len),
+            model,
+            &device,
+            &cell.label(),
+            config.curve_every,
+            |m, b| match attention {
+                Attention::Soft => teacher_forced_loss(m, b),
+                Attention::Hard => hard_loss(config, m, b, &mut baseline),
+            },
+        )?;
+        let selection = attention.test_selection();
+        let (mut record, model) =
+            score_seq2seq(base, Self::NAME, task, data, cell, &trained, selection);
+        if cell.seed == base.seeds[0] && cell.train_max_len == base.train_max_lens[0] {
+            record.alignment = decode_alignment(data, &model, selection, cell).unwrap_or_default();
+        }
+        Ok(record)
+    }
 }
 
 /// Per-token log-likelihoods `[B, T]` of the targets and the 0/1 mask of real positions.

@@ -11,12 +11,16 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// The operating system refused to open, read, write or rename a file.
-    #[error("{}: {source}", path.display())]
+    ///
+    /// The I/O error is part of the message and deliberately not exposed as `source()`: an
+    /// error chain printed with `{:#}` would otherwise repeat it ("x: No such file or
+    /// directory: No such file or directory").
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file involved.
         path: PathBuf,
         /// The underlying I/O error.
-        source: io::Error,
+        error: io::Error,
     },
     /// A line of a text file is malformed.
     #[error("{}:{line}: {msg}", path.display())]
@@ -51,10 +55,10 @@ pub enum DataError {
 
 impl DataError {
     /// Wraps an I/O error with the path it happened on.
-    pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, error: io::Error) -> Self {
         DataError::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 }

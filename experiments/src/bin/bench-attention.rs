@@ -1,4 +1,4 @@
-//! One attention step of a decoder, timed alone, as `shared/peer/attn_kernel_bench.py` times
+//! One attention step of a decoder, timed alone, as `bench/pytorch/attn_kernel_bench.py` times
 //! it in PyTorch: scores, masked softmax and context for a batch of 64 queries against 50
 //! annotations of size 256, for the additive, dot and scaled-dot scores. Forward alone (no
 //! autodiff) and forward plus backward of `sum(c ⊙ g)` with respect to the query, the
@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use burn::tensor::{Bool, Device, Distribution, Int, Tensor};
 use clap::Parser;
-use experiments::common::bench_main;
+use experiments::cli::run_in_pool;
 use models::attention::attend;
 use models::scores::{Score, ScoreConfig, ScoreKind};
 
@@ -98,7 +98,7 @@ fn inputs(args: &Args, device: &Device) -> Inputs {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    bench_main(args.threads, move || bench(args))
+    run_in_pool(args.threads, move || bench(args))
 }
 
 fn bench(args: Args) -> anyhow::Result<()> {

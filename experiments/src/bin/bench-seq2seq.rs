@@ -1,4 +1,4 @@
-//! The reference training workload of `shared/peer/seq2seq_bench.py`, timed: a GRU
+//! The reference training workload of `bench/pytorch/seq2seq_bench.py`, timed: a GRU
 //! encoder-decoder (embeddings 64, bidirectional encoder 128 per direction, decoder 256,
 //! vocabulary 32, attention 256) on fresh random reverse batches, Adam. Prints the median
 //! milliseconds per training step (forward, backward, optimizer; after a warm-up) and the
@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use burn::module::Module;
 use clap::Parser;
-use experiments::common::bench_main;
+use experiments::cli::run_in_pool;
 use experiments::training::{OptimizerSettings, cross_entropy_loss, train_loop};
 use models::seq2seq::{
     Architecture, Seq2SeqConfig, ids_tensor, mask_tensor, sequence_cross_entropy,
@@ -105,7 +105,7 @@ fn peak_rss_mib() -> Option<f64> {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    bench_main(args.threads, move || bench(args))
+    run_in_pool(args.threads, move || bench(args))
 }
 
 fn bench(args: Args) -> anyhow::Result<()> {

@@ -1,0 +1,155 @@
+//! The one command line of every experiment binary:
+//!
+//! ```text
+//! <experiment> [--preset quick|paper|smoke] [--config FILE] [--task TASK]
+//!              [--set KEY=VALUE]... [--data-dir DIR] [--out DIR] [--print-config]
+//! ```
+//!
+//! The configuration is built in one way for all: the preset for the task (or the JSON
+//! file), then `--task`, then every `--set` in order, then checked against the
+//! experiment's `Config` type (unknown fields refused). No flag touches a field by hand,
+//! so none can be parsed and then dropped. `--help` lists every field with its default and
+//! its doc comment, read off the configuration type.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{CommandFactory, FromArgMatches};
+use serde_json::Value;
+
+use crate::experiment::{Experiment, Preset, Task};
+use crate::overrides;
+
+/// The options every experiment takes.
+#[derive(clap::Parser, Debug, Clone)]
+#[command(version)]
+pub struct Args {
+    /// Settings to start from (ignored with --config).
+    #[arg(long, value_enum, default_value_t = Preset::Quick)]
+    pub preset: Preset,
+    /// A JSON configuration (all fields, or a config.json written by an earlier run);
+    /// replaces the preset.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The task (see below). Default: the experiment's, or the task of --config. With a
+    /// preset, the preset is the one for this task.
+    #[arg(long)]
+    pub task: Option<String>,
+    /// Overrides one configuration field (repeatable). KEY is a field's path (base.steps)
+    /// or a field name that only one path ends in (steps); VALUE is JSON ([1,2], 3e-3,
+    /// true) or else a bare string (lstm).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+    /// Where fetched corpora live (scripts/fetch-data writes data/).
+    #[arg(long, default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Results root; outputs go to OUT/<task>/. Default: results/<experiment>.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print the resolved configuration as JSON and exit without running.
+    #[arg(long)]
+    pub print_config: bool,
+}
+
+impl Args {
+    /// `--out`, or `results/<experiment>`.
+    pub fn out_dir<E: Experiment>(&self) -> PathBuf {
+        self.out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("results").join(E::NAME))
+    }
+}
+
+/// The configuration and task the options ask for (not yet validated).
+pub fn resolve<E: Experiment>(args: &Args) -> anyhow::Result<(E::Config, E::Task)> {
+    let parse_task = |spelling: &str| spelling.parse::<E::Task>().map_err(anyhow::Error::msg);
+    let cli_task = args.task.as_deref().map(parse_task).transpose()?;
+    let mut value = match &args.config {
+        Some(path) => crate::config_file::read_config_value(path)?,
+        None => {
+            let task = cli_task.clone().unwrap_or_else(E::default_task);
+            serde_json::to_value(E::preset(args.preset, &task))?
+        }
+    };
+    if let Some(task) = &cli_task {
+        let mut config: E::Config = from_value(&value, args)?;
+        *E::task_field(&mut config) = task.arg();
+        value = serde_json::to_value(config)?;
+    }
+    for assignment in &args.overrides {
+        overrides::apply(&mut value, assignment)?;
+    }
+    let mut config: E::Config = from_value(&value, args)?;
+    let task = parse_task(E::task_field(&mut config)).context("configuration field 'task'")?;
+    Ok((config, task))
+}
+
+/// Checks a configuration value against the experiment's type, naming where it came from.
+fn from_value<C: serde::de::DeserializeOwned>(value: &Value, args: &Args) -> anyhow::Result<C> {
+    serde_json::from_value(value.clone()).map_err(|e| match &args.config {
+        Some(path) => anyhow::anyhow!("{}: {e}", path.display()),
+        None => anyhow::anyhow!("configuration: {e}"),
+    })
+}
+
+/// The `--help` text after the options: what the experiment reproduces, then every
+/// configuration field with its default on the quick preset of the default task.
+fn long_help<E: Experiment>() -> String {
+    let defaults = serde_json::to_value(E::preset(Preset::Quick, &E::default_task()))
+        .expect("a configuration serializes to JSON");
+    let schema = schemars::schema_for!(E::Config);
+    let notes = E::help_notes();
+    format!(
+        "Tasks: {}.\n\nConfiguration fields (--set KEY=VALUE; defaults of --preset quick --task {}):\n{}{}",
+        <E::Task as Task>::CHOICES,
+        E::default_task().arg(),
+        overrides::field_help(schema.as_value(), &defaults),
+        if notes.is_empty() {
+            String::new()
+        } else {
+            format!("\n{notes}")
+        }
+    )
+}
+
+/// The whole of an experiment binary: parses the options, builds the configuration and
+/// runs the experiment on every core, printing where the results went, or an error as one
+/// line on stderr and exiting non-zero.
+pub fn main<E: Experiment>() -> ExitCode {
+    let command = Args::command()
+        .name(E::NAME)
+        .about(E::ABOUT)
+        .after_help(long_help::<E>());
+    let args = match command
+        .try_get_matches()
+        .and_then(|matches| Args::from_arg_matches(&matches))
+    {
+        Ok(args) => args,
+        Err(e) => e.exit(),
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    run_in_pool(threads, || {
+        let (config, task) = resolve::<E>(&args)?;
+        if args.print_config {
+            println!("{}", serde_json::to_string_pretty(&config)?);
+            return Ok(());
+        }
+        let dir = crate::recorder::run::<E>(&config, &task, &args.data_dir, &args.out_dir::<E>())?;
+        eprintln!("results in {}", dir.display());
+        Ok(())
+    })
+}
+
+/// Runs `body` on a pool of `threads` threads (see [`harness::in_thread_pool`]), printing
+/// an error as one line on stderr and exiting non-zero. The benchmarks call it with their
+/// `--threads`.
+pub fn run_in_pool(threads: usize, body: impl FnOnce() -> anyhow::Result<()> + Send) -> ExitCode {
+    match harness::in_thread_pool(threads, body).and_then(|result| result) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

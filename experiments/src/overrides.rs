@@ -1,0 +1,161 @@
+//! `--set KEY=VALUE`: overriding any configuration field by its path, and the list of
+//! fields `--help` prints, both read off the configuration itself (its serde form and its
+//! JSON schema, whose descriptions are the fields' doc comments), so no field can be
+//! missing from either.
+
+use anyhow::{Context, anyhow, bail};
+use serde_json::Value;
+
+/// The dotted paths of every leaf of a configuration value, in field order (`base.steps`,
+/// `scores`...). Lists are leaves: `--set` replaces them whole.
+pub fn leaf_paths(value: &Value) -> Vec<String> {
+    fn walk(value: &Value, prefix: &str, out: &mut Vec<String>) {
+        match value {
+            Value::Object(fields) => {
+                for (name, field) in fields {
+                    let path = if prefix.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{prefix}.{name}")
+                    };
+                    walk(field, &path, out);
+                }
+            }
+            _ => out.push(prefix.to_string()),
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, "", &mut out);
+    out
+}
+
+/// Resolves `key` to a field path: the path itself, or a field name that ends exactly one
+/// path (`steps` for `base.steps`).
+pub fn resolve_key(key: &str, paths: &[String]) -> anyhow::Result<String> {
+    if paths.iter().any(|p| p == key) {
+        return Ok(key.to_string());
+    }
+    let suffix = format!(".{key}");
+    let matches: Vec<&String> = paths.iter().filter(|p| p.ends_with(&suffix)).collect();
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => bail!(
+            "--set: unknown configuration field '{key}'; valid fields: {}",
+            paths.join(", ")
+        ),
+        many => bail!(
+            "--set: '{key}' is ambiguous: {}",
+            many.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+/// Applies one `KEY=VALUE` to a configuration value. VALUE is JSON (`500`, `[1,2]`,
+/// `true`, `"x"`); anything that is not valid JSON is taken as a string, so `cell=lstm`
+/// works without quotes.
+pub fn apply(config: &mut Value, assignment: &str) -> anyhow::Result<()> {
+    let (key, raw) = assignment
+        .split_once('=')
+        .ok_or_else(|| anyhow!("--set '{assignment}': expected KEY=VALUE"))?;
+    let path = resolve_key(key.trim(), &leaf_paths(config))?;
+    let value = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
+    let mut slot = &mut *config;
+    for name in path.split('.') {
+        slot = slot
+            .get_mut(name)
+            .with_context(|| format!("--set: no field '{path}'"))?;
+    }
+    *slot = value;
+    Ok(())
+}
+
+/// The `--help` listing of every field: its path, its value in `defaults`, and its doc
+/// comment from `schema` (a JSON schema of the configuration type).
+pub fn field_help(schema: &Value, defaults: &Value) -> String {
+    let mut out = String::new();
+    for path in leaf_paths(defaults) {
+        let mut value = defaults;
+        for name in path.split('.') {
+            value = &value[name];
+        }
+        out += &format!("  {path} = {value}\n");
+        if let Some(doc) = field_description(schema, &path) {
+            for line in doc.lines() {
+                out += &format!("      {line}\n");
+            }
+        }
+    }
+    out
+}
+
+/// The description of the field at `path` in a JSON schema, following `$ref`s into
+/// `$defs`.
+fn field_description(schema: &Value, path: &str) -> Option<String> {
+    let resolve = |node: &Value| -> Value {
+        let reference = node
+            .get("$ref")
+            .or_else(|| node.get("allOf")?.get(0)?.get("$ref"))
+            .and_then(Value::as_str);
+        match reference.and_then(|r| r.rsplit('/').next()) {
+            Some(name) => schema["$defs"][name].clone(),
+            None => node.clone(),
+        }
+    };
+    let mut node = schema.clone();
+    let mut description = None;
+    for name in path.split('.') {
+        let field = resolve(&node).get("properties")?.get(name)?.clone();
+        description = field
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        node = field;
+    }
+    description
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn set_by_path_by_unique_name_and_as_a_bare_string() {
+        let mut config = json!({"base": {"steps": 5, "cell": "gru"}, "scores": ["dot"]});
+        apply(&mut config, "base.steps=7").unwrap();
+        apply(&mut config, "cell=lstm").unwrap();
+        apply(&mut config, r#"scores=["additive","dot"]"#).unwrap();
+        assert_eq!(
+            config,
+            json!({"base": {"steps": 7, "cell": "lstm"}, "scores": ["additive", "dot"]})
+        );
+    }
+
+    #[test]
+    fn unknown_and_ambiguous_keys_are_errors_that_list_the_fields() {
+        let mut config = json!({"a": {"steps": 1}, "b": {"steps": 2}, "seed": 3});
+        let unknown = apply(&mut config, "stepz=1").unwrap_err().to_string();
+        assert!(unknown.contains("unknown configuration field 'stepz'"), "{unknown}");
+        assert!(unknown.contains("a.steps, b.steps, seed"), "{unknown}");
+        let ambiguous = apply(&mut config, "steps=1").unwrap_err().to_string();
+        assert!(ambiguous.contains("ambiguous: a.steps, b.steps"), "{ambiguous}");
+        let malformed = apply(&mut config, "seed").unwrap_err().to_string();
+        assert!(malformed.contains("expected KEY=VALUE"), "{malformed}");
+    }
+
+    #[test]
+    fn help_lists_every_leaf_with_its_default_and_description() {
+        let schema = json!({
+            "properties": {
+                "base": {"$ref": "#/$defs/Base", "description": "Shared."},
+                "seed": {"description": "The seed."}
+            },
+            "$defs": {"Base": {"properties": {"steps": {"description": "Steps."}}}}
+        });
+        let help = field_help(&schema, &json!({"base": {"steps": 5}, "seed": 3}));
+        assert_eq!(
+            help,
+            "  base.steps = 5\n      Steps.\n  seed = 3\n      The seed.\n"
+        );
+    }
+}

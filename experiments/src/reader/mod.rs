@@ -1,0 +1,284 @@
+//! `reader`: "Teaching Machines to Read and Comprehend" (Hermann et al. 2015), Table 5 in
+//! shape, with the Attention Sum (Kadlec et al. 2016) and Stanford (Chen et al. 2016) readers.
+//!
+//! Cloze questions over documents with anonymized entities: the two frequency baselines, then
+//! six published neural readers (and, on request, the bilinear-score ablation of the Attentive
+//! Reader) trained on the same questions with several seeds, scored on validation
+//! and test questions, and on test questions per document-length bucket. Tasks: `synthetic`
+//! (seeded stories; needs nothing), `bible-cloze` (named-entity cloze questions from the King
+//! James Bible, written as `.question` files under `<data>/bible-cloze-*/` on first use) and
+//! `questions:DIR` (DeepMind's CNN/Daily Mail layout: `DIR/{training,validation,test}/`).
+//!
+//! The cells: first the frequency baselines (no training, seed 0), then reader × seed.
+//! Writes `metrics.csv` (`valid_accuracy` and `test_accuracy` overall, `test_accuracy` per
+//! document-length bucket), `timings.csv`, `document_attention.csv` (every attentive reader on
+//! one test document) and the figures.
+//!
+//! Files: [`task`], [`config`], [`questions`] (loading and splits), [`data`] (vocabulary
+//! and batches), [`eval`] (predictions and accuracy rows); this file trains the cells.
+
+pub mod config;
+pub mod data;
+pub mod eval;
+pub mod questions;
+pub mod task;
+
+use std::path::Path;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::tensor::Device;
+use datasets::reader::{Question, baselines};
+use models::readers::{Reader, ReaderConfig, ReaderKind, reader_loss};
+use plots::{DocAttentionRow, TimingRow};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+
+pub use config::Config;
+pub use data::{EncodedQuestion, ReaderVocab, encode, entity_index, make_reader_batch};
+pub use questions::{QuestionSplits, load_questions};
+pub use task::ReaderTask;
+
+use crate::experiment::{Cell, CellRecord, Experiment, Preset, Task};
+use crate::training::{Trained, cross_entropy_loss, train_loop};
+use eval::{Predictions, accuracy_rows, predict};
+
+/// The variant name of the cell that scores the two frequency baselines.
+const BASELINES: &str = "frequency-baselines";
+
+/// Documents longer than this are not drawn in `document_attention.csv`.
+const MAX_DRAWN_DOCUMENT: usize = 120;
+
+/// What every cell shares: the questions, their vocabulary and encodings.
+pub struct ReaderData {
+    /// The questions as read.
+    pub splits: QuestionSplits,
+    /// The vocabulary built from the training questions.
+    pub vocab: ReaderVocab,
+    /// Encoded training questions.
+    pub train: Vec<EncodedQuestion>,
+    /// Encoded validation questions.
+    pub valid: Vec<EncodedQuestion>,
+    /// Encoded test questions.
+    pub test: Vec<EncodedQuestion>,
+    /// The test question whose attention is drawn: the longest document of at most
+    /// [`MAX_DRAWN_DOCUMENT`] tokens.
+    pub example: Option<usize>,
+}
+
+/// The cloze readers against the frequency baselines.
+pub struct ReaderExperiment;
+
+impl Experiment for ReaderExperiment {
+    const NAME: &'static str = "reader";
+    const ABOUT: &'static str = "Trains every reader on the same cloze questions for each seed, \
+        scores validation and test accuracy (and test accuracy per document-length bucket) \
+        beside the two frequency baselines, and writes config.json, metrics.csv, timings.csv, \
+        document_attention.csv, summary.md and the figures to OUT/<task>/.\n\nExpect on the \
+        quick preset (synthetic): the attentive readers far above the baselines, the Uniform \
+        and Deep LSTM readers near them.";
+    type Config = Config;
+    type Task = ReaderTask;
+    type Data = ReaderData;
+
+    fn default_task() -> ReaderTask {
+        ReaderTask::Synthetic
+    }
+
+    fn preset(preset: Preset, task: &ReaderTask) -> Config {
+        Config::preset(preset, task)
+    }
+
+    fn task_field(config: &mut Config) -> &mut String {
+        &mut config.task
+    }
+
+    fn validate(config: &Config) -> anyhow::Result<()> {
+        config.validate()
+    }
+
+    fn load(config: &Config, task: &ReaderTask, data_dir: &Path) -> anyhow::Result<ReaderData> {
+        let splits = load_questions(config, task, data_dir)?;
+        let vocab = ReaderVocab::build(&splits, config.vocab_size);
+        let (train, valid, test) = (
+            encode(&vocab, &splits.train)?,
+            encode(&vocab, &splits.valid)?,
+            encode(&vocab, &splits.test)?,
+        );
+        let mean_doc =
+            test.iter().map(|q| q.doc.len()).sum::<usize>() as f64 / test.len().max(1) as f64;
+        eprintln!(
+            "{} / {}: {} train, {} valid, {} test questions, {} entity classes, vocab {}, mean document {mean_doc:.0} tokens, {} backend",
+            Self::NAME,
+            task.name(),
+            train.len(),
+            valid.len(),
+            test.len(),
+            vocab.n_entities,
+            vocab.len(),
+            harness::backend_name()
+        );
+        let example = test
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| q.doc.len() <= MAX_DRAWN_DOCUMENT)
+            .max_by_key(|(_, q)| q.doc.len())
+            .map(|(i, _)| i);
+        Ok(ReaderData {
+            splits,
+            vocab,
+            train,
+            valid,
+            test,
+            example,
+        })
+    }
+
+    fn cells(config: &Config) -> Vec<Cell> {
+        let mut cells = vec![Cell::new(BASELINES, 0, 0)];
+        for &kind in &config.readers {
+            for &seed in &config.seeds {
+                cells.push(Cell::new(kind.name(), 0, seed));
+            }
+        }
+        cells
+    }
+
+    fn run_cell(
+        config: &Config,
+        task: &ReaderTask,
+        data: &ReaderData,
+        cell: &Cell,
+    ) -> anyhow::Result<CellRecord> {
+        if cell.variant == BASELINES {
+            return Ok(baseline_record(config, task, data));
+        }
+        let kind = *config
+            .readers
+            .iter()
+            .find(|kind| kind.name() == cell.variant)
+            .expect("a cell of this experiment");
+        let device = harness::device(cell.seed)?;
+        let trained = train_reader(config, kind, data, &device, &cell.label())?;
+        let model = trained.model.valid();
+        let eval_start = Instant::now();
+        let n_entities = data.vocab.n_entities;
+        let predictions = Predictions {
+            valid: predict(&model, &data.valid, n_entities),
+            test: predict(&model, &data.test, n_entities),
+        };
+        let metrics = accuracy_rows(config, task, data, &cell.variant, cell.seed, &predictions);
+        let eval_seconds = eval_start.elapsed().as_secs_f64();
+        let doc_attention = match data.example {
+            Some(i) if cell.seed == config.seeds[0] => document_attention(&model, data, i, cell),
+            _ => Vec::new(),
+        };
+        Ok(CellRecord {
+            metrics,
+            doc_attention,
+            timing: Some(TimingRow {
+                model: cell.variant.clone(),
+                train_max_len: 0,
+                seed: cell.seed,
+                steps: config.steps,
+                train_seconds: trained.seconds,
+                ms_per_step: 1000.0 * trained.seconds / config.steps as f64,
+                eval_seconds,
+            }),
+            ..CellRecord::default()
+        })
+    }
+}
+
+/// The two frequency baselines' rows: they need no training and no seed (seed 0).
+fn baseline_record(config: &Config, task: &ReaderTask, data: &ReaderData) -> CellRecord {
+    type Baseline = fn(&Question) -> String;
+    let mut metrics = Vec::new();
+    for (name, baseline) in [
+        ("max-frequency", baselines::max_frequency as Baseline),
+        ("exclusive-frequency", baselines::exclusive_frequency),
+    ] {
+        let predict = |qs: &[Question]| {
+            qs.iter()
+                .map(|q| entity_index(&baseline(q)).unwrap_or(usize::MAX))
+                .collect::<Vec<_>>()
+        };
+        let predictions = Predictions {
+            valid: predict(&data.splits.valid),
+            test: predict(&data.splits.test),
+        };
+        metrics.extend(accuracy_rows(config, task, data, name, 0, &predictions));
+    }
+    CellRecord {
+        metrics,
+        ..CellRecord::default()
+    }
+}
+
+/// A reader's attention over the words of test document `i`.
+fn document_attention(model: &Reader, data: &ReaderData, i: usize, cell: &Cell) -> Vec<DocAttentionRow> {
+    let (batch, _) = make_reader_batch(&[&data.test[i]], data.vocab.n_entities, &model.device());
+    let Some(weights) = model.forward(&batch).weights else {
+        return Vec::new();
+    };
+    let weights: Vec<f32> = weights.into_data().iter::<f32>().collect();
+    data.splits.test[i]
+        .context
+        .iter()
+        .zip(weights)
+        .enumerate()
+        .map(|(position, (token, weight))| DocAttentionRow {
+            model: cell.variant.clone(),
+            seed: cell.seed,
+            position,
+            token: token.clone(),
+            weight: weight as f64,
+        })
+        .collect()
+}
+
+/// Trains one reader. Batches are drawn in an order fixed by the epoch number alone, so every
+/// reader and seed sees the same questions in the same order.
+fn train_reader(
+    config: &Config,
+    kind: ReaderKind,
+    data: &ReaderData,
+    device: &Device,
+    label: &str,
+) -> anyhow::Result<Trained<Reader>> {
+    let (vocab, train) = (&data.vocab, &data.train);
+    let model = ReaderConfig::new(kind, vocab.len(), vocab.n_entities)
+        .with_d_embed(config.d_embed)
+        .with_d_hidden(config.d_hidden)
+        .with_d_attention(config.d_attention)
+        .init(device);
+    let mut epoch = 0u64;
+    let mut queue: Vec<Vec<usize>> = Vec::new();
+    let next_batch = || {
+        if queue.is_empty() {
+            let mut order: Vec<usize> = (0..train.len()).collect();
+            order.shuffle(&mut StdRng::seed_from_u64(epoch));
+            queue = order
+                .chunks(config.batch_size)
+                .rev()
+                .map(<[usize]>::to_vec)
+                .collect();
+            epoch += 1;
+        }
+        let idx = queue.pop().expect("refilled above");
+        let questions: Vec<&EncodedQuestion> = idx.iter().map(|&i| &train[i]).collect();
+        make_reader_batch(&questions, vocab.n_entities, device)
+    };
+    train_loop(
+        &config.optimizer(),
+        model,
+        label,
+        0,
+        next_batch,
+        |m: &Reader, (batch, answers)| {
+            cross_entropy_loss(reader_loss(m.forward(batch).logits, answers.clone()))
+        },
+    )
+}
+

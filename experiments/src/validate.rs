@@ -1,0 +1,20 @@
+//! Checks of configuration values shared by every experiment; each error names the field.
+
+use anyhow::bail;
+
+/// Fails with "config field 'NAME' must be at least 1" for the first zero among `fields`.
+pub fn require_positive(fields: &[(&str, usize)]) -> anyhow::Result<()> {
+    match fields.iter().find(|(_, value)| *value == 0) {
+        Some((field, _)) => bail!("config field '{field}' must be at least 1"),
+        None => Ok(()),
+    }
+}
+
+/// Fails with "config field 'NAME' must be a positive number" unless `value` is finite and
+/// above zero.
+pub fn require_finite_positive(field: &str, value: f64) -> anyhow::Result<()> {
+    if !(value > 0.0 && value.is_finite()) {
+        bail!("config field '{field}' must be a positive number");
+    }
+    Ok(())
+}
