@@ -1,7 +1,8 @@
 //! plots: line plots with ±1 std bands and attention heatmaps, drawn from the
 //! CSV files the experiments write into each results folder.
 //!
-//! The five CSV formats (plain comma-separated, one header line, no quoting):
+//! The CSV formats (plain comma-separated, one header line, no quoting; read and
+//! written through serde row structs, see the `data` module):
 //!
 //! * [`METRICS_FILE`] (`metrics.csv`), header [`METRICS_HEADER`]: the long-format
 //!   metrics table, one [`MetricRow`] per (model, train_max_len, seed, length
@@ -19,6 +20,11 @@
 //!   attention weights over the document tokens of one example question per (model,
 //!   seed), one [`DocAttentionRow`] per token; [`read_doc_attention_csv`] /
 //!   [`write_doc_attention_csv`].
+//! * [`TIMINGS_FILE`] (`timings.csv`), header [`TIMINGS_HEADER`]: wall-clock training
+//!   and evaluation time per trained sequence-to-sequence model, one [`TimingRow`]
+//!   each; [`read_timings_csv`] / [`write_timings_csv`]. The committed reader results
+//!   hold an older variant, header [`READER_TIMINGS_HEADER`], one [`ReaderTimingRow`]
+//!   each; [`read_reader_timings_csv`] / [`write_reader_timings_csv`].
 //!
 //! Drawing:
 //!
@@ -46,16 +52,18 @@ use anyhow::Context;
 pub use data::{
     ALIGNMENT_HEADER, Alignment, AlignmentRow, COST_HEADER, CURVE_HEADER, CostRow, CurveRow,
     DOC_ATTENTION_HEADER, DocAttention, DocAttentionRow, METRICS_HEADER, MetricRow,
-    read_alignment_csv, read_cost_csv, read_curve_csv, read_doc_attention_csv, read_metrics_csv,
-    write_alignment_csv, write_cost_csv, write_curve_csv, write_doc_attention_csv,
-    write_metrics_csv,
+    READER_TIMINGS_HEADER, ReaderTimingRow, TIMINGS_HEADER, TimingRow, read_alignment_csv,
+    read_cost_csv, read_curve_csv, read_doc_attention_csv, read_metrics_csv,
+    read_reader_timings_csv, read_timings_csv, write_alignment_csv, write_cost_csv,
+    write_curve_csv, write_doc_attention_csv, write_metrics_csv, write_reader_timings_csv,
+    write_timings_csv,
 };
 pub use draw::{
     Series, attention_heatmap, attention_heatmap_grid, line_plot_with_bands, token_shading,
 };
 pub use redraw::{
-    ALIGNMENT_FILE, COST_FILE, CURVE_FILE, DOC_ATTENTION_FILE, METRICS_FILE, aggregate,
-    alignment_matrices, cost_series, curve_series, doc_attention_groups, redraw_all,
+    ALIGNMENT_FILE, COST_FILE, CURVE_FILE, DOC_ATTENTION_FILE, METRICS_FILE, TIMINGS_FILE,
+    aggregate, alignment_matrices, cost_series, curve_series, doc_attention_groups, redraw_all,
     redraw_results_dir, series_name, summary_markdown,
 };
 

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use metrics::stats::mean_std;
 
 use crate::data::{
     Alignment, AlignmentRow, CostRow, CurveRow, DocAttention, DocAttentionRow, MetricRow,
@@ -24,6 +25,8 @@ pub const COST_FILE: &str = "cost.csv";
 /// Attention over the document of one example question (see
 /// [`DOC_ATTENTION_HEADER`](crate::DOC_ATTENTION_HEADER)).
 pub const DOC_ATTENTION_FILE: &str = "document_attention.csv";
+/// Wall-clock times per trained model (see [`TIMINGS_HEADER`](crate::TIMINGS_HEADER)).
+pub const TIMINGS_FILE: &str = "timings.csv";
 
 /// Every CSV a results folder may hold; a folder with any of them is redrawn.
 const RESULT_FILES: [&str; 5] = [
@@ -151,17 +154,6 @@ pub fn cost_series(rows: &[CostRow], measure: &str) -> Vec<Series> {
                 .collect(),
         })
         .collect()
-}
-
-/// Mean and sample standard deviation (n − 1); std is 0 for fewer than two values.
-fn mean_std(vals: &[f64]) -> (f64, f64) {
-    let n = vals.len() as f64;
-    let mean = vals.iter().sum::<f64>() / n;
-    if vals.len() < 2 {
-        return (mean, 0.0);
-    }
-    let var = vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, var.sqrt())
 }
 
 /// A Markdown summary of a `metrics.csv`: for each metric, one table whose rows are

@@ -463,7 +463,7 @@ fn malformed_curve_and_cost_csv_name_file_line_and_field() {
     .unwrap();
     let msg = format!("{:#}", read_curve_csv(&curve).unwrap_err());
     assert!(msg.contains("learning_curve.csv:4"), "{msg}");
-    assert!(msg.contains("`step`") && msg.contains("2x0"), "{msg}");
+    assert!(msg.contains("'step'") && msg.contains("2x0"), "{msg}");
 
     std::fs::write(&curve, format!("{CURVE_HEADER}\nA,10,1,100\n")).unwrap();
     let msg = format!("{:#}", read_curve_csv(&curve).unwrap_err());
@@ -976,7 +976,7 @@ fn malformed_doc_attention_csv_names_file_line_and_field() {
 
     std::fs::write(&path, format!("{DOC_ATTENTION_HEADER}\nA,x,0,the,0.1\n")).unwrap();
     let msg = format!("{:#}", read_doc_attention_csv(&path).unwrap_err());
-    assert!(msg.contains(":2") && msg.contains("`seed`"), "{msg}");
+    assert!(msg.contains(":2") && msg.contains("'seed'"), "{msg}");
 
     std::fs::write(&path, format!("model,position,token,weight\n{good}\n")).unwrap();
     let msg = format!("{:#}", read_doc_attention_csv(&path).unwrap_err());

@@ -1,0 +1,310 @@
+//! The CSV formats of a results folder, one serde row struct each: long-format
+//! metrics ([`MetricRow`]), attention alignments ([`AlignmentRow`]), learning curves
+//! ([`CurveRow`]), measured cost against sequence length ([`CostRow`]), attention over
+//! a document ([`DocAttentionRow`]) and training times ([`TimingRow`], and the reading
+//! experiments' older [`ReaderTimingRow`]).
+//!
+//! Every file is one header line, then one line per row, `\n`-terminated, fields
+//! separated by commas and never quoted. Floats are written with a fixed number of
+//! decimals per column (given on each field), so a file is reproducible byte for byte.
+//! Text fields such as `model` or `metric` must be non-empty and free of commas and
+//! line breaks (writing refuses them). Tokens can be any text: a "," in a token is
+//! written as `<comma>` and a line break as a space. The csv crate could quote such a
+//! token instead, but the committed results store `<comma>`, so the escape is kept:
+//! the writers reproduce those files exactly and the readers read them as they are.
+//!
+//! Reading checks the header and the field count of every line; errors name the
+//! file, the 1-based line and the field, e.g.
+//! `results/x/metrics.csv:7: field 'value': invalid float literal "abc"`.
+
+mod fields;
+mod io;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use fields::{fixed_decimals, text, token};
+use io::{read_rows, write_rows};
+
+/// Header of every `metrics.csv`.
+pub const METRICS_HEADER: &str =
+    "experiment,task,model,train_max_len,seed,len_lo,len_hi,n,metric,value";
+
+/// Header of every `alignment.csv`.
+pub const ALIGNMENT_HEADER: &str =
+    "model,train_max_len,seed,tgt_pos,tgt_token,src_pos,src_token,weight";
+
+/// Header of every `learning_curve.csv`.
+pub const CURVE_HEADER: &str = "model,train_max_len,seed,step,loss";
+
+/// Header of every `cost.csv`.
+pub const COST_HEADER: &str = "model,seq_len,measure,median_ms,repeats";
+
+/// Header of every `document_attention.csv`.
+pub const DOC_ATTENTION_HEADER: &str = "model,seed,position,token,weight";
+
+/// Header of the `timings.csv` of the sequence-to-sequence experiments.
+pub const TIMINGS_HEADER: &str =
+    "model,train_max_len,seed,steps,train_seconds,ms_per_step,eval_seconds";
+
+/// Header of the `timings.csv` of the committed reading-comprehension results.
+pub const READER_TIMINGS_HEADER: &str = "model,seed,steps,train_seconds,ms_per_step";
+
+/// One long-format row of `metrics.csv`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricRow {
+    #[serde(with = "text")]
+    pub experiment: String,
+    #[serde(with = "text")]
+    pub task: String,
+    #[serde(with = "text")]
+    pub model: String,
+    pub train_max_len: usize,
+    pub seed: u64,
+    /// Inclusive source-length bucket; `len_lo == len_hi == 0` means "all lengths".
+    pub len_lo: usize,
+    pub len_hi: usize,
+    /// Number of test sentences in the bucket.
+    pub n: usize,
+    #[serde(with = "text")]
+    pub metric: String,
+    /// On a 0–100 scale; written with 4 decimals.
+    #[serde(serialize_with = "fixed_decimals::<4, _>")]
+    pub value: f64,
+}
+
+impl MetricRow {
+    /// True for the "all lengths" rows (`len_lo == 0 && len_hi == 0`).
+    pub fn is_overall(&self) -> bool {
+        self.len_lo == 0 && self.len_hi == 0
+    }
+}
+
+/// One cell of an attention matrix of one example sentence (`alignment.csv`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AlignmentRow {
+    #[serde(with = "text")]
+    pub model: String,
+    pub train_max_len: usize,
+    pub seed: u64,
+    pub tgt_pos: usize,
+    /// The token as text (a "," here is stored as `<comma>` in the file).
+    #[serde(with = "token")]
+    pub tgt_token: String,
+    pub src_pos: usize,
+    #[serde(with = "token")]
+    pub src_token: String,
+    /// Written with 6 decimals.
+    #[serde(serialize_with = "fixed_decimals::<6, _>")]
+    pub weight: f64,
+}
+
+/// The attention matrix of one (model, train_max_len, seed) group of `alignment.csv`
+/// (built by [`alignment_matrices`](crate::alignment_matrices)).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alignment {
+    pub model: String,
+    pub train_max_len: usize,
+    pub seed: u64,
+    /// Source tokens in position order.
+    pub src_tokens: Vec<String>,
+    /// Target tokens in position order.
+    pub tgt_tokens: Vec<String>,
+    /// `[tgt][src]`; cells missing from the file are 0.
+    pub weights: Vec<Vec<f32>>,
+}
+
+/// One point of a training-loss curve (`learning_curve.csv`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CurveRow {
+    #[serde(with = "text")]
+    pub model: String,
+    pub train_max_len: usize,
+    pub seed: u64,
+    /// Training step (number of updates done) at which the row was logged.
+    pub step: usize,
+    /// Training loss averaged over the steps since the previous row; written with 6 decimals.
+    #[serde(serialize_with = "fixed_decimals::<6, _>")]
+    pub loss: f64,
+}
+
+/// One timing of `cost.csv`: the median wall-clock time of one measure at one length.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CostRow {
+    #[serde(with = "text")]
+    pub model: String,
+    /// Sequence length the timing was taken at.
+    pub seq_len: usize,
+    /// What was timed, e.g. `train_step` or `decode_sentence`.
+    #[serde(with = "text")]
+    pub measure: String,
+    /// Median wall-clock milliseconds over `repeats` timings; written with 3 decimals.
+    #[serde(serialize_with = "fixed_decimals::<3, _>")]
+    pub median_ms: f64,
+    pub repeats: usize,
+}
+
+/// The attention weight on one document token of one example question
+/// (`document_attention.csv`; the same example for every model).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DocAttentionRow {
+    #[serde(with = "text")]
+    pub model: String,
+    pub seed: u64,
+    /// Position of the token in the document (0-based in practice; only the order matters).
+    pub position: usize,
+    /// The token as text (a "," here is stored as `<comma>` in the file).
+    #[serde(with = "token")]
+    pub token: String,
+    /// Written with 6 decimals.
+    #[serde(serialize_with = "fixed_decimals::<6, _>")]
+    pub weight: f64,
+}
+
+/// The attention over the document of one (model, seed) group of
+/// `document_attention.csv` (built by [`doc_attention_groups`](crate::doc_attention_groups)).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DocAttention {
+    pub model: String,
+    pub seed: u64,
+    /// Document tokens in position order.
+    pub tokens: Vec<String>,
+    /// One weight per token.
+    pub weights: Vec<f32>,
+}
+
+/// Wall-clock times of one trained model, as the sequence-to-sequence experiments
+/// write them to `timings.csv` (header [`TIMINGS_HEADER`]). Not reproducible, hence
+/// kept apart from `metrics.csv`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimingRow {
+    #[serde(with = "text")]
+    pub model: String,
+    pub train_max_len: usize,
+    pub seed: u64,
+    /// Training steps done.
+    pub steps: usize,
+    /// Seconds of training; written with 3 decimals.
+    #[serde(serialize_with = "fixed_decimals::<3, _>")]
+    pub train_seconds: f64,
+    /// Milliseconds per training step (`1000 * train_seconds / steps`); written with 2 decimals.
+    #[serde(serialize_with = "fixed_decimals::<2, _>")]
+    pub ms_per_step: f64,
+    /// Seconds of evaluation on the test set; written with 3 decimals.
+    #[serde(serialize_with = "fixed_decimals::<3, _>")]
+    pub eval_seconds: f64,
+}
+
+/// Training time of one trained reader in the reading experiments' format before they
+/// moved to the shared recorder (header [`READER_TIMINGS_HEADER`]: no `train_max_len`,
+/// no `eval_seconds`). Kept so that the committed `results/reader*` files still read.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReaderTimingRow {
+    #[serde(with = "text")]
+    pub model: String,
+    pub seed: u64,
+    /// Training steps done.
+    pub steps: usize,
+    /// Seconds of training; written with 3 decimals.
+    #[serde(serialize_with = "fixed_decimals::<3, _>")]
+    pub train_seconds: f64,
+    /// Milliseconds per training step (`1000 * train_seconds / steps`); written with 2 decimals.
+    #[serde(serialize_with = "fixed_decimals::<2, _>")]
+    pub ms_per_step: f64,
+}
+
+/// Reads a `metrics.csv`; errors name the file, the 1-based line and the bad field.
+pub fn read_metrics_csv(path: &Path) -> anyhow::Result<Vec<MetricRow>> {
+    read_rows(path, METRICS_HEADER)
+}
+
+/// Writes a `metrics.csv` atomically (temporary file, then rename). Text fields must
+/// be non-empty and free of commas and line breaks.
+pub fn write_metrics_csv(path: &Path, rows: &[MetricRow]) -> anyhow::Result<()> {
+    write_rows(path, METRICS_HEADER, rows)
+}
+
+/// Reads an `alignment.csv`; `<comma>` in tokens is turned back into ",".
+pub fn read_alignment_csv(path: &Path) -> anyhow::Result<Vec<AlignmentRow>> {
+    read_rows(path, ALIGNMENT_HEADER)
+}
+
+/// Writes an `alignment.csv` atomically; commas in tokens are stored as `<comma>`.
+/// `model` must be non-empty and free of commas and line breaks.
+pub fn write_alignment_csv(path: &Path, rows: &[AlignmentRow]) -> anyhow::Result<()> {
+    write_rows(path, ALIGNMENT_HEADER, rows)
+}
+
+/// Reads a `learning_curve.csv`.
+pub fn read_curve_csv(path: &Path) -> anyhow::Result<Vec<CurveRow>> {
+    read_rows(path, CURVE_HEADER)
+}
+
+/// Writes a `learning_curve.csv` atomically. `model` must be non-empty and free of
+/// commas and line breaks.
+pub fn write_curve_csv(path: &Path, rows: &[CurveRow]) -> anyhow::Result<()> {
+    write_rows(path, CURVE_HEADER, rows)
+}
+
+/// Reads a `cost.csv`.
+pub fn read_cost_csv(path: &Path) -> anyhow::Result<Vec<CostRow>> {
+    read_rows(path, COST_HEADER)
+}
+
+/// Writes a `cost.csv` atomically. `model` and `measure` must be non-empty and free of
+/// commas and line breaks.
+pub fn write_cost_csv(path: &Path, rows: &[CostRow]) -> anyhow::Result<()> {
+    write_rows(path, COST_HEADER, rows)
+}
+
+/// Reads a `document_attention.csv`; `<comma>` in tokens is turned back into ",".
+pub fn read_doc_attention_csv(path: &Path) -> anyhow::Result<Vec<DocAttentionRow>> {
+    read_rows(path, DOC_ATTENTION_HEADER)
+}
+
+/// Writes a `document_attention.csv` atomically; commas in tokens are stored as
+/// `<comma>`. `model` must be non-empty and free of commas and line breaks.
+pub fn write_doc_attention_csv(path: &Path, rows: &[DocAttentionRow]) -> anyhow::Result<()> {
+    write_rows(path, DOC_ATTENTION_HEADER, rows)
+}
+
+/// Reads a sequence-to-sequence `timings.csv` (header [`TIMINGS_HEADER`]).
+pub fn read_timings_csv(path: &Path) -> anyhow::Result<Vec<TimingRow>> {
+    read_rows(path, TIMINGS_HEADER)
+}
+
+/// Writes a sequence-to-sequence `timings.csv` atomically. `model` must be non-empty
+/// and free of commas and line breaks.
+pub fn write_timings_csv(path: &Path, rows: &[TimingRow]) -> anyhow::Result<()> {
+    write_rows(path, TIMINGS_HEADER, rows)
+}
+
+/// Reads a `timings.csv` in the older reading-experiment format
+/// (header [`READER_TIMINGS_HEADER`]).
+pub fn read_reader_timings_csv(path: &Path) -> anyhow::Result<Vec<ReaderTimingRow>> {
+    read_rows(path, READER_TIMINGS_HEADER)
+}
+
+/// Writes a `timings.csv` in the older reading-experiment format atomically.
+pub fn write_reader_timings_csv(path: &Path, rows: &[ReaderTimingRow]) -> anyhow::Result<()> {
+    write_rows(path, READER_TIMINGS_HEADER, rows)
+}
+
+/// One row as the writers write it, without the line break (for the tests).
+#[cfg(test)]
+macro_rules! impl_to_csv_line {
+    ($($row:ty),*) => {$(
+        impl $row {
+            pub(crate) fn to_csv_line(&self) -> String {
+                io::csv_line(self).unwrap()
+            }
+        }
+    )*};
+}
+
+#[cfg(test)]
+impl_to_csv_line!(MetricRow, DocAttentionRow);
+
+#[cfg(test)]
+mod tests;
