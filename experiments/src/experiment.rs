@@ -124,8 +124,11 @@ pub trait Experiment {
     /// Checks the values a run cannot work with; the error names the field.
     fn validate(config: &Self::Config) -> anyhow::Result<()>;
     /// Loads or generates the examples every cell uses; prints one line describing them.
-    fn load(config: &Self::Config, task: &Self::Task, data_dir: &Path)
-    -> anyhow::Result<Self::Data>;
+    fn load(
+        config: &Self::Config,
+        task: &Self::Task,
+        data_dir: &Path,
+    ) -> anyhow::Result<Self::Data>;
     /// The cells of a run, in the order their rows appear in the CSVs.
     fn cells(config: &Self::Config) -> Vec<Cell>;
     /// Trains and scores one cell.

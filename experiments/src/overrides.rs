@@ -45,7 +45,10 @@ pub fn resolve_key(key: &str, paths: &[String]) -> anyhow::Result<String> {
         ),
         many => bail!(
             "--set: '{key}' is ambiguous: {}",
-            many.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
@@ -135,10 +138,16 @@ mod tests {
     fn unknown_and_ambiguous_keys_are_errors_that_list_the_fields() {
         let mut config = json!({"a": {"steps": 1}, "b": {"steps": 2}, "seed": 3});
         let unknown = apply(&mut config, "stepz=1").unwrap_err().to_string();
-        assert!(unknown.contains("unknown configuration field 'stepz'"), "{unknown}");
+        assert!(
+            unknown.contains("unknown configuration field 'stepz'"),
+            "{unknown}"
+        );
         assert!(unknown.contains("a.steps, b.steps, seed"), "{unknown}");
         let ambiguous = apply(&mut config, "steps=1").unwrap_err().to_string();
-        assert!(ambiguous.contains("ambiguous: a.steps, b.steps"), "{ambiguous}");
+        assert!(
+            ambiguous.contains("ambiguous: a.steps, b.steps"),
+            "{ambiguous}"
+        );
         let malformed = apply(&mut config, "seed").unwrap_err().to_string();
         assert!(malformed.contains("expected KEY=VALUE"), "{malformed}");
     }

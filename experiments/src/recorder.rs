@@ -103,9 +103,8 @@ pub fn run<E: Experiment>(
     let data = E::load(config, task, data_dir)?;
     let cells = E::cells(config);
     for (index, cell) in cells.iter().enumerate() {
-        let record = E::run_cell(config, task, &data, cell).with_context(|| {
-            format!("cell {}/{} ({})", index + 1, cells.len(), cell.label())
-        })?;
+        let record = E::run_cell(config, task, &data, cell)
+            .with_context(|| format!("cell {}/{} ({})", index + 1, cells.len(), cell.label()))?;
         recorder.record(record)?;
     }
     recorder.finish()

@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 use crate::experiment::{Cell, CellRecord, Experiment, Preset};
 use crate::seq2seq::decode::decode_alignment;
 use crate::seq2seq::eval::score_seq2seq;
-use crate::seq2seq::{self, TaskData, TaskSpec, load_data, seq2seq_model, teacher_forced_loss, train};
+use crate::seq2seq::{
+    self, TaskData, TaskSpec, load_data, seq2seq_model, teacher_forced_loss, train,
+};
 
 /// The settings of a run: the shared sequence-to-sequence settings plus the scores compared.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -182,8 +184,15 @@ impl Experiment for ScoreFunctions {
             0,
             teacher_forced_loss,
         )?;
-        let (mut record, model) =
-            score_seq2seq(base, Self::NAME, task, data, cell, &trained, Selection::Soft);
+        let (mut record, model) = score_seq2seq(
+            base,
+            Self::NAME,
+            task,
+            data,
+            cell,
+            &trained,
+            Selection::Soft,
+        );
         if cell.seed == base.seeds[0] && cell.train_max_len == base.train_max_lens[0] {
             // The same sentence under every score, for the grid of heatmaps.
             record.alignment =

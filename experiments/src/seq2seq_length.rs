@@ -18,7 +18,9 @@ use models::seq2seq::{Architecture, Selection};
 use crate::experiment::{Cell, CellRecord, Experiment, Preset};
 use crate::seq2seq::decode::decode_alignment;
 use crate::seq2seq::eval::score_seq2seq;
-use crate::seq2seq::{Config, TaskData, TaskSpec, load_data, seq2seq_model, teacher_forced_loss, train};
+use crate::seq2seq::{
+    Config, TaskData, TaskSpec, load_data, seq2seq_model, teacher_forced_loss, train,
+};
 
 /// Plain encoder-decoder against attention as sentences grow.
 pub struct Seq2SeqLength;
@@ -91,11 +93,18 @@ impl Experiment for Seq2SeqLength {
             0,
             teacher_forced_loss,
         )?;
-        let (mut record, model) =
-            score_seq2seq(config, Self::NAME, task, data, cell, &trained, Selection::Soft);
+        let (mut record, model) = score_seq2seq(
+            config,
+            Self::NAME,
+            task,
+            data,
+            cell,
+            &trained,
+            Selection::Soft,
+        );
         if cell.train_max_len == config.longest_train_len() && cell.seed == config.seeds[0] {
-            record.alignment = decode_alignment(data, &model, Selection::Soft, cell)
-                .unwrap_or_default();
+            record.alignment =
+                decode_alignment(data, &model, Selection::Soft, cell).unwrap_or_default();
         }
         Ok(record)
     }

@@ -93,7 +93,14 @@ fn every_field_of_every_experiment_can_be_set() {
 #[test]
 fn a_field_name_alone_and_a_task_flag_reach_the_config() {
     let args = Args::try_parse_from([
-        "x", "--task", "copy", "--set", "steps=9", "--set", "cell=lstm", "--set",
+        "x",
+        "--task",
+        "copy",
+        "--set",
+        "steps=9",
+        "--set",
+        "cell=lstm",
+        "--set",
         "scores=[\"dot\"]",
     ])
     .unwrap();
@@ -119,7 +126,10 @@ fn bad_overrides_are_one_line_errors_that_say_what_is_valid() {
     let bin = env!("CARGO_BIN_EXE_seq2seq-length");
     let (code, stderr) = run(bin, &["--set", "stepz=3", "--print-config"]);
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("unknown configuration field 'stepz'"), "{stderr}");
+    assert!(
+        stderr.contains("unknown configuration field 'stepz'"),
+        "{stderr}"
+    );
     assert!(stderr.contains("steps"), "lists the valid fields: {stderr}");
     let (code, stderr) = run(bin, &["--set", "steps=many", "--print-config"]);
     assert_eq!(code, 1, "{stderr}");
@@ -140,7 +150,10 @@ fn help_lists_every_field_with_its_default_and_doc() {
     let args = Args::try_parse_from(["x"]).unwrap();
     let (config, _) = resolve::<ScoreFunctions>(&args).unwrap();
     for path in leaf_paths(&serde_json::to_value(config).unwrap()) {
-        assert!(help.contains(&format!("  {path} = ")), "{path} missing:\n{help}");
+        assert!(
+            help.contains(&format!("  {path} = ")),
+            "{path} missing:\n{help}"
+        );
     }
     assert!(help.contains("base.steps = 400\n      Optimizer steps per training run."));
     // The scores are listed from the registry.

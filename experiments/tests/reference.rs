@@ -46,10 +46,12 @@ fn assert_same_csvs(name: &str, out: &Path) {
         let task = task.unwrap().path();
         for file in std::fs::read_dir(&task).unwrap() {
             let file = file.unwrap().path();
-            let written = out.join(task.file_name().unwrap()).join(file.file_name().unwrap());
+            let written = out
+                .join(task.file_name().unwrap())
+                .join(file.file_name().unwrap());
             let expected = std::fs::read(&file).unwrap();
-            let actual = std::fs::read(&written)
-                .unwrap_or_else(|e| panic!("{}: {e}", written.display()));
+            let actual =
+                std::fs::read(&written).unwrap_or_else(|e| panic!("{}: {e}", written.display()));
             assert!(
                 expected == actual,
                 "{} differs from {}",
@@ -75,9 +77,20 @@ fn seq2seq_length_smoke_matches_the_reference() {
 #[test]
 fn score_functions_smoke_matches_the_reference() {
     let bin = env!("CARGO_BIN_EXE_score-functions");
-    let out = run(bin, "score-functions", &["--preset", "smoke", "--set", "steps=20"]);
+    let out = run(
+        bin,
+        "score-functions",
+        &["--preset", "smoke", "--set", "steps=20"],
+    );
     assert_same_csvs("score-functions", &out);
-    let local = ["--preset", "smoke", "--set", "steps=20", "--set", "local_window=2"];
+    let local = [
+        "--preset",
+        "smoke",
+        "--set",
+        "steps=20",
+        "--set",
+        "local_window=2",
+    ];
     let out = run(bin, "score-functions-local", &local);
     assert_same_csvs("score-functions-local", &out);
 }

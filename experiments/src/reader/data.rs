@@ -171,4 +171,3 @@ pub fn make_reader_batch(
         Tensor::from_data(TensorData::new(answers, [b]), device),
     )
 }
-

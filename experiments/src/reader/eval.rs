@@ -76,7 +76,8 @@ pub fn accuracy_rows(
             accuracy(test.0, test.1, &all_test),
         ),
     ];
-    for ((lo, hi), idx) in metrics::buckets::group_by_bucket(&test_doc_lens, config.doc_bucket_width)
+    for ((lo, hi), idx) in
+        metrics::buckets::group_by_bucket(&test_doc_lens, config.doc_bucket_width)
     {
         rows.push(row(
             "test_accuracy",
@@ -88,4 +89,3 @@ pub fn accuracy_rows(
     }
     rows
 }
-

@@ -217,7 +217,12 @@ fn baseline_record(config: &Config, task: &ReaderTask, data: &ReaderData) -> Cel
 }
 
 /// A reader's attention over the words of test document `i`.
-fn document_attention(model: &Reader, data: &ReaderData, i: usize, cell: &Cell) -> Vec<DocAttentionRow> {
+fn document_attention(
+    model: &Reader,
+    data: &ReaderData,
+    i: usize,
+    cell: &Cell,
+) -> Vec<DocAttentionRow> {
     let (batch, _) = make_reader_batch(&[&data.test[i]], data.vocab.n_entities, &model.device());
     let Some(weights) = model.forward(&batch).weights else {
         return Vec::new();
@@ -281,4 +286,3 @@ fn train_reader(
         },
     )
 }
-

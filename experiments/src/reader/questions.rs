@@ -62,8 +62,7 @@ pub fn load_questions(
                         seed: 0,
                     },
                 )?;
-                let splits =
-                    split_questions(questions, config.heldout_fraction, "max_questions")?;
+                let splits = split_questions(questions, config.heldout_fraction, "max_questions")?;
                 for (split, questions) in [
                     ("train", &splits.train),
                     ("validation", &splits.valid),

@@ -232,7 +232,14 @@ pub fn train<M: Module>(
         }
         BatchTensors::new(&queue.pop().expect("refilled above"), device)
     };
-    train_loop(&config.optimizer(), model, label, curve_every, next_batch, loss)
+    train_loop(
+        &config.optimizer(),
+        model,
+        label,
+        curve_every,
+        next_batch,
+        loss,
+    )
 }
 
 /// The loss of plain training: mean token cross-entropy with teacher forcing.

@@ -42,7 +42,6 @@ pub fn max_decode_len(src_len: usize) -> usize {
     2 * src_len + 10
 }
 
-
 /// The attention of `model` on one test sentence, as rows of `alignment.csv`: the longest
 /// sentence within the training range `k`, so the output is meaningful (Bahdanau et al.,
 /// Fig. 3, show such sentences); every model of a run gets the same one. `None` for a model
@@ -123,4 +122,3 @@ fn alignment_rows(
     }
     rows
 }
-

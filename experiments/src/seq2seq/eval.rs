@@ -144,7 +144,14 @@ pub fn score_seq2seq(
     let device = model.device();
     let record = if config.beam > 1 {
         score_cell(
-            config, experiment, task, data, cell, trained, &device, 1,
+            config,
+            experiment,
+            task,
+            data,
+            cell,
+            trained,
+            &device,
+            1,
             |src, mask, max_len| vec![model.beam_search(src, mask, config.beam, max_len)],
         )
     } else {

@@ -256,11 +256,7 @@ impl Experiment for TransformerExperiment {
         config.validate()
     }
 
-    fn load(
-        config: &Config,
-        task: &TaskSpec,
-        data_dir: &Path,
-    ) -> anyhow::Result<Option<TaskData>> {
+    fn load(config: &Config, task: &TaskSpec, data_dir: &Path) -> anyhow::Result<Option<TaskData>> {
         if config.skip_quality {
             return Ok(None);
         }
@@ -294,7 +290,9 @@ impl Experiment for TransformerExperiment {
         if cell.variant == COST {
             return cost::measure_length(config, cell.train_max_len, cell.seed);
         }
-        let data = data.as_ref().expect("loaded unless the quality part is skipped");
+        let data = data
+            .as_ref()
+            .expect("loaded unless the quality part is skipped");
         let base = &config.base;
         let device = harness::device(cell.seed)?;
         let train_set = data.train_set(base, cell.train_max_len);

@@ -57,4 +57,3 @@ pub fn batch_loss<M: Translator>(model: &M, batch: &BatchTensors) -> Tensor<1> {
         batch.tgt_out.clone(),
     )
 }
-
