@@ -27,11 +27,13 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Creates `dir` and writes `dir/config.json` (the configuration as run, with the git
-    /// revision and backend).
+    /// Creates `dir`, removes the outputs of an earlier run there (its CSVs, `summary.md`
+    /// and figures, so none outlives the configuration that made it), and writes
+    /// `dir/config.json` (the configuration as run, with the git revision and backend).
     pub fn create(dir: PathBuf, config: &impl serde::Serialize) -> anyhow::Result<Recorder> {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
+        remove_earlier_outputs(&dir)?;
         write_config(&dir, config)?;
         Ok(Recorder {
             dir,
@@ -89,9 +91,40 @@ impl Recorder {
     }
 }
 
-/// Runs a whole experiment: validates the configuration, writes `config.json` into
-/// `out_dir/<task>/`, loads the data, runs every cell in order (recording each as it
-/// finishes) and draws the figures. Returns the results folder.
+/// The files a run writes besides `config.json`: its CSVs and `summary.md` (figures are
+/// every `.png`).
+const OUTPUT_FILES: [&str; 7] = [
+    plots::METRICS_FILE,
+    plots::ALIGNMENT_FILE,
+    plots::CURVE_FILE,
+    plots::DOC_ATTENTION_FILE,
+    plots::COST_FILE,
+    plots::TIMINGS_FILE,
+    "summary.md",
+];
+
+/// Removes the CSVs, `summary.md` and `.png` figures an earlier run left in `dir`.
+fn remove_earlier_outputs(dir: &Path) -> anyhow::Result<()> {
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+    for entry in entries {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if OUTPUT_FILES.contains(&name) || name.ends_with(".png") {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs a whole experiment: validates the configuration, loads the data, writes
+/// `config.json` into `out_dir/<task>/` (replacing an earlier run's outputs there), runs
+/// every cell in order (recording each as it finishes) and draws the figures. Returns the
+/// results folder. Data that fails to load leaves an earlier run's folder untouched.
 pub fn run<E: Experiment>(
     config: &E::Config,
     task: &E::Task,
@@ -99,8 +132,8 @@ pub fn run<E: Experiment>(
     out_dir: &Path,
 ) -> anyhow::Result<PathBuf> {
     E::validate(config)?;
-    let mut recorder = Recorder::create(out_dir.join(task.name()), config)?;
     let data = E::load(config, task, data_dir)?;
+    let mut recorder = Recorder::create(out_dir.join(task.name()), config)?;
     let cells = E::cells(config);
     for (index, cell) in cells.iter().enumerate() {
         let record = E::run_cell(config, task, &data, cell)

@@ -22,6 +22,7 @@ use crate::seq2seq::eval::score_seq2seq;
 use crate::seq2seq::{
     self, TaskData, TaskSpec, load_data, seq2seq_model, teacher_forced_loss, train,
 };
+use crate::validate::require_distinct;
 
 /// The settings of a run: the shared sequence-to-sequence settings plus the scores compared.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -79,6 +80,7 @@ impl Config {
         if self.scores.is_empty() {
             bail!("config field 'scores' must list at least one score");
         }
+        require_distinct("scores", &self.scores)?;
         for &kind in &self.scores {
             let d_key = 2 * self.base.d_encoder;
             ScoreConfig::new(kind, self.base.d_decoder, d_key)

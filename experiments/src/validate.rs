@@ -18,3 +18,17 @@ pub fn require_finite_positive(field: &str, value: f64) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Fails with "config field 'NAME' lists VALUE twice" for the first repeated entry: a
+/// repeated seed, length or variant would run twice and count twice in every mean.
+pub fn require_distinct<T: PartialEq + std::fmt::Debug>(
+    field: &str,
+    values: &[T],
+) -> anyhow::Result<()> {
+    for (i, value) in values.iter().enumerate() {
+        if values[..i].contains(value) {
+            bail!("config field '{field}' lists {value:?} twice");
+        }
+    }
+    Ok(())
+}

@@ -159,3 +159,56 @@ fn help_lists_every_field_with_its_default_and_doc() {
     // The scores are listed from the registry.
     assert!(help.contains("scaled-dot (Vaswani et al. 2017"), "{help}");
 }
+
+#[test]
+fn repeated_entries_and_lengths_past_the_test_set_are_refused() {
+    let bin = env!("CARGO_BIN_EXE_score-functions");
+    let cases: [(&[&str], &str); 3] = [
+        (&["--set", "seeds=[1,1]"], "'seeds' lists 1 twice"),
+        (
+            &["--set", r#"scores=["dot","dot"]"#],
+            "'scores' lists Dot twice",
+        ),
+        (
+            &["--set", "train_max_lens=[10]"],
+            "has 10, above test_max_len 8",
+        ),
+    ];
+    for (args, message) in cases {
+        let mut argv = vec!["--preset", "smoke", "--out", "/nonexistent/never-written"];
+        argv.extend_from_slice(args);
+        let (code, stderr) = run(bin, &argv);
+        assert_eq!(code, 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_rerun_into_the_same_folder_leaves_nothing_of_the_earlier_run() {
+    let out = std::env::temp_dir().join("attention-lab-cli-rerun");
+    let _ = std::fs::remove_dir_all(&out);
+    let out_arg = out.to_str().unwrap();
+    let bin = env!("CARGO_BIN_EXE_transformer");
+    let (code, stderr) = run(bin, &["--preset", "smoke", "--out", out_arg]);
+    assert_eq!(code, 0, "{stderr}");
+    let dir = out.join("reverse");
+    assert!(dir.join("cost.csv").exists() && dir.join("cost-train_step.png").exists());
+    let (code, stderr) = run(
+        bin,
+        &[
+            "--preset",
+            "smoke",
+            "--set",
+            "cost_lengths=[]",
+            "--out",
+            out_arg,
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(dir.join("metrics.csv").exists());
+    assert!(
+        !dir.join("cost.csv").exists(),
+        "an earlier run's cost.csv survived"
+    );
+    assert!(!dir.join("cost-train_step.png").exists());
+}

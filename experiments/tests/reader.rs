@@ -1,13 +1,22 @@
-//! The reader experiment end to end, on data it writes itself.
+//! The reader experiment end to end, on data it writes itself: every reader learns, the
+//! smoke preset writes its table and attention, `.question` directories in DeepMind's layout
+//! are read (and bad ones refused with one line naming the culprit).
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
+use datasets::reader::Question;
 use datasets::reader::synthetic::{StoryConfig, generate_stories};
+use experiments::experiment::{Cell, Experiment, Preset};
 use experiments::reader::{
-    Config, QuestionSplits, ReaderTask, ReaderVocab, encode, predict, run, train_reader,
+    Config, QuestionSplits, ReaderData, ReaderExperiment, ReaderTask, ReaderVocab, encode,
+    load_questions,
 };
+use experiments::recorder;
 use models::readers::ReaderKind;
 
+/// Burn seeds one random generator per backend and process, and the test harness runs tests
+/// on parallel threads: runs that train hold this lock so their random draws do not interleave.
 static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn scratch(name: &str) -> PathBuf {
@@ -21,7 +30,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 /// Every reader fits a tiny synthetic set: after training, its accuracy on those questions is
-/// far above the frequency baselines' (which stay below 40% on these stories).
+/// far above the frequency baselines' (which stay below 60% on these stories).
 #[test]
 fn every_reader_learns_a_tiny_synthetic_set() {
     let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
@@ -35,39 +44,49 @@ fn every_reader_learns_a_tiny_synthetic_set() {
     let max_freq =
         datasets::reader::baselines::accuracy(&stories, datasets::reader::baselines::max_frequency);
     assert!(max_freq < 0.6, "baseline {max_freq}");
+    // The training questions are also the validation and test questions: the accuracy the
+    // cell reports is the training accuracy.
     let splits = QuestionSplits {
         train: stories.clone(),
-        valid: Vec::new(),
-        test: Vec::new(),
+        valid: stories.clone(),
+        test: stories.clone(),
     };
     let vocab = ReaderVocab::build(&splits, 1000);
     let train = encode(&vocab, &stories).unwrap();
+    let data = ReaderData {
+        splits,
+        vocab,
+        valid: train.clone(),
+        test: train.clone(),
+        train,
+        example: None,
+    };
+    let task = ReaderTask::Synthetic;
     let config = Config {
-        steps: 120,
+        seeds: vec![3],
+        readers: ReaderKind::ALL.to_vec(),
+        // 20 steps already reach 100% for every reader; 10 do not.
+        steps: 60,
         batch_size: 24,
         learning_rate: 1e-2,
         d_embed: 24,
         d_hidden: 24,
         d_attention: 24,
-        ..Config::preset("smoke", &ReaderTask::Synthetic).unwrap()
+        ..Config::preset(Preset::Smoke, &task)
     };
+    ReaderExperiment::validate(&config).unwrap();
     for kind in ReaderKind::ALL {
-        let device = harness::device(3).unwrap();
-        let trained = train_reader(&config, kind, &vocab, &train, &device, kind.name()).unwrap();
-        let pred = predict(
-            &burn::module::Module::valid(&trained.model),
-            &train,
-            vocab.n_entities,
-        );
-        let correct = pred
+        let cell = Cell::new(kind.name(), 0, 3);
+        let record = ReaderExperiment::run_cell(&config, &task, &data, &cell).unwrap();
+        let accuracy = record
+            .metrics
             .iter()
-            .zip(&train)
-            .filter(|(p, q)| **p == q.answer)
-            .count();
-        let accuracy = correct as f64 / train.len() as f64;
+            .find(|r| r.metric == "valid_accuracy" && r.len_lo == 0)
+            .unwrap_or_else(|| panic!("{}: no valid_accuracy row", kind.name()))
+            .value;
         assert!(
-            accuracy >= 0.9,
-            "{}: training accuracy {accuracy}",
+            accuracy >= 90.0,
+            "{}: training accuracy {accuracy}%",
             kind.name()
         );
     }
@@ -77,8 +96,10 @@ fn every_reader_learns_a_tiny_synthetic_set() {
 fn smoke_run_writes_table_and_attention() {
     let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let task = ReaderTask::Synthetic;
-    let config = Config::preset("smoke", &task).unwrap();
-    let dir = run(&config, &task, Path::new("data"), &scratch("smoke")).unwrap();
+    let config = Config::preset(Preset::Smoke, &task);
+    let dir =
+        recorder::run::<ReaderExperiment>(&config, &task, Path::new("data"), &scratch("smoke"))
+            .unwrap();
     let rows = plots::read_metrics_csv(&dir.join("metrics.csv")).unwrap();
     for model in [
         "max-frequency",
@@ -116,6 +137,181 @@ fn smoke_run_writes_table_and_attention() {
     }
 }
 
+/// The text of a `.question` file as DeepMind's CNN / Daily Mail corpus writes it: URL,
+/// context, query, answer, then one `@entityN:surface form` line per entity, each field
+/// followed by a blank line. `i` varies the story.
+fn question_text(i: usize) -> String {
+    let (a, b) = (i % 3, 3 + i % 2);
+    format!(
+        "http://www.cnn.com/2015/04/0{i}/story.html\n\
+         \n\
+         @entity{a} met @entity{b} in @entity5 . later @entity{b} gave @entity{a} a book .\n\
+         \n\
+         @placeholder gave @entity{a} a book\n\
+         \n\
+         @entity{b}\n\
+         \n\
+         @entity{a}:Ann Lee\n\
+         @entity{b}:Bo\n\
+         @entity5:New York\n"
+    )
+}
+
+/// Writes `n` question files into each of `root/<split>` for `splits`.
+fn write_layout(root: &Path, splits: &[&str], n: usize) {
+    for split in splits {
+        let dir = root.join(split);
+        std::fs::create_dir_all(&dir).unwrap();
+        for i in 0..n {
+            std::fs::write(dir.join(format!("{i:04}.question")), question_text(i)).unwrap();
+        }
+    }
+}
+
+/// Runs the `reader` binary and returns its exit code and stderr.
+fn reader_cli(args: &[&str]) -> (Option<i32>, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_reader"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A refused run: exit code 1 (not a panic's 101), and the `error:` line, which is returned.
+fn error_line(args: &[&str]) -> String {
+    let (code, stderr) = reader_cli(args);
+    assert_eq!(code, Some(1), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{args:?}: one error line: {stderr}");
+    assert_eq!(
+        stderr.trim_end().lines().last(),
+        Some(errors[0]),
+        "{args:?}: nothing follows the error line: {stderr}"
+    );
+    errors[0].to_string()
+}
+
+/// `questions:DIR` reads DeepMind's layout (`training/`, `validation/`, `test/`) and the
+/// shorter `train/`, end to end through the `reader` binary.
+#[test]
+fn question_directories_in_deepmind_layout_are_read() {
+    let root = scratch("layout");
+    let deepmind = root.join("cnn");
+    write_layout(&deepmind, &["training", "validation", "test"], 3);
+    // Two more training questions, so each split's count is its own.
+    for i in 3..5 {
+        std::fs::write(
+            deepmind.join(format!("training/{i:04}.question")),
+            question_text(i),
+        )
+        .unwrap();
+    }
+    let task = ReaderTask::Questions(deepmind.clone());
+    let config = Config::preset(Preset::Smoke, &task);
+    let splits = load_questions(&config, &task, Path::new("data")).unwrap();
+    assert_eq!(
+        (splits.train.len(), splits.valid.len(), splits.test.len()),
+        (5, 3, 3)
+    );
+    let first: &Question = &splits.valid[0];
+    assert_eq!(first.url, "http://www.cnn.com/2015/04/00/story.html");
+    assert_eq!(first.answer, "@entity3");
+    assert_eq!(first.entities[0], ("@entity0".into(), "Ann Lee".into()));
+
+    let short = root.join("short");
+    write_layout(&short, &["train", "validation", "test"], 3);
+    let task = ReaderTask::Questions(short.clone());
+    let splits = load_questions(&config, &task, Path::new("data")).unwrap();
+    assert_eq!(
+        (splits.train.len(), splits.valid.len(), splits.test.len()),
+        (3, 3, 3)
+    );
+
+    // The whole run, through the command line, on the DeepMind layout.
+    let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
+    let out = root.join("out");
+    let (code, stderr) = reader_cli(&[
+        "--preset",
+        "smoke",
+        "--task",
+        &format!("questions:{}", deepmind.display()),
+        "--set",
+        r#"readers=["attentive"]"#,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let rows = plots::read_metrics_csv(&out.join("questions-cnn/metrics.csv")).unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r.model == "attentive" && r.metric == "test_accuracy" && r.n == 3),
+        "attentive scored on the 3 test questions"
+    );
+}
+
+/// A directory without the layout, and a directory that does not exist: one line naming
+/// the directory (once), and for the former the layout expected.
+#[test]
+fn question_directories_without_the_layout_are_named() {
+    let root = scratch("no-layout");
+    let out = root.join("out");
+    let out = out.to_str().unwrap();
+    let empty = root.join("empty");
+    write_layout(&empty, &["validation", "test"], 2);
+    let empty = empty.to_str().unwrap();
+    let line = error_line(&[
+        "--preset",
+        "smoke",
+        "--task",
+        &format!("questions:{empty}"),
+        "--out",
+        out,
+    ]);
+    assert!(line.contains(empty), "names the directory: {line}");
+    for part in ["training/", "validation/", "test/"] {
+        assert!(line.contains(part), "states the layout ({part}): {line}");
+    }
+
+    let missing = root.join("missing");
+    let missing = missing.to_str().unwrap();
+    let line = error_line(&[
+        "--preset",
+        "smoke",
+        "--task",
+        &format!("questions:{missing}"),
+        "--out",
+        out,
+    ]);
+    assert_eq!(line.matches(missing).count(), 1, "names it once: {line}");
+    assert!(line.matches("(os error").count() <= 1, "{line}");
+    assert!(
+        line.matches("No such file or directory").count() <= 1,
+        "{line}"
+    );
+}
+
+/// Too few synthetic stories for three splits is a configuration error naming `stories`,
+/// not a panic.
+#[test]
+fn too_few_stories_is_an_error_naming_the_field() {
+    let out = scratch("few-stories");
+    for stories in ["1", "2"] {
+        let line = error_line(&[
+            "--preset",
+            "smoke",
+            "--set",
+            &format!("stories={stories}"),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(line.contains("'stories'"), "stories={stories}: {line}");
+    }
+}
+
 /// A directory of `.question` files with one malformed file: an error naming it, or with
 /// skip_bad a count of it.
 #[test]
@@ -141,8 +337,8 @@ fn malformed_question_files_are_named_or_skipped() {
     )
     .unwrap();
     let task = ReaderTask::Questions(root.clone());
-    let config = Config::preset("smoke", &task).unwrap();
-    let err = experiments::reader::load_questions(&config, &task, Path::new("data"))
+    let config = Config::preset(Preset::Smoke, &task);
+    let err = load_questions(&config, &task, Path::new("data"))
         .err()
         .expect("a malformed file is an error");
     assert!(format!("{err:#}").contains("bad.question"), "{err:#}");
@@ -150,6 +346,33 @@ fn malformed_question_files_are_named_or_skipped() {
         skip_bad: true,
         ..config
     };
-    let splits = experiments::reader::load_questions(&skipping, &task, Path::new("data")).unwrap();
+    let splits = load_questions(&skipping, &task, Path::new("data")).unwrap();
     assert_eq!(splits.train.len(), stories.len());
+
+    // The same through the command line: refused naming the file, or with
+    // `--set skip_bad=true` the file is skipped and reported.
+    let (task_arg, out) = (
+        format!("questions:{}", root.display()),
+        root.join("out").display().to_string(),
+    );
+    let refused = [
+        "--preset",
+        "smoke",
+        "--task",
+        &task_arg,
+        "--set",
+        r#"readers=["uniform"]"#,
+        "--out",
+        &out,
+    ];
+    let line = error_line(&refused);
+    assert!(line.contains("bad.question"), "{line}");
+    let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
+    let skipping = [&refused[..], &["--set", "skip_bad=true"]].concat();
+    let (code, stderr) = reader_cli(&skipping);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("skipped 1 malformed files") && stderr.contains("bad.question"),
+        "{stderr}"
+    );
 }

@@ -1,10 +1,16 @@
-//! End to end: a tiny run learns, runs are reproducible, bad input gets a clear error.
+//! End to end: a tiny run learns, runs are reproducible, bad input gets a clear error, and
+//! the other RNN experiments write what they promise.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use experiments::seq2seq_length::run;
-use experiments::translation::{Config, TaskSpec};
+use datasets::synthetic::SyntheticTask;
+use experiments::experiment::Preset;
+use experiments::recorder;
+use experiments::score_functions::ScoreFunctions;
+use experiments::seq2seq::{Config, TaskSpec};
+use experiments::seq2seq_length::Seq2SeqLength;
+use experiments::soft_vs_hard::SoftVsHard;
 use plots::read_metrics_csv;
 
 /// Burn seeds one random generator per backend and process, and the test harness runs tests
@@ -30,7 +36,7 @@ fn overall(dir: &Path, model: &str, metric: &str) -> f64 {
 #[test]
 fn tiny_rnnsearch_learns_to_copy_length_5() {
     let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
-    let task = TaskSpec::Synthetic(datasets::synthetic::SyntheticTask::Copy);
+    let task = TaskSpec::Synthetic(SyntheticTask::Copy);
     let config = Config {
         seeds: vec![1],
         train_max_lens: vec![5],
@@ -45,10 +51,11 @@ fn tiny_rnnsearch_learns_to_copy_length_5() {
         d_encoder: 32,
         d_decoder: 64,
         d_attention: 32,
-        ..Config::preset("quick", &task).unwrap()
+        ..Config::preset(Preset::Quick, &task)
     };
     let out = scratch("copy");
-    let dir = run(&config, &task, Path::new("data"), &out).unwrap();
+    let dir = recorder::run::<Seq2SeqLength>(&config, &task, Path::new("data"), &out).unwrap();
+    assert_eq!(dir, out.join("copy"), "results go to OUT/<task>");
     let em = overall(&dir, "RNNsearch", "exact_match");
     assert!(em >= 95.0, "RNNsearch copy-5 exact match {em}");
     for file in [
@@ -67,55 +74,61 @@ fn tiny_rnnsearch_learns_to_copy_length_5() {
 #[test]
 fn same_seed_same_metrics_csv() {
     let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
-    let task = TaskSpec::Synthetic(datasets::synthetic::SyntheticTask::Reverse);
-    let config = Config::preset("smoke", &task).unwrap();
-    let runs: Vec<Vec<u8>> = ["a", "b"]
-        .iter()
-        .map(|name| {
-            let dir = run(
-                &config,
-                &task,
-                Path::new("data"),
-                &scratch(&format!("det-{name}")),
-            )
-            .unwrap();
-            std::fs::read(dir.join("metrics.csv")).unwrap()
-        })
-        .collect();
+    let task = TaskSpec::Synthetic(SyntheticTask::Reverse);
+    let config = Config::preset(Preset::Smoke, &task);
+    let metrics = |config: &Config, name: &str| {
+        let out = scratch(&format!("det-{name}"));
+        let dir = recorder::run::<Seq2SeqLength>(config, &task, Path::new("data"), &out).unwrap();
+        std::fs::read(dir.join("metrics.csv")).unwrap()
+    };
+    let (a, b) = (metrics(&config, "a"), metrics(&config, "b"));
     assert_eq!(
-        runs[0], runs[1],
+        a, b,
         "metrics.csv differs between two runs with the same seed"
     );
     let other = Config {
         seeds: vec![2],
         ..config.clone()
     };
-    let dir = run(&other, &task, Path::new("data"), &scratch("det-c")).unwrap();
-    let third = std::fs::read(dir.join("metrics.csv")).unwrap();
     assert_ne!(
-        runs[0], third,
+        a,
+        metrics(&other, "c"),
         "a different seed should train a different model"
     );
 }
 
-fn run_cli(args: &[&str]) -> (bool, String) {
+/// Runs `seq2seq-length` and returns its exit code and stderr.
+fn run_cli(args: &[&str]) -> (Option<i32>, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_seq2seq-length"))
         .args(args)
         .output()
         .unwrap();
     (
-        out.status.success(),
+        out.status.code(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
 
-fn assert_clean_error(args: &[&str], must_contain: &str) {
-    let (ok, stderr) = run_cli(args);
-    assert!(!ok, "{args:?} should fail");
-    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+/// `args` fail without a panic, on one `error:` line that names `culprit` (and states an
+/// operating-system cause at most once).
+fn assert_clean_error(args: &[&str], culprit: &str) {
+    let (code, stderr) = run_cli(args);
     assert!(
-        stderr.contains(must_contain),
-        "{args:?}: error should mention {must_contain:?}, got: {stderr}"
+        matches!(code, Some(c) if c != 0 && c != 101),
+        "{args:?} should fail cleanly, exited with {code:?}: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_else(|| panic!("{args:?}: no error line in {stderr}"));
+    assert!(
+        line.contains(culprit),
+        "{args:?}: the error line should name {culprit:?}, got: {stderr}"
+    );
+    assert!(
+        line.matches("(os error").count() <= 1,
+        "{args:?}: the cause is repeated: {line}"
     );
 }
 
@@ -150,22 +163,41 @@ fn bad_input_gets_a_one_line_error_naming_the_culprit() {
         ],
         "bad.tsv:2",
     );
-    // A config file that is not JSON, and one with an unknown field.
+    // A config file that is missing, one that is not JSON, and one with an unknown field.
     let cfg = dir.join("bad.json");
+    assert_clean_error(
+        &["--config", cfg.to_str().unwrap(), "--out", out],
+        "bad.json",
+    );
     std::fs::write(&cfg, "{ not json").unwrap();
     assert_clean_error(
         &["--config", cfg.to_str().unwrap(), "--out", out],
         "bad.json",
     );
-    let task = TaskSpec::Synthetic(datasets::synthetic::SyntheticTask::Reverse);
-    let mut value = serde_json::to_value(Config::preset("smoke", &task).unwrap()).unwrap();
+    let task = TaskSpec::Synthetic(SyntheticTask::Reverse);
+    let mut value = serde_json::to_value(Config::preset(Preset::Smoke, &task)).unwrap();
     value["stepz"] = 3.into();
     std::fs::write(&cfg, value.to_string()).unwrap();
     assert_clean_error(&["--config", cfg.to_str().unwrap(), "--out", out], "stepz");
-    // A bad value.
+    // The same unknown field through --set, and a bad value.
     assert_clean_error(
-        &["--preset", "smoke", "--steps", "0", "--out", out],
+        &["--preset", "smoke", "--set", "stepz=3", "--out", out],
+        "stepz",
+    );
+    assert_clean_error(
+        &["--preset", "smoke", "--set", "steps=0", "--out", out],
         "steps",
+    );
+    assert_clean_error(
+        &[
+            "--preset",
+            "smoke",
+            "--set",
+            "train_max_lens=[]",
+            "--out",
+            out,
+        ],
+        "train_max_lens",
     );
     // Unknown task and preset.
     assert_clean_error(&["--task", "translate-klingon"], "unknown task");
@@ -184,15 +216,15 @@ fn bad_input_gets_a_one_line_error_naming_the_culprit() {
     );
 }
 
-/// The other two sequence-to-sequence experiments run end to end on their smallest preset
-/// and write what they promise.
+/// The other two RNN experiments run end to end on their smallest preset and write what
+/// they promise.
 #[test]
 fn score_functions_and_soft_vs_hard_write_their_outputs() {
     let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
-    let task = TaskSpec::Synthetic(datasets::synthetic::SyntheticTask::Reverse);
-    let config = experiments::score_functions::Config::preset("smoke", &task).unwrap();
+    let task = TaskSpec::Synthetic(SyntheticTask::Reverse);
+    let config = experiments::score_functions::Config::preset(Preset::Smoke, &task);
     let dir =
-        experiments::score_functions::run(&config, &task, Path::new("data"), &scratch("scores"))
+        recorder::run::<ScoreFunctions>(&config, &task, Path::new("data"), &scratch("scores"))
             .unwrap();
     let rows = read_metrics_csv(&dir.join("metrics.csv")).unwrap();
     for score in [
@@ -207,9 +239,9 @@ fn score_functions_and_soft_vs_hard_write_their_outputs() {
     }
     assert!(dir.join("alignment-grid.png").is_file());
 
-    let config = experiments::soft_vs_hard::Config::preset("smoke", &task).unwrap();
-    let dir = experiments::soft_vs_hard::run(&config, &task, Path::new("data"), &scratch("hard"))
-        .unwrap();
+    let config = experiments::soft_vs_hard::Config::preset(Preset::Smoke, &task);
+    let dir =
+        recorder::run::<SoftVsHard>(&config, &task, Path::new("data"), &scratch("hard")).unwrap();
     let curve = plots::read_curve_csv(&dir.join("learning_curve.csv")).unwrap();
     assert_eq!(
         curve.iter().filter(|r| r.model == "hard").count(),
@@ -224,17 +256,17 @@ fn score_functions_and_soft_vs_hard_write_their_outputs() {
     }
 }
 
-/// `score-functions --local-window D` reaches the model: the run records it in config.json
-/// and its alignments differ from global attention's on the same seed; with Bahdanau's
-/// arrangement it is refused, naming the field.
+/// `score-functions --set local_window=D` reaches the model: the run records it in
+/// config.json and its alignments differ from global attention's on the same seed; with
+/// Bahdanau's arrangement it is refused, naming the field.
 #[test]
-fn score_functions_local_window_flag_reaches_the_model() {
+fn score_functions_local_window_reaches_the_model() {
     let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let dir = scratch("local-window");
     // score-functions on its smoke preset with the dot score, writing to dir/name.
     let score_functions = |name: &str, extra: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_score-functions"))
-            .args(["--preset", "smoke", "--scores", "dot", "--out"])
+            .args(["--preset", "smoke", "--set", r#"scores=["dot"]"#, "--out"])
             .arg(dir.join(name))
             .args(extra)
             .output()
@@ -250,10 +282,11 @@ fn score_functions_local_window_flag_reaches_the_model() {
         dir.join(name).join("toy-translation")
     };
     let global = run("global", &[]);
-    let local = run("local", &["--local-window", "1"]);
+    let local = run("local", &["--set", "local_window=1"]);
     let config: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(local.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["config"]["local_window"], 1);
+    assert_eq!(config["config"]["scores"], serde_json::json!(["dot"]));
     let rows = read_metrics_csv(&local.join("metrics.csv")).unwrap();
     assert!(
         !rows.is_empty() && rows.iter().all(|r| r.model == "dot-local1"),
@@ -264,12 +297,10 @@ fn score_functions_local_window_flag_reaches_the_model() {
 
     let refused = score_functions(
         "refused",
-        &["--arrangement", "bahdanau", "--local-window", "1"],
+        &["--set", "arrangement=bahdanau", "--set", "local_window=1"],
     );
     let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(
-        !refused.status.success() && stderr.contains("local_window"),
-        "{stderr}"
-    );
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("local_window"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }

@@ -2,12 +2,18 @@
 //! promises: metrics for all three models and both cost measures.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use burn::module::Module;
 use datasets::synthetic::SyntheticTask;
-use experiments::transformer::{Config, DECODE_SENTENCE, MODELS, TRAIN_STEP, run};
-use experiments::translation::{
-    self, TaskSpec, cross_entropy_loss, decode_all, evaluate, load_data, train,
+use experiments::experiment::Preset;
+use experiments::recorder;
+use experiments::seq2seq::decode::decode_all;
+use experiments::seq2seq::eval::evaluate;
+use experiments::seq2seq::{self, TaskSpec, load_data, train};
+use experiments::training::cross_entropy_loss;
+use experiments::transformer::{
+    Config, DECODE_SENTENCE, MODELS, TRAIN_STEP, TransformerExperiment,
 };
 use models::seq2seq::sequence_cross_entropy;
 use models::transformer::TransformerSeq2SeqConfig;
@@ -31,7 +37,7 @@ fn scratch(name: &str) -> PathBuf {
 fn tiny_transformer_learns_to_copy_length_5() {
     let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let task = TaskSpec::Synthetic(SyntheticTask::Copy);
-    let config = translation::Config {
+    let config = seq2seq::Config {
         seeds: vec![1],
         train_max_lens: vec![5],
         min_len: 5,
@@ -41,9 +47,9 @@ fn tiny_transformer_learns_to_copy_length_5() {
         steps: 250,
         batch_size: 32,
         learning_rate: 3e-3,
-        ..translation::Config::preset("quick", &task).unwrap()
+        ..seq2seq::Config::preset(Preset::Quick, &task)
     };
-    let data = load_data(&config, &task, Path::new("data")).unwrap();
+    let data = load_data("transformer", &config, &task, Path::new("data")).unwrap();
     let device = harness::device(1).unwrap();
     let model = TransformerSeq2SeqConfig::new(data.src_vocab.len(), data.tgt_vocab.len())
         .with_d_model(32)
@@ -54,7 +60,7 @@ fn tiny_transformer_learns_to_copy_length_5() {
         .init(&device);
     let trained = train(
         &config,
-        &data.train[0],
+        data.train_set(&config, 5),
         model,
         &device,
         "Transformer copy-5",
@@ -87,8 +93,14 @@ fn tiny_transformer_learns_to_copy_length_5() {
 fn smoke_run_writes_metrics_and_cost() {
     let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let task = TaskSpec::Synthetic(SyntheticTask::Reverse);
-    let config = Config::preset("smoke", &task).unwrap();
-    let dir = run(&config, &task, Path::new("data"), &scratch("smoke")).unwrap();
+    let config = Config::preset(Preset::Smoke, &task);
+    let dir = recorder::run::<TransformerExperiment>(
+        &config,
+        &task,
+        Path::new("data"),
+        &scratch("smoke"),
+    )
+    .unwrap();
     let metrics = plots::read_metrics_csv(&dir.join("metrics.csv")).unwrap();
     for model in MODELS {
         assert!(
@@ -124,10 +136,34 @@ fn smoke_run_writes_metrics_and_cost() {
     }
 }
 
+/// `--set skip_quality=true` reaches the run: the cost is measured, nothing is trained or
+/// scored.
+#[test]
+fn skip_quality_measures_the_cost_only() {
+    let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
+    let out = scratch("cost-only");
+    let output = Command::new(env!("CARGO_BIN_EXE_transformer"))
+        .args(["--preset", "smoke", "--set", "skip_quality=true", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let dir = out.join("reverse");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["config"]["skip_quality"], true);
+    assert!(!dir.join("metrics.csv").exists(), "nothing scored");
+    let cost = plots::read_cost_csv(&dir.join("cost.csv")).unwrap();
+    for model in MODELS {
+        assert!(cost.iter().any(|r| r.model == model), "{model} costed");
+    }
+}
+
 #[test]
 fn validate_names_the_bad_field() {
     let task = TaskSpec::Synthetic(SyntheticTask::Reverse);
-    let config = Config::preset("smoke", &task).unwrap();
+    let config = Config::preset(Preset::Smoke, &task);
     let bad = |c: Config, field: &str| {
         let err = c.validate().unwrap_err().to_string();
         assert!(err.contains(field), "error should name {field}: {err}");
@@ -161,7 +197,15 @@ fn validate_names_the_bad_field() {
         },
         "cost_lengths",
     );
-    for preset in ["quick", "paper", "smoke"] {
-        Config::preset(preset, &task).unwrap().validate().unwrap();
+    bad(
+        Config {
+            skip_quality: true,
+            cost_lengths: Vec::new(),
+            ..config.clone()
+        },
+        "skip_quality",
+    );
+    for preset in [Preset::Quick, Preset::Paper, Preset::Smoke] {
+        Config::preset(preset, &task).validate().unwrap();
     }
 }

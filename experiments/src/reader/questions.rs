@@ -43,13 +43,18 @@ pub fn load_questions(
             "stories",
         ),
         ReaderTask::BibleCloze => {
-            // Written once as .question files, so the same loader serves both corpora.
+            // Written once as .question files, so the same loader serves both corpora. The
+            // folder is named for every setting that shapes it, and written under a
+            // temporary name first, so a killed run never leaves a partial one behind.
             let cap = match config.max_questions {
                 usize::MAX => "all".to_string(),
                 n => n.to_string(),
             };
-            let root = data_dir.join(format!("bible-cloze-{}v-{cap}", config.context_verses));
-            if !root.join("test").is_dir() {
+            let root = data_dir.join(format!(
+                "bible-cloze-{}v-{cap}-heldout{}",
+                config.context_verses, config.heldout_fraction
+            ));
+            if !root.is_dir() {
                 let kjv = data_dir.join("sword/kjv");
                 if !kjv.is_dir() {
                     bail!("{} not found: run scripts/fetch-data first", kjv.display());
@@ -63,18 +68,26 @@ pub fn load_questions(
                     },
                 )?;
                 let splits = split_questions(questions, config.heldout_fraction, "max_questions")?;
+                let partial = PathBuf::from(format!("{}.partial", root.display()));
+                if partial.exists() {
+                    std::fs::remove_dir_all(&partial)
+                        .with_context(|| format!("cannot remove {}", partial.display()))?;
+                }
                 for (split, questions) in [
                     ("train", &splits.train),
                     ("validation", &splits.valid),
                     ("test", &splits.test),
                 ] {
-                    let dir = root.join(split);
+                    let dir = partial.join(split);
                     std::fs::create_dir_all(&dir)
                         .with_context(|| format!("cannot create {}", dir.display()))?;
                     for (i, q) in questions.iter().enumerate() {
                         datasets::reader::write_question(&dir.join(format!("{i:06}.question")), q)?;
                     }
                 }
+                std::fs::rename(&partial, &root).with_context(|| {
+                    format!("cannot rename {} to {}", partial.display(), root.display())
+                })?;
                 eprintln!(
                     "wrote {} cloze questions to {}",
                     splits.train.len() + splits.valid.len() + splits.test.len(),
@@ -93,8 +106,14 @@ fn training_dir(root: &Path) -> anyhow::Result<PathBuf> {
             return Ok(root.join(name));
         }
     }
-    if !root.is_dir() {
+    if !root.exists() {
         bail!("{}: no such directory", root.display());
+    }
+    if !root.is_dir() {
+        bail!(
+            "{}: not a directory (questions:DIR takes a folder)",
+            root.display()
+        );
     }
     bail!(
         "{}: no training/ (or train/) folder; expected DeepMind's layout: training/, validation/ and test/, each of .question files",

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::TaskSpec;
 use crate::experiment::{Preset, Task};
-use crate::validate::{require_finite_positive, require_positive};
+use crate::validate::{require_distinct, require_finite_positive, require_positive};
 
 /// Every shared setting of a run. Presets fill it; a JSON file or `--set` overrides it.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -173,6 +173,15 @@ impl Config {
                 self.min_len
             );
         }
+        // The models are sized for sources up to test_max_len (position-based scores).
+        if let Some(&k) = self.train_max_lens.iter().find(|&&k| k > self.test_max_len) {
+            bail!(
+                "config field 'train_max_lens' has {k}, above test_max_len {}",
+                self.test_max_len
+            );
+        }
+        require_distinct("seeds", &self.seeds)?;
+        require_distinct("train_max_lens", &self.train_max_lens)?;
         require_finite_positive("learning_rate", self.learning_rate)?;
         if !(0.0 < self.test_fraction && self.test_fraction < 1.0) {
             bail!("config field 'test_fraction' must be between 0 and 1");

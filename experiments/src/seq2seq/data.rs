@@ -31,6 +31,12 @@ pub struct TaskData {
 }
 
 impl TaskData {
+    /// The longest source sentence of the training and test sets, in tokens.
+    pub fn longest_source(&self) -> usize {
+        let sets = self.train.iter().flatten().chain(&self.test);
+        sets.map(|(src, _)| src.len()).max().unwrap_or(0)
+    }
+
     /// The training set of training length `k` (one of `config.train_max_lens`).
     pub fn train_set(&self, config: &Config, k: usize) -> &[(Vec<u32>, Vec<u32>)] {
         let index = config
@@ -169,6 +175,9 @@ fn read_pairs(config: &Config, task: &TaskSpec, data_dir: &Path) -> anyhow::Resu
 
 /// Creates RNNencdec or RNNsearch (additive score, Bahdanau arrangement) sized by `config`.
 /// Experiments that vary the score or arrangement adjust the returned configuration.
+///
+/// Position-based scores need the longest source (plus EOS): `test_max_len`, or the
+/// longest source in the data when a synthetic task cannot make sentences that short.
 pub fn seq2seq_model(
     config: &Config,
     data: &TaskData,
@@ -180,7 +189,7 @@ pub fn seq2seq_model(
         .with_d_decoder(config.d_decoder)
         .with_d_attention(config.d_attention)
         .with_cell(config.cell)
-        .with_max_src_len(config.test_max_len + 1)
+        .with_max_src_len(config.test_max_len.max(data.longest_source()) + 1)
 }
 
 /// One batch as tensors: source ids and mask `[B, S]`, decoder input and target `[B, T]`.

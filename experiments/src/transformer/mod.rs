@@ -57,7 +57,7 @@ use crate::seq2seq::decode::{decode_all, max_decode_len};
 use crate::seq2seq::eval::{evaluate, timing_row};
 use crate::seq2seq::{self, TaskData, TaskSpec, load_data, seq2seq_model, train};
 use crate::training::cross_entropy_loss;
-use crate::validate::{require_finite_positive, require_positive};
+use crate::validate::{require_distinct, require_finite_positive, require_positive};
 use translator::{Translator, batch_loss};
 
 pub use cost::{DECODE_SENTENCE, TRAIN_STEP};
@@ -177,6 +177,7 @@ impl Config {
             );
         }
         require_finite_positive("transformer_learning_rate", self.transformer_learning_rate)?;
+        require_distinct("cost_lengths", &self.cost_lengths)?;
         if self.cost_lengths.contains(&0) {
             bail!("config field 'cost_lengths' must hold lengths of at least 1");
         }
