@@ -126,7 +126,7 @@ fn invalid_utf8_is_an_error_naming_the_file() {
 fn bad_command_lines_are_rejected() {
     let dir = scratch_dir("usage");
     std::fs::write(dir.join("h"), "a\n").unwrap();
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 8] = [
         (&["h", "h", "--lowercase"], "unknown option --lowercase"),
         (
             &["h", "h", "--smooth", "add-one"],
@@ -141,7 +141,18 @@ fn bad_command_lines_are_rejected() {
             &["h", "h", "--smooth", "floor", "--smooth-value", "x"],
             "non-negative number",
         ),
-        (&["h"], "expected 2 files (HYP_FILE REF_FILE), got 1"),
+        (
+            &["h"],
+            "expected HYP_FILE and at least one REF_FILE, got 1 files",
+        ),
+        (
+            &["h", "h", "--max-order", "0"],
+            "--max-order must be a positive integer",
+        ),
+        (
+            &["h", "h", "--max-order=x"],
+            "--max-order must be a positive integer",
+        ),
     ];
     for (args, needle) in cases {
         assert_one_line_error(&run_bleu(&dir, args), 2, needle);
@@ -154,7 +165,80 @@ fn help_explains_usage() {
     assert!(output.status.success());
     let help = stdout(&output);
     assert!(help.starts_with("Usage: bleu HYP_FILE REF_FILE"));
-    for option in ["--smooth", "--smooth-value", "--score-only", "13a"] {
+    for option in [
+        "--smooth",
+        "--smooth-value",
+        "--score-only",
+        "--max-order",
+        "13a",
+    ] {
         assert!(help.contains(option), "help lacks {option}");
     }
+}
+
+#[test]
+fn several_reference_files() {
+    // The third hypothesis line is closest to the empty line of r2.txt, a
+    // reference of length 0 as in sacreBLEU.
+    let dir = scratch_dir("multi");
+    let hyp = "a man riding a wave on a surfboard .\na cat on a bed\nred bus\n";
+    std::fs::write(dir.join("hyp.txt"), hyp).unwrap();
+    let r1 = "A man rides a wave on his surfboard.\na cat sleeping on a bed next to a laptop\nA red bus.\n";
+    std::fs::write(dir.join("r1.txt"), r1).unwrap();
+    std::fs::write(
+        dir.join("r2.txt"),
+        "a surfer riding a big wave\nA cat lies on the bed.\n\n",
+    )
+    .unwrap();
+    let r3 = "Man surfing.\nthe cat is on a bed\na red double decker bus on the street\n";
+    std::fs::write(dir.join("r3.txt"), r3).unwrap();
+    let refs = ["r1.txt", "r2.txt", "r3.txt"];
+    // Values from `sacrebleu r1.txt r2.txt r3.txt -i hyp.txt -f text -w 2`
+    // and `sacrebleu.metrics.BLEU(max_ngram_order=n)` (2.6.0).
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &[],
+            "BLEU = 29.14 93.8/61.5/20.0/6.2 (BP = 1.000 ratio = 1.067 hyp_len = 16 ref_len = 15)\n",
+        ),
+        (&["-b"], "29.14\n"),
+        (&["-b", "--max-order", "1"], "93.75\n"),
+        (
+            &["--max-order=2"],
+            "BLEU = 75.96 93.8/61.5 (BP = 1.000 ratio = 1.067 hyp_len = 16 ref_len = 15)\n",
+        ),
+    ];
+    for (options, expected) in cases {
+        let mut args = vec!["hyp.txt"];
+        args.extend_from_slice(&refs);
+        args.extend_from_slice(options);
+        let output = run_bleu(&dir, &args);
+        assert!(output.status.success(), "{options:?}: {}", stderr(&output));
+        assert_eq!(stdout(&output), expected, "{options:?}");
+    }
+    // BLEU-3 through the options after the files and before them.
+    let output = run_bleu(
+        &dir,
+        &[
+            "-b",
+            "--max-order",
+            "3",
+            "hyp.txt",
+            "r1.txt",
+            "r2.txt",
+            "r3.txt",
+        ],
+    );
+    assert_eq!(stdout(&output), "48.68\n");
+}
+
+#[test]
+fn reference_files_must_all_match_the_hypothesis_lines() {
+    let dir = scratch_dir("multi-counts");
+    std::fs::write(dir.join("hyp.txt"), "a\nb\n").unwrap();
+    std::fs::write(dir.join("r1.txt"), "a\nb\n").unwrap();
+    std::fs::write(dir.join("r2.txt"), "a\n").unwrap();
+    let output = run_bleu(&dir, &["hyp.txt", "r1.txt", "r2.txt"]);
+    assert_one_line_error(&output, 1, "hyp.txt has 2 lines but r2.txt has 1");
+    let output = run_bleu(&dir, &["hyp.txt", "r1.txt", "no-such-ref.txt"]);
+    assert_one_line_error(&output, 1, "no-such-ref.txt");
 }

@@ -160,8 +160,8 @@ fn compute_bleu_from_statistics_matches_corpus_bleu() {
     let refs = ["the cat sat on a mat", "the dog ran into the house"];
     let direct = corpus_bleu(&hyps, &refs);
     let from_stats = compute_bleu(
-        direct.counts,
-        direct.totals,
+        &direct.counts,
+        &direct.totals,
         direct.sys_len,
         direct.ref_len,
         Smoothing::Exp,

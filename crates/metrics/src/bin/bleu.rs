@@ -1,24 +1,32 @@
-//! `bleu`: corpus BLEU of a hypothesis file against a reference file, like
-//! `sacrebleu REF -i HYP -f text` (sacreBLEU 2.x defaults).
+//! `bleu`: corpus BLEU of a hypothesis file against one or several
+//! reference files, like `sacrebleu REF... -i HYP -f text` (sacreBLEU 2.x
+//! defaults).
 //!
 //! Arguments are parsed by hand to keep the `metrics` crate free of
 //! dependencies. Run with `--help` for usage.
 
 use std::process::ExitCode;
 
-use metrics::bleu::{Smoothing, corpus_bleu_with};
+use metrics::bleu::{MAX_NGRAM_ORDER, Smoothing, corpus_bleu_multi_with};
 
 const USAGE: &str = "\
-Usage: bleu HYP_FILE REF_FILE [--smooth exp|none|floor|add-k] [--smooth-value X] [--score-only]
+Usage: bleu HYP_FILE REF_FILE [REF_FILE...] [--max-order N]
+            [--smooth exp|none|floor|add-k] [--smooth-value X] [--score-only]
 
-Corpus BLEU-4 of HYP_FILE against REF_FILE, computed exactly like
-`sacrebleu REF_FILE -i HYP_FILE -f text` with sacreBLEU 2.x defaults
-(13a tokenization, case-sensitive, no effective order).
+Corpus BLEU-4 (or BLEU-N) of HYP_FILE against one or several reference files,
+computed exactly like `sacrebleu REF_FILE... -i HYP_FILE -f text` with sacreBLEU
+2.x defaults (13a tokenization, case-sensitive, no effective order).
 
-Both files are UTF-8 text with one sentence per line; line N of HYP_FILE is
-scored against line N of REF_FILE, so both must have the same number of lines.
+All files are UTF-8 text with one sentence per line; line N of HYP_FILE is
+scored against line N of every REF_FILE, so all must have the same number of
+lines. With several references, n-gram matches are clipped by the largest
+count in one reference and the brevity penalty uses, per line, the reference
+length closest to the hypothesis length (the shorter on a tie). As in
+sacreBLEU, an empty reference line is a reference of length 0.
 
 Options:
+  --max-order N        BLEU-N: precisions of n-gram orders 1 to N (default 4),
+                       like sacrebleu.BLEU(max_ngram_order=N)
   --smooth METHOD      smoothing for n-gram orders without matches:
                        exp (default), none, floor (value 0.1), add-k (k 1)
   --smooth-value X     the value for floor or add-k instead of the default
@@ -27,13 +35,14 @@ Options:
 
 Output (sacreBLEU's text format):
   BLEU = 59.46 75.0/66.7/50.0/50.0 (BP = 1.000 ratio = 1.000 hyp_len = 4 ref_len = 4)
-i.e. the score, the 1- to 4-gram precisions, the brevity penalty, the
+i.e. the score, the 1- to 4-gram (N-gram) precisions, the brevity penalty, the
 hypothesis/reference length ratio and the token counts.";
 
 /// What the command line asks for.
 struct Request {
     hyp_path: String,
-    ref_path: String,
+    ref_paths: Vec<String>,
+    max_order: usize,
     smoothing: Smoothing,
     score_only: bool,
 }
@@ -72,19 +81,23 @@ fn main() -> ExitCode {
 fn run(args: Vec<String>) -> Result<String, Failure> {
     let request = parse_args(args)?;
     let hyps = read_lines(&request.hyp_path)?;
-    let refs = read_lines(&request.ref_path)?;
-    if hyps.len() != refs.len() {
-        return Err(Failure::Input(format!(
-            "{} has {} lines but {} has {}",
-            request.hyp_path,
-            hyps.len(),
-            request.ref_path,
-            refs.len()
-        )));
+    let mut refs: Vec<Vec<String>> = vec![Vec::new(); hyps.len()];
+    for ref_path in &request.ref_paths {
+        let lines = read_lines(ref_path)?;
+        if lines.len() != hyps.len() {
+            return Err(Failure::Input(format!(
+                "{} has {} lines but {} has {}",
+                request.hyp_path,
+                hyps.len(),
+                ref_path,
+                lines.len()
+            )));
+        }
+        for (line_refs, line) in refs.iter_mut().zip(lines) {
+            line_refs.push(line);
+        }
     }
-    let hyps: Vec<&str> = hyps.iter().map(String::as_str).collect();
-    let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
-    let score = corpus_bleu_with(&hyps, &refs, request.smoothing);
+    let score = corpus_bleu_multi_with(&hyps, &refs, request.max_order, request.smoothing);
     Ok(if request.score_only {
         format!("{:.2}", score.score)
     } else {
@@ -96,6 +109,7 @@ fn parse_args(args: Vec<String>) -> Result<Request, Failure> {
     let mut positional = Vec::new();
     let mut smooth_name: Option<String> = None;
     let mut smooth_value: Option<f64> = None;
+    let mut max_order = MAX_NGRAM_ORDER;
     let mut score_only = false;
     let mut options_ended = false;
     let mut args = args.into_iter();
@@ -122,6 +136,18 @@ fn parse_args(args: Vec<String>) -> Result<Request, Failure> {
             "--" => options_ended = true,
             "--score-only" | "-b" => score_only = true,
             "--smooth" => smooth_name = Some(take_value("--smooth")?),
+            "--max-order" => {
+                let text = take_value("--max-order")?;
+                max_order = text
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|&n| n >= 1)
+                    .ok_or_else(|| {
+                        Failure::Usage(format!(
+                            "--max-order must be a positive integer, got {text:?}"
+                        ))
+                    })?;
+            }
             "--smooth-value" => {
                 let text = take_value("--smooth-value")?;
                 let value = text
@@ -159,15 +185,18 @@ fn parse_args(args: Vec<String>) -> Result<Request, Failure> {
         }
     };
 
-    let [hyp_path, ref_path]: [String; 2] = positional.try_into().map_err(|got: Vec<String>| {
-        Failure::Usage(format!(
-            "expected 2 files (HYP_FILE REF_FILE), got {}",
-            got.len()
-        ))
-    })?;
+    if positional.len() < 2 {
+        return Err(Failure::Usage(format!(
+            "expected HYP_FILE and at least one REF_FILE, got {} files",
+            positional.len()
+        )));
+    }
+    let ref_paths = positional.split_off(1);
+    let hyp_path = positional.remove(0);
     Ok(Request {
         hyp_path,
-        ref_path,
+        ref_paths,
+        max_order,
         smoothing,
         score_only,
     })
