@@ -26,17 +26,11 @@ use burn::nn::Linear;
 use burn::tensor::Tensor;
 use burn::tensor::activation::{sigmoid, tanh};
 
-/// Whether the fused kernel can take this tensor (flex backend, f32).
+/// Whether the fused kernel can take this tensor (flex backend, f32). Only compiled with
+/// the `flex` feature: without it every call site runs the composite twin.
+#[cfg(feature = "flex")]
 fn fused<const D: usize>(tensor_on: &Tensor<D>) -> bool {
-    #[cfg(feature = "flex")]
-    {
-        flex::runs_on_flex(tensor_on)
-    }
-    #[cfg(not(feature = "flex"))]
-    {
-        let _ = tensor_on;
-        false
-    }
+    flex::runs_on_flex(tensor_on)
 }
 
 /// `e_bs = Σ_a v_a tanh(k_bsa + q_ba)`: the additive (Bahdanau) energy.

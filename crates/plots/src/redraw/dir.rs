@@ -1,0 +1,290 @@
+//! Redrawing a results folder: which figures each CSV gets, their file names, titles
+//! and y ranges; and the walk that redraws every results folder under a root.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use super::aggregate::{aggregate, cost_series, curve_series};
+use super::groups::{alignment_matrices, doc_attention_groups};
+use super::summary::{length_label, summary_markdown, y_label_for};
+use super::{
+    ALIGNMENT_FILE, COST_FILE, CURVE_FILE, DOC_ATTENTION_FILE, METRICS_FILE, RESULT_FILES,
+};
+use crate::data::{
+    MetricRow, read_alignment_csv, read_cost_csv, read_curve_csv, read_doc_attention_csv,
+    read_metrics_csv,
+};
+use crate::draw::{
+    Series, attention_heatmap, attention_heatmap_grid, line_plot_with_bands, token_shading,
+};
+
+/// Keeps a file-name component to `[A-Za-z0-9._-]`.
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// 0..100 when every mean ± std fits in it (the usual case), otherwise a padded
+/// range (starting at 0 for non-negative data).
+fn y_range_for(series: &[Series]) -> std::ops::Range<f64> {
+    let (lo, hi) = series.iter().flat_map(|s| s.points.iter()).fold(
+        (f64::INFINITY, f64::NEG_INFINITY),
+        |(lo, hi), &(_, m, s)| (lo.min(m - s), hi.max(m + s)),
+    );
+    if !(lo.is_finite() && hi.is_finite()) || (lo >= 0.0 && hi <= 100.0) {
+        return 0.0..100.0;
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-6);
+    let start = if lo >= 0.0 { 0.0 } else { lo - pad };
+    start..(hi + pad)
+}
+
+/// A y range fitted to the data: from 0 (or a little below the lowest mean − std
+/// when that is negative) to 5% above the highest mean + std; `0..1` without data.
+fn fitted_y_range(series: &[Series]) -> std::ops::Range<f64> {
+    let (lo, hi) = series.iter().flat_map(|s| s.points.iter()).fold(
+        (f64::INFINITY, f64::NEG_INFINITY),
+        |(lo, hi), &(_, m, s)| {
+            if m.is_finite() && s.is_finite() {
+                (lo.min(m - s), hi.max(m + s))
+            } else {
+                (lo, hi)
+            }
+        },
+    );
+    if !(lo.is_finite() && hi.is_finite()) {
+        return 0.0..1.0;
+    }
+    let span = hi - lo.min(0.0);
+    let pad = if span > 0.0 { span * 0.05 } else { 1.0 };
+    let start = if lo >= 0.0 { 0.0 } else { lo - pad };
+    if start == 0.0 && hi <= 0.0 {
+        return 0.0..1.0; // all zero
+    }
+    start..(hi + pad)
+}
+
+/// The folder's own name for figure titles (resolved for paths like `.`; the path
+/// itself when it has no name).
+fn dir_label(dir: &Path) -> String {
+    let named = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    named(dir)
+        .or_else(|| dir.canonicalize().ok().as_deref().and_then(named))
+        .unwrap_or_else(|| dir.display().to_string())
+}
+
+/// Redraws every figure of one results folder (holding any of `metrics.csv`,
+/// `alignment.csv`, `learning_curve.csv`, `cost.csv` and `document_attention.csv`)
+/// from the CSVs alone, and returns the files written:
+///
+/// * for `metrics.csv`: `summary.md` (see [`summary_markdown`]), and for each metric
+///   `<metric>.png`, mean ± std over seeds against the bucket midpoint ("source length"), one series per (model, train_max_len),
+///   titled `<experiment> / <task>: <metric>` (see [`aggregate`]). If the file holds
+///   several (experiment, task) pairs, each gets `<experiment>-<task>-<metric>.png`.
+///   Metrics with only "all lengths" rows get no figure.
+/// * for `alignment.csv`: `alignment.png` when it holds one (model, train_max_len,
+///   seed) group, else `alignment-<model>-<train_max_len>-seed<seed>.png` per group
+///   and `alignment-grid.png` with all of them side by side ([`attention_heatmap_grid`]).
+/// * for `learning_curve.csv`: `learning_curve.png`, training loss against step,
+///   mean ± std over seeds, one series per (model, train_max_len) (see
+///   [`curve_series`]), titled `<folder name>: training loss`.
+/// * for each measure in `cost.csv`: `cost-<measure>.png`, median milliseconds
+///   against sequence length, one line per model (see [`cost_series`]).
+/// * for each (model, seed) group of `document_attention.csv`:
+///   `document_attention-<model>-seed<seed>.png`, the document with each token shaded
+///   by its weight ([`token_shading`]), titled
+///   `<model> (seed <seed>): attention over the document`.
+pub fn redraw_results_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let metrics_path = dir.join(METRICS_FILE);
+    let alignment_path = dir.join(ALIGNMENT_FILE);
+    let curve_path = dir.join(CURVE_FILE);
+    let cost_path = dir.join(COST_FILE);
+    let doc_path = dir.join(DOC_ATTENTION_FILE);
+    if !RESULT_FILES.iter().any(|f| dir.join(f).is_file()) {
+        bail!(
+            "{}: none of {} in this folder",
+            dir.display(),
+            RESULT_FILES.join(", ")
+        );
+    }
+    let mut written = Vec::new();
+
+    if metrics_path.is_file() {
+        let rows = read_metrics_csv(&metrics_path)?;
+        let mut by_task: BTreeMap<(&str, &str), Vec<MetricRow>> = BTreeMap::new();
+        for r in &rows {
+            by_task
+                .entry((r.experiment.as_str(), r.task.as_str()))
+                .or_default()
+                .push(r.clone());
+        }
+        let summary = dir.join("summary.md");
+        crate::write_atomic(&summary, summary_markdown(&rows).as_bytes())?;
+        written.push(summary);
+        let several = by_task.len() > 1;
+        for ((experiment, task), group) in &by_task {
+            let mut metrics: Vec<&str> = group.iter().map(|r| r.metric.as_str()).collect();
+            metrics.sort_unstable();
+            metrics.dedup();
+            for metric in metrics {
+                let series = aggregate(group, metric);
+                if series.iter().all(|s| s.points.is_empty()) {
+                    continue;
+                }
+                let name = if several {
+                    format!(
+                        "{}-{}-{}.png",
+                        sanitize(experiment),
+                        sanitize(task),
+                        sanitize(metric)
+                    )
+                } else {
+                    format!("{}.png", sanitize(metric))
+                };
+                let out = dir.join(name);
+                line_plot_with_bands(
+                    &out,
+                    &format!("{experiment} / {task}: {metric}"),
+                    length_label(experiment),
+                    &y_label_for(metric),
+                    y_range_for(&series),
+                    &series,
+                )
+                .with_context(|| format!("drawing {}", out.display()))?;
+                written.push(out);
+            }
+        }
+    }
+
+    if alignment_path.is_file() {
+        let rows = read_alignment_csv(&alignment_path)?;
+        let matrices = alignment_matrices(&rows);
+        let several = matrices.len() > 1;
+        for a in &matrices {
+            let out = if several {
+                dir.join(format!(
+                    "alignment-{}-{}-seed{}.png",
+                    sanitize(&a.model),
+                    a.train_max_len,
+                    a.seed
+                ))
+            } else {
+                dir.join("alignment.png")
+            };
+            let title = format!(
+                "{}-{} (seed {}): alignment",
+                a.model, a.train_max_len, a.seed
+            );
+            attention_heatmap(&out, &title, &a.src_tokens, &a.tgt_tokens, &a.weights)
+                .with_context(|| format!("drawing {}", out.display()))?;
+            written.push(out);
+        }
+        if several {
+            let out = dir.join("alignment-grid.png");
+            let title = format!("{}: alignment", dir_label(dir));
+            attention_heatmap_grid(&out, &title, &matrices)
+                .with_context(|| format!("drawing {}", out.display()))?;
+            written.push(out);
+        }
+    }
+
+    if curve_path.is_file() {
+        let series = curve_series(&read_curve_csv(&curve_path)?);
+        let out = dir.join("learning_curve.png");
+        line_plot_with_bands(
+            &out,
+            &format!("{}: training loss", dir_label(dir)),
+            "step",
+            "training loss",
+            fitted_y_range(&series),
+            &series,
+        )
+        .with_context(|| format!("drawing {}", out.display()))?;
+        written.push(out);
+    }
+
+    if cost_path.is_file() {
+        let rows = read_cost_csv(&cost_path)?;
+        let mut measures: Vec<&str> = rows.iter().map(|r| r.measure.as_str()).collect();
+        measures.sort_unstable();
+        measures.dedup();
+        for measure in measures {
+            let series = cost_series(&rows, measure);
+            let out = dir.join(format!("cost-{}.png", sanitize(measure)));
+            line_plot_with_bands(
+                &out,
+                &format!("cost: {measure} (ms, median)"),
+                "sequence length",
+                &format!("ms per {}", measure.replace('_', " ")),
+                fitted_y_range(&series),
+                &series,
+            )
+            .with_context(|| format!("drawing {}", out.display()))?;
+            written.push(out);
+        }
+    }
+
+    if doc_path.is_file() {
+        for d in doc_attention_groups(&read_doc_attention_csv(&doc_path)?) {
+            let out = dir.join(format!(
+                "document_attention-{}-seed{}.png",
+                sanitize(&d.model),
+                d.seed
+            ));
+            let title = format!("{} (seed {}): attention over the document", d.model, d.seed);
+            token_shading(&out, &title, &d.tokens, &d.weights)
+                .with_context(|| format!("drawing {}", out.display()))?;
+            written.push(out);
+        }
+    }
+    Ok(written)
+}
+
+/// Walks `root` recursively (sorted, not following symbolic links, skipping hidden
+/// folders) and calls [`redraw_results_dir`] on every folder that contains any of
+/// `metrics.csv`, `alignment.csv`, `learning_curve.csv`, `cost.csv` and
+/// `document_attention.csv`; returns all
+/// files written. Stops at the first error.
+pub fn redraw_all(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if !root.is_dir() {
+        bail!("{}: not a folder", root.display());
+    }
+    let mut dirs = Vec::new();
+    collect_result_dirs(root, &mut dirs)?;
+    let mut written = Vec::new();
+    for d in dirs {
+        written.extend(redraw_results_dir(&d)?);
+    }
+    Ok(written)
+}
+
+fn collect_result_dirs(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    if RESULT_FILES.iter().any(|f| dir.join(f).is_file()) {
+        out.push(dir.to_path_buf());
+    }
+    let mut subdirs = Vec::new();
+    for entry in
+        std::fs::read_dir(dir).with_context(|| format!("listing folder {}", dir.display()))?
+    {
+        let entry = entry.with_context(|| format!("listing folder {}", dir.display()))?;
+        let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if is_dir && !hidden {
+            subdirs.push(entry.path());
+        }
+    }
+    subdirs.sort();
+    for d in subdirs {
+        collect_result_dirs(&d, out)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! Aggregation over seeds and redrawing whole results folders from their CSVs.
+//!
+//! * `aggregate`: CSV rows to [`Series`](crate::Series), mean ± std over seeds.
+//! * `groups`: alignment and document-attention rows to one matrix or document per run.
+//! * `summary`: the `summary.md` tables.
+//! * `dir`: which figures a results folder gets, and the walk over a tree of them.
+
+mod aggregate;
+mod dir;
+mod groups;
+mod summary;
+
+pub use aggregate::{aggregate, cost_series, curve_series, series_name};
+pub use dir::{redraw_all, redraw_results_dir};
+pub use groups::{alignment_matrices, doc_attention_groups};
+pub use summary::summary_markdown;
+
+/// Long-format metrics of a results folder (see [`METRICS_HEADER`](crate::METRICS_HEADER)).
+pub const METRICS_FILE: &str = "metrics.csv";
+/// Attention weights of one example sentence (see [`ALIGNMENT_HEADER`](crate::ALIGNMENT_HEADER)).
+pub const ALIGNMENT_FILE: &str = "alignment.csv";
+/// Training-loss curves (see [`CURVE_HEADER`](crate::CURVE_HEADER)).
+pub const CURVE_FILE: &str = "learning_curve.csv";
+/// Measured cost against sequence length (see [`COST_HEADER`](crate::COST_HEADER)).
+pub const COST_FILE: &str = "cost.csv";
+/// Attention over the document of one example question (see
+/// [`DOC_ATTENTION_HEADER`](crate::DOC_ATTENTION_HEADER)).
+pub const DOC_ATTENTION_FILE: &str = "document_attention.csv";
+/// Wall-clock times per trained model (see [`TIMINGS_HEADER`](crate::TIMINGS_HEADER)).
+pub const TIMINGS_FILE: &str = "timings.csv";
+
+/// Every CSV a results folder may hold; a folder with any of them is redrawn.
+const RESULT_FILES: [&str; 5] = [
+    METRICS_FILE,
+    ALIGNMENT_FILE,
+    CURVE_FILE,
+    COST_FILE,
+    DOC_ATTENTION_FILE,
+];
