@@ -10,6 +10,8 @@
 //! - [`seq2seq`]: RNNencdec (Cho et al. 2014) and RNNsearch (Bahdanau et al. 2015) with
 //!   any score, Bahdanau's or Luong's arrangement, soft or hard attention, teacher forcing,
 //!   greedy and beam-search decoding.
+//! - [`vision`]: Show, Attend and Tell (Xu et al. 2015): a CNN encoder to a grid of annotation
+//!   vectors, and an LSTM captioner with a mean-pooled, soft or hard attentive context.
 
 pub mod attention;
 pub mod kernels;
@@ -18,6 +20,7 @@ pub mod rnn;
 pub mod scores;
 pub mod seq2seq;
 pub mod transformer;
+pub mod vision;
 
 pub use attention::{AttentionOutput, attend, masked_softmax};
 pub use rnn::{CellKind, EncoderOutput, RnnEncoder, RnnEncoderConfig};
