@@ -11,6 +11,9 @@
 //!   build an English–Spanish parallel corpus (KJV ↔ Reina-Valera 1909).
 //! * [`tokenize`]: the word tokenizer every reader uses.
 //! * [`vocab`], [`split`], [`batch`]: from tokens to padded id batches.
+//! * [`images`]: glyphs and colour images for the visual-attention experiments.
+//! * [`scenes`]: captioned scenes of coloured glyphs, their caption grammar, parser,
+//!   semantic score and compositional splits.
 //!
 //! Every random choice takes an explicit `u64` seed, so the same call always
 //! produces the same data. Bad input is reported as a [`DataError`] naming
@@ -31,7 +34,9 @@
 
 pub mod batch;
 pub mod error;
+pub mod images;
 pub mod reader;
+pub mod scenes;
 pub mod split;
 pub mod sword;
 pub mod synthetic;
