@@ -3,7 +3,7 @@
 //!
 //! - The framework: [`experiment`] (the trait, cells, presets), [`cli`] (the one command
 //!   line), [`overrides`] (`--set` and the field list of `--help`), [`recorder`] (the one
-//!   writer of results), [`training`] (the one training loop), [`config_file`],
+//!   writer of results), [`training`] (the one training loop), [`reinforce`], [`config_file`],
 //!   [`validate`].
 //! - Shared pipelines: [`seq2seq`] (task, data, decoding, scoring of the four
 //!   sequence-to-sequence experiments); the reader's lives in [`reader`].
@@ -16,6 +16,7 @@ pub mod experiment;
 pub mod overrides;
 pub mod reader;
 pub mod recorder;
+pub mod reinforce;
 pub mod score_functions;
 pub mod seq2seq;
 pub mod seq2seq_length;

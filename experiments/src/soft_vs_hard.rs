@@ -19,13 +19,12 @@
 use std::path::Path;
 
 use anyhow::bail;
-use burn::tensor::activation::log_softmax;
-use burn::tensor::{Int, Tensor, TensorData};
-use models::seq2seq::{Architecture, PAD, Selection, Seq2Seq};
+use models::seq2seq::{Architecture, Selection, Seq2Seq};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::experiment::{Cell, CellRecord, Experiment, Preset};
+use crate::reinforce::{ReinforceWeights, hybrid_loss, token_log_likelihoods};
 use crate::seq2seq::decode::decode_alignment;
 use crate::seq2seq::eval::score_seq2seq;
 use crate::seq2seq::{
@@ -204,21 +203,8 @@ impl Experiment for SoftVsHard {
     }
 }
 
-/// Per-token log-likelihoods `[B, T]` of the targets and the 0/1 mask of real positions.
-fn token_log_likelihoods(logits: Tensor<3>, targets: Tensor<2, Int>) -> (Tensor<2>, Tensor<2>) {
-    let [batch, len, vocab] = logits.dims();
-    let log_probs = log_softmax(logits.reshape([batch * len, vocab]), 1);
-    let picked = log_probs
-        .gather(1, targets.clone().reshape([batch * len, 1]))
-        .reshape([batch, len]);
-    let real = targets.not_equal_elem(PAD as i64).float();
-    (picked * real.clone(), real)
-}
-
-/// Cross-entropy through the sampled contexts, plus REINFORCE for the alignment model:
-/// `- λ_r · mean_b[(R_b - baseline) · Σ_t log α_t(i_t)] - λ_e · mean entropy(α)`, where the
-/// reward `R_b` is sentence b's mean token log-likelihood (so long and short sentences weigh
-/// alike) and `baseline` its moving average.
+/// Cross-entropy through the sampled contexts, plus REINFORCE for the alignment model (see
+/// [`crate::reinforce`]).
 fn hard_loss(
     config: &Config,
     model: &Seq2Seq,
@@ -232,42 +218,26 @@ fn hard_loss(
         Selection::Sample,
     );
     let (ll, real) = token_log_likelihoods(out.logits, b.tgt_out.clone()); // [B, T]
-    let [batch, _] = ll.dims();
-    let tokens = real.clone().sum();
-    let cross_entropy = ll.clone().sum().neg() / tokens.clone();
-
-    // Rewards are constants for the gradient: computed on the host from detached values.
-    let per_sentence: Vec<f32> = (ll.clone().detach().sum_dim(1) / real.clone().sum_dim(1))
-        .into_data()
-        .iter::<f32>()
-        .collect();
-    let mean_reward = per_sentence.iter().map(|&r| r as f64).sum::<f64>() / batch as f64;
-    let b_now = baseline.unwrap_or(mean_reward);
-    let advantage: Vec<f32> = per_sentence
-        .iter()
-        .map(|&r| (r as f64 - b_now) as f32)
-        .collect();
-    *baseline = Some(config.baseline_decay * b_now + (1.0 - config.baseline_decay) * mean_reward);
-    let advantage = Tensor::<2>::from_data(TensorData::new(advantage, [batch, 1]), &ll.device());
-
     let log_choice = out
         .sample_log_probs
-        .expect("Selection::Sample returns log α of the choice")
-        * real.clone(); // [B, T]
-    let reinforce = (log_choice.sum_dim(1) * advantage).mean().neg();
+        .expect("Selection::Sample returns log α of the choice"); // [B, T]
     let weights = out.weights.expect("RNNsearch returns its weights"); // [B, T, S]
-    let entropy = (weights.clone() * weights.clamp_min(1e-12).log())
-        .sum_dim(2)
-        .squeeze_dim::<2>(2)
-        .neg()
-        * real; // [B, T]
-    let entropy = entropy.sum() / tokens;
-
-    let cross_entropy_value = cross_entropy.clone().into_scalar::<f32>() as f64;
-    let objective = cross_entropy + reinforce.mul_scalar(config.reinforce_weight)
-        - entropy.mul_scalar(config.entropy_weight);
-    StepLoss {
-        objective,
-        cross_entropy: cross_entropy_value,
-    }
+    let entropy_steps = || {
+        (weights.clone() * weights.clamp_min(1e-12).log())
+            .sum_dim(2)
+            .squeeze_dim::<2>(2)
+            .neg()
+    };
+    hybrid_loss(
+        ReinforceWeights {
+            reinforce: config.reinforce_weight,
+            entropy: config.entropy_weight,
+            baseline_decay: config.baseline_decay,
+        },
+        ll,
+        real,
+        log_choice,
+        entropy_steps,
+        baseline,
+    )
 }

@@ -11,6 +11,7 @@ pub mod decode;
 pub mod digits;
 pub mod idx;
 pub mod karpathy;
+pub mod shapes;
 
 /// A greyscale image of `rows × cols` bytes, row-major; 0 is background, 255 full ink.
 #[derive(Clone, Debug, PartialEq, Eq)]
