@@ -8,8 +8,9 @@
 //! - Shared pipelines: [`seq2seq`] (task, data, decoding, scoring of the four
 //!   sequence-to-sequence experiments); the reader's lives in [`reader`].
 //! - The experiments: [`seq2seq_length`], [`score_functions`], [`soft_vs_hard`],
-//!   [`transformer`], [`reader`].
+//!   [`transformer`], [`reader`], [`captioning`].
 
+pub mod captioning;
 pub mod cli;
 pub mod config_file;
 pub mod experiment;

@@ -5,6 +5,7 @@
 use std::process::Command;
 
 use clap::Parser;
+use experiments::captioning::Captioning;
 use experiments::cli::{Args, resolve};
 use experiments::experiment::Experiment;
 use experiments::overrides::leaf_paths;
@@ -24,8 +25,11 @@ fn changed(path: &str, current: &Value) -> Value {
         Value::Number(n) if n.is_u64() => json!(n.as_u64().unwrap() + 1),
         Value::Number(n) => json!(n.as_f64().unwrap() * 0.5 + 0.125),
         Value::String(_) => json!(match field {
-            "task" if path.starts_with("base") || current != "synthetic" => "sort",
-            "task" => "bible-cloze",
+            "task" => match current.as_str() {
+                Some("synthetic") => "bible-cloze",
+                Some("scenes") => "shapes",
+                _ => "sort",
+            },
             "cell" => "lstm",
             "arrangement" => "bahdanau",
             _ => "another",
@@ -88,6 +92,7 @@ fn every_field_of_every_experiment_can_be_set() {
     every_field_reaches_the_config::<SoftVsHard>();
     every_field_reaches_the_config::<TransformerExperiment>();
     every_field_reaches_the_config::<ReaderExperiment>();
+    every_field_reaches_the_config::<Captioning>();
 }
 
 #[test]

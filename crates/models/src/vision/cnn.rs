@@ -80,7 +80,7 @@ pub struct ImageEncoder {
     pub pool: MaxPool2d,
     /// The extra max-pool to a `G × G` grid; `None` when the blocks already end there.
     pub grid_pool: Option<MaxPool2d>,
-    /// The multi-label head `[D] -> [n_labels]` on the mean annotation; `None` without one.
+    /// The multi-label head `[D] -> [n_labels]` on the max-pooled annotations; `None` without one.
     pub head: Option<Linear>,
 }
 
@@ -164,7 +164,9 @@ impl ImageEncoder {
             .swap_dims(1, 2) // [B, L, D]
     }
 
-    /// The multi-label head's logits, from the mean annotation.
+    /// The multi-label head's logits, from the annotations max-pooled over the grid: "is
+    /// there a red object anywhere" is a question about the strongest region, which a mean
+    /// over mostly empty background dilutes.
     ///
     /// - `annotations`: `[batch, L, D]`, as [`Self::forward`] returns them.
     /// - returns `[batch, n_labels]` logits, one independent yes/no per label.
@@ -177,8 +179,8 @@ impl ImageEncoder {
             .as_ref()
             .expect("label_logits needs an encoder built with n_labels");
         let [batch, _, d] = annotations.dims();
-        let mean = annotations.mean_dim(1).reshape([batch, d]); // [B, D]
-        linear(head, mean) // [B, n_labels]
+        let strongest = annotations.max_dim(1).reshape([batch, d]); // [B, D]
+        linear(head, strongest) // [B, n_labels]
     }
 
     /// The encoder frozen ([`EncoderTuning::Frozen`], Burn's `freeze`) or trainable

@@ -1,0 +1,248 @@
+//! The data every captioning cell shares: the scenes, the caption vocabulary, and the
+//! annotation grid of every image from an encoder pretrained once and then frozen (Xu et
+//! al. precomputed VGG's conv features the same way), so a cell trains only its decoder.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use burn::module::Module;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use datasets::images::{LabelledGlyphs, RgbImage, digits, idx, shapes};
+use datasets::scenes::{Colour, Scene, class_names, splits};
+use datasets::vocab::Vocab;
+use models::seq2seq::{BOS, EOS, PAD};
+use models::vision::{ImageEncoder, multilabel_loss};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+
+use super::{CaptionTask, Config};
+use crate::experiment::Task;
+use crate::training::{OptimizerSettings, cross_entropy_loss, train_loop};
+
+/// Scenes with their annotation grids, on the host.
+pub struct AnnotatedScenes {
+    /// The scenes (image, facts, five captions).
+    pub scenes: Vec<Scene>,
+    /// `[scenes, L, D]` row-major: the frozen encoder's annotation vectors.
+    pub annotations: Vec<f32>,
+}
+
+impl AnnotatedScenes {
+    /// The annotations of scenes `idx` as a tensor `[idx.len(), L, D]`.
+    pub fn batch(&self, idx: &[usize], cells: usize, d: usize, device: &Device) -> Tensor<3> {
+        let size = cells * d;
+        let mut data = Vec::with_capacity(idx.len() * size);
+        for &i in idx {
+            data.extend_from_slice(&self.annotations[i * size..(i + 1) * size]);
+        }
+        Tensor::from_data(TensorData::new(data, [idx.len(), cells, d]), device)
+    }
+}
+
+/// What every cell of a run shares.
+pub struct CaptionData {
+    /// Caption words, with `<pad>`, `<s>`, `</s>`, `<unk>` first.
+    pub vocab: Vocab,
+    /// The class names captions use.
+    pub class_names: Vec<String>,
+    /// Training scenes.
+    pub train: AnnotatedScenes,
+    /// In-distribution test scenes.
+    pub test: AnnotatedScenes,
+    /// Compositional test scenes.
+    pub compositional: AnnotatedScenes,
+    /// `L = G²`, the regions attended over.
+    pub cells: usize,
+    /// Size of an annotation vector.
+    pub d_annotation: usize,
+}
+
+/// The glyph sources of a task: the fetched digits and Fashion-MNIST training images, or
+/// procedural shapes.
+fn glyph_sources(
+    config: &Config,
+    task: CaptionTask,
+    data_dir: &Path,
+) -> anyhow::Result<Vec<LabelledGlyphs>> {
+    match task {
+        CaptionTask::Shapes => Ok(vec![shapes::procedural_glyphs(
+            config.glyphs_per_class,
+            config.scene_seed,
+        )]),
+        CaptionTask::Scenes => {
+            let (digits_dir, fashion_dir) =
+                (data_dir.join("digits"), data_dir.join("fashion-mnist"));
+            for dir in [&digits_dir, &fashion_dir] {
+                if !dir.is_dir() {
+                    bail!("{} not found: run scripts/fetch-data first", dir.display());
+                }
+            }
+            Ok(vec![
+                digits::read_digits(&digits_dir)?,
+                idx::read_fashion_mnist(&fashion_dir, idx::Split::Train)?,
+            ])
+        }
+    }
+}
+
+/// Loads the scenes, builds the vocabulary, pretrains the encoder and annotates every image.
+pub fn load(config: &Config, task: CaptionTask, data_dir: &Path) -> anyhow::Result<CaptionData> {
+    let sources = glyph_sources(config, task, data_dir)?;
+    let names = class_names(&sources).context("glyph sources")?;
+    let split =
+        splits(&config.scene_config(), &sources, &config.split_config()).context("scenes")?;
+    let captions = split
+        .train
+        .iter()
+        .flat_map(|s| s.captions.iter().map(Vec::as_slice));
+    let vocab = Vocab::build(captions, usize::MAX);
+    let held_out: Vec<String> = split
+        .held_out
+        .iter()
+        .map(|p| format!("{} {}", p.colour.name(), p.class_name))
+        .collect();
+    eprintln!(
+        "captioning / {}: {} classes, vocab {}, train {} / test {} / compositional {} scenes (held out: {}), {} backend",
+        task.name(),
+        names.len(),
+        vocab.len(),
+        split.train.len(),
+        split.test.len(),
+        split.compositional.len(),
+        held_out.join(", "),
+        harness::backend_name()
+    );
+    let (encoder, device) = pretrain_encoder(config, &names, &split.train)?;
+    let annotate = |scenes: Vec<Scene>| AnnotatedScenes {
+        annotations: annotate(&encoder, &scenes, config.eval_batch_size, &device),
+        scenes,
+    };
+    Ok(CaptionData {
+        vocab,
+        class_names: names,
+        train: annotate(split.train),
+        test: annotate(split.test),
+        compositional: annotate(split.compositional),
+        cells: config.grid * config.grid,
+        d_annotation: config.d_annotation,
+    })
+}
+
+/// The images of `scenes` as a tensor `[B, 3, H, W]`.
+pub fn images_tensor(scenes: &[&Scene], device: &Device) -> Tensor<4> {
+    let RgbImage { height, width, .. } = scenes[0].image;
+    let data: Vec<f32> = scenes
+        .iter()
+        .flat_map(|s| s.image.data.iter().copied())
+        .collect();
+    Tensor::from_data(
+        TensorData::new(data, [scenes.len(), 3, height, width]),
+        device,
+    )
+}
+
+/// The pretraining targets of a scene: 1 for every class present, then for every colour.
+fn presence_labels(scene: &Scene, n_classes: usize) -> Vec<f32> {
+    let mut labels = vec![0.0; n_classes + Colour::ALL.len()];
+    for object in &scene.objects {
+        labels[object.class] = 1.0;
+        let colour = Colour::ALL
+            .iter()
+            .position(|&c| c == object.colour)
+            .unwrap_or(0);
+        labels[n_classes + colour] = 1.0;
+    }
+    labels
+}
+
+/// Trains the encoder's multi-label head ("which classes and colours are present") on the
+/// training images, then returns the encoder without autodiff (frozen) and its device.
+fn pretrain_encoder(
+    config: &Config,
+    names: &[String],
+    train: &[Scene],
+) -> anyhow::Result<(ImageEncoder, Device)> {
+    let n_labels = names.len() + Colour::ALL.len();
+    let device = harness::device(config.encoder_seed)?;
+    let encoder = config.encoder_config(n_labels).init(&device);
+    let mut epoch = 0u64;
+    let mut queue: Vec<Vec<usize>> = Vec::new();
+    let next_batch = || {
+        if queue.is_empty() {
+            let mut order: Vec<usize> = (0..train.len()).collect();
+            order.shuffle(&mut StdRng::seed_from_u64(epoch));
+            queue = order
+                .chunks(config.batch_size)
+                .rev()
+                .map(<[usize]>::to_vec)
+                .collect();
+            epoch += 1;
+        }
+        let idx = queue.pop().expect("refilled above");
+        let scenes: Vec<&Scene> = idx.iter().map(|&i| &train[i]).collect();
+        let labels: Vec<f32> = scenes
+            .iter()
+            .flat_map(|s| presence_labels(s, names.len()))
+            .collect();
+        (
+            images_tensor(&scenes, &device),
+            Tensor::<2>::from_data(TensorData::new(labels, [idx.len(), n_labels]), &device),
+        )
+    };
+    let settings = OptimizerSettings {
+        steps: config.pretrain_steps,
+        learning_rate: config.pretrain_learning_rate,
+        grad_clip: config.grad_clip,
+    };
+    let trained = train_loop(
+        &settings,
+        encoder,
+        "encoder pretraining",
+        0,
+        next_batch,
+        |encoder: &ImageEncoder, (images, labels)| {
+            let logits = encoder.label_logits(encoder.forward(images.clone()));
+            cross_entropy_loss(multilabel_loss(logits, labels.clone()))
+        },
+    )?;
+    Ok((trained.model.valid(), device.without_autodiff()))
+}
+
+/// The annotation vectors of every scene, `[scenes, L, D]` row-major, in chunks.
+fn annotate(encoder: &ImageEncoder, scenes: &[Scene], chunk: usize, device: &Device) -> Vec<f32> {
+    let mut out = Vec::new();
+    for part in scenes.chunks(chunk.max(1)) {
+        let refs: Vec<&Scene> = part.iter().collect();
+        let annotations = encoder.forward(images_tensor(&refs, device));
+        out.extend(annotations.into_data().iter::<f32>());
+    }
+    out
+}
+
+/// Decoder input (`<s>` + caption) and target (caption + `</s>`) ids `[B, T]`, PAD-padded.
+pub fn caption_tensors(
+    captions: &[&[String]],
+    vocab: &Vocab,
+    device: &Device,
+) -> (Tensor<2, Int>, Tensor<2, Int>) {
+    let ids: Vec<Vec<u32>> = captions.iter().map(|c| vocab.encode(c)).collect();
+    let len = ids.iter().map(Vec::len).max().unwrap_or(0) + 1;
+    let (mut tgt_in, mut tgt_out) = (
+        vec![PAD as i64; ids.len() * len],
+        vec![PAD as i64; ids.len() * len],
+    );
+    for (row, caption) in ids.iter().enumerate() {
+        tgt_in[row * len] = BOS as i64;
+        for (t, &id) in caption.iter().enumerate() {
+            tgt_in[row * len + t + 1] = id as i64;
+            tgt_out[row * len + t] = id as i64;
+        }
+        tgt_out[row * len + caption.len()] = EOS as i64;
+    }
+    let shape = [ids.len(), len];
+    (
+        Tensor::from_data(TensorData::new(tgt_in, shape), device),
+        Tensor::from_data(TensorData::new(tgt_out, shape), device),
+    )
+}

@@ -1,0 +1,213 @@
+//! Scoring generated captions per number of objects (the `len_lo`/`len_hi` of
+//! `metrics.csv`; 0/0 is all scenes):
+//!
+//! - `bleu1` .. `bleu4`: corpus BLEU against the five references (sacreBLEU's, with
+//!   several references).
+//! - `semantic_accuracy`: captions whose parsed facts are all right (every object named
+//!   with its colour and size, every relation true); `object_accuracy`, `colour_accuracy`,
+//!   `size_accuracy`, `relation_accuracy`: the per-attribute rates (see
+//!   `datasets::scenes::score`).
+//! - `pointing_accuracy` (attention only): for each generated class word bound to a scene
+//!   object (same class, and the same colour when the caption says one), whether the most
+//!   attended grid cell at that word overlaps the object's ink box; `pointing_chance`: the
+//!   share of cells that overlap it, what a uniformly random cell would score.
+//!
+//! All on a 0-100 scale. The compositional split's rows carry the prefix `compositional_`.
+
+use std::collections::BTreeMap;
+
+use burn::tensor::Device;
+use datasets::scenes::{Scene, ScoreTotals, parse_caption, score_caption};
+use models::vision::Captioner;
+use plots::MetricRow;
+
+use super::data::{AnnotatedScenes, CaptionData};
+use super::{Captioning, Config};
+use crate::experiment::{Cell, Experiment};
+
+/// One generated caption and, with attention, its weights `[steps, L]` row-major.
+pub struct Generated {
+    /// The caption's words (no `</s>`).
+    pub words: Vec<String>,
+    /// The attention at each generated word, `L` values per word.
+    pub weights: Option<Vec<f32>>,
+}
+
+/// Captions every scene of `split` greedily, in chunks.
+pub fn generate(
+    model: &Captioner,
+    data: &CaptionData,
+    split: &AnnotatedScenes,
+    config: &Config,
+    device: &Device,
+) -> Vec<Generated> {
+    let mut out = Vec::with_capacity(split.scenes.len());
+    let all: Vec<usize> = (0..split.scenes.len()).collect();
+    for idx in all.chunks(config.eval_batch_size) {
+        let annotations = split.batch(idx, data.cells, data.d_annotation, device);
+        let caption = model.greedy(annotations, config.max_caption_len);
+        let weights: Option<(Vec<f32>, usize)> = caption.weights.map(|w| {
+            let steps = w.dims()[1];
+            (w.into_data().iter::<f32>().collect(), steps)
+        });
+        for (row, tokens) in caption.tokens.iter().enumerate() {
+            let words = data.vocab.decode(tokens);
+            let weights = weights.as_ref().map(|(w, steps)| {
+                let per_row = steps * data.cells;
+                let take = words.len().min(*steps) * data.cells;
+                w[row * per_row..row * per_row + take].to_vec()
+            });
+            out.push(Generated { words, weights });
+        }
+    }
+    out
+}
+
+/// The running sums of one bucket.
+#[derive(Default)]
+struct Bucket {
+    hyps: Vec<String>,
+    refs: Vec<Vec<String>>,
+    semantic: ScoreTotals,
+    pointed: usize,
+    pointing_hits: usize,
+    chance: f64,
+}
+
+/// The rows of one split (`prefix` "" or "compositional_") for one cell.
+pub fn metric_rows(
+    config: &Config,
+    data: &CaptionData,
+    split: &AnnotatedScenes,
+    generated: &[Generated],
+    cell: &Cell,
+    prefix: &str,
+) -> Vec<MetricRow> {
+    let mut buckets: BTreeMap<usize, Bucket> = BTreeMap::new();
+    for (scene, caption) in split.scenes.iter().zip(generated) {
+        for key in [0, scene.objects.len()] {
+            let bucket = buckets.entry(key).or_default();
+            bucket.hyps.push(caption.words.join(" "));
+            bucket
+                .refs
+                .push(scene.captions.iter().map(|c| c.join(" ")).collect());
+            bucket.semantic.add(&score_caption(
+                &caption.words,
+                &data.class_names,
+                &scene.objects,
+            ));
+            if let Some(weights) = &caption.weights {
+                for (hit, chance) in pointings(config, data, scene, &caption.words, weights) {
+                    bucket.pointed += 1;
+                    bucket.pointing_hits += usize::from(hit);
+                    bucket.chance += chance;
+                }
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    for (objects, bucket) in &buckets {
+        let n = bucket.hyps.len();
+        let mut values: Vec<(String, f64)> = Vec::new();
+        let bleu = metrics::bleu::corpus_bleu_1_to_4(&bucket.hyps, &bucket.refs);
+        for (order, score) in bleu.iter().enumerate() {
+            values.push((format!("bleu{}", order + 1), score.score));
+        }
+        let totals = &bucket.semantic;
+        values.extend([
+            (
+                "semantic_accuracy".to_string(),
+                100.0 * totals.caption_rate(),
+            ),
+            ("object_accuracy".to_string(), 100.0 * totals.object_rate()),
+            ("colour_accuracy".to_string(), 100.0 * totals.colour_rate()),
+            ("size_accuracy".to_string(), 100.0 * totals.size_rate()),
+            (
+                "relation_accuracy".to_string(),
+                100.0 * totals.relation_rate(),
+            ),
+        ]);
+        if bucket.pointed > 0 {
+            let pointed = bucket.pointed as f64;
+            values.push((
+                "pointing_accuracy".to_string(),
+                100.0 * bucket.pointing_hits as f64 / pointed,
+            ));
+            values.push((
+                "pointing_chance".to_string(),
+                100.0 * bucket.chance / pointed,
+            ));
+        }
+        for (metric, value) in values {
+            rows.push(MetricRow {
+                experiment: Captioning::NAME.to_string(),
+                task: config.task.clone(),
+                model: cell.variant.clone(),
+                train_max_len: 0,
+                seed: cell.seed,
+                len_lo: *objects,
+                len_hi: *objects,
+                n,
+                metric: format!("{prefix}{metric}"),
+                value,
+            });
+        }
+    }
+    rows
+}
+
+/// For each class word of `words` that names an object of `scene`: whether the most
+/// attended cell at that word overlaps the object's ink box, and the share of cells that do.
+fn pointings(
+    config: &Config,
+    data: &CaptionData,
+    scene: &Scene,
+    words: &[String],
+    weights: &[f32],
+) -> Vec<(bool, f64)> {
+    let Ok(parsed) = parse_caption(words, &data.class_names) else {
+        return Vec::new();
+    };
+    let (grid, cells) = (config.grid, data.cells);
+    let cell_side = config.canvas / grid;
+    let mut out = Vec::new();
+    let mut cursor = 0;
+    for mention in &parsed.objects {
+        let class: Vec<&str> = mention.class_name.split(' ').collect();
+        // The mention's class words, at or after the previous one's.
+        let Some(start) = (cursor..words.len().saturating_sub(class.len() - 1))
+            .find(|&p| class.iter().zip(&words[p..]).all(|(c, w)| c == w))
+        else {
+            break;
+        };
+        let step = start + class.len() - 1;
+        cursor = step + 1;
+        let object = scene
+            .objects
+            .iter()
+            .filter(|o| o.class_name == mention.class_name)
+            .find(|o| mention.colour.is_none_or(|c| c == o.colour))
+            .or_else(|| {
+                scene
+                    .objects
+                    .iter()
+                    .find(|o| o.class_name == mention.class_name)
+            });
+        let (Some(object), true) = (object, (step + 1) * cells <= weights.len()) else {
+            continue;
+        };
+        let overlaps = |index: usize| {
+            let (r, c) = (index / grid, index % grid);
+            let (x0, y0) = (c * cell_side, r * cell_side);
+            let b = &object.bbox;
+            x0 < b.x1 && b.x0 < x0 + cell_side && y0 < b.y1 && b.y0 < y0 + cell_side
+        };
+        let at_step = &weights[step * cells..(step + 1) * cells];
+        let best = (0..cells)
+            .max_by(|&a, &b| at_step[a].total_cmp(&at_step[b]).then(b.cmp(&a)))
+            .expect("at least one cell");
+        let chance = (0..cells).filter(|&i| overlaps(i)).count() as f64 / cells as f64;
+        out.push((overlaps(best), chance));
+    }
+    out
+}
