@@ -5,6 +5,9 @@ use anyhow::bail;
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, grad_clipping::GradientClippingConfig};
 use burn::tensor::Tensor;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 
 /// What a loss function returns: the tensor to differentiate and the cross-entropy to
 /// report (they differ when the loss has extra terms, as REINFORCE does).
@@ -93,5 +96,43 @@ pub fn cross_entropy_loss(objective: Tensor<1>) -> StepLoss {
     StepLoss {
         objective,
         cross_entropy,
+    }
+}
+
+/// Batches of the indices `0..n` for a training loop: each epoch is a shuffle by
+/// `StdRng::seed_from_u64(epoch)` cut into `batch_size` chunks in order (the last may be
+/// short). The order is a function of the epoch number alone, not of the model seed, so
+/// every model of a run sees the same examples in the same order.
+pub struct EpochBatches {
+    n: usize,
+    batch_size: usize,
+    epoch: u64,
+    queue: Vec<Vec<usize>>,
+}
+
+impl EpochBatches {
+    /// Batches over `n` examples, `batch_size` at a time.
+    pub fn new(n: usize, batch_size: usize) -> EpochBatches {
+        EpochBatches {
+            n,
+            batch_size,
+            epoch: 0,
+            queue: Vec::new(),
+        }
+    }
+
+    /// The next batch's indices.
+    pub fn next_batch(&mut self) -> Vec<usize> {
+        if self.queue.is_empty() {
+            let mut order: Vec<usize> = (0..self.n).collect();
+            order.shuffle(&mut StdRng::seed_from_u64(self.epoch));
+            self.queue = order
+                .chunks(self.batch_size)
+                .rev()
+                .map(<[usize]>::to_vec)
+                .collect();
+            self.epoch += 1;
+        }
+        self.queue.pop().expect("refilled above")
     }
 }

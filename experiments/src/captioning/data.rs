@@ -12,13 +12,10 @@ use datasets::scenes::{Colour, Scene, class_names, splits};
 use datasets::vocab::Vocab;
 use models::seq2seq::{BOS, EOS, PAD};
 use models::vision::{ImageEncoder, multilabel_loss};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 
 use super::{CaptionTask, Config};
 use crate::experiment::Task;
-use crate::training::{OptimizerSettings, cross_entropy_loss, train_loop};
+use crate::training::{EpochBatches, OptimizerSettings, cross_entropy_loss, train_loop};
 
 /// Scenes with their annotation grids, on the host.
 pub struct AnnotatedScenes {
@@ -166,20 +163,9 @@ fn pretrain_encoder(
     let n_labels = names.len() + Colour::ALL.len();
     let device = harness::device(config.encoder_seed)?;
     let encoder = config.encoder_config(n_labels).init(&device);
-    let mut epoch = 0u64;
-    let mut queue: Vec<Vec<usize>> = Vec::new();
+    let mut batches = EpochBatches::new(train.len(), config.batch_size);
     let next_batch = || {
-        if queue.is_empty() {
-            let mut order: Vec<usize> = (0..train.len()).collect();
-            order.shuffle(&mut StdRng::seed_from_u64(epoch));
-            queue = order
-                .chunks(config.batch_size)
-                .rev()
-                .map(<[usize]>::to_vec)
-                .collect();
-            epoch += 1;
-        }
-        let idx = queue.pop().expect("refilled above");
+        let idx = batches.next_batch();
         let scenes: Vec<&Scene> = idx.iter().map(|&i| &train[i]).collect();
         let labels: Vec<f32> = scenes
             .iter()

@@ -32,7 +32,6 @@ use models::seq2seq::sequence_cross_entropy;
 use models::vision::{Captioner, CaptionerConfig, ContextKind, attention_entropy};
 use plots::{CurveRow, TimingRow};
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
 pub use config::Config;
@@ -41,7 +40,7 @@ pub use task::CaptionTask;
 
 use crate::experiment::{Cell, CellRecord, Experiment, Preset};
 use crate::reinforce::{ReinforceWeights, hybrid_loss, token_log_likelihoods};
-use crate::training::{StepLoss, train_loop};
+use crate::training::{EpochBatches, StepLoss, train_loop};
 
 /// Captioning with no, soft and hard visual attention.
 pub struct Captioning;
@@ -167,20 +166,9 @@ fn train_captioner(
     let pairs: Vec<(usize, usize)> = (0..train.scenes.len())
         .flat_map(|s| (0..train.scenes[s].captions.len()).map(move |c| (s, c)))
         .collect();
-    let mut epoch = 0u64;
-    let mut queue: Vec<Vec<(usize, usize)>> = Vec::new();
+    let mut batches = EpochBatches::new(pairs.len(), config.batch_size);
     let next_batch = || {
-        if queue.is_empty() {
-            let mut order = pairs.clone();
-            order.shuffle(&mut StdRng::seed_from_u64(epoch));
-            queue = order
-                .chunks(config.batch_size)
-                .rev()
-                .map(<[_]>::to_vec)
-                .collect();
-            epoch += 1;
-        }
-        let batch = queue.pop().expect("refilled above");
+        let batch: Vec<(usize, usize)> = batches.next_batch().iter().map(|&i| pairs[i]).collect();
         let scenes: Vec<usize> = batch.iter().map(|&(s, _)| s).collect();
         let captions: Vec<&[String]> = batch
             .iter()

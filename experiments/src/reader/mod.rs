@@ -31,9 +31,6 @@ use burn::tensor::Device;
 use datasets::reader::{Question, baselines};
 use models::readers::{Reader, ReaderConfig, ReaderKind, reader_loss};
 use plots::{DocAttentionRow, TimingRow};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 
 pub use config::Config;
 pub use data::{EncodedQuestion, ReaderVocab, encode, entity_index, make_reader_batch};
@@ -41,7 +38,7 @@ pub use questions::{QuestionSplits, load_questions};
 pub use task::ReaderTask;
 
 use crate::experiment::{Cell, CellRecord, Experiment, Preset, Task};
-use crate::training::{Trained, cross_entropy_loss, train_loop};
+use crate::training::{EpochBatches, Trained, cross_entropy_loss, train_loop};
 use eval::{Predictions, accuracy_rows, predict};
 
 /// The variant name of the cell that scores the two frequency baselines.
@@ -258,20 +255,9 @@ fn train_reader(
         .with_d_hidden(config.d_hidden)
         .with_d_attention(config.d_attention)
         .init(device);
-    let mut epoch = 0u64;
-    let mut queue: Vec<Vec<usize>> = Vec::new();
+    let mut batches = EpochBatches::new(train.len(), config.batch_size);
     let next_batch = || {
-        if queue.is_empty() {
-            let mut order: Vec<usize> = (0..train.len()).collect();
-            order.shuffle(&mut StdRng::seed_from_u64(epoch));
-            queue = order
-                .chunks(config.batch_size)
-                .rev()
-                .map(<[usize]>::to_vec)
-                .collect();
-            epoch += 1;
-        }
-        let idx = queue.pop().expect("refilled above");
+        let idx = batches.next_batch();
         let questions: Vec<&EncodedQuestion> = idx.iter().map(|&i| &train[i]).collect();
         make_reader_batch(&questions, vocab.n_entities, device)
     };
