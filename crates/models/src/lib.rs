@@ -14,6 +14,7 @@
 //!   vectors, and an LSTM captioner with a mean-pooled, soft or hard attentive context.
 
 pub mod attention;
+mod beam;
 pub mod kernels;
 pub mod readers;
 pub mod rnn;

@@ -5,6 +5,7 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{Bool, Int, Tensor, TensorData};
 
 use super::{BOS, Decoded, EOS, Selection, Seq2Seq};
+use crate::beam::extend_beams;
 
 impl Seq2Seq {
     /// Greedy decoding: at each step the most probable word, fed back as the next input.
@@ -88,29 +89,7 @@ impl Seq2Seq {
             let out = self.step(&memory_rows, embed, gates, state, Selection::Soft);
             let log_probs = log_softmax(self.step_logits(out.readout_input), 1).into_data();
             let log_probs: Vec<f32> = log_probs.iter::<f32>().collect();
-            let vocab = log_probs.len() / rows;
-
-            // Best `beam` extensions over all (hypothesis, word) pairs.
-            let mut candidates: Vec<(usize, usize, f32)> = Vec::with_capacity(rows * vocab);
-            for (row, (_, score)) in live.iter().enumerate() {
-                for word in 0..vocab {
-                    candidates.push((row, word, score + log_probs[row * vocab + word]));
-                }
-            }
-            candidates.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
-            let mut next_live = Vec::with_capacity(beam);
-            let mut parents = Vec::with_capacity(beam);
-            for &(row, word, score) in candidates.iter().take(beam) {
-                let mut toks = live[row].0.clone();
-                if word as u32 == EOS {
-                    let len = toks.len() as f32 + 1.0;
-                    finished.push((toks, score / len));
-                } else {
-                    toks.push(word as u32);
-                    next_live.push((toks, score));
-                    parents.push(row as i64);
-                }
-            }
+            let (next_live, parents) = extend_beams(&live, &log_probs, beam, &mut finished);
             if finished.len() >= beam || next_live.is_empty() {
                 break;
             }

@@ -5,8 +5,9 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{Int, Tensor, TensorData};
 
 use super::Captioner;
+use crate::beam::extend_beams;
 use crate::kernels::linear;
-use crate::seq2seq::{BOS, EOS, all_finished, tokens_until_eos};
+use crate::seq2seq::{BOS, all_finished, tokens_until_eos};
 
 /// What greedy decoding returns.
 #[derive(Clone, Debug)]
@@ -90,29 +91,7 @@ impl Captioner {
                 .into_data()
                 .iter::<f32>()
                 .collect(); // [rows, K]
-            let vocab = log_probs.len() / rows;
-
-            // The best `width` extensions over all (hypothesis, word) pairs.
-            let mut candidates: Vec<(usize, usize, f32)> = Vec::with_capacity(rows * vocab);
-            for (row, (_, score)) in live.iter().enumerate() {
-                for word in 0..vocab {
-                    candidates.push((row, word, score + log_probs[row * vocab + word]));
-                }
-            }
-            candidates.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
-            let mut next_live = Vec::with_capacity(width);
-            let mut parents = Vec::with_capacity(width);
-            for &(row, word, score) in candidates.iter().take(width) {
-                let mut words = live[row].0.clone();
-                if word as u32 == EOS {
-                    let len = words.len() as f32 + 1.0;
-                    finished.push((words, score / len));
-                } else {
-                    words.push(word as u32);
-                    next_live.push((words, score));
-                    parents.push(row as i64);
-                }
-            }
+            let (next_live, parents) = extend_beams(&live, &log_probs, width, &mut finished);
             if finished.len() >= width || next_live.is_empty() {
                 break;
             }
