@@ -85,3 +85,81 @@ fn scenes_without_fetched_data_say_what_to_run() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("run scripts/fetch-data first"), "{stderr}");
 }
+
+#[test]
+fn a_karpathy_split_file_with_its_images_is_captioned_and_scored_by_bleu() {
+    let root = std::env::temp_dir().join("attention-lab-captioning-karpathy");
+    let _ = std::fs::remove_dir_all(&root);
+    let images = root.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    let mut entries = Vec::new();
+    for i in 0..12 {
+        let (colour, rgb) = if i % 2 == 0 {
+            ("red", [200, 0, 0])
+        } else {
+            ("blue", [0, 0, 200])
+        };
+        let name = format!("{i}.png");
+        // Odd sizes on purpose: the loader resizes to the canvas.
+        image::RgbImage::from_pixel(30 + i, 26, image::Rgb(rgb))
+            .save(images.join(&name))
+            .unwrap();
+        let split = if i < 8 { "train" } else { "test" };
+        entries.push(format!(
+            r#"{{"filename": "{name}", "split": "{split}", "sentences": [{{"tokens": ["a", "{colour}", "square"]}}, {{"tokens": ["a", "{colour}", "picture"]}}]}}"#
+        ));
+    }
+    let json = root.join("dataset_toy.json");
+    std::fs::write(
+        &json,
+        format!(
+            r#"{{"images": [{}], "dataset": "toy"}}"#,
+            entries.join(", ")
+        ),
+    )
+    .unwrap();
+    let task = format!("karpathy:{}", json.display());
+    let images_dir = format!("images_dir={}", images.display());
+    let (dir, ok, stderr) = {
+        let out = root.join("out");
+        let output = Command::new(env!("CARGO_BIN_EXE_captioning"))
+            .args([
+                "--preset",
+                "smoke",
+                "--task",
+                &task,
+                "--set",
+                &images_dir,
+                "--out",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap();
+        (
+            out.join("karpathy-dataset_toy"),
+            output.status.success(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    assert!(ok, "{stderr}");
+    let metrics = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    assert!(metrics.contains(",soft,0,1,0,0,4,bleu4,"), "{metrics}");
+    assert!(
+        !metrics.contains("semantic_accuracy"),
+        "photographs have no facts"
+    );
+    // Without the image folder the error says which setting is missing.
+    let output = Command::new(env!("CARGO_BIN_EXE_captioning"))
+        .args(["--preset", "smoke", "--task", &task, "--print-config"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let output = Command::new(env!("CARGO_BIN_EXE_captioning"))
+        .args(["--preset", "smoke", "--task", &task, "--out"])
+        .arg(root.join("none"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("images_dir"), "{stderr}");
+}

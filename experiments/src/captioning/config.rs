@@ -45,6 +45,21 @@ pub struct Config {
     pub held_out_pairs: usize,
     /// shapes task: glyphs drawn per shape.
     pub glyphs_per_class: usize,
+    /// karpathy task: the folder the split file's image names are relative to. Images are
+    /// resized to `canvas` (shorter side, then centre crop) over a white background.
+    #[serde(default)]
+    pub images_dir: String,
+    /// karpathy task: leave out (and count) missing or undecodable images instead of
+    /// stopping at the first.
+    #[serde(default)]
+    pub skip_bad: bool,
+    /// karpathy task: at most this many images per split (0: all), for quick runs.
+    #[serde(default)]
+    pub max_images_per_split: usize,
+    /// karpathy task: the encoder is pretrained to tell which of the training captions'
+    /// most frequent content words describe an image; this many of them.
+    #[serde(default = "default_presence_words")]
+    pub presence_words: usize,
     /// Side G of the annotation grid (L = G² regions attended over).
     pub grid: usize,
     /// Output channels of the encoder's blocks before the last (each halves the side).
@@ -91,6 +106,11 @@ pub struct Config {
     pub curve_every: usize,
 }
 
+/// The words of the karpathy task's presence labels, when a configuration file omits them.
+fn default_presence_words() -> usize {
+    100
+}
+
 impl Config {
     /// A preset for a task.
     ///
@@ -113,6 +133,10 @@ impl Config {
             compositional_scenes: 500,
             held_out_pairs: 6,
             glyphs_per_class: 200,
+            images_dir: String::new(),
+            skip_bad: false,
+            max_images_per_split: 0,
+            presence_words: default_presence_words(),
             grid: 6,
             encoder_channels: vec![16, 32],
             d_annotation: 64,
@@ -198,6 +222,7 @@ impl Config {
             ("max_caption_len", self.max_caption_len),
             ("eval_batch_size", self.eval_batch_size),
             ("curve_every", self.curve_every),
+            ("presence_words", self.presence_words),
         ])?;
         if self.seeds.is_empty() {
             bail!("config field 'seeds' must list at least one seed");

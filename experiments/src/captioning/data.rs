@@ -2,11 +2,13 @@
 //! annotation grid of every image from an encoder pretrained once and then frozen (Xu et
 //! al. precomputed VGG's conv features the same way), so a cell trains only its decoder.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use datasets::images::karpathy::{CaptionedImage, KarpathyOptions, read_karpathy};
 use datasets::images::{LabelledGlyphs, RgbImage, digits, idx, shapes};
 use datasets::scenes::{Colour, Scene, class_names, splits};
 use datasets::vocab::Vocab;
@@ -53,16 +55,20 @@ pub struct CaptionData {
     pub cells: usize,
     /// Size of an annotation vector.
     pub d_annotation: usize,
+    /// Whether the scenes carry facts (objects), so semantic and pointing accuracy apply:
+    /// not for a user's photographs.
+    pub has_facts: bool,
 }
 
 /// The glyph sources of a task: the fetched digits and Fashion-MNIST training images, or
 /// procedural shapes.
 fn glyph_sources(
     config: &Config,
-    task: CaptionTask,
+    task: &CaptionTask,
     data_dir: &Path,
 ) -> anyhow::Result<Vec<LabelledGlyphs>> {
     match task {
+        CaptionTask::Karpathy(_) => unreachable!("photographs have no glyphs"),
         CaptionTask::Shapes => Ok(vec![shapes::procedural_glyphs(
             config.glyphs_per_class,
             config.scene_seed,
@@ -83,8 +89,20 @@ fn glyph_sources(
     }
 }
 
-/// Loads the scenes, builds the vocabulary, pretrains the encoder and annotates every image.
-pub fn load(config: &Config, task: CaptionTask, data_dir: &Path) -> anyhow::Result<CaptionData> {
+/// Loads the images, builds the vocabulary, pretrains the encoder and annotates every image.
+pub fn load(config: &Config, task: &CaptionTask, data_dir: &Path) -> anyhow::Result<CaptionData> {
+    match task {
+        CaptionTask::Karpathy(json) => load_photographs(config, task, json),
+        CaptionTask::Scenes | CaptionTask::Shapes => load_scenes(config, task, data_dir),
+    }
+}
+
+/// Scenes of glyphs, with their facts and a compositional split.
+fn load_scenes(
+    config: &Config,
+    task: &CaptionTask,
+    data_dir: &Path,
+) -> anyhow::Result<CaptionData> {
     let sources = glyph_sources(config, task, data_dir)?;
     let names = class_names(&sources).context("glyph sources")?;
     let split =
@@ -110,7 +128,12 @@ pub fn load(config: &Config, task: CaptionTask, data_dir: &Path) -> anyhow::Resu
         held_out.join(", "),
         harness::backend_name()
     );
-    let (encoder, device) = pretrain_encoder(config, &names, &split.train)?;
+    let labels: Vec<Vec<f32>> = split
+        .train
+        .iter()
+        .map(|s| presence_labels(s, names.len()))
+        .collect();
+    let (encoder, device) = pretrain_encoder(config, &split.train, &labels)?;
     let annotate = |scenes: Vec<Scene>| AnnotatedScenes {
         annotations: annotate(&encoder, &scenes, config.eval_batch_size, &device),
         scenes,
@@ -123,6 +146,119 @@ pub fn load(config: &Config, task: CaptionTask, data_dir: &Path) -> anyhow::Resu
         compositional: annotate(split.compositional),
         cells: config.grid * config.grid,
         d_annotation: config.d_annotation,
+        has_facts: true,
+    })
+}
+
+/// Words too common to tell images apart, left out of the photographs' presence labels.
+const STOP_WORDS: [&str; 16] = [
+    "a", "an", "the", "of", "in", "on", "and", "is", "are", "with", "to", "at", ",", ".", "its",
+    "his",
+];
+
+/// A user's captioned photographs from a Karpathy split file: `train` (with `restval`) to
+/// train on, `test` to score; no facts, so only BLEU is reported.
+fn load_photographs(
+    config: &Config,
+    task: &CaptionTask,
+    json: &Path,
+) -> anyhow::Result<CaptionData> {
+    if config.images_dir.is_empty() {
+        bail!(
+            "task {}: set the image folder with --set images_dir=DIR",
+            task.arg()
+        );
+    }
+    let options = KarpathyOptions {
+        size: config.canvas,
+        skip_bad: config.skip_bad,
+        max_per_split: (config.max_images_per_split > 0).then_some(config.max_images_per_split),
+        ..KarpathyOptions::default()
+    };
+    let set = read_karpathy(json, Path::new(&config.images_dir), &options)?;
+    if set.train.is_empty() || set.test.is_empty() {
+        bail!(
+            "{}: needs train and test images, found {} and {}",
+            json.display(),
+            set.train.len(),
+            set.test.len()
+        );
+    }
+    if !set.skipped.is_empty() {
+        eprintln!(
+            "{}: skipped {} images, e.g. {}",
+            json.display(),
+            set.skipped.len(),
+            set.skipped[0].1
+        );
+    }
+    let as_scenes = |images: Vec<CaptionedImage>| -> Vec<Scene> {
+        images
+            .into_iter()
+            .map(|i| Scene {
+                image: i.image,
+                objects: Vec::new(),
+                captions: i.captions,
+            })
+            .collect()
+    };
+    let (train, test) = (as_scenes(set.train), as_scenes(set.test));
+    let vocab = Vocab::build(
+        train
+            .iter()
+            .flat_map(|s| s.captions.iter().map(Vec::as_slice)),
+        usize::MAX,
+    );
+    // The presence labels: the most frequent content words of the training captions.
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for caption in train.iter().flat_map(|s| &s.captions) {
+        for word in caption.iter().filter(|w| !STOP_WORDS.contains(&w.as_str())) {
+            *counts.entry(word).or_default() += 1;
+        }
+    }
+    let mut words: Vec<(&str, usize)> = counts.into_iter().collect();
+    words.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let words: Vec<&str> = words
+        .into_iter()
+        .take(config.presence_words)
+        .map(|(w, _)| w)
+        .collect();
+    let labels: Vec<Vec<f32>> = train
+        .iter()
+        .map(|scene| {
+            words
+                .iter()
+                .map(|w| {
+                    f32::from(u8::from(
+                        scene.captions.iter().any(|c| c.iter().any(|t| t == w)),
+                    ))
+                })
+                .collect()
+        })
+        .collect();
+    eprintln!(
+        "captioning / {}: vocab {}, train {} / test {} images, {} presence words, {} backend",
+        task.name(),
+        vocab.len(),
+        train.len(),
+        test.len(),
+        words.len(),
+        harness::backend_name()
+    );
+    let (encoder, device) = pretrain_encoder(config, &train, &labels)?;
+    let annotate = |scenes: Vec<Scene>| AnnotatedScenes {
+        annotations: annotate(&encoder, &scenes, config.eval_batch_size, &device),
+        scenes,
+    };
+    Ok(CaptionData {
+        vocab,
+        class_names: Vec::new(),
+        train: annotate(train),
+        test: annotate(test),
+        compositional: annotate(Vec::new()),
+        cells: config.grid * config.grid,
+        d_annotation: config.d_annotation,
+        has_facts: false,
     })
 }
 
@@ -153,27 +289,28 @@ fn presence_labels(scene: &Scene, n_classes: usize) -> Vec<f32> {
     labels
 }
 
-/// Trains the encoder's multi-label head ("which classes and colours are present") on the
-/// training images, then returns the encoder without autodiff (frozen) and its device.
+/// Trains the encoder's multi-label head on the training images (`labels[i]`: 0/1 per label
+/// of image i: which classes and colours are present, or which words describe it), then
+/// returns the encoder without autodiff (frozen) and its device.
 fn pretrain_encoder(
     config: &Config,
-    names: &[String],
     train: &[Scene],
+    labels: &[Vec<f32>],
 ) -> anyhow::Result<(ImageEncoder, Device)> {
-    let n_labels = names.len() + Colour::ALL.len();
+    let n_labels = labels.first().map_or(1, Vec::len).max(1);
     let device = harness::device(config.encoder_seed)?;
     let encoder = config.encoder_config(n_labels).init(&device);
     let mut batches = EpochBatches::new(train.len(), config.batch_size);
     let next_batch = || {
         let idx = batches.next_batch();
         let scenes: Vec<&Scene> = idx.iter().map(|&i| &train[i]).collect();
-        let labels: Vec<f32> = scenes
+        let targets: Vec<f32> = idx
             .iter()
-            .flat_map(|s| presence_labels(s, names.len()))
+            .flat_map(|&i| labels[i].iter().copied())
             .collect();
         (
             images_tensor(&scenes, &device),
-            Tensor::<2>::from_data(TensorData::new(labels, [idx.len(), n_labels]), &device),
+            Tensor::<2>::from_data(TensorData::new(targets, [idx.len(), n_labels]), &device),
         )
     };
     let settings = OptimizerSettings {

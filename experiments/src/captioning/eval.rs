@@ -85,7 +85,13 @@ pub fn metric_rows(
 ) -> Vec<MetricRow> {
     let mut buckets: BTreeMap<usize, Bucket> = BTreeMap::new();
     for (scene, caption) in split.scenes.iter().zip(generated) {
-        for key in [0, scene.objects.len()] {
+        // Scenes with facts also count in their number-of-objects bucket.
+        let keys: &[usize] = if data.has_facts {
+            &[0, scene.objects.len()]
+        } else {
+            &[0]
+        };
+        for &key in keys {
             let bucket = buckets.entry(key).or_default();
             bucket.hyps.push(caption.words.join(" "));
             bucket
@@ -114,19 +120,21 @@ pub fn metric_rows(
             values.push((format!("bleu{}", order + 1), score.score));
         }
         let totals = &bucket.semantic;
-        values.extend([
-            (
-                "semantic_accuracy".to_string(),
-                100.0 * totals.caption_rate(),
-            ),
-            ("object_accuracy".to_string(), 100.0 * totals.object_rate()),
-            ("colour_accuracy".to_string(), 100.0 * totals.colour_rate()),
-            ("size_accuracy".to_string(), 100.0 * totals.size_rate()),
-            (
-                "relation_accuracy".to_string(),
-                100.0 * totals.relation_rate(),
-            ),
-        ]);
+        if data.has_facts {
+            values.extend([
+                (
+                    "semantic_accuracy".to_string(),
+                    100.0 * totals.caption_rate(),
+                ),
+                ("object_accuracy".to_string(), 100.0 * totals.object_rate()),
+                ("colour_accuracy".to_string(), 100.0 * totals.colour_rate()),
+                ("size_accuracy".to_string(), 100.0 * totals.size_rate()),
+                (
+                    "relation_accuracy".to_string(),
+                    100.0 * totals.relation_rate(),
+                ),
+            ]);
+        }
         if bucket.pointed > 0 {
             let pointed = bucket.pointed as f64;
             values.push((

@@ -74,7 +74,7 @@ impl Experiment for Captioning {
     }
 
     fn load(config: &Config, task: &CaptionTask, data_dir: &Path) -> anyhow::Result<CaptionData> {
-        data::load(config, *task, data_dir)
+        data::load(config, task, data_dir)
     }
 
     fn cells(config: &Config) -> Vec<Cell> {
