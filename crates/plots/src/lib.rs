@@ -25,13 +25,20 @@
 //!   each; [`read_timings_csv`] / [`write_timings_csv`]. The committed reader results
 //!   hold an older variant, header [`READER_TIMINGS_HEADER`], one [`ReaderTimingRow`]
 //!   each; [`read_reader_timings_csv`] / [`write_reader_timings_csv`].
+//! * [`EXAMPLE_IMAGES_FILE`] (`example_images.csv`), header [`EXAMPLE_IMAGES_HEADER`]:
+//!   the pixels of a captioner's example test images, one [`ExampleImageRow`] per
+//!   (example, y, x); [`read_example_images_csv`] / [`write_example_images_csv`].
+//! * [`IMAGE_ATTENTION_FILE`] (`image_attention.csv`), header [`IMAGE_ATTENTION_HEADER`]:
+//!   the attention over each example image's grid per (model, seed) and generated word,
+//!   one [`ImageAttentionRow`] per grid cell; [`read_image_attention_csv`] /
+//!   [`write_image_attention_csv`].
 //!
 //! Drawing:
 //!
 //! * [`aggregate`], [`curve_series`], [`cost_series`]: CSV rows to [`Series`]
 //!   (mean ± std over seeds where there are seeds), named by [`series_name`].
 //! * [`line_plot_with_bands`], [`attention_heatmap`], [`attention_heatmap_grid`],
-//!   [`token_shading`]: the figure kinds.
+//!   [`token_shading`], [`attention_strip`]: the figure kinds.
 //! * [`redraw_results_dir`], [`redraw_all`]: redraw every figure from the CSVs alone.
 //!
 //! Every file is written atomically (temporary file in the same folder, then
@@ -51,19 +58,23 @@ use anyhow::Context;
 
 pub use data::{
     ALIGNMENT_HEADER, Alignment, AlignmentRow, COST_HEADER, CURVE_HEADER, CostRow, CurveRow,
-    DOC_ATTENTION_HEADER, DocAttention, DocAttentionRow, METRICS_HEADER, MetricRow,
-    READER_TIMINGS_HEADER, ReaderTimingRow, TIMINGS_HEADER, TimingRow, read_alignment_csv,
-    read_cost_csv, read_curve_csv, read_doc_attention_csv, read_metrics_csv,
-    read_reader_timings_csv, read_timings_csv, write_alignment_csv, write_cost_csv,
-    write_curve_csv, write_doc_attention_csv, write_metrics_csv, write_reader_timings_csv,
-    write_timings_csv,
+    DOC_ATTENTION_HEADER, DocAttention, DocAttentionRow, EXAMPLE_IMAGES_HEADER, ExampleImage,
+    ExampleImageRow, IMAGE_ATTENTION_HEADER, ImageAttention, ImageAttentionRow, METRICS_HEADER,
+    MetricRow, READER_TIMINGS_HEADER, ReaderTimingRow, TIMINGS_HEADER, TimingRow,
+    read_alignment_csv, read_cost_csv, read_curve_csv, read_doc_attention_csv,
+    read_example_images_csv, read_image_attention_csv, read_metrics_csv, read_reader_timings_csv,
+    read_timings_csv, write_alignment_csv, write_cost_csv, write_curve_csv,
+    write_doc_attention_csv, write_example_images_csv, write_image_attention_csv,
+    write_metrics_csv, write_reader_timings_csv, write_timings_csv,
 };
 pub use draw::{
-    Series, attention_heatmap, attention_heatmap_grid, line_plot_with_bands, token_shading,
+    Series, attention_heatmap, attention_heatmap_grid, attention_strip, line_plot_with_bands,
+    token_shading,
 };
 pub use redraw::{
-    ALIGNMENT_FILE, COST_FILE, CURVE_FILE, DOC_ATTENTION_FILE, METRICS_FILE, TIMINGS_FILE,
-    aggregate, alignment_matrices, cost_series, curve_series, doc_attention_groups, redraw_all,
+    ALIGNMENT_FILE, COST_FILE, CURVE_FILE, DOC_ATTENTION_FILE, EXAMPLE_IMAGES_FILE,
+    IMAGE_ATTENTION_FILE, METRICS_FILE, TIMINGS_FILE, aggregate, alignment_matrices, cost_series,
+    curve_series, doc_attention_groups, example_images, image_attention_groups, redraw_all,
     redraw_results_dir, series_name, summary_markdown,
 };
 
@@ -131,5 +142,7 @@ where
     result
 }
 
+#[cfg(test)]
+mod image_tests;
 #[cfg(test)]
 mod tests;

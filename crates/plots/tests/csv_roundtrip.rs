@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use plots::{
     READER_TIMINGS_HEADER, TIMINGS_HEADER, read_alignment_csv, read_cost_csv, read_curve_csv,
-    read_doc_attention_csv, read_metrics_csv, read_reader_timings_csv, read_timings_csv,
-    write_alignment_csv, write_cost_csv, write_curve_csv, write_doc_attention_csv,
+    read_doc_attention_csv, read_example_images_csv, read_image_attention_csv, read_metrics_csv,
+    read_reader_timings_csv, read_timings_csv, write_alignment_csv, write_cost_csv,
+    write_curve_csv, write_doc_attention_csv, write_example_images_csv, write_image_attention_csv,
     write_metrics_csv, write_reader_timings_csv, write_timings_csv,
 };
 
@@ -99,6 +100,18 @@ fn every_committed_csv_is_rewritten_byte_for_byte() {
             "document_attention.csv" => {
                 round_trip(src, &copy, read_doc_attention_csv, write_doc_attention_csv)
             }
+            "example_images.csv" => round_trip(
+                src,
+                &copy,
+                read_example_images_csv,
+                write_example_images_csv,
+            ),
+            "image_attention.csv" => round_trip(
+                src,
+                &copy,
+                read_image_attention_csv,
+                write_image_attention_csv,
+            ),
             "timings.csv" => {
                 let text = std::fs::read_to_string(src).unwrap();
                 match text.lines().next().unwrap_or("") {

@@ -1,6 +1,7 @@
 //! `replot [ROOT]`: redraws every figure under ROOT (default `results`) from the
 //! `metrics.csv` / `alignment.csv` / `learning_curve.csv` / `cost.csv` /
-//! `document_attention.csv` files alone, printing each file written.
+//! `document_attention.csv` / `example_images.csv` with `image_attention.csv` files
+//! alone, printing each file written.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,6 +20,10 @@ folder holding any of these files:
   document_attention.csv
                       document_attention-<model>-seed<seed>.png per (model,
                       seed): the document with tokens shaded by attention
+  example_images.csv with image_attention.csv
+                      attention-<model>-seed<seed>-example<example>.png per
+                      (model, seed, example): the image, then its attention
+                      for each generated word
 Prints each file written.
 
 Options:

@@ -5,8 +5,8 @@ use serde::de::Error as _;
 use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serializer};
 
-/// How a literal comma inside a token is stored in `alignment.csv` and
-/// `document_attention.csv`.
+/// How a literal comma inside a token is stored in `alignment.csv`,
+/// `document_attention.csv` and `image_attention.csv`.
 pub(crate) const COMMA_ESCAPE: &str = "<comma>";
 
 /// Writes a float with exactly `DECIMALS` decimals (`format!("{:.DECIMALS$}")`), for

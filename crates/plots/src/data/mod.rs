@@ -1,8 +1,10 @@
 //! The CSV formats of a results folder, one serde row struct each: long-format
 //! metrics ([`MetricRow`]), attention alignments ([`AlignmentRow`]), learning curves
 //! ([`CurveRow`]), measured cost against sequence length ([`CostRow`]), attention over
-//! a document ([`DocAttentionRow`]) and training times ([`TimingRow`], and the reading
-//! experiments' older [`ReaderTimingRow`]).
+//! a document ([`DocAttentionRow`]), training times ([`TimingRow`], and the reading
+//! experiments' older [`ReaderTimingRow`]), the pixels of example test images
+//! ([`ExampleImageRow`]) and the attention over an image's grid per generated word
+//! ([`ImageAttentionRow`]).
 //!
 //! Every file is one header line, then one line per row, `\n`-terminated, fields
 //! separated by commas and never quoted. Floats are written with a fixed number of
@@ -43,6 +45,12 @@ pub const COST_HEADER: &str = "model,seq_len,measure,median_ms,repeats";
 
 /// Header of every `document_attention.csv`.
 pub const DOC_ATTENTION_HEADER: &str = "model,seed,position,token,weight";
+
+/// Header of every `example_images.csv`.
+pub const EXAMPLE_IMAGES_HEADER: &str = "example,y,x,red,green,blue";
+
+/// Header of every `image_attention.csv`.
+pub const IMAGE_ATTENTION_HEADER: &str = "model,seed,example,step,word,cell,weight";
 
 /// Header of the `timings.csv` of the sequence-to-sequence experiments.
 pub const TIMINGS_HEADER: &str =
@@ -174,6 +182,73 @@ pub struct DocAttention {
     pub weights: Vec<f32>,
 }
 
+/// One pixel of an example test image (`example_images.csv`; rows in (example, y, x)
+/// order, the same images for every model).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExampleImageRow {
+    /// Index of the example among the drawn test images.
+    pub example: usize,
+    /// Row, from the top.
+    pub y: usize,
+    /// Column, from the left.
+    pub x: usize,
+    /// Channel values in [0, 1]; written with 4 decimals.
+    #[serde(serialize_with = "fixed_decimals::<4, _>")]
+    pub red: f64,
+    #[serde(serialize_with = "fixed_decimals::<4, _>")]
+    pub green: f64,
+    #[serde(serialize_with = "fixed_decimals::<4, _>")]
+    pub blue: f64,
+}
+
+/// One example image of `example_images.csv` (built by
+/// [`example_images`](crate::example_images)).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExampleImage {
+    pub example: usize,
+    pub height: usize,
+    pub width: usize,
+    /// `3 * height * width` values, channel-major: the red plane, then green, then blue
+    /// (as `datasets::images::RgbImage` stores them); pixels missing from the file are 0.
+    pub data: Vec<f32>,
+}
+
+/// The attention weight on one cell of an image's grid when one word of its caption was
+/// generated (`image_attention.csv`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImageAttentionRow {
+    #[serde(with = "text")]
+    pub model: String,
+    pub seed: u64,
+    /// Index of the example image (see [`ExampleImageRow::example`]).
+    pub example: usize,
+    /// Decoding step, from 0: the position of `word` in the generated caption.
+    pub step: usize,
+    /// The generated word (a "," here is stored as `<comma>` in the file).
+    #[serde(with = "token")]
+    pub word: String,
+    /// Grid cell, `row * G + col` on the G × G grid of annotations.
+    pub cell: usize,
+    /// Written with 6 decimals.
+    #[serde(serialize_with = "fixed_decimals::<6, _>")]
+    pub weight: f64,
+}
+
+/// The attention of one (model, seed, example) group of `image_attention.csv`, word by
+/// word (built by [`image_attention_groups`](crate::image_attention_groups)).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageAttention {
+    pub model: String,
+    pub seed: u64,
+    pub example: usize,
+    /// Generated words in step order.
+    pub words: Vec<String>,
+    /// Side G of the grid: the smallest with `G * G` above every cell index of the group.
+    pub grid: usize,
+    /// One row-major G × G grid of weights per word; cells missing from the file are 0.
+    pub weights: Vec<Vec<f32>>,
+}
+
 /// Wall-clock times of one trained model, as the sequence-to-sequence experiments
 /// write them to `timings.csv` (header [`TIMINGS_HEADER`]). Not reproducible, hence
 /// kept apart from `metrics.csv`.
@@ -289,6 +364,27 @@ pub fn read_reader_timings_csv(path: &Path) -> anyhow::Result<Vec<ReaderTimingRo
 /// Writes a `timings.csv` in the older reading-experiment format atomically.
 pub fn write_reader_timings_csv(path: &Path, rows: &[ReaderTimingRow]) -> anyhow::Result<()> {
     write_rows(path, READER_TIMINGS_HEADER, rows)
+}
+
+/// Reads an `example_images.csv`.
+pub fn read_example_images_csv(path: &Path) -> anyhow::Result<Vec<ExampleImageRow>> {
+    read_rows(path, EXAMPLE_IMAGES_HEADER)
+}
+
+/// Writes an `example_images.csv` atomically.
+pub fn write_example_images_csv(path: &Path, rows: &[ExampleImageRow]) -> anyhow::Result<()> {
+    write_rows(path, EXAMPLE_IMAGES_HEADER, rows)
+}
+
+/// Reads an `image_attention.csv`; `<comma>` in words is turned back into ",".
+pub fn read_image_attention_csv(path: &Path) -> anyhow::Result<Vec<ImageAttentionRow>> {
+    read_rows(path, IMAGE_ATTENTION_HEADER)
+}
+
+/// Writes an `image_attention.csv` atomically; commas in words are stored as
+/// `<comma>`. `model` must be non-empty and free of commas and line breaks.
+pub fn write_image_attention_csv(path: &Path, rows: &[ImageAttentionRow]) -> anyhow::Result<()> {
+    write_rows(path, IMAGE_ATTENTION_HEADER, rows)
 }
 
 /// One row as the writers write it, without the line break (for the tests).

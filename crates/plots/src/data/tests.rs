@@ -97,7 +97,26 @@ fn headers_match_the_struct_fields_in_order() {
         token: "the".into(),
         weight: 0.25,
     };
+    let pixel = ExampleImageRow {
+        example: 0,
+        y: 2,
+        x: 3,
+        red: 1.0,
+        green: 0.25,
+        blue: 0.123456,
+    };
+    let image_attention = ImageAttentionRow {
+        model: "soft".into(),
+        seed: 1,
+        example: 0,
+        step: 2,
+        word: "red".into(),
+        cell: 5,
+        weight: 0.5,
+    };
     assert_eq!(derived_header(&metric_row(1.0)), METRICS_HEADER);
+    assert_eq!(derived_header(&pixel), EXAMPLE_IMAGES_HEADER);
+    assert_eq!(derived_header(&image_attention), IMAGE_ATTENTION_HEADER);
     assert_eq!(derived_header(&alignment), ALIGNMENT_HEADER);
     assert_eq!(derived_header(&curve), CURVE_HEADER);
     assert_eq!(derived_header(&cost), COST_HEADER);
@@ -124,6 +143,12 @@ fn headers_match_the_struct_fields_in_order() {
         "Transformer,10,train_step,1.500,5"
     );
     assert_eq!(io::csv_line(&doc).unwrap(), "attentive,1,0,the,0.250000");
+    // Pixels with 4 decimals; image attention weights with 6, like alignment.csv's.
+    assert_eq!(io::csv_line(&pixel).unwrap(), "0,2,3,1.0000,0.2500,0.1235");
+    assert_eq!(
+        io::csv_line(&image_attention).unwrap(),
+        "soft,1,0,2,red,5,0.500000"
+    );
 }
 
 #[test]

@@ -7,17 +7,21 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 
 use super::aggregate::{aggregate, cost_series, curve_series};
-use super::groups::{alignment_matrices, doc_attention_groups};
+use super::groups::{
+    alignment_matrices, doc_attention_groups, example_images, image_attention_groups,
+};
 use super::summary::{length_label, summary_markdown, y_label_for};
 use super::{
-    ALIGNMENT_FILE, COST_FILE, CURVE_FILE, DOC_ATTENTION_FILE, METRICS_FILE, RESULT_FILES,
+    ALIGNMENT_FILE, COST_FILE, CURVE_FILE, DOC_ATTENTION_FILE, EXAMPLE_IMAGES_FILE,
+    IMAGE_ATTENTION_FILE, METRICS_FILE, RESULT_FILES,
 };
 use crate::data::{
     MetricRow, read_alignment_csv, read_cost_csv, read_curve_csv, read_doc_attention_csv,
-    read_metrics_csv,
+    read_example_images_csv, read_image_attention_csv, read_metrics_csv,
 };
 use crate::draw::{
-    Series, attention_heatmap, attention_heatmap_grid, line_plot_with_bands, token_shading,
+    Series, attention_heatmap, attention_heatmap_grid, attention_strip, line_plot_with_bands,
+    token_shading,
 };
 
 /// Keeps a file-name component to `[A-Za-z0-9._-]`.
@@ -83,8 +87,9 @@ fn dir_label(dir: &Path) -> String {
 }
 
 /// Redraws every figure of one results folder (holding any of `metrics.csv`,
-/// `alignment.csv`, `learning_curve.csv`, `cost.csv` and `document_attention.csv`)
-/// from the CSVs alone, and returns the files written:
+/// `alignment.csv`, `learning_curve.csv`, `cost.csv`, `document_attention.csv`,
+/// `example_images.csv` and `image_attention.csv`) from the CSVs alone, and returns
+/// the files written, in this order:
 ///
 /// * for `metrics.csv`: `summary.md` (see [`summary_markdown`]), and for each metric
 ///   `<metric>.png`, mean ± std over seeds against the bucket midpoint ("source length"), one series per (model, train_max_len),
@@ -103,6 +108,12 @@ fn dir_label(dir: &Path) -> String {
 ///   `document_attention-<model>-seed<seed>.png`, the document with each token shaded
 ///   by its weight ([`token_shading`]), titled
 ///   `<model> (seed <seed>): attention over the document`.
+/// * when both `example_images.csv` and `image_attention.csv` are present, for each
+///   (model, seed, example) group of the latter (in that order):
+///   `attention-<model>-seed<seed>-example<example>.png`, the example image and one
+///   panel per generated word ([`attention_strip`]), titled
+///   `<model> (seed <seed>), example <example>: attention per word`. An example missing
+///   from `example_images.csv` is an error.
 pub fn redraw_results_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let metrics_path = dir.join(METRICS_FILE);
     let alignment_path = dir.join(ALIGNMENT_FILE);
@@ -246,14 +257,54 @@ pub fn redraw_results_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
             written.push(out);
         }
     }
+
+    let images_path = dir.join(EXAMPLE_IMAGES_FILE);
+    let image_attention_path = dir.join(IMAGE_ATTENTION_FILE);
+    if images_path.is_file() && image_attention_path.is_file() {
+        let images = example_images(&read_example_images_csv(&images_path)?);
+        for a in image_attention_groups(&read_image_attention_csv(&image_attention_path)?) {
+            let Some(image) = images.iter().find(|i| i.example == a.example) else {
+                bail!(
+                    "{}: example {} of {} ({} seed {}) is not in {}",
+                    dir.display(),
+                    a.example,
+                    IMAGE_ATTENTION_FILE,
+                    a.model,
+                    a.seed,
+                    EXAMPLE_IMAGES_FILE
+                );
+            };
+            let out = dir.join(format!(
+                "attention-{}-seed{}-example{}.png",
+                sanitize(&a.model),
+                a.seed,
+                a.example
+            ));
+            let title = format!(
+                "{} (seed {}), example {}: attention per word",
+                a.model, a.seed, a.example
+            );
+            attention_strip(
+                &out,
+                &image.data,
+                image.height,
+                image.width,
+                &a.words,
+                &a.weights,
+                &title,
+            )
+            .with_context(|| format!("drawing {}", out.display()))?;
+            written.push(out);
+        }
+    }
     Ok(written)
 }
 
 /// Walks `root` recursively (sorted, not following symbolic links, skipping hidden
 /// folders) and calls [`redraw_results_dir`] on every folder that contains any of
-/// `metrics.csv`, `alignment.csv`, `learning_curve.csv`, `cost.csv` and
-/// `document_attention.csv`; returns all
-/// files written. Stops at the first error.
+/// `metrics.csv`, `alignment.csv`, `learning_curve.csv`, `cost.csv`,
+/// `document_attention.csv`, `example_images.csv` and `image_attention.csv`; returns
+/// all files written. Stops at the first error.
 pub fn redraw_all(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     if !root.is_dir() {
         bail!("{}: not a folder", root.display());

@@ -1,7 +1,8 @@
 //! Aggregation over seeds and redrawing whole results folders from their CSVs.
 //!
 //! * `aggregate`: CSV rows to [`Series`](crate::Series), mean ± std over seeds.
-//! * `groups`: alignment and document-attention rows to one matrix or document per run.
+//! * `groups`: alignment, document- and image-attention rows to one matrix, document or
+//!   caption per run; example-image pixels to images.
 //! * `summary`: the `summary.md` tables.
 //! * `dir`: which figures a results folder gets, and the walk over a tree of them.
 
@@ -12,7 +13,9 @@ mod summary;
 
 pub use aggregate::{aggregate, cost_series, curve_series, series_name};
 pub use dir::{redraw_all, redraw_results_dir};
-pub use groups::{alignment_matrices, doc_attention_groups};
+pub use groups::{
+    alignment_matrices, doc_attention_groups, example_images, image_attention_groups,
+};
 pub use summary::summary_markdown;
 
 /// Long-format metrics of a results folder (see [`METRICS_HEADER`](crate::METRICS_HEADER)).
@@ -26,14 +29,22 @@ pub const COST_FILE: &str = "cost.csv";
 /// Attention over the document of one example question (see
 /// [`DOC_ATTENTION_HEADER`](crate::DOC_ATTENTION_HEADER)).
 pub const DOC_ATTENTION_FILE: &str = "document_attention.csv";
+/// Pixels of the example test images of a captioner (see
+/// [`EXAMPLE_IMAGES_HEADER`](crate::EXAMPLE_IMAGES_HEADER)).
+pub const EXAMPLE_IMAGES_FILE: &str = "example_images.csv";
+/// Attention over the example images' grids, word by word (see
+/// [`IMAGE_ATTENTION_HEADER`](crate::IMAGE_ATTENTION_HEADER)).
+pub const IMAGE_ATTENTION_FILE: &str = "image_attention.csv";
 /// Wall-clock times per trained model (see [`TIMINGS_HEADER`](crate::TIMINGS_HEADER)).
 pub const TIMINGS_FILE: &str = "timings.csv";
 
 /// Every CSV a results folder may hold; a folder with any of them is redrawn.
-const RESULT_FILES: [&str; 5] = [
+const RESULT_FILES: [&str; 7] = [
     METRICS_FILE,
     ALIGNMENT_FILE,
     CURVE_FILE,
     COST_FILE,
     DOC_ATTENTION_FILE,
+    EXAMPLE_IMAGES_FILE,
+    IMAGE_ATTENTION_FILE,
 ];
