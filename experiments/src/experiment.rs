@@ -9,7 +9,10 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use plots::{AlignmentRow, CostRow, CurveRow, DocAttentionRow, MetricRow, TimingRow};
+use plots::{
+    AlignmentRow, CostRow, CurveRow, DocAttentionRow, ExampleImageRow, ImageAttentionRow,
+    MetricRow, TimingRow,
+};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -93,6 +96,10 @@ pub struct CellRecord {
     pub doc_attention: Vec<DocAttentionRow>,
     /// Rows of `cost.csv` (wall clock: not reproducible).
     pub cost: Vec<CostRow>,
+    /// Rows of `example_images.csv` (the pixels of the images attention is drawn on).
+    pub example_images: Vec<ExampleImageRow>,
+    /// Rows of `image_attention.csv` (a captioner's attention over the grid, per word).
+    pub image_attention: Vec<ImageAttentionRow>,
     /// The cell's line of `timings.csv` (wall clock: not reproducible).
     pub timing: Option<TimingRow>,
 }

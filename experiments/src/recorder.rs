@@ -10,7 +10,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use plots::{AlignmentRow, CostRow, CurveRow, DocAttentionRow, MetricRow, TimingRow};
+use plots::{
+    AlignmentRow, CostRow, CurveRow, DocAttentionRow, ExampleImageRow, ImageAttentionRow,
+    MetricRow, TimingRow,
+};
 
 use crate::config_file::write_config;
 use crate::experiment::{CellRecord, Experiment, Task};
@@ -23,6 +26,8 @@ pub struct Recorder {
     curve: Vec<CurveRow>,
     doc_attention: Vec<DocAttentionRow>,
     cost: Vec<CostRow>,
+    example_images: Vec<ExampleImageRow>,
+    image_attention: Vec<ImageAttentionRow>,
     timings: Vec<TimingRow>,
 }
 
@@ -42,6 +47,8 @@ impl Recorder {
             curve: Vec::new(),
             doc_attention: Vec::new(),
             cost: Vec::new(),
+            example_images: Vec::new(),
+            image_attention: Vec::new(),
             timings: Vec::new(),
         })
     }
@@ -75,6 +82,16 @@ impl Recorder {
             self.cost.extend(record.cost);
             plots::write_cost_csv(&file(plots::COST_FILE), &self.cost)?;
         }
+        if !record.example_images.is_empty() {
+            self.example_images.extend(record.example_images);
+            let path = file(plots::EXAMPLE_IMAGES_FILE);
+            plots::write_example_images_csv(&path, &self.example_images)?;
+        }
+        if !record.image_attention.is_empty() {
+            self.image_attention.extend(record.image_attention);
+            let path = file(plots::IMAGE_ATTENTION_FILE);
+            plots::write_image_attention_csv(&path, &self.image_attention)?;
+        }
         if let Some(timing) = record.timing {
             self.timings.push(timing);
             plots::write_timings_csv(&file(plots::TIMINGS_FILE), &self.timings)?;
@@ -93,12 +110,14 @@ impl Recorder {
 
 /// The files a run writes besides `config.json`: its CSVs and `summary.md` (figures are
 /// every `.png`).
-const OUTPUT_FILES: [&str; 7] = [
+const OUTPUT_FILES: [&str; 9] = [
     plots::METRICS_FILE,
     plots::ALIGNMENT_FILE,
     plots::CURVE_FILE,
     plots::DOC_ATTENTION_FILE,
     plots::COST_FILE,
+    plots::EXAMPLE_IMAGES_FILE,
+    plots::IMAGE_ATTENTION_FILE,
     plots::TIMINGS_FILE,
     "summary.md",
 ];

@@ -33,6 +33,10 @@ fn smoke_run_writes_every_output_and_repeats_byte_for_byte() {
         "bleu4.png",
         "semantic_accuracy.png",
         "compositional_semantic_accuracy.png",
+        "example_images.csv",
+        "image_attention.csv",
+        "attention-soft-seed1-example0.png",
+        "attention-hard-seed1-example0.png",
     ] {
         assert!(dir.join(file).exists(), "{file} missing");
     }
@@ -47,7 +51,7 @@ fn smoke_run_writes_every_output_and_repeats_byte_for_byte() {
     }
     let (again, ok, stderr) = run("smoke-b", &args);
     assert!(ok, "{stderr}");
-    for file in ["metrics.csv", "learning_curve.csv"] {
+    for file in ["metrics.csv", "learning_curve.csv", "image_attention.csv"] {
         assert_eq!(
             std::fs::read(dir.join(file)).unwrap(),
             std::fs::read(again.join(file)).unwrap(),

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use burn::tensor::Device;
 use datasets::scenes::{Scene, ScoreTotals, parse_caption, score_caption};
 use models::vision::Captioner;
-use plots::MetricRow;
+use plots::{ExampleImageRow, ImageAttentionRow, MetricRow};
 
 use super::data::{AnnotatedScenes, CaptionData};
 use super::{Captioning, Config};
@@ -218,4 +218,72 @@ fn pointings(
         out.push((overlaps(best), chance));
     }
     out
+}
+
+/// The test scenes whose attention is drawn: the first with each number of objects.
+pub fn example_scenes(data: &CaptionData) -> Vec<usize> {
+    let mut seen = Vec::new();
+    let mut examples = Vec::new();
+    for (i, scene) in data.test.scenes.iter().enumerate() {
+        if !seen.contains(&scene.objects.len()) {
+            seen.push(scene.objects.len());
+            examples.push(i);
+        }
+    }
+    examples.truncate(4);
+    examples
+}
+
+/// The pixels of the example scenes, for `example_images.csv`.
+pub fn example_image_rows(data: &CaptionData) -> Vec<ExampleImageRow> {
+    let mut rows = Vec::new();
+    for example in example_scenes(data) {
+        let image = &data.test.scenes[example].image;
+        for y in 0..image.height {
+            for x in 0..image.width {
+                rows.push(ExampleImageRow {
+                    example,
+                    y,
+                    x,
+                    red: image.at(0, y, x) as f64,
+                    green: image.at(1, y, x) as f64,
+                    blue: image.at(2, y, x) as f64,
+                });
+            }
+        }
+    }
+    rows
+}
+
+/// A cell's attention over the grid at every word of its captions of the example scenes,
+/// for `image_attention.csv` (none without attention).
+pub fn attention_rows(
+    data: &CaptionData,
+    generated: &[Generated],
+    cell: &Cell,
+) -> Vec<ImageAttentionRow> {
+    let mut rows = Vec::new();
+    for example in example_scenes(data) {
+        let caption = &generated[example];
+        let Some(weights) = &caption.weights else {
+            continue;
+        };
+        for (step, word) in caption.words.iter().enumerate() {
+            let Some(at_step) = weights.get(step * data.cells..(step + 1) * data.cells) else {
+                break;
+            };
+            for (index, &weight) in at_step.iter().enumerate() {
+                rows.push(ImageAttentionRow {
+                    model: cell.variant.clone(),
+                    seed: cell.seed,
+                    example,
+                    step,
+                    word: word.clone(),
+                    cell: index,
+                    weight: weight as f64,
+                });
+            }
+        }
+    }
+    rows
 }

@@ -114,6 +114,7 @@ impl Experiment for Captioning {
         let plain = device.clone().without_autodiff();
         let eval_start = std::time::Instant::now();
         let mut metrics = Vec::new();
+        let mut image_attention = Vec::new();
         for (split, prefix) in [(&data.test, ""), (&data.compositional, "compositional_")] {
             if split.scenes.is_empty() {
                 continue;
@@ -122,10 +123,21 @@ impl Experiment for Captioning {
             metrics.extend(eval::metric_rows(
                 config, data, split, &generated, cell, prefix,
             ));
+            if prefix.is_empty() && cell.seed == config.seeds[0] {
+                image_attention = eval::attention_rows(data, &generated, cell);
+            }
         }
+        // The example images once, with the run's first cell.
+        let example_images = if *cell == Self::cells(config)[0] {
+            eval::example_image_rows(data)
+        } else {
+            Vec::new()
+        };
         let eval_seconds = eval_start.elapsed().as_secs_f64();
         Ok(CellRecord {
             metrics,
+            example_images,
+            image_attention,
             curve: trained
                 .curve
                 .iter()
