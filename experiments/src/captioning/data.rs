@@ -134,6 +134,14 @@ fn load_scenes(
         .map(|s| presence_labels(s, names.len()))
         .collect();
     let (encoder, device) = pretrain_encoder(config, &split.train, &labels)?;
+    let [classes, colours] = presence_accuracy(&encoder, &split.test, names.len(), &device);
+    eprintln!(
+        "encoder on the test scenes: detects {:.1}% of present classes ({:.1}% false alarms), {:.1}% of present colours ({:.1}% false alarms)",
+        100.0 * classes[0],
+        100.0 * classes[1],
+        100.0 * colours[0],
+        100.0 * colours[1]
+    );
     let annotate = |scenes: Vec<Scene>| AnnotatedScenes {
         annotations: annotate(&encoder, &scenes, config.eval_batch_size, &device),
         scenes,
@@ -330,6 +338,37 @@ fn pretrain_encoder(
         },
     )?;
     Ok((trained.model.valid(), device.without_autodiff()))
+}
+
+/// How well the pretrained presence head reads `scenes`: the share of present classes it
+/// detects (logit above 0) and the share of absent classes it claims, and the same two for
+/// colours: `[[class recall, class false alarms], [colour recall, colour false alarms]]`.
+fn presence_accuracy(
+    encoder: &ImageEncoder,
+    scenes: &[Scene],
+    n_classes: usize,
+    device: &Device,
+) -> [[f64; 2]; 2] {
+    // counts[kind][present][claimed]
+    let mut counts = [[[0usize; 2]; 2]; 2];
+    for part in scenes.chunks(256) {
+        let refs: Vec<&Scene> = part.iter().collect();
+        let logits: Vec<f32> = encoder
+            .label_logits(encoder.forward(images_tensor(&refs, device)))
+            .into_data()
+            .iter::<f32>()
+            .collect();
+        let n_labels = logits.len() / part.len();
+        for (scene, row) in part.iter().zip(logits.chunks(n_labels)) {
+            let truth = presence_labels(scene, n_classes);
+            for (label, (&logit, &target)) in row.iter().zip(&truth).enumerate() {
+                let kind = usize::from(label >= n_classes);
+                counts[kind][usize::from(target > 0.5)][usize::from(logit > 0.0)] += 1;
+            }
+        }
+    }
+    let rate = |c: [usize; 2]| c[1] as f64 / (c[0] + c[1]).max(1) as f64;
+    counts.map(|kind| [rate(kind[1]), rate(kind[0])])
 }
 
 /// The annotation vectors of every scene, `[scenes, L, D]` row-major, in chunks.
