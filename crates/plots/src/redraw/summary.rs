@@ -89,6 +89,7 @@ pub fn summary_markdown(rows: &[MetricRow]) -> String {
 pub(super) fn length_label(experiment: &str) -> &'static str {
     match experiment {
         "reader" => "document length (tokens)",
+        "captioning" => "objects in the scene",
         _ => "source length",
     }
 }
