@@ -27,13 +27,12 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use clap::Parser;
+use experiments::captioning::captioner_loss;
 use experiments::cli::run_in_pool;
-use experiments::reinforce::{ReinforceWeights, hybrid_loss, token_log_likelihoods};
-use experiments::training::{OptimizerSettings, StepLoss, train_loop};
-use models::seq2seq::{BOS, EOS, PAD, sequence_cross_entropy};
-use models::vision::{
-    Captioner, CaptionerConfig, ContextKind, ImageEncoderConfig, attention_entropy,
-};
+use experiments::reinforce::ReinforceWeights;
+use experiments::training::{OptimizerSettings, train_loop};
+use models::seq2seq::{BOS, EOS, PAD};
+use models::vision::{CaptionerConfig, ContextKind, ImageEncoderConfig};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -178,46 +177,6 @@ fn main() -> std::process::ExitCode {
     run_in_pool(args.threads, move || bench(args))
 }
 
-/// The captioner's loss, as `experiments::captioning` builds it for each context.
-fn step_loss(
-    model: &Captioner,
-    (annotations, tgt_in, tgt_out): &(Tensor<3>, Tensor<2, Int>, Tensor<2, Int>),
-    coins: &mut StdRng,
-    baseline: &mut Option<f64>,
-) -> StepLoss {
-    match model.context {
-        ContextKind::Hard => {
-            let out = model.forward_sampled(annotations.clone(), tgt_in.clone(), &mut || {
-                coins.random::<f64>()
-            });
-            let (ll, real) = token_log_likelihoods(out.logits, tgt_out.clone());
-            let log_choice = out.sample_log_probs.expect("hard attention samples");
-            let attention = out.weights.expect("hard attention has weights");
-            hybrid_loss(
-                REINFORCE,
-                ll,
-                real,
-                log_choice,
-                || attention_entropy(attention),
-                baseline,
-            )
-        }
-        ContextKind::None | ContextKind::Soft => {
-            let out = model.forward(annotations.clone(), tgt_in.clone());
-            let cross_entropy = sequence_cross_entropy(out.logits, tgt_out.clone());
-            let value = cross_entropy.clone().into_scalar::<f32>() as f64;
-            let objective = match out.penalty {
-                Some(penalty) => cross_entropy + penalty,
-                None => cross_entropy,
-            };
-            StepLoss {
-                objective,
-                cross_entropy: value,
-            }
-        }
-    }
-}
-
 fn bench(args: Args) -> anyhow::Result<()> {
     if args.batch == 0 || args.steps == 0 || args.caption_len < 2 {
         anyhow::bail!("need --batch >= 1, --steps >= 1 and --caption-len >= 2");
@@ -277,7 +236,7 @@ fn bench(args: Args) -> anyhow::Result<()> {
         &format!("bench captioner {}", args.context),
         0,
         next_batch,
-        |m, batch| step_loss(m, batch, &mut coins, &mut baseline),
+        |m, batch| captioner_loss(m, batch, REINFORCE, &mut coins, &mut baseline),
     )?;
     let _ = trained.model.valid();
     // times[i] is step i+1; drop the warm-up.

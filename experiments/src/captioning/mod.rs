@@ -27,7 +27,7 @@ pub mod task;
 use std::path::Path;
 
 use burn::module::Module;
-use burn::tensor::Device;
+use burn::tensor::{Device, Int, Tensor};
 use models::seq2seq::sequence_cross_entropy;
 use models::vision::{Captioner, CaptionerConfig, ContextKind, attention_entropy};
 use plots::{CurveRow, TimingRow};
@@ -206,36 +206,49 @@ fn train_captioner(
         &cell.label(),
         config.curve_every,
         next_batch,
-        |model: &Captioner, (annotations, tgt_in, tgt_out)| match model.context {
-            ContextKind::Hard => {
-                let out = model.forward_sampled(annotations.clone(), tgt_in.clone(), &mut || {
-                    coins.random::<f64>()
-                });
-                let (ll, real) = token_log_likelihoods(out.logits, tgt_out.clone());
-                let log_choice = out.sample_log_probs.expect("hard attention samples");
-                let attention = out.weights.expect("hard attention has weights");
-                hybrid_loss(
-                    weights,
-                    ll,
-                    real,
-                    log_choice,
-                    || attention_entropy(attention),
-                    &mut baseline,
-                )
-            }
-            ContextKind::None | ContextKind::Soft => {
-                let out = model.forward(annotations.clone(), tgt_in.clone());
-                let cross_entropy = sequence_cross_entropy(out.logits, tgt_out.clone());
-                let value = cross_entropy.clone().into_scalar::<f32>() as f64;
-                let objective = match out.penalty {
-                    Some(penalty) => cross_entropy + penalty,
-                    None => cross_entropy,
-                };
-                StepLoss {
-                    objective,
-                    cross_entropy: value,
-                }
-            }
-        },
+        |model: &Captioner, batch| captioner_loss(model, batch, weights, &mut coins, &mut baseline),
     )
+}
+
+/// The training loss of one batch `(annotations [B, L, D], tgt_in [B, T], tgt_out [B, T])`:
+/// cross-entropy (plus the doubly stochastic penalty for soft attention), or for hard
+/// attention the hybrid REINFORCE loss, its expected-context coins drawn from `coins`.
+pub fn captioner_loss(
+    model: &Captioner,
+    (annotations, tgt_in, tgt_out): &(Tensor<3>, Tensor<2, Int>, Tensor<2, Int>),
+    weights: ReinforceWeights,
+    coins: &mut StdRng,
+    baseline: &mut Option<f64>,
+) -> StepLoss {
+    match model.context {
+        ContextKind::Hard => {
+            let out = model.forward_sampled(annotations.clone(), tgt_in.clone(), &mut || {
+                coins.random::<f64>()
+            });
+            let (ll, real) = token_log_likelihoods(out.logits, tgt_out.clone());
+            let log_choice = out.sample_log_probs.expect("hard attention samples");
+            let attention = out.weights.expect("hard attention has weights");
+            hybrid_loss(
+                weights,
+                ll,
+                real,
+                log_choice,
+                || attention_entropy(attention),
+                baseline,
+            )
+        }
+        ContextKind::None | ContextKind::Soft => {
+            let out = model.forward(annotations.clone(), tgt_in.clone());
+            let cross_entropy = sequence_cross_entropy(out.logits, tgt_out.clone());
+            let value = cross_entropy.clone().into_scalar::<f32>() as f64;
+            let objective = match out.penalty {
+                Some(penalty) => cross_entropy + penalty,
+                None => cross_entropy,
+            };
+            StepLoss {
+                objective,
+                cross_entropy: value,
+            }
+        }
+    }
 }
