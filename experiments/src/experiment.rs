@@ -74,6 +74,25 @@ impl Cell {
         }
     }
 
+    /// Every (training length, variant, seed) in that nesting order, the order of the CSV
+    /// rows: for each `k` of `train_max_lens`, each variant, each seed. Experiments without
+    /// training lengths pass `&[0]`.
+    pub fn grid<V: Into<String> + Clone>(
+        train_max_lens: &[usize],
+        variants: &[V],
+        seeds: &[u64],
+    ) -> Vec<Cell> {
+        let mut cells = Vec::new();
+        for &k in train_max_lens {
+            for variant in variants {
+                for &seed in seeds {
+                    cells.push(Cell::new(variant.clone(), k, seed));
+                }
+            }
+        }
+        cells
+    }
+
     /// `variant-k seed s`, for progress lines.
     pub fn label(&self) -> String {
         match self.train_max_len {

@@ -10,10 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use plots::{
-    AlignmentRow, CostRow, CurveRow, DocAttentionRow, ExampleImageRow, ImageAttentionRow,
-    MetricRow, TimingRow,
-};
+use plots::TimingRow;
 
 use crate::config_file::write_config;
 use crate::experiment::{CellRecord, Experiment, Task};
@@ -21,13 +18,8 @@ use crate::experiment::{CellRecord, Experiment, Task};
 /// The rows written so far, one list per CSV of the results folder.
 pub struct Recorder {
     dir: PathBuf,
-    metrics: Vec<MetricRow>,
-    alignment: Vec<AlignmentRow>,
-    curve: Vec<CurveRow>,
-    doc_attention: Vec<DocAttentionRow>,
-    cost: Vec<CostRow>,
-    example_images: Vec<ExampleImageRow>,
-    image_attention: Vec<ImageAttentionRow>,
+    /// Every row written so far (its `timing` unused: timings collect in `timings`).
+    written: CellRecord,
     timings: Vec<TimingRow>,
 }
 
@@ -42,13 +34,7 @@ impl Recorder {
         write_config(&dir, config)?;
         Ok(Recorder {
             dir,
-            metrics: Vec::new(),
-            alignment: Vec::new(),
-            curve: Vec::new(),
-            doc_attention: Vec::new(),
-            cost: Vec::new(),
-            example_images: Vec::new(),
-            image_attention: Vec::new(),
+            written: CellRecord::default(),
             timings: Vec::new(),
         })
     }
@@ -61,42 +47,63 @@ impl Recorder {
     /// Appends one finished cell's rows and rewrites every CSV they touch.
     pub fn record(&mut self, record: CellRecord) -> anyhow::Result<()> {
         let dir = &self.dir;
-        let file = |name: &str| dir.join(name);
-        if !record.metrics.is_empty() {
-            self.metrics.extend(record.metrics);
-            plots::write_metrics_csv(&file(plots::METRICS_FILE), &self.metrics)?;
-        }
-        if !record.alignment.is_empty() {
-            self.alignment.extend(record.alignment);
-            plots::write_alignment_csv(&file(plots::ALIGNMENT_FILE), &self.alignment)?;
-        }
-        if !record.curve.is_empty() {
-            self.curve.extend(record.curve);
-            plots::write_curve_csv(&file(plots::CURVE_FILE), &self.curve)?;
-        }
-        if !record.doc_attention.is_empty() {
-            self.doc_attention.extend(record.doc_attention);
-            plots::write_doc_attention_csv(&file(plots::DOC_ATTENTION_FILE), &self.doc_attention)?;
-        }
-        if !record.cost.is_empty() {
-            self.cost.extend(record.cost);
-            plots::write_cost_csv(&file(plots::COST_FILE), &self.cost)?;
-        }
-        if !record.example_images.is_empty() {
-            self.example_images.extend(record.example_images);
-            let path = file(plots::EXAMPLE_IMAGES_FILE);
-            plots::write_example_images_csv(&path, &self.example_images)?;
-        }
-        if !record.image_attention.is_empty() {
-            self.image_attention.extend(record.image_attention);
-            let path = file(plots::IMAGE_ATTENTION_FILE);
-            plots::write_image_attention_csv(&path, &self.image_attention)?;
-        }
-        if let Some(timing) = record.timing {
-            self.timings.push(timing);
-            plots::write_timings_csv(&file(plots::TIMINGS_FILE), &self.timings)?;
-        }
-        Ok(())
+        append(
+            &mut self.written.metrics,
+            record.metrics,
+            dir,
+            plots::METRICS_FILE,
+            plots::write_metrics_csv,
+        )?;
+        append(
+            &mut self.written.alignment,
+            record.alignment,
+            dir,
+            plots::ALIGNMENT_FILE,
+            plots::write_alignment_csv,
+        )?;
+        append(
+            &mut self.written.curve,
+            record.curve,
+            dir,
+            plots::CURVE_FILE,
+            plots::write_curve_csv,
+        )?;
+        append(
+            &mut self.written.doc_attention,
+            record.doc_attention,
+            dir,
+            plots::DOC_ATTENTION_FILE,
+            plots::write_doc_attention_csv,
+        )?;
+        append(
+            &mut self.written.cost,
+            record.cost,
+            dir,
+            plots::COST_FILE,
+            plots::write_cost_csv,
+        )?;
+        append(
+            &mut self.written.example_images,
+            record.example_images,
+            dir,
+            plots::EXAMPLE_IMAGES_FILE,
+            plots::write_example_images_csv,
+        )?;
+        append(
+            &mut self.written.image_attention,
+            record.image_attention,
+            dir,
+            plots::IMAGE_ATTENTION_FILE,
+            plots::write_image_attention_csv,
+        )?;
+        let timing: Vec<TimingRow> = record.timing.into_iter().collect();
+        append(
+            &mut self.timings,
+            timing,
+            dir,
+            plots::TIMINGS_FILE,
+            plots::write_timings_csv,
+        )
     }
 
     /// Redraws every figure and `summary.md` from the CSVs; returns the folder.
@@ -108,19 +115,29 @@ impl Recorder {
     }
 }
 
-/// The files a run writes besides `config.json`: its CSVs and `summary.md` (figures are
-/// every `.png`).
-const OUTPUT_FILES: [&str; 9] = [
-    plots::METRICS_FILE,
-    plots::ALIGNMENT_FILE,
-    plots::CURVE_FILE,
-    plots::DOC_ATTENTION_FILE,
-    plots::COST_FILE,
-    plots::EXAMPLE_IMAGES_FILE,
-    plots::IMAGE_ATTENTION_FILE,
-    plots::TIMINGS_FILE,
-    "summary.md",
-];
+/// Appends `rows` to the rows written so far, `all`, and rewrites `dir/name` with all of
+/// them; a CSV is written only once it has a row.
+fn append<T>(
+    all: &mut Vec<T>,
+    rows: Vec<T>,
+    dir: &Path,
+    name: &str,
+    write: fn(&Path, &[T]) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    all.extend(rows);
+    write(&dir.join(name), all)
+}
+
+/// Whether `name` is a file a run writes besides `config.json`: a CSV, `summary.md` or a
+/// figure.
+fn is_output(name: &str) -> bool {
+    plots::RESULT_FILES.contains(&name)
+        || [plots::TIMINGS_FILE, plots::SUMMARY_FILE].contains(&name)
+        || name.ends_with(".png")
+}
 
 /// Removes the CSVs, `summary.md` and `.png` figures an earlier run left in `dir`.
 fn remove_earlier_outputs(dir: &Path) -> anyhow::Result<()> {
@@ -132,7 +149,7 @@ fn remove_earlier_outputs(dir: &Path) -> anyhow::Result<()> {
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default();
-        if OUTPUT_FILES.contains(&name) || name.ends_with(".png") {
+        if is_output(name) {
             std::fs::remove_file(&path)
                 .with_context(|| format!("cannot remove {}", path.display()))?;
         }

@@ -12,6 +12,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 use models::seq2seq::PAD;
 
 use crate::training::StepLoss;
+use crate::validate::require_non_negative;
 
 /// The weights of the hybrid loss and the baseline's decay.
 #[derive(Clone, Copy, Debug)]
@@ -22,6 +23,18 @@ pub struct ReinforceWeights {
     pub entropy: f64,
     /// The baseline is `b ← decay · b + (1 - decay) · mean reward`.
     pub baseline_decay: f64,
+}
+
+impl ReinforceWeights {
+    /// Checks the weights, naming the configuration field at fault (`reinforce_weight`,
+    /// `entropy_weight`, `baseline_decay`).
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if !(0.0..1.0).contains(&self.baseline_decay) {
+            anyhow::bail!("config field 'baseline_decay' must be in [0, 1)");
+        }
+        require_non_negative("reinforce_weight", self.reinforce)?;
+        require_non_negative("entropy_weight", self.entropy)
+    }
 }
 
 /// Per-token log-likelihoods `[B, T]` of the targets (0 at padding) and the 0/1 mask of

@@ -148,15 +148,12 @@ impl Experiment for ScoreFunctions {
     }
 
     fn cells(config: &Config) -> Vec<Cell> {
-        let mut cells = Vec::new();
-        for &k in &config.base.train_max_lens {
-            for &score in &config.scores {
-                for &seed in &config.base.seeds {
-                    cells.push(Cell::new(config.model_name(score), k, seed));
-                }
-            }
-        }
-        cells
+        let names: Vec<String> = config
+            .scores
+            .iter()
+            .map(|&s| config.model_name(s))
+            .collect();
+        Cell::grid(&config.base.train_max_lens, &names, &config.base.seeds)
     }
 
     fn run_cell(

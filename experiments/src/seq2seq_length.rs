@@ -61,15 +61,8 @@ impl Experiment for Seq2SeqLength {
     }
 
     fn cells(config: &Config) -> Vec<Cell> {
-        let mut cells = Vec::new();
-        for &k in &config.train_max_lens {
-            for architecture in ARCHITECTURES {
-                for &seed in &config.seeds {
-                    cells.push(Cell::new(architecture.name(), k, seed));
-                }
-            }
-        }
-        cells
+        let names = ARCHITECTURES.map(Architecture::name);
+        Cell::grid(&config.train_max_lens, &names, &config.seeds)
     }
 
     fn run_cell(

@@ -76,21 +76,20 @@ impl Config {
     /// Checks the configuration, naming the field at fault.
     pub fn validate(&self) -> anyhow::Result<()> {
         self.base.validate()?;
-        if !(0.0..1.0).contains(&self.baseline_decay) {
-            bail!("config field 'baseline_decay' must be in [0, 1)");
-        }
-        for (field, v) in [
-            ("reinforce_weight", self.reinforce_weight),
-            ("entropy_weight", self.entropy_weight),
-        ] {
-            if !(v >= 0.0 && v.is_finite()) {
-                bail!("config field '{field}' must be a non-negative number");
-            }
-        }
+        self.reinforce_weights().validate()?;
         if self.curve_every == 0 {
             bail!("config field 'curve_every' must be at least 1");
         }
         Ok(())
+    }
+
+    /// The weights of the hard-attention loss.
+    fn reinforce_weights(&self) -> ReinforceWeights {
+        ReinforceWeights {
+            reinforce: self.reinforce_weight,
+            entropy: self.entropy_weight,
+            baseline_decay: self.baseline_decay,
+        }
     }
 }
 
@@ -156,15 +155,8 @@ impl Experiment for SoftVsHard {
     }
 
     fn cells(config: &Config) -> Vec<Cell> {
-        let mut cells = Vec::new();
-        for &k in &config.base.train_max_lens {
-            for attention in Attention::BOTH {
-                for &seed in &config.base.seeds {
-                    cells.push(Cell::new(attention.name(), k, seed));
-                }
-            }
-        }
-        cells
+        let names = Attention::BOTH.map(Attention::name);
+        Cell::grid(&config.base.train_max_lens, &names, &config.base.seeds)
     }
 
     fn run_cell(
@@ -229,11 +221,7 @@ fn hard_loss(
             .neg()
     };
     hybrid_loss(
-        ReinforceWeights {
-            reinforce: config.reinforce_weight,
-            entropy: config.entropy_weight,
-            baseline_decay: config.baseline_decay,
-        },
+        config.reinforce_weights(),
         ll,
         real,
         log_choice,

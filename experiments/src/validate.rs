@@ -32,3 +32,20 @@ pub fn require_distinct<T: PartialEq + std::fmt::Debug>(
     }
     Ok(())
 }
+
+/// Fails unless `seeds` lists at least one seed, none twice.
+pub fn require_seeds(seeds: &[u64]) -> anyhow::Result<()> {
+    if seeds.is_empty() {
+        bail!("config field 'seeds' must list at least one seed");
+    }
+    require_distinct("seeds", seeds)
+}
+
+/// Fails with "config field 'NAME' must be a non-negative number" unless `value` is finite
+/// and at least zero.
+pub fn require_non_negative(field: &str, value: f64) -> anyhow::Result<()> {
+    if !(value >= 0.0 && value.is_finite()) {
+        bail!("config field '{field}' must be a non-negative number");
+    }
+    Ok(())
+}

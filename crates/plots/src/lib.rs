@@ -73,9 +73,9 @@ pub use draw::{
 };
 pub use redraw::{
     ALIGNMENT_FILE, COST_FILE, CURVE_FILE, DOC_ATTENTION_FILE, EXAMPLE_IMAGES_FILE,
-    IMAGE_ATTENTION_FILE, METRICS_FILE, TIMINGS_FILE, aggregate, alignment_matrices, cost_series,
-    curve_series, doc_attention_groups, example_images, image_attention_groups, redraw_all,
-    redraw_results_dir, series_name, summary_markdown,
+    IMAGE_ATTENTION_FILE, METRICS_FILE, RESULT_FILES, SUMMARY_FILE, TIMINGS_FILE, aggregate,
+    alignment_matrices, cost_series, curve_series, doc_attention_groups, example_images,
+    image_attention_groups, redraw_all, redraw_results_dir, series_name, summary_markdown,
 };
 
 /// DejaVu Sans, registered as plotters' `"sans-serif"` family.

@@ -8,8 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use super::CaptionTask;
 use crate::experiment::{Preset, Task};
+use crate::reinforce::ReinforceWeights;
 use crate::training::OptimizerSettings;
-use crate::validate::{require_distinct, require_finite_positive, require_positive};
+use crate::validate::{
+    require_distinct, require_finite_positive, require_non_negative, require_positive,
+    require_seeds,
+};
 
 /// Every setting of a run. Presets fill it; a JSON file or `--set` overrides it.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -226,31 +230,18 @@ impl Config {
             ("curve_every", self.curve_every),
             ("presence_words", self.presence_words),
         ])?;
-        if self.seeds.is_empty() {
-            bail!("config field 'seeds' must list at least one seed");
-        }
+        require_seeds(&self.seeds)?;
         if self.variants.is_empty() {
             bail!("config field 'variants' must list at least one of none, soft, hard");
         }
-        require_distinct("seeds", &self.seeds)?;
         require_distinct("variants", &self.variants)?;
         require_finite_positive("learning_rate", self.learning_rate)?;
         require_finite_positive("pretrain_learning_rate", self.pretrain_learning_rate)?;
         if !(0.0..=1.0).contains(&self.hard_expected) {
             bail!("config field 'hard_expected' must be in [0, 1]");
         }
-        if !(0.0..1.0).contains(&self.baseline_decay) {
-            bail!("config field 'baseline_decay' must be in [0, 1)");
-        }
-        for (field, v) in [
-            ("doubly_stochastic", self.doubly_stochastic),
-            ("reinforce_weight", self.reinforce_weight),
-            ("entropy_weight", self.entropy_weight),
-        ] {
-            if !(v >= 0.0 && v.is_finite()) {
-                bail!("config field '{field}' must be a non-negative number");
-            }
-        }
+        self.reinforce_weights().validate()?;
+        require_non_negative("doubly_stochastic", self.doubly_stochastic)?;
         if self.compositional_scenes > 0 && self.held_out_pairs == 0 {
             bail!("config field 'held_out_pairs' must be at least 1 for compositional scenes");
         }
@@ -295,6 +286,15 @@ impl Config {
             .with_grid(self.grid)
             .with_d_annotation(self.d_annotation)
             .with_n_labels((n_labels > 0).then_some(n_labels))
+    }
+
+    /// The weights of the hard-attention loss.
+    pub fn reinforce_weights(&self) -> ReinforceWeights {
+        ReinforceWeights {
+            reinforce: self.reinforce_weight,
+            entropy: self.entropy_weight,
+            baseline_decay: self.baseline_decay,
+        }
     }
 
     /// The captioner's training settings.

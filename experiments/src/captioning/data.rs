@@ -107,21 +107,15 @@ fn load_scenes(
     let names = class_names(&sources).context("glyph sources")?;
     let split =
         splits(&config.scene_config(), &sources, &config.split_config()).context("scenes")?;
-    let captions = split
-        .train
-        .iter()
-        .flat_map(|s| s.captions.iter().map(Vec::as_slice));
-    let vocab = Vocab::build(captions, usize::MAX);
     let held_out: Vec<String> = split
         .held_out
         .iter()
         .map(|p| format!("{} {}", p.colour.name(), p.class_name))
         .collect();
     eprintln!(
-        "captioning / {}: {} classes, vocab {}, train {} / test {} / compositional {} scenes (held out: {}), {} backend",
+        "captioning / {}: {} classes, train {} / test {} / compositional {} scenes (held out: {}), {} backend",
         task.name(),
         names.len(),
-        vocab.len(),
         split.train.len(),
         split.test.len(),
         split.compositional.len(),
@@ -133,29 +127,8 @@ fn load_scenes(
         .iter()
         .map(|s| presence_labels(s, names.len()))
         .collect();
-    let (encoder, device) = pretrain_encoder(config, &split.train, &labels)?;
-    let [classes, colours] = presence_accuracy(&encoder, &split.test, names.len(), &device);
-    eprintln!(
-        "encoder on the test scenes: detects {:.1}% of present classes ({:.1}% false alarms), {:.1}% of present colours ({:.1}% false alarms)",
-        100.0 * classes[0],
-        100.0 * classes[1],
-        100.0 * colours[0],
-        100.0 * colours[1]
-    );
-    let annotate = |scenes: Vec<Scene>| AnnotatedScenes {
-        annotations: annotate(&encoder, &scenes, config.eval_batch_size, &device),
-        scenes,
-    };
-    Ok(CaptionData {
-        vocab,
-        class_names: names,
-        train: annotate(split.train),
-        test: annotate(split.test),
-        compositional: annotate(split.compositional),
-        cells: config.grid * config.grid,
-        d_annotation: config.d_annotation,
-        has_facts: true,
-    })
+    let splits = [split.train, split.test, split.compositional];
+    annotated(config, names, splits, &labels, true)
 }
 
 /// Words too common to tell images apart, left out of the photographs' presence labels.
@@ -211,12 +184,6 @@ fn load_photographs(
             .collect()
     };
     let (train, test) = (as_scenes(set.train), as_scenes(set.test));
-    let vocab = Vocab::build(
-        train
-            .iter()
-            .flat_map(|s| s.captions.iter().map(Vec::as_slice)),
-        usize::MAX,
-    );
     // The presence labels: the most frequent content words of the training captions.
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for caption in train.iter().flat_map(|s| &s.captions) {
@@ -245,28 +212,62 @@ fn load_photographs(
         })
         .collect();
     eprintln!(
-        "captioning / {}: vocab {}, train {} / test {} images, {} presence words, {} backend",
+        "captioning / {}: train {} / test {} images, {} presence words, {} backend",
         task.name(),
-        vocab.len(),
         train.len(),
         test.len(),
         words.len(),
         harness::backend_name()
     );
-    let (encoder, device) = pretrain_encoder(config, &train, &labels)?;
+    annotated(
+        config,
+        Vec::new(),
+        [train, test, Vec::new()],
+        &labels,
+        false,
+    )
+}
+
+/// The data of a run from its images (train, test, compositional test): the vocabulary of
+/// the training captions, the encoder pretrained on `labels` (one row per training image)
+/// and frozen, every image's annotations. With facts, how well the encoder detects classes
+/// and colours is reported.
+fn annotated(
+    config: &Config,
+    class_names: Vec<String>,
+    [train, test, compositional]: [Vec<Scene>; 3],
+    labels: &[Vec<f32>],
+    has_facts: bool,
+) -> anyhow::Result<CaptionData> {
+    let captions = train
+        .iter()
+        .flat_map(|s| s.captions.iter().map(Vec::as_slice));
+    let vocab = Vocab::build(captions, usize::MAX);
+    eprintln!("captioning: vocab {}", vocab.len());
+    let (encoder, device) = pretrain_encoder(config, &train, labels)?;
+    if has_facts {
+        let [classes, colours] = presence_accuracy(&encoder, &test, class_names.len(), &device);
+        eprintln!(
+            "encoder on the test scenes: detects {:.1}% of present classes ({:.1}% false alarms), {:.1}% of present colours ({:.1}% false alarms)",
+            100.0 * classes[0],
+            100.0 * classes[1],
+            100.0 * colours[0],
+            100.0 * colours[1]
+        );
+    }
     let annotate = |scenes: Vec<Scene>| AnnotatedScenes {
         annotations: annotate(&encoder, &scenes, config.eval_batch_size, &device),
         scenes,
     };
     Ok(CaptionData {
         vocab,
-        class_names: Vec::new(),
+        class_names,
         train: annotate(train),
         test: annotate(test),
-        compositional: annotate(Vec::new()),
+        compositional: annotate(compositional),
         cells: config.grid * config.grid,
         d_annotation: config.d_annotation,
-        has_facts: false,
+        has_facts,
     })
 }
 

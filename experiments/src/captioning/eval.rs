@@ -85,29 +85,30 @@ pub fn metric_rows(
 ) -> Vec<MetricRow> {
     let mut buckets: BTreeMap<usize, Bucket> = BTreeMap::new();
     for (scene, caption) in split.scenes.iter().zip(generated) {
-        // Scenes with facts also count in their number-of-objects bucket.
-        let keys: &[usize] = if data.has_facts {
-            &[0, scene.objects.len()]
+        // Scored once; scenes with facts also count in their number-of-objects bucket.
+        let hyp = caption.words.join(" ");
+        let refs: Vec<String> = scene.captions.iter().map(|c| c.join(" ")).collect();
+        let (keys, semantic, pointed): (&[usize], _, _) = if data.has_facts {
+            let semantic = score_caption(&caption.words, &data.class_names, &scene.objects);
+            let pointed = match &caption.weights {
+                Some(weights) => pointings(config, data, scene, &caption.words, weights),
+                None => Vec::new(),
+            };
+            (&[0, scene.objects.len()], Some(semantic), pointed)
         } else {
-            &[0]
+            (&[0], None, Vec::new())
         };
         for &key in keys {
             let bucket = buckets.entry(key).or_default();
-            bucket.hyps.push(caption.words.join(" "));
-            bucket
-                .refs
-                .push(scene.captions.iter().map(|c| c.join(" ")).collect());
-            bucket.semantic.add(&score_caption(
-                &caption.words,
-                &data.class_names,
-                &scene.objects,
-            ));
-            if let Some(weights) = &caption.weights {
-                for (hit, chance) in pointings(config, data, scene, &caption.words, weights) {
-                    bucket.pointed += 1;
-                    bucket.pointing_hits += usize::from(hit);
-                    bucket.chance += chance;
-                }
+            bucket.hyps.push(hyp.clone());
+            bucket.refs.push(refs.clone());
+            if let Some(semantic) = &semantic {
+                bucket.semantic.add(semantic);
+            }
+            for &(hit, chance) in &pointed {
+                bucket.pointed += 1;
+                bucket.pointing_hits += usize::from(hit);
+                bucket.chance += chance;
             }
         }
     }

@@ -78,13 +78,8 @@ impl Experiment for Captioning {
     }
 
     fn cells(config: &Config) -> Vec<Cell> {
-        let mut cells = Vec::new();
-        for &variant in &config.variants {
-            for &seed in &config.seeds {
-                cells.push(Cell::new(variant.name(), 0, seed));
-            }
-        }
-        cells
+        let names: Vec<&str> = config.variants.iter().map(|v| v.name()).collect();
+        Cell::grid(&[0], &names, &config.seeds)
     }
 
     fn run_cell(
@@ -195,11 +190,7 @@ fn train_captioner(
     };
     let mut coins = StdRng::seed_from_u64(cell.seed);
     let mut baseline = None;
-    let weights = ReinforceWeights {
-        reinforce: config.reinforce_weight,
-        entropy: config.entropy_weight,
-        baseline_decay: config.baseline_decay,
-    };
+    let weights = config.reinforce_weights();
     train_loop(
         &config.optimizer(),
         model,

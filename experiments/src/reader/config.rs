@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::ReaderTask;
 use crate::experiment::{Preset, Task};
 use crate::training::OptimizerSettings;
-use crate::validate::{require_distinct, require_finite_positive, require_positive};
+use crate::validate::{require_distinct, require_finite_positive, require_positive, require_seeds};
 
 /// Every setting of a run.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -161,10 +161,7 @@ impl Config {
             ("context_verses", self.context_verses),
             ("max_questions", self.max_questions),
         ])?;
-        if self.seeds.is_empty() {
-            bail!("config field 'seeds' must list at least one seed");
-        }
-        require_distinct("seeds", &self.seeds)?;
+        require_seeds(&self.seeds)?;
         require_distinct("readers", &self.readers)?;
         if !(0.0 < self.heldout_fraction && self.heldout_fraction < 0.5) {
             bail!("config field 'heldout_fraction' must be between 0 and 0.5");

@@ -133,12 +133,9 @@ impl Experiment for ReaderExperiment {
     }
 
     fn cells(config: &Config) -> Vec<Cell> {
+        let names: Vec<&str> = config.readers.iter().map(|kind| kind.name()).collect();
         let mut cells = vec![Cell::new(BASELINES, 0, 0)];
-        for &kind in &config.readers {
-            for &seed in &config.seeds {
-                cells.push(Cell::new(kind.name(), 0, seed));
-            }
-        }
+        cells.extend(Cell::grid(&[0], &names, &config.seeds));
         cells
     }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::TaskSpec;
 use crate::experiment::{Preset, Task};
-use crate::validate::{require_distinct, require_finite_positive, require_positive};
+use crate::validate::{require_distinct, require_finite_positive, require_positive, require_seeds};
 
 /// Every shared setting of a run. Presets fill it; a JSON file or `--set` overrides it.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -161,9 +161,7 @@ impl Config {
             ("bucket_width", self.bucket_width),
             ("eval_batch_size", self.eval_batch_size),
         ])?;
-        if self.seeds.is_empty() {
-            bail!("config field 'seeds' must list at least one seed");
-        }
+        require_seeds(&self.seeds)?;
         if self.train_max_lens.is_empty() {
             bail!("config field 'train_max_lens' must list at least one length");
         }
@@ -180,7 +178,6 @@ impl Config {
                 self.test_max_len
             );
         }
-        require_distinct("seeds", &self.seeds)?;
         require_distinct("train_max_lens", &self.train_max_lens)?;
         require_finite_positive("learning_rate", self.learning_rate)?;
         if !(0.0 < self.test_fraction && self.test_fraction < 1.0) {

@@ -268,13 +268,7 @@ impl Experiment for TransformerExperiment {
         let base = &config.base;
         let mut cells = Vec::new();
         if !config.skip_quality {
-            for &k in &base.train_max_lens {
-                for name in MODELS {
-                    for &seed in &base.seeds {
-                        cells.push(Cell::new(name, k, seed));
-                    }
-                }
-            }
+            cells = Cell::grid(&base.train_max_lens, &MODELS, &base.seeds);
         }
         for &len in &config.cost_lengths {
             cells.push(Cell::new(COST, len, base.seeds[0]));

@@ -13,7 +13,7 @@ use super::groups::{
 use super::summary::{length_label, summary_markdown, y_label_for};
 use super::{
     ALIGNMENT_FILE, COST_FILE, CURVE_FILE, DOC_ATTENTION_FILE, EXAMPLE_IMAGES_FILE,
-    IMAGE_ATTENTION_FILE, METRICS_FILE, RESULT_FILES,
+    IMAGE_ATTENTION_FILE, METRICS_FILE, RESULT_FILES, SUMMARY_FILE,
 };
 use crate::data::{
     MetricRow, read_alignment_csv, read_cost_csv, read_curve_csv, read_doc_attention_csv,
@@ -138,7 +138,7 @@ pub fn redraw_results_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
                 .or_default()
                 .push(r.clone());
         }
-        let summary = dir.join("summary.md");
+        let summary = dir.join(SUMMARY_FILE);
         crate::write_atomic(&summary, summary_markdown(&rows).as_bytes())?;
         written.push(summary);
         let several = by_task.len() > 1;

@@ -38,8 +38,12 @@ pub const IMAGE_ATTENTION_FILE: &str = "image_attention.csv";
 /// Wall-clock times per trained model (see [`TIMINGS_HEADER`](crate::TIMINGS_HEADER)).
 pub const TIMINGS_FILE: &str = "timings.csv";
 
-/// Every CSV a results folder may hold; a folder with any of them is redrawn.
-const RESULT_FILES: [&str; 7] = [
+/// The table of a results folder, drawn from its `metrics.csv`.
+pub const SUMMARY_FILE: &str = "summary.md";
+
+/// Every CSV a results folder may hold that figures are drawn from; a folder with any of
+/// them is redrawn.
+pub const RESULT_FILES: [&str; 7] = [
     METRICS_FILE,
     ALIGNMENT_FILE,
     CURVE_FILE,
