@@ -38,7 +38,10 @@ The model, like for like with crates/models/src/vision/ (sizes: the quick preset
             (ours runs this as one fused kernel, kernels::lstm_step; here it is the
             composite a PyTorch user writes for a pre-projected input: torch.lstm_cell
             takes the raw input, so it cannot serve);
-            attention (soft and hard; scores/additive.rs): U: Linear D -> A without bias,
+            attention (soft and hard): the learned position embeddings p [L, D] (normal
+            init) are added to the annotations once per batch, a_i + p_i, for the keys and
+            the context (not for the mean);
+            scores/additive.rs: U: Linear D -> A without bias,
             once per batch on the annotations (A = --d-attention 64); W: Linear n -> A
             without bias and v: Linear A -> 1 without bias, per step:
               e_t = v^T tanh(W h_{t-1} + U a_i)  [B, L]
@@ -63,8 +66,8 @@ The model, like for like with crates/models/src/vision/ (sizes: the quick preset
             0 where the coin chose the expectation) kept for REINFORCE.
   outputs   as ours, every pass also stacks the contexts [B, T, D], the betas [B, T] and
             (attention) the weights [B, T, L], and computes the doubly stochastic penalty
-            lambda * sum_i (1 - sum_t alpha_ti)^2 / B, the sum over t running over the
-            non-PAD steps of the decoder input (lambda 1.0); hard attention computes it but
+            lambda * sum_b sum_i (1 - sum_t alpha_ti)^2 / (number of real steps), the sum
+            over t running over the non-PAD steps of the decoder input (lambda 1.0); hard attention computes it but
             leaves it out of its loss, as ours does.
   loss      none, soft: cross-entropy over the non-PAD targets (F.cross_entropy with
             ignore_index=PAD, the mean over real tokens: models::seq2seq::
@@ -160,7 +163,7 @@ class ImageEncoder(nn.Module):
 class Captioner(nn.Module):
     """Show, Attend and Tell's LSTM decoder; see the module docstring for every layer."""
 
-    def __init__(self, vocab, d_embed, d_hidden, d_annotation, d_attention, context):
+    def __init__(self, vocab, d_embed, d_hidden, d_annotation, d_attention, cells, context):
         super().__init__()
         self.context = context
         self.d_hidden = d_hidden
@@ -176,6 +179,7 @@ class Captioner(nn.Module):
             self.score_key = nn.Linear(d, a, bias=False)    # U
             self.score_v = nn.Linear(a, 1, bias=False)      # v
             self.gate = nn.Linear(n, 1)                     # f_beta
+            self.positions = nn.Parameter(torch.randn(cells, d))  # p
         self.out_hidden = nn.Linear(n, m, bias=False)       # L_h
         self.out_context = nn.Linear(d, m, bias=False)      # L_z
         self.output = nn.Linear(m, vocab)                   # L_o
@@ -191,6 +195,8 @@ class Captioner(nn.Module):
         h = torch.tanh(self.init_hidden(mean))                       # [B, n]
         c = torch.tanh(self.init_memory(mean))                       # [B, n]
         attention = self.context != "none"
+        if attention:
+            annotations = annotations + self.positions               # a_i + p_i: [B, L, D]
         keys = self.score_key(annotations) if attention else None    # [B, L, A]
         mask = torch.ones(batch, cells, dtype=torch.bool)            # every cell is real
         real_steps = tgt_in != PAD                                   # [B, T]
@@ -229,7 +235,7 @@ class Captioner(nn.Module):
         if weights is not None:
             real = real_steps.float().unsqueeze(2)                                # [B, T, 1]
             missing = 1.0 - (weights * real).sum(1, keepdim=True)                 # [B, 1, L]
-            penalty = (missing * missing).sum() * (DOUBLY_STOCHASTIC / batch)
+            penalty = (missing * missing).sum() * DOUBLY_STOCHASTIC / real_steps.sum()
         return (logits, torch.stack(contexts, 1), weights,
                 torch.cat(betas, 1) if betas else None,
                 torch.stack(log_probs, 1) if log_probs else None, penalty)
@@ -372,7 +378,7 @@ def main():
     torch.manual_seed(args.seed)
     data_gen = torch.Generator().manual_seed(args.seed)
     model = Captioner(args.vocab, args.d_embed, args.d_hidden, args.d_annotation,
-                      args.d_attention, args.context)
+                      args.d_attention, args.grid * args.grid, args.context)
     params = list(model.parameters())
     n_params = sum(p.numel() for p in params)
     encoder = ImageEncoder(args.canvas, args.encoder_channels, args.d_annotation, args.grid)

@@ -178,7 +178,7 @@ fn beta_is_the_sigmoid_of_the_hand_set_gate() {
 
 /// Row 0: α over 2 cells (0.5, 0.5), (0.2, 0.8), (0.9, 0.1): Σ_t = (1.6, 1.4), penalty
 /// 0.36 + 0.16 = 0.52. Row 1: (0.3, 0.7), (0.6, 0.4), then a padded step (1, 0) that must not
-/// count: Σ_t = (0.9, 1.1), 0.01 + 0.01 = 0.02. Mean over the batch 0.27; λ = 2: 0.54.
+/// count: Σ_t = (0.9, 1.1), 0.01 + 0.01 = 0.02. Sum 0.54 over 5 real steps; λ = 2: 0.216.
 #[test]
 fn doubly_stochastic_penalty_and_entropy_match_hand_derivation() {
     let device = Device::flex();
@@ -195,7 +195,7 @@ fn doubly_stochastic_penalty_and_entropy_match_hand_derivation() {
         &device,
     );
     let penalty = doubly_stochastic_penalty(weights.clone(), real, 2.0);
-    assert_close(&values(penalty), &[0.54], 1e-6, "penalty");
+    assert_close(&values(penalty), &[0.216], 1e-6, "penalty");
     // H(0.5, 0.5) = ln 2; H(1, 0) = 0; H(0.2, 0.8) = 0.5004024.
     let entropy = values(attention_entropy(weights));
     assert_close(

@@ -6,18 +6,16 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use datasets::images::karpathy::{CaptionedImage, KarpathyOptions, read_karpathy};
-use datasets::images::{LabelledGlyphs, RgbImage, digits, idx, shapes};
-use datasets::scenes::{Colour, Scene, class_names, splits};
+use datasets::images::{LabelledGlyphs, digits, idx, shapes};
+use datasets::scenes::{Colour, Scene, Size, class_names, splits};
 use datasets::vocab::Vocab;
 use models::seq2seq::{BOS, EOS, PAD};
-use models::vision::{ImageEncoder, multilabel_loss};
 
+use super::encoder::{PretrainLabels, annotate, cell_labels, presence_accuracy, pretrain_encoder};
 use super::{CaptionTask, Config};
 use crate::experiment::Task;
-use crate::training::{EpochBatches, OptimizerSettings, cross_entropy_loss, train_loop};
 
 /// Scenes with their annotation grids, on the host.
 pub struct AnnotatedScenes {
@@ -122,11 +120,14 @@ fn load_scenes(
         held_out.join(", "),
         harness::backend_name()
     );
-    let labels: Vec<Vec<f32>> = split
-        .train
-        .iter()
-        .map(|s| presence_labels(s, names.len()))
-        .collect();
+    let labels = PretrainLabels::Cells {
+        n_labels: names.len() + Colour::ALL.len() + Size::ALL.len(),
+        rows: split
+            .train
+            .iter()
+            .map(|s| cell_labels(s, names.len(), config.grid))
+            .collect(),
+    };
     let splits = [split.train, split.test, split.compositional];
     annotated(config, names, splits, &labels, true)
 }
@@ -198,7 +199,7 @@ fn load_photographs(
         .take(config.presence_words)
         .map(|(w, _)| w)
         .collect();
-    let labels: Vec<Vec<f32>> = train
+    let rows: Vec<Vec<f32>> = train
         .iter()
         .map(|scene| {
             words
@@ -219,6 +220,10 @@ fn load_photographs(
         words.len(),
         harness::backend_name()
     );
+    let labels = PretrainLabels::Image {
+        n_labels: words.len(),
+        rows,
+    };
     annotated(
         config,
         Vec::new(),
@@ -230,13 +235,13 @@ fn load_photographs(
 
 /// The data of a run from its images (train, test, compositional test): the vocabulary of
 /// the training captions, the encoder pretrained on `labels` (one row per training image)
-/// and frozen, every image's annotations. With facts, how well the encoder detects classes
+/// and frozen (see [`super::encoder`]), every image's annotations. With facts, how well the encoder detects classes
 /// and colours is reported.
 fn annotated(
     config: &Config,
     class_names: Vec<String>,
     [train, test, compositional]: [Vec<Scene>; 3],
-    labels: &[Vec<f32>],
+    labels: &PretrainLabels,
     has_facts: bool,
 ) -> anyhow::Result<CaptionData> {
     let captions = train
@@ -269,118 +274,6 @@ fn annotated(
         d_annotation: config.d_annotation,
         has_facts,
     })
-}
-
-/// The images of `scenes` as a tensor `[B, 3, H, W]`.
-pub fn images_tensor(scenes: &[&Scene], device: &Device) -> Tensor<4> {
-    let RgbImage { height, width, .. } = scenes[0].image;
-    let data: Vec<f32> = scenes
-        .iter()
-        .flat_map(|s| s.image.data.iter().copied())
-        .collect();
-    Tensor::from_data(
-        TensorData::new(data, [scenes.len(), 3, height, width]),
-        device,
-    )
-}
-
-/// The pretraining targets of a scene: 1 for every class present, then for every colour.
-fn presence_labels(scene: &Scene, n_classes: usize) -> Vec<f32> {
-    let mut labels = vec![0.0; n_classes + Colour::ALL.len()];
-    for object in &scene.objects {
-        labels[object.class] = 1.0;
-        let colour = Colour::ALL
-            .iter()
-            .position(|&c| c == object.colour)
-            .unwrap_or(0);
-        labels[n_classes + colour] = 1.0;
-    }
-    labels
-}
-
-/// Trains the encoder's multi-label head on the training images (`labels[i]`: 0/1 per label
-/// of image i: which classes and colours are present, or which words describe it), then
-/// returns the encoder without autodiff (frozen) and its device.
-fn pretrain_encoder(
-    config: &Config,
-    train: &[Scene],
-    labels: &[Vec<f32>],
-) -> anyhow::Result<(ImageEncoder, Device)> {
-    let n_labels = labels.first().map_or(1, Vec::len).max(1);
-    let device = harness::device(config.encoder_seed)?;
-    let encoder = config.encoder_config(n_labels).init(&device);
-    let mut batches = EpochBatches::new(train.len(), config.batch_size);
-    let next_batch = || {
-        let idx = batches.next_batch();
-        let scenes: Vec<&Scene> = idx.iter().map(|&i| &train[i]).collect();
-        let targets: Vec<f32> = idx
-            .iter()
-            .flat_map(|&i| labels[i].iter().copied())
-            .collect();
-        (
-            images_tensor(&scenes, &device),
-            Tensor::<2>::from_data(TensorData::new(targets, [idx.len(), n_labels]), &device),
-        )
-    };
-    let settings = OptimizerSettings {
-        steps: config.pretrain_steps,
-        learning_rate: config.pretrain_learning_rate,
-        grad_clip: config.grad_clip,
-    };
-    let trained = train_loop(
-        &settings,
-        encoder,
-        "encoder pretraining",
-        0,
-        next_batch,
-        |encoder: &ImageEncoder, (images, labels)| {
-            let logits = encoder.label_logits(encoder.forward(images.clone()));
-            cross_entropy_loss(multilabel_loss(logits, labels.clone()))
-        },
-    )?;
-    Ok((trained.model.valid(), device.without_autodiff()))
-}
-
-/// How well the pretrained presence head reads `scenes`: the share of present classes it
-/// detects (logit above 0) and the share of absent classes it claims, and the same two for
-/// colours: `[[class recall, class false alarms], [colour recall, colour false alarms]]`.
-fn presence_accuracy(
-    encoder: &ImageEncoder,
-    scenes: &[Scene],
-    n_classes: usize,
-    device: &Device,
-) -> [[f64; 2]; 2] {
-    // counts[kind][present][claimed]
-    let mut counts = [[[0usize; 2]; 2]; 2];
-    for part in scenes.chunks(256) {
-        let refs: Vec<&Scene> = part.iter().collect();
-        let logits: Vec<f32> = encoder
-            .label_logits(encoder.forward(images_tensor(&refs, device)))
-            .into_data()
-            .iter::<f32>()
-            .collect();
-        let n_labels = logits.len() / part.len();
-        for (scene, row) in part.iter().zip(logits.chunks(n_labels)) {
-            let truth = presence_labels(scene, n_classes);
-            for (label, (&logit, &target)) in row.iter().zip(&truth).enumerate() {
-                let kind = usize::from(label >= n_classes);
-                counts[kind][usize::from(target > 0.5)][usize::from(logit > 0.0)] += 1;
-            }
-        }
-    }
-    let rate = |c: [usize; 2]| c[1] as f64 / (c[0] + c[1]).max(1) as f64;
-    counts.map(|kind| [rate(kind[1]), rate(kind[0])])
-}
-
-/// The annotation vectors of every scene, `[scenes, L, D]` row-major, in chunks.
-fn annotate(encoder: &ImageEncoder, scenes: &[Scene], chunk: usize, device: &Device) -> Vec<f32> {
-    let mut out = Vec::new();
-    for part in scenes.chunks(chunk.max(1)) {
-        let refs: Vec<&Scene> = part.iter().collect();
-        let annotations = encoder.forward(images_tensor(&refs, device));
-        out.extend(annotations.into_data().iter::<f32>());
-    }
-    out
 }
 
 /// Decoder input (`<s>` + caption) and target (caption + `</s>`) ids `[B, T]`, PAD-padded.

@@ -7,9 +7,9 @@
 //!   with its colour and size, every relation true); `object_accuracy`, `colour_accuracy`,
 //!   `size_accuracy`, `relation_accuracy`: the per-attribute rates (see
 //!   `datasets::scenes::score`).
-//! - `pointing_accuracy` (attention only): for each generated class word bound to a scene
-//!   object (same class, and the same colour when the caption says one), whether the most
-//!   attended grid cell at that word overlaps the object's ink box; `pointing_chance`: the
+//! - `pointing_accuracy` (attention only): for each generated object phrase bound to a
+//!   scene object (same class, and the same colour when the caption says one), whether the
+//!   grid cell most attended over the phrase's words overlaps the object's ink box; `pointing_chance`: the
 //!   share of cells that overlap it, what a uniformly random cell would score.
 //!
 //! All on a 0-100 scale. The compositional split's rows carry the prefix `compositional_`.
@@ -165,8 +165,14 @@ pub fn metric_rows(
     rows
 }
 
-/// For each class word of `words` that names an object of `scene`: whether the most
-/// attended cell at that word overlaps the object's ink box, and the share of cells that do.
+/// For each object phrase of `words` ("a large red dress") that names an object of `scene`:
+/// whether the cell most attended over the phrase's words (their weights summed) overlaps
+/// the object's ink box, and the share of cells that do.
+///
+/// Over the phrase, not at the class word alone: the decoder may read an object once, at
+/// its first attribute word, and say the rest from its state (the context enters the LSTM),
+/// moving its attention on before the class word; Xu et al.'s figures show attention word
+/// by word for the same reason.
 fn pointings(
     config: &Config,
     data: &CaptionData,
@@ -190,6 +196,10 @@ fn pointings(
             break;
         };
         let step = start + class.len() - 1;
+        // "a", then the size and colour words when the caption says them.
+        let attributes =
+            1 + usize::from(mention.size.is_some()) + usize::from(mention.colour.is_some());
+        let first = start.saturating_sub(attributes).max(cursor);
         cursor = step + 1;
         let object = scene
             .objects
@@ -211,9 +221,17 @@ fn pointings(
             let b = &object.bbox;
             x0 < b.x1 && b.x0 < x0 + cell_side && y0 < b.y1 && b.y0 < y0 + cell_side
         };
-        let at_step = &weights[step * cells..(step + 1) * cells];
+        let mut over_phrase = vec![0.0f32; cells];
+        for t in first..=step {
+            for (sum, w) in over_phrase
+                .iter_mut()
+                .zip(&weights[t * cells..(t + 1) * cells])
+            {
+                *sum += w;
+            }
+        }
         let best = (0..cells)
-            .max_by(|&a, &b| at_step[a].total_cmp(&at_step[b]).then(b.cmp(&a)))
+            .max_by(|&a, &b| over_phrase[a].total_cmp(&over_phrase[b]).then(b.cmp(&a)))
             .expect("at least one cell");
         let chance = (0..cells).filter(|&i| overlaps(i)).count() as f64 / cells as f64;
         out.push((overlaps(best), chance));

@@ -8,8 +8,8 @@
 //! scalar and the doubly stochastic penalty) and **hard** (one sampled cell, trained by
 //! REINFORCE with a moving-average baseline and an entropy bonus, half the captions with the
 //! expected context; the most probable cell at test time). The encoder is pretrained once
-//! per run on "which classes and colours are present" and frozen, so every decoder reads
-//! the same annotations.
+//! per run on "which classes, colours and sizes lie in each cell" ([`encoder`]) and frozen,
+//! so every decoder reads the same annotations.
 //!
 //! Scored per number of objects on an in-distribution test set and a compositional one
 //! (colour-class pairs never seen in training): BLEU-1..4 against the five references,
@@ -21,6 +21,7 @@
 
 pub mod config;
 pub mod data;
+pub mod encoder;
 pub mod eval;
 pub mod task;
 

@@ -10,10 +10,11 @@
 //!
 //! Departures from the paper, all of scale: Xu et al. take the 14 × 14 × 512 map of the
 //! fourth convolutional layer of VGG (Simonyan & Zisserman 2014) pretrained on ImageNet,
-//! without fine-tuning; here a small network is trained on our own scenes, first on a
-//! multi-label task ("which classes and colours are present", [`ImageEncoder::label_logits`]
-//! with [`multilabel_loss`]) in place of ImageNet classification, then frozen or fine-tuned
-//! ([`EncoderTuning`]).
+//! without fine-tuning; here a small network is trained on our own images, first on a
+//! multi-label task in place of ImageNet classification: "which labels are present" in the
+//! whole image ([`ImageEncoder::label_logits`]) or in each cell
+//! ([`ImageEncoder::cell_label_logits`]), with [`multilabel_loss`]; then frozen or
+//! fine-tuned ([`EncoderTuning`]).
 
 use burn::config::Config;
 use burn::module::Module;
@@ -24,7 +25,7 @@ use burn::tensor::activation::{log_sigmoid, relu};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::kernels::linear;
+use crate::kernels::{linear, linear_steps};
 
 /// Configuration of an [`ImageEncoder`]. The defaults take a 48 × 48 canvas to a 6 × 6 grid
 /// of 64-dimensional annotations (three blocks: 48 → 24 → 12 → 6).
@@ -181,6 +182,23 @@ impl ImageEncoder {
         let [batch, _, d] = annotations.dims();
         let strongest = annotations.max_dim(1).reshape([batch, d]); // [B, D]
         linear(head, strongest) // [B, n_labels]
+    }
+
+    /// The head's logits at every cell: "which labels lie in this region", the localized
+    /// form of [`Self::label_logits`] for images whose objects have known boxes. The same
+    /// linear head reads each annotation on its own.
+    ///
+    /// - `annotations`: `[batch, L, D]`, as [`Self::forward`] returns them.
+    /// - returns `[batch, L, n_labels]` logits.
+    ///
+    /// # Panics
+    /// If the encoder was built without a head (`n_labels: None`).
+    pub fn cell_label_logits(&self, annotations: Tensor<3>) -> Tensor<3> {
+        let head = self
+            .head
+            .as_ref()
+            .expect("cell_label_logits needs an encoder built with n_labels");
+        linear_steps(head, annotations) // [B, L, n_labels]
     }
 
     /// The encoder frozen ([`EncoderTuning::Frozen`], Burn's `freeze`) or trainable

@@ -23,7 +23,14 @@
 //! annotation `ā` (§3.1.2), the LSTM step on `[E y_{t-1}; h_{t-1}; ẑ_t]` (eqs. 1-3), and the
 //! deep output layer `p(y_t) ∝ exp(L_o(E y_{t-1} + L_h h_t + L_z ẑ_t))` (eq. 7).
 //!
-//! Departures from the paper: `f_init,h` and `f_init,c` are one tanh layer each (the paper
+//! Departures from the paper: the attentive variants add a learned embedding `p_i` of each
+//! cell's position to its annotation before attending (`a_i + p_i` in place of `a_i`, in
+//! the keys and in the context). VGG's 14 × 14 features carry their position implicitly
+//! (zero padding at the borders, receptive fields wider than the image); the small encoder
+//! here, trained on "what is in this cell", does not, and without `p_i` the context says
+//! *what* was attended but not *where*, so no relation word ("left of") can be learned. The
+//! mean annotation is left without it (a mean of position embeddings is one constant).
+//! `f_init,h` and `f_init,c` are one tanh layer each (the paper
 //! says "MLP" without a depth); the gate `β_t` serves hard attention too (the paper
 //! introduces it with soft attention); the doubly stochastic penalty is returned for hard
 //! attention as well, for the caller to use or ignore; Xu's variance-reduction trick (with
@@ -34,8 +41,10 @@
 //! grid).
 
 use burn::config::Config;
-use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
+use burn::module::{Module, Param};
+use burn::nn::{
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, Linear, LinearConfig,
+};
 use burn::tensor::activation::{sigmoid, tanh};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -93,8 +102,8 @@ pub struct CaptionerConfig {
     /// Hidden size of the additive alignment model `f_att`. 64.
     #[config(default = 64)]
     pub d_attention: usize,
-    /// Number of annotation vectors `L` (grid cells); no parameter depends on it, the passes
-    /// check it against their input. 36: the encoder's default 6 × 6 grid.
+    /// Number of annotation vectors `L` (grid cells), one position embedding each; the
+    /// passes check it against their input. 36: the encoder's default 6 × 6 grid.
     #[config(default = 36)]
     pub grid_cells: usize,
     /// Mean annotation, soft or hard attention.
@@ -113,13 +122,16 @@ pub struct CaptionerConfig {
     pub hard_expected: f64,
 }
 
-/// Attention over the grid with its gate: `f_att` and `f_β`.
+/// Attention over the grid with its gate: `f_att` and `f_β`, and the cells' positions.
 #[derive(Module, Debug)]
 pub struct GatedAttention {
     /// `f_att(a_i, h_{t-1}) = v^T tanh(W h_{t-1} + U a_i)` (eq. 4).
     pub score: AdditiveScore,
     /// `f_β`: `[n] -> [1]`, with bias; `β_t = σ(f_β(h_{t-1}))` (§4.2.1).
     pub gate: Linear,
+    /// `p`: one learned vector per cell `[L, D]`, added to the annotations attended over
+    /// (see the module docs).
+    pub positions: Param<Tensor<2>>,
 }
 
 /// An LSTM caption generator; see the module docs.
@@ -193,7 +205,7 @@ enum Selection {
 
 /// Per-image tensors every step reuses.
 struct Memory {
-    /// `[batch, L, D]`.
+    /// `[batch, L, D]`, with the position embeddings added when there is attention.
     annotations: Tensor<3>,
     /// `U a` `[batch, L, d_attention]` (attention only).
     keys: Option<Tensor<3>>,
@@ -245,6 +257,12 @@ impl CaptionerConfig {
             GatedAttention {
                 score: <AdditiveScore as AlignmentScore>::init(&score, device),
                 gate: plain(self.d_hidden, 1, true),
+                // N(0, 1), as burn's `Embedding` initializes its table.
+                positions: Initializer::Normal {
+                    mean: 0.0,
+                    std: 1.0,
+                }
+                .init([self.grid_cells, self.d_annotation], device),
             }
         });
         Captioner {
@@ -357,6 +375,11 @@ impl Captioner {
         );
         let device = annotations.device();
         let mean = annotations.clone().mean_dim(1).reshape([batch, d]); // ā: [B, D]
+        // a_i + p_i: [B, L, D] (attention only; see the module docs).
+        let annotations = match &self.attention {
+            Some(attention) => annotations + attention.positions.val().unsqueeze_dim::<3>(0),
+            None => annotations,
+        };
         let state = RecurrentState {
             h: tanh(linear(&self.init_hidden, mean.clone())), // h_0: [B, n]
             c: Some(tanh(linear(&self.init_memory, mean.clone()))), // c_0: [B, n]
@@ -472,9 +495,15 @@ fn gather_cells(annotations: &Tensor<3>, cells: Tensor<2, Int>) -> Tensor<2> {
 
 /// The doubly stochastic penalty of Xu et al. 2015, §4.2.1: `λ Σ_i (1 - Σ_t α_ti)²`, which
 /// pushes every cell towards a total weight of 1 over the caption ("pay equal attention to
-/// every part of the image over the course of generation"), averaged over the batch. `Σ_t`
-/// runs over the caption's real steps only: a padded step's weights are not part of the
-/// caption.
+/// every part of the image over the course of generation"). `Σ_t` runs over the caption's
+/// real steps only: a padded step's weights are not part of the caption.
+///
+/// Summed over the batch and divided by the number of real steps (words), not by the
+/// number of captions: the paper adds the penalty to a caption's *summed* word
+/// log-likelihoods, and [`crate::seq2seq::sequence_cross_entropy`] is their mean over
+/// words, so this keeps the paper's balance between the two. Divided by captions, it
+/// weighed about 30 times more than in the paper against 30-word captions and held the
+/// attention near uniform.
 ///
 /// - `weights`: `[batch, T, L]`; `real_steps`: `[batch, T]`, true at real steps.
 /// - returns a one-element tensor.
@@ -483,13 +512,11 @@ pub fn doubly_stochastic_penalty(
     real_steps: Tensor<2, Bool>,
     lambda: f64,
 ) -> Tensor<1> {
-    let batch = weights.dims()[0];
-    let real = real_steps.float().unsqueeze_dim::<3>(2); // [B, T, 1]
-    let total = (weights * real).sum_dim(1); // Σ_t α_ti: [B, 1, L]
+    let real = real_steps.float(); // [B, T]
+    let words = real.clone().sum(); // [1]
+    let total = (weights * real.unsqueeze_dim::<3>(2)).sum_dim(1); // Σ_t α_ti: [B, 1, L]
     let missing = total.neg().add_scalar(1.0); // [B, 1, L]
-    (missing.clone() * missing)
-        .sum()
-        .mul_scalar(lambda / batch as f64)
+    (missing.clone() * missing).sum().mul_scalar(lambda) / words
 }
 
 /// The entropy of every step's attention, `H_t = -Σ_i α_ti log α_ti`, for hard attention's

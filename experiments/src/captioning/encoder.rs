@@ -1,0 +1,205 @@
+//! The image encoder's pretraining, the stand-in for Xu et al.'s ImageNet-trained VGG: a
+//! multi-label task on the training images, after which the encoder is frozen and every
+//! image annotated once.
+//!
+//! Two forms of the task, by what the images come with:
+//!
+//! - **Scenes** know where every object is, so the question is asked of every cell of the
+//!   grid: which classes, colours and sizes lie in this cell ([`PretrainLabels::Cells`]).
+//!   The image-level question ("which classes and colours are present anywhere") gave the
+//!   encoder one answer per image to learn from: after 3,000 Adam steps it detected 64% of
+//!   the classes present in the test scenes, after 6,000 steps 72%, and said nothing about
+//!   size. Asking each of the 36 cells gives 36 answers per image, and asks for features
+//!   that say what is *here*, which is what an attending decoder reads.
+//! - **Photographs** come with captions only, so the question is image-level: which of the
+//!   training captions' most frequent content words describe the image
+//!   ([`PretrainLabels::Image`]).
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor, TensorData};
+use datasets::images::RgbImage;
+use datasets::scenes::{Colour, Scene, Size};
+use models::vision::{ImageEncoder, multilabel_loss};
+
+use super::Config;
+use crate::training::{EpochBatches, OptimizerSettings, cross_entropy_loss, train_loop};
+
+/// The pretraining targets of the training images, 0/1 per label.
+pub enum PretrainLabels {
+    /// One row of `n_labels` per image: which labels describe the whole image.
+    Image {
+        n_labels: usize,
+        rows: Vec<Vec<f32>>,
+    },
+    /// One row of `cells × n_labels` per image (cell-major): which labels lie in each cell.
+    Cells {
+        n_labels: usize,
+        rows: Vec<Vec<f32>>,
+    },
+}
+
+impl PretrainLabels {
+    /// The number of labels of the encoder's head.
+    fn n_labels(&self) -> usize {
+        match self {
+            PretrainLabels::Image { n_labels, .. } | PretrainLabels::Cells { n_labels, .. } => {
+                (*n_labels).max(1)
+            }
+        }
+    }
+
+    /// The targets of image `i`.
+    fn row(&self, i: usize) -> &[f32] {
+        match self {
+            PretrainLabels::Image { rows, .. } | PretrainLabels::Cells { rows, .. } => &rows[i],
+        }
+    }
+}
+
+/// The labels of a scene's cells: for each of the `grid × grid` cells (row-major), 1 for the
+/// class, the colour and the size of every object in the cell, in that order
+/// (`n_classes + 6 + 2` labels a cell). An object is in a cell when the cell holds the centre
+/// of its ink box or the box holds the cell's centre, so every object is in at least one
+/// cell whatever the grid.
+pub fn cell_labels(scene: &Scene, n_classes: usize, grid: usize) -> Vec<f32> {
+    let n_labels = n_classes + Colour::ALL.len() + Size::ALL.len();
+    let side = scene.image.width as f32 / grid as f32;
+    let mut labels = vec![0.0; grid * grid * n_labels];
+    for object in &scene.objects {
+        let b = &object.bbox;
+        let centre = ((b.x0 + b.x1) as f32 / 2.0, (b.y0 + b.y1) as f32 / 2.0);
+        let colour = Colour::ALL.iter().position(|&c| c == object.colour);
+        let size = Size::ALL.iter().position(|&s| s == object.size);
+        for cell in 0..grid * grid {
+            let (x0, y0) = ((cell % grid) as f32 * side, (cell / grid) as f32 * side);
+            let holds_centre =
+                (x0..x0 + side).contains(&centre.0) && (y0..y0 + side).contains(&centre.1);
+            let (cx, cy) = (x0 + side / 2.0, y0 + side / 2.0);
+            let centre_inside = (b.x0 as f32..b.x1 as f32).contains(&cx)
+                && (b.y0 as f32..b.y1 as f32).contains(&cy);
+            if holds_centre || centre_inside {
+                let row = &mut labels[cell * n_labels..(cell + 1) * n_labels];
+                row[object.class] = 1.0;
+                row[n_classes + colour.expect("a colour of Colour::ALL")] = 1.0;
+                row[n_classes + Colour::ALL.len() + size.expect("a size of Size::ALL")] = 1.0;
+            }
+        }
+    }
+    labels
+}
+
+/// The images of `scenes` as a tensor `[B, 3, H, W]`.
+pub fn images_tensor(scenes: &[&Scene], device: &Device) -> Tensor<4> {
+    let RgbImage { height, width, .. } = scenes[0].image;
+    let data: Vec<f32> = scenes
+        .iter()
+        .flat_map(|s| s.image.data.iter().copied())
+        .collect();
+    Tensor::from_data(
+        TensorData::new(data, [scenes.len(), 3, height, width]),
+        device,
+    )
+}
+
+/// Trains the encoder's multi-label head on the training images, then returns the encoder
+/// without autodiff (frozen) and its device.
+pub fn pretrain_encoder(
+    config: &Config,
+    train: &[Scene],
+    labels: &PretrainLabels,
+) -> anyhow::Result<(ImageEncoder, Device)> {
+    let n_labels = labels.n_labels();
+    let device = harness::device(config.encoder_seed)?;
+    let encoder = config.encoder_config(n_labels).init(&device);
+    let mut batches = EpochBatches::new(train.len(), config.batch_size);
+    let next_batch = || {
+        let idx = batches.next_batch();
+        let scenes: Vec<&Scene> = idx.iter().map(|&i| &train[i]).collect();
+        let targets: Vec<f32> = idx.iter().flat_map(|&i| labels.row(i)).copied().collect();
+        let rows = targets.len() / n_labels; // images, or images × cells
+        (
+            images_tensor(&scenes, &device),
+            Tensor::<2>::from_data(TensorData::new(targets, [rows, n_labels]), &device),
+        )
+    };
+    let settings = OptimizerSettings {
+        steps: config.pretrain_steps,
+        learning_rate: config.pretrain_learning_rate,
+        grad_clip: config.grad_clip,
+    };
+    let trained = train_loop(
+        &settings,
+        encoder,
+        "encoder pretraining",
+        0,
+        next_batch,
+        |encoder: &ImageEncoder, (images, targets)| {
+            let annotations = encoder.forward(images.clone()); // [B, L, D]
+            let logits = match labels {
+                PretrainLabels::Image { .. } => encoder.label_logits(annotations),
+                PretrainLabels::Cells { .. } => {
+                    let [batch, cells, _] = annotations.dims();
+                    // [B, L, n_labels] -> [B·L, n_labels], cell-major like the targets.
+                    let logits = encoder.cell_label_logits(annotations);
+                    logits.reshape([batch * cells, n_labels])
+                }
+            };
+            cross_entropy_loss(multilabel_loss(logits, targets.clone()))
+        },
+    )?;
+    Ok((trained.model.valid(), device.without_autodiff()))
+}
+
+/// How well the cell head of a scene-pretrained encoder reads `scenes`, as an image-level
+/// question: a class (colour) counts as claimed when some cell's logit for it is above 0.
+/// Returns the share of present classes claimed and of absent classes claimed, and the same
+/// two for colours: `[[class recall, class false alarms], [colour recall, colour false
+/// alarms]]`.
+pub fn presence_accuracy(
+    encoder: &ImageEncoder,
+    scenes: &[Scene],
+    n_classes: usize,
+    device: &Device,
+) -> [[f64; 2]; 2] {
+    // counts[kind][present][claimed]
+    let mut counts = [[[0usize; 2]; 2]; 2];
+    let n_judged = n_classes + Colour::ALL.len();
+    for part in scenes.chunks(256) {
+        let refs: Vec<&Scene> = part.iter().collect();
+        let annotations = encoder.forward(images_tensor(&refs, device));
+        let [batch, _, _] = annotations.dims();
+        let strongest = encoder.cell_label_logits(annotations).max_dim(1); // [B, 1, n_labels]
+        let logits: Vec<f32> = strongest.into_data().iter::<f32>().collect();
+        let n_labels = logits.len() / batch;
+        for (scene, row) in part.iter().zip(logits.chunks(n_labels)) {
+            let mut present = vec![false; n_judged];
+            for object in &scene.objects {
+                present[object.class] = true;
+                let colour = Colour::ALL.iter().position(|&c| c == object.colour);
+                present[n_classes + colour.expect("a colour of Colour::ALL")] = true;
+            }
+            for (label, (&logit, &truth)) in row.iter().zip(&present).enumerate() {
+                let kind = usize::from(label >= n_classes);
+                counts[kind][usize::from(truth)][usize::from(logit > 0.0)] += 1;
+            }
+        }
+    }
+    let rate = |c: [usize; 2]| c[1] as f64 / (c[0] + c[1]).max(1) as f64;
+    counts.map(|kind| [rate(kind[1]), rate(kind[0])])
+}
+
+/// The annotation vectors of every scene, `[scenes, L, D]` row-major, in chunks.
+pub fn annotate(
+    encoder: &ImageEncoder,
+    scenes: &[Scene],
+    chunk: usize,
+    device: &Device,
+) -> Vec<f32> {
+    let mut out = Vec::new();
+    for part in scenes.chunks(chunk.max(1)) {
+        let refs: Vec<&Scene> = part.iter().collect();
+        let annotations = encoder.forward(images_tensor(&refs, device));
+        out.extend(annotations.into_data().iter::<f32>());
+    }
+    out
+}
