@@ -84,15 +84,19 @@ fn encoder_maps_a_canvas_to_a_grid_of_local_annotations() {
 }
 
 /// logits (0, 2), targets (1, 0): mean(-log σ(0), -log σ(-2)) = mean(ln 2, ln(1 + e²))
-/// = (0.6931472 + 2.1269280) / 2 = 1.4100376.
+/// = (0.6931472 + 2.1269280) / 2 = 1.4100376. With the present label weighed 3:
+/// (3 ln 2 + 2.1269280) / 2 = 2.1031848.
 #[test]
 fn multilabel_loss_matches_hand_derivation() {
     let device = Device::flex();
-    let loss = multilabel_loss(
-        tensor(vec![0.0, 2.0], [1, 2], &device),
-        tensor(vec![1.0, 0.0], [1, 2], &device),
-    );
-    assert_close(&values(loss), &[1.4100376], 1e-6, "loss");
+    for (weight, want) in [(1.0, 1.4100376), (3.0, 2.1031848)] {
+        let loss = multilabel_loss(
+            tensor(vec![0.0, 2.0], [1, 2], &device),
+            tensor(vec![1.0, 0.0], [1, 2], &device),
+            weight,
+        );
+        assert_close(&values(loss), &[want], 1e-6, "loss");
+    }
 }
 
 /// A frozen encoder gets no gradient; a fine-tuned one does.

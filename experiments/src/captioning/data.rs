@@ -251,7 +251,13 @@ fn annotated(
     eprintln!("captioning: vocab {}", vocab.len());
     let (encoder, device) = pretrain_encoder(config, &train, labels)?;
     if has_facts {
-        let [classes, colours] = presence_accuracy(&encoder, &test, class_names.len(), &device);
+        let [classes, colours] = presence_accuracy(
+            &encoder,
+            &test,
+            class_names.len(),
+            labels.positive_weight(),
+            &device,
+        );
         eprintln!(
             "encoder on the test scenes: detects {:.1}% of present classes ({:.1}% false alarms), {:.1}% of present colours ({:.1}% false alarms)",
             100.0 * classes[0],

@@ -48,6 +48,15 @@ impl PretrainLabels {
         }
     }
 
+    /// The weight of a present label in the loss: absent labels per present one over the
+    /// training set (at least 1), so that both count alike.
+    pub fn positive_weight(&self) -> f64 {
+        let (PretrainLabels::Image { rows, .. } | PretrainLabels::Cells { rows, .. }) = self;
+        let total: usize = rows.iter().map(Vec::len).sum();
+        let present = rows.iter().flatten().filter(|&&y| y > 0.5).count();
+        ((total - present) as f64 / present.max(1) as f64).max(1.0)
+    }
+
     /// The targets of image `i`.
     fn row(&self, i: usize) -> &[f32] {
         match self {
@@ -109,6 +118,7 @@ pub fn pretrain_encoder(
     labels: &PretrainLabels,
 ) -> anyhow::Result<(ImageEncoder, Device)> {
     let n_labels = labels.n_labels();
+    let positive_weight = labels.positive_weight();
     let device = harness::device(config.encoder_seed)?;
     let encoder = config.encoder_config(n_labels).init(&device);
     let mut batches = EpochBatches::new(train.len(), config.batch_size);
@@ -144,14 +154,15 @@ pub fn pretrain_encoder(
                     logits.reshape([batch * cells, n_labels])
                 }
             };
-            cross_entropy_loss(multilabel_loss(logits, targets.clone()))
+            cross_entropy_loss(multilabel_loss(logits, targets.clone(), positive_weight))
         },
     )?;
     Ok((trained.model.valid(), device.without_autodiff()))
 }
 
 /// How well the cell head of a scene-pretrained encoder reads `scenes`, as an image-level
-/// question: a class (colour) counts as claimed when some cell's logit for it is above 0.
+/// question: a class (colour) counts as claimed when some cell's logit for it is above
+/// `ln w`, `w` the loss's positive weight (where the weighted loss puts even odds).
 /// Returns the share of present classes claimed and of absent classes claimed, and the same
 /// two for colours: `[[class recall, class false alarms], [colour recall, colour false
 /// alarms]]`.
@@ -159,8 +170,10 @@ pub fn presence_accuracy(
     encoder: &ImageEncoder,
     scenes: &[Scene],
     n_classes: usize,
+    positive_weight: f64,
     device: &Device,
 ) -> [[f64; 2]; 2] {
+    let threshold = positive_weight.ln() as f32;
     // counts[kind][present][claimed]
     let mut counts = [[[0usize; 2]; 2]; 2];
     let n_judged = n_classes + Colour::ALL.len();
@@ -180,7 +193,7 @@ pub fn presence_accuracy(
             }
             for (label, (&logit, &truth)) in row.iter().zip(&present).enumerate() {
                 let kind = usize::from(label >= n_classes);
-                counts[kind][usize::from(truth)][usize::from(logit > 0.0)] += 1;
+                counts[kind][usize::from(truth)][usize::from(logit > threshold)] += 1;
             }
         }
     }

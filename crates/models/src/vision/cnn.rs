@@ -213,15 +213,17 @@ impl ImageEncoder {
 }
 
 /// Binary cross-entropy of independent labels, from logits, averaged over every (row, label):
-/// `-mean[y log σ(x) + (1 - y) log σ(-x)]`, computed with `log σ` so that large logits do not
-/// overflow.
+/// `-mean[w y log σ(x) + (1 - y) log σ(-x)]`, computed with `log σ` so that large logits do not
+/// overflow. `w` (`positive_weight`, PyTorch's `pos_weight`) weighs the present labels: when
+/// few labels are present (a cell of a scene is mostly empty), `w` near negatives / positives
+/// keeps "nothing anywhere" from being the first thing learned. 1.0: plain cross-entropy.
 ///
 /// - `logits`: `[batch, n_labels]`.
 /// - `targets`: `[batch, n_labels]`, 1.0 where the label is present, else 0.0 (values in
 ///   between act as soft labels).
 /// - returns a one-element tensor.
-pub fn multilabel_loss(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
-    let present = log_sigmoid(logits.clone()) * targets.clone(); // [B, N]
+pub fn multilabel_loss(logits: Tensor<2>, targets: Tensor<2>, positive_weight: f64) -> Tensor<1> {
+    let present = log_sigmoid(logits.clone()) * targets.clone().mul_scalar(positive_weight); // [B, N]
     let absent = log_sigmoid(logits.neg()) * targets.neg().add_scalar(1.0); // [B, N]
     (present + absent).mean().neg()
 }
