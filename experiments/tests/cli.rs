@@ -32,6 +32,7 @@ fn changed(path: &str, current: &Value) -> Value {
             },
             "cell" => "lstm",
             "arrangement" => "bahdanau",
+            "encoder_tuning" => "fine-tune",
             _ => "another",
         }),
         Value::Array(items) => match items.first() {

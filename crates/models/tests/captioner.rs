@@ -40,6 +40,11 @@ fn small(context: ContextKind) -> CaptionerConfig {
         .with_context(context)
 }
 
+/// Position embeddings of `small`'s 4 cells set to zero, for hand-derived values.
+fn zero_positions(device: &Device) -> Param<Tensor<2>> {
+    Param::from_tensor(Tensor::zeros([4, 4], device))
+}
+
 fn random(shape: [usize; 3], device: &Device) -> Tensor<3> {
     Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
 }
@@ -152,7 +157,10 @@ fn soft_weights_are_a_distribution_over_the_grid_at_every_step() {
     // ẑ_t = β_t Σ_i α_ti a_i at every step.
     let betas = out.betas.expect("soft attention returns its gate");
     assert!(values(betas.clone()).iter().all(|&b| b > 0.0 && b < 1.0));
-    let expected = (weights.unsqueeze_dim::<4>(3) * annotations.unsqueeze_dim::<4>(1)) // [B, T, L, D]
+    // a_i + p_i: the annotations with the cells' position embeddings.
+    let positions = model.attention.as_ref().unwrap().positions.val();
+    let attended = annotations + positions.unsqueeze_dim::<3>(0); // [B, L, D]
+    let expected = (weights.unsqueeze_dim::<4>(3) * attended.unsqueeze_dim::<4>(1)) // [B, T, L, D]
         .sum_dim(2)
         .reshape([2, 3, 4])
         * betas.unsqueeze_dim::<3>(2);
@@ -170,6 +178,7 @@ fn beta_is_the_sigmoid_of_the_hand_set_gate() {
     let mut model = small(ContextKind::Soft).with_d_hidden(2).init(&device);
     model.init_hidden = linear(vec![0.0; 8], Some(vec![0.5, -1.0]), 4, 2);
     model.attention.as_mut().unwrap().gate = linear(vec![2.0, 1.0], Some(vec![0.3]), 2, 1);
+    model.attention.as_mut().unwrap().positions = zero_positions(&device);
     let a = [0.2f32, -1.0, 0.7, 3.0];
     let annotations = tensor(a.repeat(4), [1, 4, 4], &device);
     let out = model.forward(annotations, ids_tensor(&[1, 5], 1, 2, &device));
@@ -299,6 +308,7 @@ fn hard_samples_follow_the_attention_weights() {
     let device = Device::flex();
     let _rng = seed_device(&device, 8);
     let mut model = small(ContextKind::Hard).with_d_attention(4).init(&device);
+    model.attention.as_mut().unwrap().positions = zero_positions(&device);
     let score = &mut model.attention.as_mut().unwrap().score;
     score.query_proj = linear(vec![0.0; 20], None, 5, 4);
     let identity = (0..16).map(|i| f32::from(i % 5 == 0)).collect();
@@ -351,7 +361,8 @@ fn loss(model: &Captioner, annotations: Tensor<3>, tgt_in: &[u32], tgt_out: &[u3
 type Pick = fn(&mut Captioner) -> &mut Linear;
 
 /// Central differences, ε = 1e-2 in f32, against autodiff on parameters of the attention
-/// (`W`, `v`, `f_β`) and of the deep output (`L_h`, `L_z`, `L_o`), within 5%.
+/// (`W`, `v`, `f_β`, the position embeddings `p`) and of the deep output (`L_h`, `L_z`,
+/// `L_o`), within 5%.
 #[test]
 fn soft_gradients_match_finite_differences() {
     let plain = Device::flex();
@@ -404,6 +415,23 @@ fn soft_gradients_match_finite_differences() {
                 "d loss / d {name}[{i}]: autodiff {g}, finite difference {fd}"
             );
         }
+    }
+    // The cells' position embeddings p, which enter the keys and the context.
+    let positions = |m: &Captioner| m.attention.as_ref().unwrap().positions.val();
+    let grad = values(positions(&model).grad(&grads).unwrap());
+    let perturbed = |i: usize, delta: f32| {
+        let mut m = frozen.clone();
+        let mut p = values(positions(&m));
+        p[i] += delta;
+        m.attention.as_mut().unwrap().positions = Param::from_tensor(tensor(p, [4, 4], &plain));
+        m
+    };
+    for (i, &g) in grad.iter().enumerate().take(8) {
+        let fd = (f(&perturbed(i, eps)) - f(&perturbed(i, -eps))) / (2.0 * eps);
+        assert!(
+            (fd - g).abs() <= 0.05 * g.abs().max(fd.abs()) + 5e-5,
+            "d loss / d p[{i}]: autodiff {g}, finite difference {fd}"
+        );
     }
 }
 

@@ -2,7 +2,7 @@
 
 use anyhow::bail;
 use datasets::scenes::{Colour, SceneConfig, SplitConfig};
-use models::vision::ContextKind;
+use models::vision::{ContextKind, EncoderTuning};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -78,6 +78,11 @@ pub struct Config {
     pub pretrain_steps: usize,
     /// Adam learning rate of the pretraining.
     pub pretrain_learning_rate: f64,
+    /// frozen (the pretrained encoder's annotations are computed once; Xu et al. froze
+    /// VGG) | fine-tune (each captioner trains its own copy of the pretrained encoder from
+    /// the caption loss, at the captioner's learning rate; several times slower).
+    #[schemars(with = "String")]
+    pub encoder_tuning: EncoderTuning,
     /// Word embedding size.
     pub d_embed: usize,
     /// LSTM hidden size.
@@ -150,12 +155,13 @@ impl Config {
             // present in the test scenes after 3,000 steps, 77% after 5,000.
             pretrain_steps: 4000,
             pretrain_learning_rate: 3e-3,
+            encoder_tuning: EncoderTuning::Frozen,
             d_embed: 64,
             d_hidden: 128,
             d_attention: 64,
-            // At 1,000 steps every decoder's loss was still falling; 2,500 fit the whole
+            // At 1,000 steps every decoder's loss was still falling; 2,000 fit the whole
             // run in about 15 minutes.
-            steps: 2500,
+            steps: 2000,
             batch_size: 32,
             learning_rate: 3e-3,
             grad_clip: 5.0,

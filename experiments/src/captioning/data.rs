@@ -12,6 +12,7 @@ use datasets::images::{LabelledGlyphs, digits, idx, shapes};
 use datasets::scenes::{Colour, Scene, Size, class_names, splits};
 use datasets::vocab::Vocab;
 use models::seq2seq::{BOS, EOS, PAD};
+use models::vision::ImageEncoder;
 
 use super::encoder::{PretrainLabels, annotate, cell_labels, presence_accuracy, pretrain_encoder};
 use super::{CaptionTask, Config};
@@ -56,6 +57,9 @@ pub struct CaptionData {
     /// Whether the scenes carry facts (objects), so semantic and pointing accuracy apply:
     /// not for a user's photographs.
     pub has_facts: bool,
+    /// The pretrained encoder, without autodiff (what annotated the images; a fine-tuning
+    /// cell takes it back to training).
+    pub encoder: ImageEncoder,
 }
 
 /// The glyph sources of a task: the fetched digits and Fashion-MNIST training images, or
@@ -279,6 +283,7 @@ fn annotated(
         cells: config.grid * config.grid,
         d_annotation: config.d_annotation,
         has_facts,
+        encoder,
     })
 }
 

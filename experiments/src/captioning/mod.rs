@@ -30,13 +30,15 @@ use std::path::Path;
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor};
 use models::seq2seq::sequence_cross_entropy;
-use models::vision::{Captioner, CaptionerConfig, ContextKind, attention_entropy};
+use models::vision::{
+    Captioner, CaptionerConfig, ContextKind, EncoderTuning, ImageEncoder, attention_entropy,
+};
 use plots::{CurveRow, TimingRow};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 pub use config::Config;
-pub use data::CaptionData;
+pub use data::{AnnotatedScenes, CaptionData};
 pub use task::CaptionTask;
 
 use crate::experiment::{Cell, CellRecord, Experiment, Preset};
@@ -105,8 +107,20 @@ impl Experiment for Captioning {
             .with_doubly_stochastic(config.doubly_stochastic)
             .with_hard_expected(config.hard_expected)
             .init(&device);
+        let encoder = match config.encoder_tuning {
+            EncoderTuning::Frozen => None,
+            // The pretrained encoder back on the autodiff device, learning from the captions.
+            EncoderTuning::FineTune => Some(data.encoder.clone().train()),
+        };
+        let model = CaptionModel {
+            encoder,
+            captioner: model,
+        };
         let trained = train_captioner(config, data, model, &device, cell)?;
-        let model = trained.model.valid();
+        let CaptionModel {
+            encoder,
+            captioner: model,
+        } = trained.model.valid();
         let plain = device.clone().without_autodiff();
         let eval_start = std::time::Instant::now();
         let mut metrics = Vec::new();
@@ -115,6 +129,17 @@ impl Experiment for Captioning {
             if split.scenes.is_empty() {
                 continue;
             }
+            // A fine-tuned encoder annotates the test images anew.
+            let reannotated = encoder.as_ref().map(|encoder| AnnotatedScenes {
+                annotations: encoder::annotate(
+                    encoder,
+                    &split.scenes,
+                    config.eval_batch_size,
+                    &plain,
+                ),
+                scenes: split.scenes.clone(),
+            });
+            let split = reannotated.as_ref().unwrap_or(split);
             let generated = eval::generate(&model, data, split, config, &plain);
             metrics.extend(eval::metric_rows(
                 config, data, split, &generated, cell, prefix,
@@ -159,6 +184,23 @@ impl Experiment for Captioning {
     }
 }
 
+/// What a cell trains: the decoder, and with `encoder_tuning: fine-tune` the encoder too.
+#[derive(Module, Debug)]
+pub struct CaptionModel {
+    /// The pretrained encoder, learning from the caption loss; `None`: frozen, its
+    /// annotations precomputed.
+    pub encoder: Option<ImageEncoder>,
+    /// The decoder.
+    pub captioner: Captioner,
+}
+
+/// A training batch's image side: precomputed annotations `[B, L, D]`, or the images
+/// `[B, 3, H, W]` when the encoder is fine-tuned.
+pub enum ImageInput {
+    Annotations(Tensor<3>),
+    Images(Tensor<4>),
+}
+
 /// Trains one captioner with the shared loop. Each epoch visits every (scene, caption) pair
 /// once in an order fixed by the epoch number alone, so every variant and seed sees the
 /// same captions in the same order; hard attention's coins come from a generator seeded by
@@ -166,15 +208,16 @@ impl Experiment for Captioning {
 fn train_captioner(
     config: &Config,
     data: &CaptionData,
-    model: Captioner,
+    model: CaptionModel,
     device: &Device,
     cell: &Cell,
-) -> anyhow::Result<crate::training::Trained<Captioner>> {
+) -> anyhow::Result<crate::training::Trained<CaptionModel>> {
     let train = &data.train;
     let pairs: Vec<(usize, usize)> = (0..train.scenes.len())
         .flat_map(|s| (0..train.scenes[s].captions.len()).map(move |c| (s, c)))
         .collect();
     let mut batches = EpochBatches::new(pairs.len(), config.batch_size);
+    let fine_tune = model.encoder.is_some();
     let next_batch = || {
         let batch: Vec<(usize, usize)> = batches.next_batch().iter().map(|&i| pairs[i]).collect();
         let scenes: Vec<usize> = batch.iter().map(|&(s, _)| s).collect();
@@ -183,11 +226,14 @@ fn train_captioner(
             .map(|&(s, c)| train.scenes[s].captions[c].as_slice())
             .collect();
         let (tgt_in, tgt_out) = data::caption_tensors(&captions, &data.vocab, device);
-        (
-            train.batch(&scenes, data.cells, data.d_annotation, device),
-            tgt_in,
-            tgt_out,
-        )
+        let input = if fine_tune {
+            let images: Vec<&datasets::scenes::Scene> =
+                scenes.iter().map(|&s| &train.scenes[s]).collect();
+            ImageInput::Images(encoder::images_tensor(&images, device))
+        } else {
+            ImageInput::Annotations(train.batch(&scenes, data.cells, data.d_annotation, device))
+        };
+        (input, tgt_in, tgt_out)
     };
     let mut coins = StdRng::seed_from_u64(cell.seed);
     let mut baseline = None;
@@ -198,7 +244,15 @@ fn train_captioner(
         &cell.label(),
         config.curve_every,
         next_batch,
-        |model: &Captioner, batch| captioner_loss(model, batch, weights, &mut coins, &mut baseline),
+        |model: &CaptionModel, (input, tgt_in, tgt_out)| {
+            let annotations = match (input, &model.encoder) {
+                (ImageInput::Annotations(annotations), _) => annotations.clone(),
+                (ImageInput::Images(images), Some(encoder)) => encoder.forward(images.clone()),
+                (ImageInput::Images(_), None) => unreachable!("images come with an encoder"),
+            };
+            let batch = (annotations, tgt_in.clone(), tgt_out.clone());
+            captioner_loss(&model.captioner, &batch, weights, &mut coins, &mut baseline)
+        },
     )
 }
 

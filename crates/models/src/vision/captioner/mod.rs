@@ -257,10 +257,11 @@ impl CaptionerConfig {
             GatedAttention {
                 score: <AdditiveScore as AlignmentScore>::init(&score, device),
                 gate: plain(self.d_hidden, 1, true),
-                // N(0, 1), as burn's `Embedding` initializes its table.
+                // Small, so that at the start the content decides where to look and the
+                // positions grow only as far as the captions ask for them.
                 positions: Initializer::Normal {
                     mean: 0.0,
-                    std: 1.0,
+                    std: 0.1,
                 }
                 .init([self.grid_cells, self.d_annotation], device),
             }
