@@ -85,7 +85,7 @@ The model, like for like with crates/models/src/vision/ (sizes: the quick preset
             norm of torch.nn.utils.clip_grad_norm_; done here with torch._foreach_norm and
             torch._foreach_mul_.
   The parameter counts of both sides are printed (and in RESULT as params and
-  encoder_params); at the defaults they are equal: captioner 167,861 (none) or 180,342
+  encoder_params); at the defaults they are equal: captioner 167,861 (none) or 182,646
   (soft, hard), encoder 23,584. Initial weights differ (PyTorch's and Burn's default
   initializers), and so do the random numbers (each side has its own generator): neither
   changes the work done.
