@@ -12,6 +12,16 @@
 //!   on the command line like `sacrebleu REF... -i HYP`.
 //! * [`buckets`]: grouping items by length into fixed-width buckets, for
 //!   "score versus sentence length" plots.
+//! * [`fid`]: the Fréchet distance between two sets of feature vectors
+//!   (FID when the features are Inception-v3's), for text-to-image
+//!   generation.
+//! * [`folds`]: consecutive folds and the "mean ± std over 10 splits"
+//!   summary that R-precision and the Inception score are reported with.
+//! * [`inception`]: the Inception score from class posteriors of generated
+//!   images.
+//! * [`rprecision`]: R-precision of text-to-image generation (is the true
+//!   caption the most similar of the candidates?), as DM-GAN evaluates it,
+//!   and cosine similarity.
 //! * [`stats`]: mean and sample standard deviation, for aggregating runs over
 //!   several seeds.
 //!
@@ -23,4 +33,9 @@
 pub mod accuracy;
 pub mod bleu;
 pub mod buckets;
+pub mod fid;
+pub mod folds;
+pub mod inception;
+mod jacobi;
+pub mod rprecision;
 pub mod stats;

@@ -15,12 +15,40 @@
 //!   is the mean annotation ([`ContextKind::None`]), soft attention ([`ContextKind::Soft`]) or
 //!   hard, sampled attention ([`ContextKind::Hard`]); teacher forcing, greedy decoding and
 //!   beam search.
+//!
+//! And the text-image parts of AttnGAN (Xu et al. 2018, "AttnGAN: Fine-Grained Text to Image
+//! Generation with Attentional Generative Adversarial Networks", CVPR):
+//!
+//! ```text
+//! tokens [B, T] --DamsmTextEncoder--> words e [B, T, D], sentence ē [B, D]
+//! images [B, 3, H, W] --DamsmImageEncoder--> regions v [B, L, D], global v̄ [B, D]
+//! (v, e, v̄, ē) --DamsmConfig::matching--> R(Q_i, D_j) [B, B], α [B, T, L], L_DAMSM
+//! hidden h [B, N, D̂], words e --WordAttention--> context [B, N, D̂], weights β [B, N, T]
+//! sentence ē --ConditioningAugmentation--> ĉ = μ + σ ⊙ ε [B, d_c], and its KL term
+//! ```
+//!
+//! - [`damsm`]: the Deep Attentional Multimodal Similarity Model (§3.3): a bidirectional
+//!   LSTM text encoder, an image encoder on [`ImageEncoder`]'s grid, the attention-driven
+//!   word-region matching score and the four DAMSM losses.
+//! - [`word_attention`]: the generator's attention over words, `F^attn` (§3.1, eq. 2), and
+//!   conditioning augmentation `F^ca` (§3.1, from StackGAN).
 
 pub mod captioner;
 pub mod cnn;
+pub mod damsm;
+pub mod word_attention;
 
 pub use captioner::{
     Caption, Captioner, CaptionerConfig, CaptionerOutput, ContextKind, attention_entropy,
     doubly_stochastic_penalty,
 };
 pub use cnn::{EncoderTuning, ImageEncoder, ImageEncoderConfig, multilabel_loss};
+pub use damsm::{
+    DamsmConfig, DamsmImageEncoder, DamsmImageEncoderConfig, DamsmImageOutput, DamsmLoss,
+    DamsmOutput, DamsmTextEncoder, DamsmTextEncoderConfig, DamsmTextOutput, WordScores, damsm_loss,
+    sentence_scores, word_scores,
+};
+pub use word_attention::{
+    ConditioningAugmentation, ConditioningAugmentationConfig, ConditioningOutput, WordAttention,
+    WordAttentionConfig, WordAttentionOutput, kl_divergence,
+};
