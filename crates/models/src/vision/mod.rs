@@ -32,12 +32,25 @@
 //!   word-region matching score and the four DAMSM losses.
 //! - [`word_attention`]: the generator's attention over words, `F^attn` (§3.1, eq. 2), and
 //!   conditioning augmentation `F^ca` (§3.1, from StackGAN).
+//! - [`attngan`]: the generator [`AttnGanGenerator`] (two stages, word attention between
+//!   them, or the sentence-only ablation) and the discriminators [`AttnGanDiscriminator`]
+//!   with their adversarial losses (§3.1-3.2).
+//! - [`judge`]: [`SceneJudge`], a CNN that reads each slot of a scene's 3 × 3 grid (class
+//!   and colour, or empty), for the semantic accuracy, FID and Inception-score analogue of
+//!   generated images.
 
+pub mod attngan;
 pub mod captioner;
 pub mod cnn;
 pub mod damsm;
+pub mod judge;
 pub mod word_attention;
 
+pub use attngan::{
+    AttnGanDiscriminator, AttnGanDiscriminatorConfig, AttnGanGenerator, AttnGanGeneratorConfig,
+    DiscriminatorLoss, DiscriminatorOutput, GeneratorConditioning, GeneratorNoise, GeneratorOutput,
+    binary_cross_entropy, discriminator_loss, generator_adversarial_loss, mismatched,
+};
 pub use captioner::{
     Caption, Captioner, CaptionerConfig, CaptionerOutput, ContextKind, attention_entropy,
     doubly_stochastic_penalty,
@@ -47,6 +60,10 @@ pub use damsm::{
     DamsmConfig, DamsmImageEncoder, DamsmImageEncoderConfig, DamsmImageOutput, DamsmLoss,
     DamsmOutput, DamsmTextEncoder, DamsmTextEncoderConfig, DamsmTextOutput, WordScores, damsm_loss,
     sentence_scores, word_scores,
+};
+pub use judge::{
+    ClassPosteriors, JudgeOutput, SLOT_GRID, SLOTS, SceneJudge, SceneJudgeConfig, SlotTargets,
+    judge_loss, target_tensors,
 };
 pub use word_attention::{
     ConditioningAugmentation, ConditioningAugmentationConfig, ConditioningOutput, WordAttention,
