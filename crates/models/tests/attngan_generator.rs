@@ -3,9 +3,9 @@
 //! discriminators' logits, the adversarial losses on a case derived by hand, the generator's
 //! gradients against finite differences, and a short fit of two sentence-dependent images.
 
-use burn::module::{Module, Param};
+use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::{Bool, Device, Distribution, Gradients, Tensor, TensorData};
+use burn::tensor::{Bool, Device, Distribution, Gradients, Tensor};
 use models::seq2seq::mask_tensor;
 use models::vision::{
     AttnGanDiscriminatorConfig, AttnGanGenerator, AttnGanGeneratorConfig, DiscriminatorOutput,
@@ -14,15 +14,9 @@ use models::vision::{
 };
 
 mod common;
-use common::{assert_close, seed_device, values};
-
-fn tensor<const D: usize>(data: Vec<f32>, shape: [usize; D], device: &Device) -> Tensor<D> {
-    Tensor::from_data(TensorData::new(data, shape), device)
-}
-
-fn random<const D: usize>(shape: [usize; D], device: &Device) -> Tensor<D> {
-    Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
-}
+use common::{
+    assert_central_differences, assert_close, nudged, random, seed_device, tensor, values,
+};
 
 /// A small generator: `C = 8`, sentences of 6, words of 5, `ĉ` and `z` of 4, 48 × 48.
 fn small(conditioning: GeneratorConditioning) -> AttnGanGeneratorConfig {
@@ -368,19 +362,6 @@ enum Weight {
     Image1,
 }
 
-fn weight_values(g: &AttnGanGenerator, which: Weight) -> (Vec<f32>, Vec<usize>) {
-    fn flat<const D: usize>(p: &Param<Tensor<D>>) -> (Vec<f32>, Vec<usize>) {
-        (values(p.val()), p.dims().to_vec())
-    }
-    match which {
-        Weight::Fc => flat(&g.fc.weight),
-        Weight::Up0 => flat(&g.up0[0].conv.weight),
-        Weight::Attention => flat(&g.attention.as_ref().unwrap().project.weight),
-        Weight::Residual => flat(&g.residual[0].conv1.weight),
-        Weight::Image1 => flat(&g.image1.weight),
-    }
-}
-
 fn weight_grad(g: &AttnGanGenerator, which: Weight, grads: &Gradients) -> Vec<f32> {
     match which {
         Weight::Fc => values(g.fc.weight.val().grad(grads).unwrap()),
@@ -401,24 +382,18 @@ fn weight_grad(g: &AttnGanGenerator, which: Weight, grads: &Gradients) -> Vec<f3
 }
 
 fn with_weight(g: &AttnGanGenerator, which: Weight, i: usize, delta: f32) -> AttnGanGenerator {
-    let device = Device::flex();
     let mut g = g.clone();
-    let (mut w, dims) = weight_values(&g, which);
-    w[i] += delta;
-    let two = || Param::from_tensor(tensor(w.clone(), [dims[0], dims[1]], &device));
-    let four = || {
-        Param::from_tensor(tensor(
-            w.clone(),
-            [dims[0], dims[1], dims[2], dims[3]],
-            &device,
-        ))
-    };
     match which {
-        Weight::Fc => g.fc.weight = two(),
-        Weight::Up0 => g.up0[0].conv.weight = four(),
-        Weight::Attention => g.attention.as_mut().unwrap().project.weight = two(),
-        Weight::Residual => g.residual[0].conv1.weight = four(),
-        Weight::Image1 => g.image1.weight = four(),
+        Weight::Fc => g.fc.weight = nudged(&g.fc.weight, i, delta),
+        Weight::Up0 => g.up0[0].conv.weight = nudged(&g.up0[0].conv.weight, i, delta),
+        Weight::Attention => {
+            let attention = g.attention.as_mut().unwrap();
+            attention.project.weight = nudged(&attention.project.weight, i, delta);
+        }
+        Weight::Residual => {
+            g.residual[0].conv1.weight = nudged(&g.residual[0].conv1.weight, i, delta)
+        }
+        Weight::Image1 => g.image1.weight = nudged(&g.image1.weight, i, delta),
     }
     g
 }
@@ -467,16 +442,10 @@ fn generator_gradients_match_finite_differences() {
         let mut order: Vec<usize> = (0..grad.len()).collect();
         order.sort_by(|&a, &b| grad[b].abs().total_cmp(&grad[a].abs()));
         assert!(grad[order[0]].abs() > 1e-2, "{which:?}: a gradient");
-        for &i in &order[..3] {
-            let g = grad[i];
-            let fd = (f(&with_weight(&frozen, which, i, eps))
-                - f(&with_weight(&frozen, which, i, -eps)))
-                / (2.0 * eps);
-            assert!(
-                (fd - g).abs() <= 0.05 * g.abs().max(fd.abs()) + 5e-5,
-                "d loss / d {which:?}[{i}]: autodiff {g}, finite difference {fd}"
-            );
-        }
+        let what = format!("{which:?}");
+        assert_central_differences(&what, &grad, order[..3].iter().copied(), eps, |i, delta| {
+            f(&with_weight(&frozen, which, i, delta))
+        });
     }
 }
 

@@ -14,20 +14,9 @@ use models::vision::{
 };
 
 mod common;
-use common::{assert_close, seed_device, values};
-
-fn tensor<const D: usize>(data: Vec<f32>, shape: [usize; D], device: &Device) -> Tensor<D> {
-    Tensor::from_data(TensorData::new(data, shape), device)
-}
-
-/// A `Linear` with the given row-major `[d_in, d_out]` weight and optional bias.
-fn linear(weight: Vec<f32>, bias: Option<Vec<f32>>, d_in: usize, d_out: usize) -> Linear {
-    let device = Device::flex();
-    Linear {
-        weight: Param::from_tensor(tensor(weight, [d_in, d_out], &device)),
-        bias: bias.map(|b| Param::from_tensor(tensor(b, [d_out], &device))),
-    }
-}
+use common::{
+    assert_central_differences, assert_close, linear, nudged, random, seed_device, tensor, values,
+};
 
 /// A small captioner: vocabulary 8, embeddings 6, LSTM 5, annotations 4 on 4 cells.
 fn small(context: ContextKind) -> CaptionerConfig {
@@ -43,10 +32,6 @@ fn small(context: ContextKind) -> CaptionerConfig {
 /// Position embeddings of `small`'s 4 cells set to zero, for hand-derived values.
 fn zero_positions(device: &Device) -> Param<Tensor<2>> {
     Param::from_tensor(Tensor::zeros([4, 4], device))
-}
-
-fn random(shape: [usize; 3], device: &Device) -> Tensor<3> {
-    Tensor::random(shape, Distribution::Normal(0.0, 1.0), device)
 }
 
 #[test]
@@ -399,40 +384,30 @@ fn soft_gradients_match_finite_differences() {
     let eps = 1e-2f32;
     for (name, pick) in picks {
         let grad = values(pick(&mut model.clone()).weight.val().grad(&grads).unwrap());
-        let perturbed = |i: usize, delta: f32| {
+        assert_central_differences(name, &grad, 0..grad.len().min(4), eps, |i, delta| {
             let mut m = frozen.clone();
             let layer = pick(&mut m);
-            let dims = layer.weight.dims();
-            let mut w = values(layer.weight.val());
-            w[i] += delta;
-            layer.weight = Param::from_tensor(tensor(w, dims, &plain));
-            m
-        };
-        for (i, &g) in grad.iter().enumerate().take(4) {
-            let fd = (f(&perturbed(i, eps)) - f(&perturbed(i, -eps))) / (2.0 * eps);
-            assert!(
-                (fd - g).abs() <= 0.05 * g.abs().max(fd.abs()) + 5e-5,
-                "d loss / d {name}[{i}]: autodiff {g}, finite difference {fd}"
-            );
-        }
+            layer.weight = nudged(&layer.weight, i, delta);
+            f(&m)
+        });
     }
     // The cells' position embeddings p, which enter the keys and the context.
-    let positions = |m: &Captioner| m.attention.as_ref().unwrap().positions.val();
-    let grad = values(positions(&model).grad(&grads).unwrap());
-    let perturbed = |i: usize, delta: f32| {
+    let grad = values(
+        model
+            .attention
+            .as_ref()
+            .unwrap()
+            .positions
+            .val()
+            .grad(&grads)
+            .unwrap(),
+    );
+    assert_central_differences("p", &grad, 0..grad.len().min(8), eps, |i, delta| {
         let mut m = frozen.clone();
-        let mut p = values(positions(&m));
-        p[i] += delta;
-        m.attention.as_mut().unwrap().positions = Param::from_tensor(tensor(p, [4, 4], &plain));
-        m
-    };
-    for (i, &g) in grad.iter().enumerate().take(8) {
-        let fd = (f(&perturbed(i, eps)) - f(&perturbed(i, -eps))) / (2.0 * eps);
-        assert!(
-            (fd - g).abs() <= 0.05 * g.abs().max(fd.abs()) + 5e-5,
-            "d loss / d p[{i}]: autodiff {g}, finite difference {fd}"
-        );
-    }
+        let attention = m.attention.as_mut().unwrap();
+        attention.positions = nudged(&attention.positions, i, delta);
+        f(&m)
+    });
 }
 
 /// A deterministic stream for the synthetic task: splitmix64.

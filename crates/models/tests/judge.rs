@@ -4,17 +4,13 @@
 
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor};
 use datasets::images::shapes::{SHAPES, procedural_glyphs};
 use datasets::scenes::{Colour, GRID, Scene, SceneConfig, SceneObject, generate};
 use models::vision::{JudgeOutput, SLOTS, SceneJudgeConfig, judge_loss, target_tensors};
 
 mod common;
-use common::{assert_close, seed_device, values};
-
-fn tensor<const D: usize>(data: Vec<f32>, shape: [usize; D], device: &Device) -> Tensor<D> {
-    Tensor::from_data(TensorData::new(data, shape), device)
-}
+use common::{assert_close, seed_device, tensor, values};
 
 fn ids(t: Tensor<2, Int>) -> Vec<i64> {
     t.into_data().iter::<i64>().collect()

@@ -14,7 +14,9 @@ use datasets::vocab::Vocab;
 use models::seq2seq::{BOS, EOS, PAD};
 use models::vision::ImageEncoder;
 
-use super::encoder::{PretrainLabels, annotate, cell_labels, presence_accuracy, pretrain_encoder};
+use super::encoder::{
+    PretrainLabels, PretrainTarget, annotate, cell_labels, presence_accuracy, pretrain_encoder,
+};
 use super::{CaptionTask, Config};
 use crate::experiment::Task;
 
@@ -124,7 +126,8 @@ fn load_scenes(
         held_out.join(", "),
         harness::backend_name()
     );
-    let labels = PretrainLabels::Cells {
+    let labels = PretrainLabels {
+        target: PretrainTarget::Cells,
         n_labels: names.len() + Colour::ALL.len() + Size::ALL.len(),
         rows: split
             .train
@@ -224,7 +227,8 @@ fn load_photographs(
         words.len(),
         harness::backend_name()
     );
-    let labels = PretrainLabels::Image {
+    let labels = PretrainLabels {
+        target: PretrainTarget::Image,
         n_labels: words.len(),
         rows,
     };

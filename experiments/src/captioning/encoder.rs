@@ -5,7 +5,7 @@
 //! Two forms of the task, by what the images come with:
 //!
 //! - **Scenes** know where every object is, so the question is asked of every cell of the
-//!   grid: which classes, colours and sizes lie in this cell ([`PretrainLabels::Cells`]).
+//!   grid: which classes, colours and sizes lie in this cell ([`PretrainTarget::Cells`]).
 //!   The image-level question ("which classes and colours are present anywhere") gave the
 //!   encoder one answer per image to learn from: after 3,000 Adam steps it detected 64% of
 //!   the classes present in the test scenes, after 6,000 steps 72%, and said nothing about
@@ -13,7 +13,7 @@
 //!   that say what is *here*, which is what an attending decoder reads.
 //! - **Photographs** come with captions only, so the question is image-level: which of the
 //!   training captions' most frequent content words describe the image
-//!   ([`PretrainLabels::Image`]).
+//!   ([`PretrainTarget::Image`]).
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
@@ -24,44 +24,32 @@ use models::vision::{ImageEncoder, multilabel_loss};
 use super::Config;
 use crate::training::{EpochBatches, OptimizerSettings, cross_entropy_loss, train_loop};
 
+/// What the pretraining labels describe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PretrainTarget {
+    /// The whole image: one row of `n_labels` per image.
+    Image,
+    /// Each cell of the grid: one row of `cells × n_labels` per image (cell-major).
+    Cells,
+}
+
 /// The pretraining targets of the training images, 0/1 per label.
-pub enum PretrainLabels {
-    /// One row of `n_labels` per image: which labels describe the whole image.
-    Image {
-        n_labels: usize,
-        rows: Vec<Vec<f32>>,
-    },
-    /// One row of `cells × n_labels` per image (cell-major): which labels lie in each cell.
-    Cells {
-        n_labels: usize,
-        rows: Vec<Vec<f32>>,
-    },
+pub struct PretrainLabels {
+    /// Whole images or cells.
+    pub target: PretrainTarget,
+    /// Labels of the encoder's head.
+    pub n_labels: usize,
+    /// One row per training image, laid out as `target` says.
+    pub rows: Vec<Vec<f32>>,
 }
 
 impl PretrainLabels {
-    /// The number of labels of the encoder's head.
-    fn n_labels(&self) -> usize {
-        match self {
-            PretrainLabels::Image { n_labels, .. } | PretrainLabels::Cells { n_labels, .. } => {
-                (*n_labels).max(1)
-            }
-        }
-    }
-
     /// The weight of a present label in the loss: absent labels per present one over the
     /// training set (at least 1), so that both count alike.
     pub fn positive_weight(&self) -> f64 {
-        let (PretrainLabels::Image { rows, .. } | PretrainLabels::Cells { rows, .. }) = self;
-        let total: usize = rows.iter().map(Vec::len).sum();
-        let present = rows.iter().flatten().filter(|&&y| y > 0.5).count();
+        let total: usize = self.rows.iter().map(Vec::len).sum();
+        let present = self.rows.iter().flatten().filter(|&&y| y > 0.5).count();
         ((total - present) as f64 / present.max(1) as f64).max(1.0)
-    }
-
-    /// The targets of image `i`.
-    fn row(&self, i: usize) -> &[f32] {
-        match self {
-            PretrainLabels::Image { rows, .. } | PretrainLabels::Cells { rows, .. } => &rows[i],
-        }
     }
 }
 
@@ -117,7 +105,7 @@ pub fn pretrain_encoder(
     train: &[Scene],
     labels: &PretrainLabels,
 ) -> anyhow::Result<(ImageEncoder, Device)> {
-    let n_labels = labels.n_labels();
+    let n_labels = labels.n_labels.max(1);
     let positive_weight = labels.positive_weight();
     let device = harness::device(config.encoder_seed)?;
     let encoder = config.encoder_config(n_labels).init(&device);
@@ -125,7 +113,7 @@ pub fn pretrain_encoder(
     let next_batch = || {
         let idx = batches.next_batch();
         let scenes: Vec<&Scene> = idx.iter().map(|&i| &train[i]).collect();
-        let targets: Vec<f32> = idx.iter().flat_map(|&i| labels.row(i)).copied().collect();
+        let targets: Vec<f32> = idx.iter().flat_map(|&i| &labels.rows[i]).copied().collect();
         let rows = targets.len() / n_labels; // images, or images × cells
         (
             images_tensor(&scenes, &device),
@@ -145,9 +133,9 @@ pub fn pretrain_encoder(
         next_batch,
         |encoder: &ImageEncoder, (images, targets)| {
             let annotations = encoder.forward(images.clone()); // [B, L, D]
-            let logits = match labels {
-                PretrainLabels::Image { .. } => encoder.label_logits(annotations),
-                PretrainLabels::Cells { .. } => {
+            let logits = match labels.target {
+                PretrainTarget::Image => encoder.label_logits(annotations),
+                PretrainTarget::Cells => {
                     let [batch, cells, _] = annotations.dims();
                     // [B, L, n_labels] -> [B·L, n_labels], cell-major like the targets.
                     let logits = encoder.cell_label_logits(annotations);
