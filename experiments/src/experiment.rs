@@ -10,8 +10,8 @@ use std::path::Path;
 use std::str::FromStr;
 
 use plots::{
-    AlignmentRow, CostRow, CurveRow, DocAttentionRow, ExampleImageRow, ImageAttentionRow,
-    MetricRow, TimingRow,
+    AlignmentRow, CostRow, CurveRow, DocAttentionRow, ExampleCaptionRow, ExampleImageRow,
+    GeneratedImageRow, ImageAttentionRow, MetricRow, TimingRow,
 };
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -117,8 +117,15 @@ pub struct CellRecord {
     pub cost: Vec<CostRow>,
     /// Rows of `example_images.csv` (the pixels of the images attention is drawn on).
     pub example_images: Vec<ExampleImageRow>,
-    /// Rows of `image_attention.csv` (a captioner's attention over the grid, per word).
+    /// Rows of `image_attention.csv` (a captioner's attention over the grid, per word; a
+    /// text-to-image generator's over its generated image, per caption word).
     pub image_attention: Vec<ImageAttentionRow>,
+    /// Rows of `generated_images.csv` (the pixels of the images a text-to-image model
+    /// generated from the example captions).
+    pub generated_images: Vec<GeneratedImageRow>,
+    /// Rows of `example_captions.csv` (the captions the example images were generated
+    /// from, one per example).
+    pub example_captions: Vec<ExampleCaptionRow>,
     /// The cell's line of `timings.csv` (wall clock: not reproducible).
     pub timing: Option<TimingRow>,
 }

@@ -6,9 +6,10 @@
 //!   writer of results), [`training`] (the one training loop), [`reinforce`], [`config_file`],
 //!   [`validate`].
 //! - Shared pipelines: [`seq2seq`] (task, data, decoding, scoring of the four
-//!   sequence-to-sequence experiments); the reader's lives in [`reader`].
+//!   sequence-to-sequence experiments); the reader's lives in [`reader`]; [`vision`] (glyphs and
+//!   image tensors of the image experiments).
 //! - The experiments: [`seq2seq_length`], [`score_functions`], [`soft_vs_hard`],
-//!   [`transformer`], [`reader`], [`captioning`].
+//!   [`transformer`], [`reader`], [`captioning`], [`text_to_image`].
 
 pub mod captioning;
 pub mod cli;
@@ -22,6 +23,8 @@ pub mod score_functions;
 pub mod seq2seq;
 pub mod seq2seq_length;
 pub mod soft_vs_hard;
+pub mod text_to_image;
 pub mod training;
 pub mod transformer;
 pub mod validate;
+pub mod vision;

@@ -96,6 +96,20 @@ impl Recorder {
             plots::IMAGE_ATTENTION_FILE,
             plots::write_image_attention_csv,
         )?;
+        append(
+            &mut self.written.generated_images,
+            record.generated_images,
+            dir,
+            plots::GENERATED_IMAGES_FILE,
+            plots::write_generated_images_csv,
+        )?;
+        append(
+            &mut self.written.example_captions,
+            record.example_captions,
+            dir,
+            plots::EXAMPLE_CAPTIONS_FILE,
+            plots::write_example_captions_csv,
+        )?;
         let timing: Vec<TimingRow> = record.timing.into_iter().collect();
         append(
             &mut self.timings,

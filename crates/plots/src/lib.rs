@@ -29,16 +29,28 @@
 //!   the pixels of a captioner's example test images, one [`ExampleImageRow`] per
 //!   (example, y, x); [`read_example_images_csv`] / [`write_example_images_csv`].
 //! * [`IMAGE_ATTENTION_FILE`] (`image_attention.csv`), header [`IMAGE_ATTENTION_HEADER`]:
-//!   the attention over each example image's grid per (model, seed) and generated word,
+//!   the attention over each example image's grid per (model, seed) and generated word
+//!   (for a text-to-image generator: over its generated image's grid per caption word),
 //!   one [`ImageAttentionRow`] per grid cell; [`read_image_attention_csv`] /
 //!   [`write_image_attention_csv`].
+//! * [`GENERATED_IMAGES_FILE`] (`generated_images.csv`), header
+//!   [`GENERATED_IMAGES_HEADER`]: the pixels of the images each (model, seed) of a
+//!   text-to-image experiment generated from the example captions, one
+//!   [`GeneratedImageRow`] per (model, seed, example, y, x); [`read_generated_images_csv`]
+//!   / [`write_generated_images_csv`].
+//! * [`EXAMPLE_CAPTIONS_FILE`] (`example_captions.csv`), header
+//!   [`EXAMPLE_CAPTIONS_HEADER`]: the caption each example's images were generated from,
+//!   one [`ExampleCaptionRow`] per example (a "," stored as `<comma>`);
+//!   [`read_example_captions_csv`] / [`write_example_captions_csv`].
 //!
 //! Drawing:
 //!
 //! * [`aggregate`], [`curve_series`], [`cost_series`]: CSV rows to [`Series`]
 //!   (mean ± std over seeds where there are seeds), named by [`series_name`].
+//! * [`alignment_matrices`], [`doc_attention_groups`], [`image_attention_groups`],
+//!   [`example_images`], [`generated_images`]: CSV rows to one figure's data each.
 //! * [`line_plot_with_bands`], [`attention_heatmap`], [`attention_heatmap_grid`],
-//!   [`token_shading`], [`attention_strip`]: the figure kinds.
+//!   [`token_shading`], [`attention_strip`], [`image_grid`]: the figure kinds.
 //! * [`redraw_results_dir`], [`redraw_all`]: redraw every figure from the CSVs alone.
 //!
 //! Every file is written atomically (temporary file in the same folder, then
@@ -58,24 +70,28 @@ use anyhow::Context;
 
 pub use data::{
     ALIGNMENT_HEADER, Alignment, AlignmentRow, COST_HEADER, CURVE_HEADER, CostRow, CurveRow,
-    DOC_ATTENTION_HEADER, DocAttention, DocAttentionRow, EXAMPLE_IMAGES_HEADER, ExampleImage,
-    ExampleImageRow, IMAGE_ATTENTION_HEADER, ImageAttention, ImageAttentionRow, METRICS_HEADER,
-    MetricRow, READER_TIMINGS_HEADER, ReaderTimingRow, TIMINGS_HEADER, TimingRow,
-    read_alignment_csv, read_cost_csv, read_curve_csv, read_doc_attention_csv,
-    read_example_images_csv, read_image_attention_csv, read_metrics_csv, read_reader_timings_csv,
+    DOC_ATTENTION_HEADER, DocAttention, DocAttentionRow, EXAMPLE_CAPTIONS_HEADER,
+    EXAMPLE_IMAGES_HEADER, ExampleCaptionRow, ExampleImage, ExampleImageRow,
+    GENERATED_IMAGES_HEADER, GeneratedImage, GeneratedImageRow, IMAGE_ATTENTION_HEADER,
+    ImageAttention, ImageAttentionRow, METRICS_HEADER, MetricRow, READER_TIMINGS_HEADER,
+    ReaderTimingRow, TIMINGS_HEADER, TimingRow, read_alignment_csv, read_cost_csv, read_curve_csv,
+    read_doc_attention_csv, read_example_captions_csv, read_example_images_csv,
+    read_generated_images_csv, read_image_attention_csv, read_metrics_csv, read_reader_timings_csv,
     read_timings_csv, write_alignment_csv, write_cost_csv, write_curve_csv,
-    write_doc_attention_csv, write_example_images_csv, write_image_attention_csv,
-    write_metrics_csv, write_reader_timings_csv, write_timings_csv,
+    write_doc_attention_csv, write_example_captions_csv, write_example_images_csv,
+    write_generated_images_csv, write_image_attention_csv, write_metrics_csv,
+    write_reader_timings_csv, write_timings_csv,
 };
 pub use draw::{
-    Series, attention_heatmap, attention_heatmap_grid, attention_strip, line_plot_with_bands,
-    token_shading,
+    GridImage, ImageGridRow, Series, attention_heatmap, attention_heatmap_grid, attention_strip,
+    image_grid, line_plot_with_bands, token_shading,
 };
 pub use redraw::{
-    ALIGNMENT_FILE, COST_FILE, CURVE_FILE, DOC_ATTENTION_FILE, EXAMPLE_IMAGES_FILE,
-    IMAGE_ATTENTION_FILE, METRICS_FILE, RESULT_FILES, SUMMARY_FILE, TIMINGS_FILE, aggregate,
-    alignment_matrices, cost_series, curve_series, doc_attention_groups, example_images,
-    image_attention_groups, redraw_all, redraw_results_dir, series_name, summary_markdown,
+    ALIGNMENT_FILE, COST_FILE, CURVE_FILE, DOC_ATTENTION_FILE, EXAMPLE_CAPTIONS_FILE,
+    EXAMPLE_IMAGES_FILE, GENERATED_IMAGES_FILE, IMAGE_ATTENTION_FILE, METRICS_FILE, RESULT_FILES,
+    SUMMARY_FILE, TIMINGS_FILE, aggregate, alignment_matrices, cost_series, curve_series,
+    doc_attention_groups, example_images, generated_images, image_attention_groups, redraw_all,
+    redraw_results_dir, series_name, summary_markdown,
 };
 
 /// DejaVu Sans, registered as plotters' `"sans-serif"` family.
@@ -146,3 +162,5 @@ where
 mod image_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod text_to_image_tests;

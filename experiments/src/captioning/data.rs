@@ -7,8 +7,8 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use datasets::images::LabelledGlyphs;
 use datasets::images::karpathy::{CaptionedImage, KarpathyOptions, read_karpathy};
-use datasets::images::{LabelledGlyphs, digits, idx, shapes};
 use datasets::scenes::{Colour, Scene, Size, class_names, splits};
 use datasets::vocab::Vocab;
 use models::seq2seq::{BOS, EOS, PAD};
@@ -19,6 +19,7 @@ use super::encoder::{
 };
 use super::{CaptionTask, Config};
 use crate::experiment::Task;
+use crate::vision::GlyphSet;
 
 /// Scenes with their annotation grids, on the host.
 pub struct AnnotatedScenes {
@@ -64,33 +65,20 @@ pub struct CaptionData {
     pub encoder: ImageEncoder,
 }
 
-/// The glyph sources of a task: the fetched digits and Fashion-MNIST training images, or
-/// procedural shapes.
+/// The glyph sources of a scene task.
 fn glyph_sources(
     config: &Config,
     task: &CaptionTask,
     data_dir: &Path,
 ) -> anyhow::Result<Vec<LabelledGlyphs>> {
-    match task {
+    let set = match task {
         CaptionTask::Karpathy(_) => unreachable!("photographs have no glyphs"),
-        CaptionTask::Shapes => Ok(vec![shapes::procedural_glyphs(
-            config.glyphs_per_class,
-            config.scene_seed,
-        )]),
-        CaptionTask::Scenes => {
-            let (digits_dir, fashion_dir) =
-                (data_dir.join("digits"), data_dir.join("fashion-mnist"));
-            for dir in [&digits_dir, &fashion_dir] {
-                if !dir.is_dir() {
-                    bail!("{} not found: run scripts/fetch-data first", dir.display());
-                }
-            }
-            Ok(vec![
-                digits::read_digits(&digits_dir)?,
-                idx::read_fashion_mnist(&fashion_dir, idx::Split::Train)?,
-            ])
-        }
-    }
+        CaptionTask::Shapes => GlyphSet::Procedural {
+            per_class: config.glyphs_per_class,
+        },
+        CaptionTask::Scenes => GlyphSet::Real,
+    };
+    crate::vision::glyph_sources(set, config.scene_seed, data_dir)
 }
 
 /// Loads the images, builds the vocabulary, pretrains the encoder and annotates every image.

@@ -17,12 +17,12 @@
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor, TensorData};
-use datasets::images::RgbImage;
 use datasets::scenes::{Colour, Scene, Size};
 use models::vision::{ImageEncoder, multilabel_loss};
 
 use super::Config;
 use crate::training::{EpochBatches, OptimizerSettings, cross_entropy_loss, train_loop};
+use crate::vision::images_tensor;
 
 /// What the pretraining labels describe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,19 +83,6 @@ pub fn cell_labels(scene: &Scene, n_classes: usize, grid: usize) -> Vec<f32> {
         }
     }
     labels
-}
-
-/// The images of `scenes` as a tensor `[B, 3, H, W]`.
-pub fn images_tensor(scenes: &[&Scene], device: &Device) -> Tensor<4> {
-    let RgbImage { height, width, .. } = scenes[0].image;
-    let data: Vec<f32> = scenes
-        .iter()
-        .flat_map(|s| s.image.data.iter().copied())
-        .collect();
-    Tensor::from_data(
-        TensorData::new(data, [scenes.len(), 3, height, width]),
-        device,
-    )
 }
 
 /// Trains the encoder's multi-label head on the training images, then returns the encoder

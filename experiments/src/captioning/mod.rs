@@ -229,7 +229,7 @@ fn train_captioner(
         let input = if fine_tune {
             let images: Vec<&datasets::scenes::Scene> =
                 scenes.iter().map(|&s| &train.scenes[s]).collect();
-            ImageInput::Images(encoder::images_tensor(&images, device))
+            ImageInput::Images(crate::vision::images_tensor(&images, device))
         } else {
             ImageInput::Annotations(train.batch(&scenes, data.cells, data.d_annotation, device))
         };

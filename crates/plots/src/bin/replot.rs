@@ -1,7 +1,8 @@
 //! `replot [ROOT]`: redraws every figure under ROOT (default `results`) from the
 //! `metrics.csv` / `alignment.csv` / `learning_curve.csv` / `cost.csv` /
-//! `document_attention.csv` / `example_images.csv` with `image_attention.csv` files
-//! alone, printing each file written.
+//! `document_attention.csv` / `example_images.csv` with `image_attention.csv` /
+//! `generated_images.csv` (with `example_captions.csv`) files alone, printing each file
+//! written.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,7 +24,15 @@ folder holding any of these files:
   example_images.csv with image_attention.csv
                       attention-<model>-seed<seed>-example<example>.png per
                       (model, seed, example): the image, then its attention
-                      for each generated word
+                      for each generated word (not in a folder that also has
+                      generated_images.csv)
+  generated_images.csv (example_captions.csv, example_images.csv)
+                      samples.png: one row per example under its caption,
+                      the real image, then each model's lowest seed
+  generated_images.csv with image_attention.csv
+                      word-attention-<model>-seed<seed>-example<example>.png
+                      per (model, seed, example): the generated image, then
+                      its attention for each caption word
 Prints each file written.
 
 Options:

@@ -6,7 +6,8 @@ use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serializer};
 
 /// How a literal comma inside a token is stored in `alignment.csv`,
-/// `document_attention.csv` and `image_attention.csv`.
+/// `document_attention.csv` and `image_attention.csv`, and inside a caption in
+/// `example_captions.csv`.
 pub(crate) const COMMA_ESCAPE: &str = "<comma>";
 
 /// Writes a float with exactly `DECIMALS` decimals (`format!("{:.DECIMALS$}")`), for
@@ -45,9 +46,10 @@ pub(crate) mod text {
     }
 }
 
-/// A token of a sentence or document, for `#[serde(with = "token")]`: any text. Written
-/// with each "," as `<comma>` and line breaks as spaces; read verbatim (a space can be a
-/// token) with `<comma>` turned back into ",".
+/// A token of a sentence or document, or a whole caption, for
+/// `#[serde(with = "token")]`: any text. Written with each "," as `<comma>` and line
+/// breaks as spaces; read verbatim (a space can be a token, and a caption's spaces are
+/// its own) with `<comma>` turned back into ",".
 pub(crate) mod token {
     use super::*;
 

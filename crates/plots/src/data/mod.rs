@@ -3,15 +3,16 @@
 //! ([`CurveRow`]), measured cost against sequence length ([`CostRow`]), attention over
 //! a document ([`DocAttentionRow`]), training times ([`TimingRow`], and the reading
 //! experiments' older [`ReaderTimingRow`]), the pixels of example test images
-//! ([`ExampleImageRow`]) and the attention over an image's grid per generated word
-//! ([`ImageAttentionRow`]).
+//! ([`ExampleImageRow`]), the attention over an image's grid per word
+//! ([`ImageAttentionRow`]), the pixels of generated images ([`GeneratedImageRow`]) and
+//! the captions images were generated from ([`ExampleCaptionRow`]).
 //!
 //! Every file is one header line, then one line per row, `\n`-terminated, fields
 //! separated by commas and never quoted. Floats are written with a fixed number of
 //! decimals per column (given on each field), so a file is reproducible byte for byte.
 //! Text fields such as `model` or `metric` must be non-empty and free of commas and
-//! line breaks (writing refuses them). Tokens can be any text: a "," in a token is
-//! written as `<comma>` and a line break as a space. The csv crate could quote such a
+//! line breaks (writing refuses them). Tokens and captions can be any text: a "," in
+//! them is written as `<comma>` and a line break as a space. The csv crate could quote such a
 //! token instead, but the committed results store `<comma>`, so the escape is kept:
 //! the writers reproduce those files exactly and the readers read them as they are.
 //!
@@ -51,6 +52,12 @@ pub const EXAMPLE_IMAGES_HEADER: &str = "example,y,x,red,green,blue";
 
 /// Header of every `image_attention.csv`.
 pub const IMAGE_ATTENTION_HEADER: &str = "model,seed,example,step,word,cell,weight";
+
+/// Header of every `generated_images.csv`.
+pub const GENERATED_IMAGES_HEADER: &str = "model,seed,example,y,x,red,green,blue";
+
+/// Header of every `example_captions.csv`.
+pub const EXAMPLE_CAPTIONS_HEADER: &str = "example,caption";
 
 /// Header of the `timings.csv` of the sequence-to-sequence experiments.
 pub const TIMINGS_HEADER: &str =
@@ -249,6 +256,56 @@ pub struct ImageAttention {
     pub weights: Vec<Vec<f32>>,
 }
 
+/// One pixel of an image generated from the caption of a test example
+/// (`generated_images.csv`; rows in (model, seed, example, y, x) order).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GeneratedImageRow {
+    #[serde(with = "text")]
+    pub model: String,
+    pub seed: u64,
+    /// Index of the test example whose caption the image was generated from (see
+    /// [`ExampleCaptionRow::example`]).
+    pub example: usize,
+    /// Row, from the top.
+    pub y: usize,
+    /// Column, from the left.
+    pub x: usize,
+    /// Channel values in [0, 1]; written with 4 decimals.
+    #[serde(serialize_with = "fixed_decimals::<4, _>")]
+    pub red: f64,
+    #[serde(serialize_with = "fixed_decimals::<4, _>")]
+    pub green: f64,
+    #[serde(serialize_with = "fixed_decimals::<4, _>")]
+    pub blue: f64,
+}
+
+/// The image one (model, seed) generated for one example, from `generated_images.csv`
+/// (built by [`generated_images`](crate::generated_images)).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GeneratedImage {
+    pub model: String,
+    pub seed: u64,
+    pub example: usize,
+    pub height: usize,
+    pub width: usize,
+    /// `3 * height * width` values, channel-major: the red plane, then green, then blue
+    /// (as `datasets::images::RgbImage` stores them).
+    pub data: Vec<f32>,
+}
+
+/// The caption of one test example, the one its images were generated from
+/// (`example_captions.csv`; one row per example).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExampleCaptionRow {
+    /// Index of the test example (see [`GeneratedImageRow::example`]).
+    pub example: usize,
+    /// The caption's words joined by single spaces. Written like a token: each "," as
+    /// `<comma>` (a line break as a space), read back verbatim with `<comma>` turned
+    /// back into ",", so spaces and commas survive the round trip.
+    #[serde(with = "token")]
+    pub caption: String,
+}
+
 /// Wall-clock times of one trained model, as the sequence-to-sequence experiments
 /// write them to `timings.csv` (header [`TIMINGS_HEADER`]). Not reproducible, hence
 /// kept apart from `metrics.csv`.
@@ -385,6 +442,28 @@ pub fn read_image_attention_csv(path: &Path) -> anyhow::Result<Vec<ImageAttentio
 /// `<comma>`. `model` must be non-empty and free of commas and line breaks.
 pub fn write_image_attention_csv(path: &Path, rows: &[ImageAttentionRow]) -> anyhow::Result<()> {
     write_rows(path, IMAGE_ATTENTION_HEADER, rows)
+}
+
+/// Reads a `generated_images.csv`.
+pub fn read_generated_images_csv(path: &Path) -> anyhow::Result<Vec<GeneratedImageRow>> {
+    read_rows(path, GENERATED_IMAGES_HEADER)
+}
+
+/// Writes a `generated_images.csv` atomically. `model` must be non-empty and free of
+/// commas and line breaks.
+pub fn write_generated_images_csv(path: &Path, rows: &[GeneratedImageRow]) -> anyhow::Result<()> {
+    write_rows(path, GENERATED_IMAGES_HEADER, rows)
+}
+
+/// Reads an `example_captions.csv`; `<comma>` in captions is turned back into ",".
+pub fn read_example_captions_csv(path: &Path) -> anyhow::Result<Vec<ExampleCaptionRow>> {
+    read_rows(path, EXAMPLE_CAPTIONS_HEADER)
+}
+
+/// Writes an `example_captions.csv` atomically; commas in captions are stored as
+/// `<comma>`.
+pub fn write_example_captions_csv(path: &Path, rows: &[ExampleCaptionRow]) -> anyhow::Result<()> {
+    write_rows(path, EXAMPLE_CAPTIONS_HEADER, rows)
 }
 
 /// One row as the writers write it, without the line break (for the tests).

@@ -114,7 +114,23 @@ fn headers_match_the_struct_fields_in_order() {
         cell: 5,
         weight: 0.5,
     };
+    let generated = GeneratedImageRow {
+        model: "attngan".into(),
+        seed: 3,
+        example: 1,
+        y: 2,
+        x: 3,
+        red: 1.0,
+        green: 0.25,
+        blue: 0.123456,
+    };
+    let caption = ExampleCaptionRow {
+        example: 4,
+        caption: "a red circle , left of a square".into(),
+    };
     assert_eq!(derived_header(&metric_row(1.0)), METRICS_HEADER);
+    assert_eq!(derived_header(&generated), GENERATED_IMAGES_HEADER);
+    assert_eq!(derived_header(&caption), EXAMPLE_CAPTIONS_HEADER);
     assert_eq!(derived_header(&pixel), EXAMPLE_IMAGES_HEADER);
     assert_eq!(derived_header(&image_attention), IMAGE_ATTENTION_HEADER);
     assert_eq!(derived_header(&alignment), ALIGNMENT_HEADER);
@@ -148,6 +164,15 @@ fn headers_match_the_struct_fields_in_order() {
     assert_eq!(
         io::csv_line(&image_attention).unwrap(),
         "soft,1,0,2,red,5,0.500000"
+    );
+    // Generated pixels like example pixels; a caption's commas escaped like a token's.
+    assert_eq!(
+        io::csv_line(&generated).unwrap(),
+        "attngan,3,1,2,3,1.0000,0.2500,0.1235"
+    );
+    assert_eq!(
+        io::csv_line(&caption).unwrap(),
+        "4,a red circle <comma> left of a square"
     );
 }
 

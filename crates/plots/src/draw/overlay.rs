@@ -8,8 +8,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::text::{display_token, draw_centred_title, max_text_width, text_width};
-use super::{FONT, plot_err};
-use crate::{ensure_font, with_atomic_path};
+use super::{FONT, plot_err, write_rgb_png};
+use crate::ensure_font;
 
 /// Side, in pixels, that the integer scale-up of a panel aims at (4× for 48 pixels).
 const PANEL_TARGET: usize = 192;
@@ -50,7 +50,7 @@ fn grid_side(cells: usize) -> Option<usize> {
 }
 
 /// A channel value in [0, 1] (clamped; non-finite drawn as 0) times `brightness`, as a byte.
-fn byte(v: f32, brightness: f64) -> u8 {
+pub(super) fn byte(v: f32, brightness: f64) -> u8 {
     let v = if v.is_finite() {
         (v as f64).clamp(0.0, 1.0)
     } else {
@@ -266,14 +266,7 @@ pub fn attention_strip(
 ) -> anyhow::Result<()> {
     let strip = render_strip(image, height, width, words, weights, title)
         .map_err(|e| anyhow::anyhow!("{}: {e:#}", path.display()))?;
-    with_atomic_path(path, |tmp| {
-        let mut backend = BitMapBackend::new(tmp, (strip.width, strip.height));
-        backend
-            .blit_bitmap((0, 0), (strip.width, strip.height), &strip.rgb)
-            .map_err(plot_err)?;
-        backend.present().map_err(plot_err)?;
-        Ok(())
-    })
+    write_rgb_png(path, strip.width, strip.height, &strip.rgb)
 }
 
 #[cfg(test)]

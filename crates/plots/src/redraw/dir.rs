@@ -11,9 +11,10 @@ use super::groups::{
     alignment_matrices, doc_attention_groups, example_images, image_attention_groups,
 };
 use super::summary::{length_label, summary_markdown, y_label_for};
+use super::text_to_image::draw_text_to_image;
 use super::{
     ALIGNMENT_FILE, COST_FILE, CURVE_FILE, DOC_ATTENTION_FILE, EXAMPLE_IMAGES_FILE,
-    IMAGE_ATTENTION_FILE, METRICS_FILE, RESULT_FILES, SUMMARY_FILE,
+    GENERATED_IMAGES_FILE, IMAGE_ATTENTION_FILE, METRICS_FILE, RESULT_FILES, SUMMARY_FILE,
 };
 use crate::data::{
     MetricRow, read_alignment_csv, read_cost_csv, read_curve_csv, read_doc_attention_csv,
@@ -25,7 +26,7 @@ use crate::draw::{
 };
 
 /// Keeps a file-name component to `[A-Za-z0-9._-]`.
-fn sanitize(s: &str) -> String {
+pub(super) fn sanitize(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
@@ -79,16 +80,17 @@ fn fitted_y_range(series: &[Series]) -> std::ops::Range<f64> {
 
 /// The folder's own name for figure titles (resolved for paths like `.`; the path
 /// itself when it has no name).
-fn dir_label(dir: &Path) -> String {
+pub(super) fn dir_label(dir: &Path) -> String {
     let named = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
     named(dir)
         .or_else(|| dir.canonicalize().ok().as_deref().and_then(named))
         .unwrap_or_else(|| dir.display().to_string())
 }
 
-/// Redraws every figure of one results folder (holding any of `metrics.csv`,
-/// `alignment.csv`, `learning_curve.csv`, `cost.csv`, `document_attention.csv`,
-/// `example_images.csv` and `image_attention.csv`) from the CSVs alone, and returns
+/// Redraws every figure of one results folder (holding any of the [`RESULT_FILES`]:
+/// `metrics.csv`, `alignment.csv`, `learning_curve.csv`, `cost.csv`,
+/// `document_attention.csv`, `example_images.csv`, `image_attention.csv`,
+/// `generated_images.csv` and `example_captions.csv`) from the CSVs alone, and returns
 /// the files written, in this order:
 ///
 /// * for `metrics.csv`: `summary.md` (see [`summary_markdown`]), and for each metric
@@ -108,12 +110,30 @@ fn dir_label(dir: &Path) -> String {
 ///   `document_attention-<model>-seed<seed>.png`, the document with each token shaded
 ///   by its weight ([`token_shading`]), titled
 ///   `<model> (seed <seed>): attention over the document`.
-/// * when both `example_images.csv` and `image_attention.csv` are present, for each
-///   (model, seed, example) group of the latter (in that order):
+/// * for a captioner's folder (`example_images.csv` and `image_attention.csv`, no
+///   `generated_images.csv`), for each (model, seed, example) group of
+///   `image_attention.csv` (in that order):
 ///   `attention-<model>-seed<seed>-example<example>.png`, the example image and one
 ///   panel per generated word ([`attention_strip`]), titled
 ///   `<model> (seed <seed>), example <example>: attention per word`. An example missing
 ///   from `example_images.csv` is an error.
+/// * for a text-to-image folder (`generated_images.csv`):
+///   * `samples.png` ([`image_grid`](crate::image_grid)): one row per example of
+///     `generated_images.csv`, in the order of `example_captions.csv` (examples it lacks
+///     last, ascending), captioned `example <example>: <caption>` (just
+///     `example <example>` without a caption); columns: `real`, the image of
+///     `example_images.csv`, when that file holds any of these examples, then one per
+///     model in order of first appearance in `generated_images.csv`, each at its lowest
+///     seed. A missing image leaves its cell saying "no image"; an image with a missing or
+///     repeated pixel (see [`generated_images`](crate::generated_images)) and an example
+///     captioned twice are errors.
+///   * with `image_attention.csv`, for each (model, seed, example) group of it (in that
+///     order): `word-attention-<model>-seed<seed>-example<example>.png`, the generated
+///     image of that (model, seed, example) and one panel per caption word
+///     ([`attention_strip`]), titled
+///     `<model> (seed <seed>), example <example>: word attention of stage 2`. A group
+///     without its image in `generated_images.csv` is an error. The captioner's
+///     `attention-*.png` strips are not drawn in such a folder.
 pub fn redraw_results_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let metrics_path = dir.join(METRICS_FILE);
     let alignment_path = dir.join(ALIGNMENT_FILE);
@@ -260,7 +280,10 @@ pub fn redraw_results_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 
     let images_path = dir.join(EXAMPLE_IMAGES_FILE);
     let image_attention_path = dir.join(IMAGE_ATTENTION_FILE);
-    if images_path.is_file() && image_attention_path.is_file() {
+    let generated_path = dir.join(GENERATED_IMAGES_FILE);
+    if generated_path.is_file() {
+        written.extend(draw_text_to_image(dir)?);
+    } else if images_path.is_file() && image_attention_path.is_file() {
         let images = example_images(&read_example_images_csv(&images_path)?);
         for a in image_attention_groups(&read_image_attention_csv(&image_attention_path)?) {
             let Some(image) = images.iter().find(|i| i.example == a.example) else {
@@ -301,10 +324,8 @@ pub fn redraw_results_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// Walks `root` recursively (sorted, not following symbolic links, skipping hidden
-/// folders) and calls [`redraw_results_dir`] on every folder that contains any of
-/// `metrics.csv`, `alignment.csv`, `learning_curve.csv`, `cost.csv`,
-/// `document_attention.csv`, `example_images.csv` and `image_attention.csv`; returns
-/// all files written. Stops at the first error.
+/// folders) and calls [`redraw_results_dir`] on every folder that contains any of the
+/// [`RESULT_FILES`]; returns all files written. Stops at the first error.
 pub fn redraw_all(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     if !root.is_dir() {
         bail!("{}: not a folder", root.display());

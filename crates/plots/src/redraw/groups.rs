@@ -1,11 +1,14 @@
 //! Alignment, document-attention and image-attention rows grouped into one matrix, one
-//! document or one caption per run, and example-image pixels into images, ready to draw.
+//! document or one caption per run, and example-image and generated-image pixels into
+//! images, ready to draw.
 
 use std::collections::BTreeMap;
 
+use anyhow::bail;
+
 use crate::data::{
     Alignment, AlignmentRow, DocAttention, DocAttentionRow, ExampleImage, ExampleImageRow,
-    ImageAttention, ImageAttentionRow,
+    GeneratedImage, GeneratedImageRow, ImageAttention, ImageAttentionRow,
 };
 
 /// Groups alignment rows by (model, train_max_len, seed) (sorted by that key) and
@@ -97,6 +100,59 @@ pub fn example_images(rows: &[ExampleImageRow]) -> Vec<ExampleImage> {
                 width,
                 data,
             }
+        })
+        .collect()
+}
+
+/// Groups generated-image pixels by (model, seed, example) (sorted by that key) into
+/// channel-major images, each `max y + 1` tall and `max x + 1` wide. Unlike
+/// [`example_images`], which fills gaps with black, every pixel of that rectangle must be
+/// given exactly once: a pixel given twice, or one missing, is an error naming the image
+/// and the pixel (a generator writes whole images, so either means a broken file).
+pub fn generated_images(rows: &[GeneratedImageRow]) -> anyhow::Result<Vec<GeneratedImage>> {
+    let mut groups: BTreeMap<(&str, u64, usize), Vec<&GeneratedImageRow>> = BTreeMap::new();
+    for r in rows {
+        groups
+            .entry((r.model.as_str(), r.seed, r.example))
+            .or_default()
+            .push(r);
+    }
+    groups
+        .into_iter()
+        .map(|((model, seed, example), pixels)| {
+            let name = || format!("the image of {model} seed {seed} example {example}");
+            let height = pixels.iter().map(|p| p.y + 1).max().unwrap_or(0);
+            let width = pixels.iter().map(|p| p.x + 1).max().unwrap_or(0);
+            let plane = height * width;
+            let mut given = vec![false; plane];
+            let mut data = vec![0.0f32; 3 * plane];
+            for p in &pixels {
+                let at = p.y * width + p.x;
+                if std::mem::replace(&mut given[at], true) {
+                    bail!("{}: pixel (y {}, x {}) is given twice", name(), p.y, p.x);
+                }
+                data[at] = p.red as f32;
+                data[plane + at] = p.green as f32;
+                data[2 * plane + at] = p.blue as f32;
+            }
+            if let Some(at) = given.iter().position(|&g| !g) {
+                bail!(
+                    "{}: {} of its {height} \u{d7} {width} pixels are given; \
+                     pixel (y {}, x {}) is missing",
+                    name(),
+                    pixels.len(),
+                    at / width,
+                    at % width
+                );
+            }
+            Ok(GeneratedImage {
+                model: model.to_string(),
+                seed,
+                example,
+                height,
+                width,
+                data,
+            })
         })
         .collect()
 }

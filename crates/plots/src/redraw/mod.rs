@@ -2,21 +2,26 @@
 //!
 //! * `aggregate`: CSV rows to [`Series`](crate::Series), mean ± std over seeds.
 //! * `groups`: alignment, document- and image-attention rows to one matrix, document or
-//!   caption per run; example-image pixels to images.
+//!   caption per run; example-image and generated-image pixels to images.
 //! * `summary`: the `summary.md` tables.
 //! * `dir`: which figures a results folder gets, and the walk over a tree of them.
+//! * `text_to_image`: the figures of a text-to-image folder (samples, word attention).
 
 mod aggregate;
 mod dir;
 mod groups;
 mod summary;
+mod text_to_image;
 
 pub use aggregate::{aggregate, cost_series, curve_series, series_name};
 pub use dir::{redraw_all, redraw_results_dir};
 pub use groups::{
-    alignment_matrices, doc_attention_groups, example_images, image_attention_groups,
+    alignment_matrices, doc_attention_groups, example_images, generated_images,
+    image_attention_groups,
 };
 pub use summary::summary_markdown;
+#[cfg(test)]
+pub(crate) use text_to_image::samples;
 
 /// Long-format metrics of a results folder (see [`METRICS_HEADER`](crate::METRICS_HEADER)).
 pub const METRICS_FILE: &str = "metrics.csv";
@@ -35,6 +40,12 @@ pub const EXAMPLE_IMAGES_FILE: &str = "example_images.csv";
 /// Attention over the example images' grids, word by word (see
 /// [`IMAGE_ATTENTION_HEADER`](crate::IMAGE_ATTENTION_HEADER)).
 pub const IMAGE_ATTENTION_FILE: &str = "image_attention.csv";
+/// Pixels of the images generated from the example captions, per (model, seed) (see
+/// [`GENERATED_IMAGES_HEADER`](crate::GENERATED_IMAGES_HEADER)).
+pub const GENERATED_IMAGES_FILE: &str = "generated_images.csv";
+/// The captions the example images were generated from (see
+/// [`EXAMPLE_CAPTIONS_HEADER`](crate::EXAMPLE_CAPTIONS_HEADER)).
+pub const EXAMPLE_CAPTIONS_FILE: &str = "example_captions.csv";
 /// Wall-clock times per trained model (see [`TIMINGS_HEADER`](crate::TIMINGS_HEADER)).
 pub const TIMINGS_FILE: &str = "timings.csv";
 
@@ -43,7 +54,7 @@ pub const SUMMARY_FILE: &str = "summary.md";
 
 /// Every CSV a results folder may hold that figures are drawn from; a folder with any of
 /// them is redrawn.
-pub const RESULT_FILES: [&str; 7] = [
+pub const RESULT_FILES: [&str; 9] = [
     METRICS_FILE,
     ALIGNMENT_FILE,
     CURVE_FILE,
@@ -51,4 +62,6 @@ pub const RESULT_FILES: [&str; 7] = [
     DOC_ATTENTION_FILE,
     EXAMPLE_IMAGES_FILE,
     IMAGE_ATTENTION_FILE,
+    GENERATED_IMAGES_FILE,
+    EXAMPLE_CAPTIONS_FILE,
 ];

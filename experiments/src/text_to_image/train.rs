@@ -1,0 +1,338 @@
+//! The GAN's training: one discriminator step and one generator step per batch, as the
+//! reference code of AttnGAN (github.com/taoxugit/AttnGAN, `trainer.py`) alternates them.
+//!
+//! Each step draws the batch's images once from its captions and noise. The discriminators
+//! learn to tell real images (with their sentences) from the drawn ones (detached) and from
+//! real images with other images' sentences; then the generator, against the updated
+//! discriminators, minimizes
+//! `L_G = Σ_i L_G_i + kl_weight · KL + λ · L_DAMSM / B`:
+//! both stages' adversarial losses, conditioning augmentation's KL term, and the DAMSM loss
+//! of the stage-2 images with their captions, averaged over the batch (the reference code's
+//! mean), from the frozen training DAMSM. Adam with β1 = 0.5 for both players, no clipping.
+
+use anyhow::bail;
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+use datasets::images::RgbImage;
+use datasets::scenes::Scene;
+use models::vision::{
+    AttnGanDiscriminator, AttnGanGenerator, DamsmConfig, DiscriminatorOutput, discriminator_loss,
+    generator_adversarial_loss, mismatched,
+};
+
+use super::Config;
+use super::config::Variant;
+use super::data::TextToImageData;
+use super::pretrain::{Damsm, caption_pairs, tokens_tensor};
+use crate::training::EpochBatches;
+
+/// The two discriminators, trained by one optimizer (their losses touch disjoint
+/// parameters, so one Adam is two).
+#[derive(Module, Debug)]
+pub struct Discriminators {
+    /// Reads stage 1's images (half the canvas).
+    pub stage1: AttnGanDiscriminator,
+    /// Reads stage 2's images.
+    pub stage2: AttnGanDiscriminator,
+}
+
+/// One training batch: captions and their real images at both stages' sides.
+pub struct GanBatch {
+    /// Caption ids `[B, T]`, PAD-padded.
+    pub tokens: Tensor<2, Int>,
+    /// Real images at half the canvas, `[B, 3, canvas / 2, canvas / 2]` (2 × 2 means).
+    pub real1: Tensor<4>,
+    /// Real images, `[B, 3, canvas, canvas]`.
+    pub real2: Tensor<4>,
+}
+
+/// The losses of one step, for progress and curves.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StepLosses {
+    /// Both discriminators' losses summed.
+    pub discriminator: f64,
+    /// The generator's whole loss.
+    pub generator: f64,
+    /// The DAMSM loss of the batch (averaged), whether or not it is in the generator's loss.
+    pub damsm: f64,
+}
+
+/// What a GAN step needs besides the two players: the frozen training DAMSM on the autodiff
+/// device and the loss weights.
+pub struct GanObjective {
+    /// The training DAMSM, frozen: gradients flow through its image encoder to the images,
+    /// and its parameters stay as pretrained.
+    pub damsm: Damsm,
+    /// γ1, γ2, γ3.
+    pub matching: DamsmConfig,
+    /// λ (0: no DAMSM term).
+    pub damsm_weight: f64,
+    /// Weight of the KL term.
+    pub kl_weight: f64,
+}
+
+/// The two players and their optimizers.
+pub struct Players {
+    pub generator: AttnGanGenerator,
+    pub discriminators: Discriminators,
+    generator_optimizer: ModuleOptimizer,
+    discriminator_optimizer: ModuleOptimizer,
+}
+
+impl Players {
+    /// Fresh players for `variant` on `device` (seeded by the caller).
+    pub fn new(config: &Config, variant: Variant, device: &Device) -> Players {
+        let adam = AdamConfig::new().with_beta_1(config.beta1 as f32);
+        Players {
+            generator: config.generator(variant).init(device),
+            discriminators: Discriminators {
+                stage1: config.discriminator(config.canvas / 2).init(device),
+                stage2: config.discriminator(config.canvas).init(device),
+            },
+            generator_optimizer: adam.init(),
+            discriminator_optimizer: adam.init(),
+        }
+    }
+}
+
+/// The logits of real images with their sentences, and with mismatched ones (from one
+/// pass over the images).
+fn real_logits(
+    discriminator: &AttnGanDiscriminator,
+    images: Tensor<4>,
+    sentence: Tensor<2>,
+) -> (DiscriminatorOutput, Tensor<1>) {
+    let features = discriminator.features(images);
+    let wrong = discriminator.conditional(features.clone(), mismatched(sentence.clone()));
+    let out = DiscriminatorOutput {
+        unconditional: discriminator.unconditional(features.clone()),
+        conditional: discriminator.conditional(features, sentence),
+    };
+    (out, wrong)
+}
+
+/// One discriminator step and one generator step on `batch`; the noise comes from the
+/// device's generator.
+pub fn gan_step(
+    config: &Config,
+    players: &mut Players,
+    objective: &GanObjective,
+    batch: &GanBatch,
+    device: &Device,
+) -> StepLosses {
+    let size = batch.tokens.dims()[0];
+    // The frozen text encoder: no gradient reaches it or flows out of it.
+    let text = objective.damsm.text.forward(batch.tokens.clone());
+    let (sentence, words, mask): (Tensor<2>, Tensor<3>, Tensor<2, Bool>) = (
+        text.sentence.clone().detach(),
+        text.words.clone().detach(),
+        text.mask.clone(),
+    );
+    let noise = players.generator.draw_noise(size, device);
+    let fake = players
+        .generator
+        .forward(sentence.clone(), words, mask, noise);
+
+    // Discriminators: real, drawn (detached) and mismatched, at both stages.
+    let discriminators = &players.discriminators;
+    let mut d_loss = Tensor::<1>::zeros([1], device);
+    for (discriminator, real, drawn) in [
+        (&discriminators.stage1, &batch.real1, &fake.image0),
+        (&discriminators.stage2, &batch.real2, &fake.image1),
+    ] {
+        let (real_out, wrong) = real_logits(discriminator, real.clone(), sentence.clone());
+        let drawn_out = discriminator.forward(drawn.clone().detach(), sentence.clone());
+        d_loss = d_loss + discriminator_loss(&real_out, &drawn_out, wrong).total;
+    }
+    let d_value = d_loss.clone().into_scalar::<f32>() as f64;
+    let grads = GradientsParams::from_grads(d_loss.backward(), &players.discriminators);
+    players.discriminators = players.discriminator_optimizer.step(
+        config.discriminator_learning_rate,
+        players.discriminators.clone(),
+        grads,
+    );
+
+    // Generator, against the updated discriminators.
+    let discriminators = &players.discriminators;
+    let mut g_loss = generator_adversarial_loss(
+        &discriminators
+            .stage1
+            .forward(fake.image0.clone(), sentence.clone()),
+    ) + generator_adversarial_loss(
+        &discriminators
+            .stage2
+            .forward(fake.image1.clone(), sentence.clone()),
+    );
+    g_loss = g_loss + fake.kl().mul_scalar(objective.kl_weight);
+    let image = objective.damsm.image.forward(fake.image1.clone());
+    let damsm = objective
+        .matching
+        .matching(&image, &text)
+        .loss
+        .total
+        .div_scalar(size as f64);
+    let damsm_value = damsm.clone().into_scalar::<f32>() as f64;
+    if objective.damsm_weight > 0.0 {
+        g_loss = g_loss + damsm.mul_scalar(objective.damsm_weight);
+    }
+    let g_value = g_loss.clone().into_scalar::<f32>() as f64;
+    let grads = GradientsParams::from_grads(g_loss.backward(), &players.generator);
+    players.generator = players.generator_optimizer.step(
+        config.generator_learning_rate,
+        players.generator.clone(),
+        grads,
+    );
+    StepLosses {
+        discriminator: d_value,
+        generator: g_value,
+        damsm: damsm_value,
+    }
+}
+
+/// An image at half its side, each pixel the mean of a 2 × 2 block, channel-major.
+pub fn half_size(image: &RgbImage) -> Vec<f32> {
+    let (h, w) = (image.height / 2, image.width / 2);
+    let mut out = Vec::with_capacity(3 * h * w);
+    for c in 0..3 {
+        for y in 0..h {
+            for x in 0..w {
+                let sum = image.at(c, 2 * y, 2 * x)
+                    + image.at(c, 2 * y, 2 * x + 1)
+                    + image.at(c, 2 * y + 1, 2 * x)
+                    + image.at(c, 2 * y + 1, 2 * x + 1);
+                out.push(sum / 4.0);
+            }
+        }
+    }
+    out
+}
+
+/// The batch of (scene, caption) pairs `pairs` of `scenes`.
+pub fn gan_batch(
+    scenes: &[Scene],
+    pairs: &[(usize, usize)],
+    data: &TextToImageData,
+    device: &Device,
+) -> GanBatch {
+    let refs: Vec<&Scene> = pairs.iter().map(|&(s, _)| &scenes[s]).collect();
+    let captions: Vec<&[String]> = pairs
+        .iter()
+        .map(|&(s, c)| scenes[s].captions[c].as_slice())
+        .collect();
+    let side = refs[0].image.height / 2;
+    let halves: Vec<f32> = refs.iter().flat_map(|s| half_size(&s.image)).collect();
+    GanBatch {
+        tokens: tokens_tensor(&captions, &data.vocab, device),
+        real1: Tensor::from_data(TensorData::new(halves, [refs.len(), 3, side, side]), device),
+        real2: crate::vision::images_tensor(&refs, device),
+    }
+}
+
+/// A trained generator with its record.
+pub struct TrainedGan {
+    /// The generator after the last step.
+    pub generator: AttnGanGenerator,
+    /// `(step, discriminator loss, generator loss)` means since the previous point.
+    pub curve: Vec<(usize, f64, f64)>,
+    /// Training wall time in seconds.
+    pub seconds: f64,
+}
+
+/// Trains one generator and its discriminators for `config.steps` steps; every variant and
+/// seed sees the same captions in the same order. Stops with an error naming `label` (the
+/// variant and seed) and the step at a non-finite loss, or when the discriminators' loss,
+/// averaged over `collapse_window` steps, falls below `collapse_loss`.
+pub fn train_gan(
+    config: &Config,
+    data: &TextToImageData,
+    variant: Variant,
+    device: &Device,
+    label: &str,
+) -> anyhow::Result<TrainedGan> {
+    let mut players = Players::new(config, variant, device);
+    let objective = GanObjective {
+        damsm: data.damsm.clone().train().freeze(),
+        matching: config.damsm(),
+        damsm_weight: if variant.uses_damsm() {
+            config.damsm_weight
+        } else {
+            0.0
+        },
+        kl_weight: config.kl_weight,
+    };
+    let pairs = caption_pairs(&data.train);
+    let mut batches = EpochBatches::new(pairs.len(), config.batch_size);
+    let mut progress = harness::Progress::new(label, config.steps);
+    let mut curve = Vec::new();
+    let (mut window, mut recent_d) = ((0.0, 0.0, 0usize), Vec::new());
+    for step in 1..=config.steps {
+        let mut idx: Vec<(usize, usize)> = batches.next_batch().iter().map(|&i| pairs[i]).collect();
+        if idx.len() < 2 {
+            // A last batch of one has no mismatched pair: take the next epoch's instead.
+            idx = batches.next_batch().iter().map(|&i| pairs[i]).collect();
+        }
+        let batch = gan_batch(&data.train, &idx, data, device);
+        let losses = gan_step(config, &mut players, &objective, &batch, device);
+        if !(losses.discriminator.is_finite() && losses.generator.is_finite()) {
+            bail!(
+                "{label}: loss became non-finite at step {step} (discriminators {}, generator {}); lower the learning rates (now {} and {})",
+                losses.discriminator,
+                losses.generator,
+                config.discriminator_learning_rate,
+                config.generator_learning_rate
+            );
+        }
+        recent_d.push(losses.discriminator);
+        if recent_d.len() > config.collapse_window {
+            recent_d.remove(0);
+        }
+        let recent = recent_d.iter().sum::<f64>() / recent_d.len() as f64;
+        if recent_d.len() == config.collapse_window && recent < config.collapse_loss {
+            bail!(
+                "{label}: the discriminators won at step {step} (their loss averaged {recent:.2e} over {} steps, below collapse_loss {}): the generator gets no gradient; lower discriminator_learning_rate (now {})",
+                config.collapse_window,
+                config.collapse_loss,
+                config.discriminator_learning_rate
+            );
+        }
+        progress.update(step, losses.generator);
+        window = (
+            window.0 + losses.discriminator,
+            window.1 + losses.generator,
+            window.2 + 1,
+        );
+        if step % config.curve_every == 0 || step == config.steps {
+            let n = window.2 as f64;
+            curve.push((step, window.0 / n, window.1 / n));
+            window = (0.0, 0.0, 0);
+        }
+    }
+    Ok(TrainedGan {
+        generator: players.generator,
+        curve,
+        seconds: progress.elapsed_secs(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_size_averages_two_by_two_blocks_per_channel() {
+        // A 2 × 4 image: red 0..8 row-major, green 10 times red, blue constant.
+        let red: Vec<f32> = (0..8).map(|v| v as f32).collect();
+        let green: Vec<f32> = red.iter().map(|v| 10.0 * v).collect();
+        let mut data = red.clone();
+        data.extend(&green);
+        data.extend([0.5; 8]);
+        let image = RgbImage {
+            height: 2,
+            width: 4,
+            data,
+        };
+        // Blocks: (0, 1, 4, 5) and (2, 3, 6, 7).
+        assert_eq!(half_size(&image), vec![2.5, 4.5, 25.0, 45.0, 0.5, 0.5]);
+    }
+}

@@ -1,0 +1,56 @@
+//! What the image experiments share: the glyphs their scenes are drawn from, and scenes as
+//! image tensors.
+
+use std::path::Path;
+
+use anyhow::bail;
+use burn::tensor::{Device, Tensor, TensorData};
+use datasets::images::{LabelledGlyphs, RgbImage, digits, idx, shapes};
+use datasets::scenes::Scene;
+
+/// Which glyphs a scene task draws its objects from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GlyphSet {
+    /// Handwritten digits and Fashion-MNIST training images, fetched by
+    /// `scripts/fetch-data` into `data/digits` and `data/fashion-mnist`.
+    Real,
+    /// Six procedural shapes, `per_class` glyphs each: needs no data (smoke runs, tests).
+    Procedural { per_class: usize },
+}
+
+/// The glyph sources of a scene task; `seed` draws the procedural glyphs.
+pub fn glyph_sources(
+    set: GlyphSet,
+    seed: u64,
+    data_dir: &Path,
+) -> anyhow::Result<Vec<LabelledGlyphs>> {
+    match set {
+        GlyphSet::Procedural { per_class } => Ok(vec![shapes::procedural_glyphs(per_class, seed)]),
+        GlyphSet::Real => {
+            let (digits_dir, fashion_dir) =
+                (data_dir.join("digits"), data_dir.join("fashion-mnist"));
+            for dir in [&digits_dir, &fashion_dir] {
+                if !dir.is_dir() {
+                    bail!("{} not found: run scripts/fetch-data first", dir.display());
+                }
+            }
+            Ok(vec![
+                digits::read_digits(&digits_dir)?,
+                idx::read_fashion_mnist(&fashion_dir, idx::Split::Train)?,
+            ])
+        }
+    }
+}
+
+/// The images of `scenes` as a tensor `[B, 3, H, W]` (all of one size).
+pub fn images_tensor(scenes: &[&Scene], device: &Device) -> Tensor<4> {
+    let RgbImage { height, width, .. } = scenes[0].image;
+    let data: Vec<f32> = scenes
+        .iter()
+        .flat_map(|s| s.image.data.iter().copied())
+        .collect();
+    Tensor::from_data(
+        TensorData::new(data, [scenes.len(), 3, height, width]),
+        device,
+    )
+}

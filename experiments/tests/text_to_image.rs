@@ -1,0 +1,109 @@
+//! The text-to-image experiment end to end on procedural shapes (no fetched data): the smoke
+//! preset writes every output, the same command writes the same bytes, and bad settings are
+//! one-line errors naming the field.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Runs the text-to-image binary into a fresh `name` folder; returns it, success and stderr.
+fn run(name: &str, args: &[&str]) -> (PathBuf, bool, String) {
+    let out = std::env::temp_dir().join(format!("attention-lab-text-to-image-{name}"));
+    let _ = std::fs::remove_dir_all(&out);
+    let output = Command::new(env!("CARGO_BIN_EXE_text-to-image"))
+        .args(["--task", "shapes", "--out"])
+        .arg(&out)
+        .args(args)
+        .output()
+        .expect("the text-to-image binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (out.join("shapes"), output.status.success(), stderr)
+}
+
+#[test]
+fn smoke_run_writes_every_output_and_repeats_byte_for_byte() {
+    let args = ["--preset", "smoke"];
+    let (dir, ok, stderr) = run("smoke-a", &args);
+    assert!(ok, "{stderr}");
+    for file in [
+        "config.json",
+        "metrics.csv",
+        "learning_curve.csv",
+        "timings.csv",
+        "summary.md",
+        "r_precision.png",
+        "semantic_accuracy.png",
+        "example_images.csv",
+        "example_captions.csv",
+        "generated_images.csv",
+        "image_attention.csv",
+        "samples.png",
+        "word-attention-attngan-seed1-example0.png",
+    ] {
+        assert!(dir.join(file).exists(), "{file} missing");
+    }
+    let metrics = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    for model in ["real", "attngan", "sentence-only", "no-damsm"] {
+        for metric in [
+            "r_precision",
+            "hard_r_precision",
+            "semantic_accuracy",
+            "fid",
+        ] {
+            assert!(
+                metrics.contains(&format!(",{model},0,"))
+                    && metrics.contains(&format!(",0,0,20,{metric},")),
+                "{model} {metric}: {metrics}"
+            );
+        }
+    }
+    // No word attention, no attention rows.
+    let attention = std::fs::read_to_string(dir.join("image_attention.csv")).unwrap();
+    assert!(attention.contains("\nattngan,1,"));
+    assert!(!attention.contains("sentence-only"));
+    let (again, ok, stderr) = run("smoke-b", &args);
+    assert!(ok, "{stderr}");
+    for file in [
+        "metrics.csv",
+        "learning_curve.csv",
+        "image_attention.csv",
+        "generated_images.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(dir.join(file)).unwrap(),
+            std::fs::read(again.join(file)).unwrap(),
+            "{file} differs between two runs of the same command"
+        );
+    }
+}
+
+#[test]
+fn bad_settings_are_one_line_errors_naming_the_field() {
+    let cases: [(&[&str], &str); 5] = [
+        (&["--set", "canvas=20"], "canvas"),
+        (&["--set", "variants=[]"], "'variants'"),
+        (&["--set", "eval_damsm_seed=0"], "eval_damsm_seed"),
+        (&["--set", "batch_size=1"], "batch_size"),
+        (&["--set", "candidates=50"], "test_scenes"),
+    ];
+    for (args, field) in cases {
+        let mut argv = vec!["--preset", "smoke"];
+        argv.extend_from_slice(args);
+        let (_, ok, stderr) = run("bad", &argv);
+        assert!(!ok, "{args:?} ran");
+        assert!(stderr.contains(field), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    }
+}
+
+#[test]
+fn scenes_without_fetched_data_say_what_to_run() {
+    let output = Command::new(env!("CARGO_BIN_EXE_text-to-image"))
+        .args(["--preset", "smoke", "--data-dir", "/nonexistent", "--out"])
+        .arg(std::env::temp_dir().join("attention-lab-text-to-image-nodata"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("run scripts/fetch-data first"), "{stderr}");
+}
