@@ -107,3 +107,17 @@ fn scenes_without_fetched_data_say_what_to_run() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("run scripts/fetch-data first"), "{stderr}");
 }
+
+#[test]
+fn every_preset_is_a_valid_configuration() {
+    use experiments::experiment::Preset;
+    use experiments::text_to_image::{Config, TextToImageTask};
+    for preset in [Preset::Quick, Preset::Paper, Preset::Smoke] {
+        for task in [TextToImageTask::Scenes, TextToImageTask::Shapes] {
+            let config = Config::preset(preset, &task);
+            if let Err(e) = config.validate() {
+                panic!("{preset:?} {task:?}: {e}");
+            }
+        }
+    }
+}

@@ -136,19 +136,24 @@ fn damsm_scores_and_losses_match_hand_derivation() {
 
     // The whole matching from encoder outputs: the same loss, and each caption's α over its
     // own image.
-    let matched = config.matching(
-        &DamsmImageOutput { regions, global },
-        &DamsmTextOutput {
-            words,
-            sentence,
-            mask,
-        },
-    );
+    let image = DamsmImageOutput { regions, global };
+    let text = DamsmTextOutput {
+        words,
+        sentence,
+        mask,
+    };
+    let matched = config.matching(&image, &text);
     assert_close(
         &values(matched.loss.total),
         &[8.856718],
         1e-5,
         "L_DAMSM via matching",
+    );
+    assert_close(
+        &values(config.loss(&image, &text).total),
+        &[8.856718],
+        1e-5,
+        "L_DAMSM via loss",
     );
     assert_eq!(matched.weights.dims(), [2, 2, 2]);
     assert_close(

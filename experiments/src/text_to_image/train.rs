@@ -153,8 +153,9 @@ pub fn gan_step(
         grads,
     );
 
-    // Generator, against the updated discriminators.
-    let discriminators = &players.discriminators;
+    // Generator, against the updated discriminators, frozen for this pass: their
+    // parameters' gradients would be computed and dropped.
+    let discriminators = players.discriminators.clone().freeze();
     let mut g_loss = generator_adversarial_loss(
         &discriminators
             .stage1
@@ -165,11 +166,15 @@ pub fn gan_step(
             .forward(fake.image1.clone(), sentence.clone()),
     );
     g_loss = g_loss + fake.kl().mul_scalar(objective.kl_weight);
-    let image = objective.damsm.image.forward(fake.image1.clone());
+    // Without the DAMSM term its value is still reported, from the detached images.
+    let drawn = if objective.damsm_weight > 0.0 {
+        fake.image1.clone()
+    } else {
+        fake.image1.clone().detach()
+    };
     let damsm = objective
         .matching
-        .matching(&image, &text)
-        .loss
+        .loss(&objective.damsm.image.forward(drawn), &text)
         .total
         .div_scalar(size as f64);
     let damsm_value = damsm.clone().into_scalar::<f32>() as f64;

@@ -447,6 +447,17 @@ impl DamsmConfig {
         word_scores(regions, words, mask, self.gamma1, self.gamma2)
     }
 
+    /// The loss alone of a batch of matching pairs, image `i` with caption `i` (what
+    /// [`Self::matching`] returns as `loss`, without the attention maps it also builds).
+    ///
+    /// - `image`: regions `[batch, L, D]` and global `[batch, D]`.
+    /// - `text`: words `[batch, T, D]`, sentence `[batch, D]` and mask `[batch, T]`.
+    pub fn loss(&self, image: &DamsmImageOutput, text: &DamsmTextOutput) -> DamsmLoss {
+        let word = self.word_scores(image.regions.clone(), text.words.clone(), text.mask.clone());
+        let sentence = sentence_scores(image.global.clone(), text.sentence.clone());
+        damsm_loss(word.scores, sentence, self.gamma3)
+    }
+
     /// Scores and loss of a batch of matching pairs, image `i` with caption `i`.
     ///
     /// - `image`: regions `[batch, L, D]` and global `[batch, D]`.
