@@ -121,3 +121,26 @@ fn every_preset_is_a_valid_configuration() {
         }
     }
 }
+
+/// A discriminator that wins outright stops the run with the variant, seed and step, and
+/// keeps nothing half-written.
+#[test]
+fn a_collapsed_discriminator_stops_the_run_naming_variant_seed_and_step() {
+    // Any loss is below 1e9: the first step already counts as collapsed.
+    let args = [
+        "--preset",
+        "smoke",
+        "--set",
+        "collapse_loss=1e9",
+        "--set",
+        "collapse_window=1",
+    ];
+    let (dir, ok, stderr) = run("collapse", &args);
+    assert!(!ok, "the run went on: {stderr}");
+    assert!(
+        stderr.contains("attngan seed 1: the discriminators won at step 1"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!dir.join("metrics.csv").exists(), "no cell finished");
+}

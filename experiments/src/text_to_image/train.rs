@@ -153,9 +153,10 @@ pub fn gan_step(
         grads,
     );
 
-    // Generator, against the updated discriminators, frozen for this pass: their
-    // parameters' gradients would be computed and dropped.
-    let discriminators = players.discriminators.clone().freeze();
+    // Generator, against the updated discriminators. (Their parameters' gradients are
+    // computed here too and dropped; a frozen clone, `Module::freeze`, measured a third
+    // slower per step.)
+    let discriminators = &players.discriminators;
     let mut g_loss = generator_adversarial_loss(
         &discriminators
             .stage1
