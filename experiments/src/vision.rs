@@ -7,6 +7,7 @@ use anyhow::bail;
 use burn::tensor::{Device, Tensor, TensorData};
 use datasets::images::{LabelledGlyphs, RgbImage, digits, idx, shapes};
 use datasets::scenes::Scene;
+use plots::ExampleImageRow;
 
 /// Which glyphs a scene task draws its objects from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,4 +54,41 @@ pub fn images_tensor(scenes: &[&Scene], device: &Device) -> Tensor<4> {
         TensorData::new(data, [scenes.len(), 3, height, width]),
         device,
     )
+}
+
+/// Each pixel of `image` as `(y, x, [red, green, blue])`, row by row.
+pub fn pixels(image: &RgbImage) -> impl Iterator<Item = (usize, usize, [f64; 3])> + '_ {
+    (0..image.height).flat_map(move |y| {
+        (0..image.width).map(move |x| {
+            let at = |c: usize| f64::from(image.at(c, y, x));
+            (y, x, [at(0), at(1), at(2)])
+        })
+    })
+}
+
+/// `example_images.csv` rows of one image, drawn as example `example`.
+pub fn example_image_rows(image: &RgbImage, example: usize) -> Vec<ExampleImageRow> {
+    pixels(image)
+        .map(|(y, x, [red, green, blue])| ExampleImageRow {
+            example,
+            y,
+            x,
+            red,
+            green,
+            blue,
+        })
+        .collect()
+}
+
+/// The first scene with each number of objects, in order of first appearance.
+pub fn first_of_each_count(scenes: &[Scene]) -> Vec<usize> {
+    let mut seen = Vec::new();
+    let mut first = Vec::new();
+    for (i, scene) in scenes.iter().enumerate() {
+        if !seen.contains(&scene.objects.len()) {
+            seen.push(scene.objects.len());
+            first.push(i);
+        }
+    }
+    first
 }

@@ -241,37 +241,19 @@ fn pointings(
 
 /// The test scenes whose attention is drawn: the first with each number of objects.
 pub fn example_scenes(data: &CaptionData) -> Vec<usize> {
-    let mut seen = Vec::new();
-    let mut examples = Vec::new();
-    for (i, scene) in data.test.scenes.iter().enumerate() {
-        if !seen.contains(&scene.objects.len()) {
-            seen.push(scene.objects.len());
-            examples.push(i);
-        }
-    }
+    let mut examples = crate::vision::first_of_each_count(&data.test.scenes);
     examples.truncate(4);
     examples
 }
 
 /// The pixels of the example scenes, for `example_images.csv`.
 pub fn example_image_rows(data: &CaptionData) -> Vec<ExampleImageRow> {
-    let mut rows = Vec::new();
-    for example in example_scenes(data) {
-        let image = &data.test.scenes[example].image;
-        for y in 0..image.height {
-            for x in 0..image.width {
-                rows.push(ExampleImageRow {
-                    example,
-                    y,
-                    x,
-                    red: image.at(0, y, x) as f64,
-                    green: image.at(1, y, x) as f64,
-                    blue: image.at(2, y, x) as f64,
-                });
-            }
-        }
-    }
-    rows
+    example_scenes(data)
+        .into_iter()
+        .flat_map(|example| {
+            crate::vision::example_image_rows(&data.test.scenes[example].image, example)
+        })
+        .collect()
 }
 
 /// A cell's attention over the grid at every word of its captions of the example scenes,

@@ -29,11 +29,10 @@ use std::path::Path;
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
+use datasets::images::RgbImage;
 use datasets::scenes::Scene;
 use models::vision::AttnGanGenerator;
-use plots::{
-    CurveRow, ExampleCaptionRow, ExampleImageRow, GeneratedImageRow, ImageAttentionRow, TimingRow,
-};
+use plots::{CurveRow, ExampleCaptionRow, GeneratedImageRow, ImageAttentionRow, TimingRow};
 
 pub use config::{Config, Variant};
 pub use data::TextToImageData;
@@ -154,7 +153,7 @@ impl Experiment for TextToImage {
             record.curve = curve;
             record.example_images = examples
                 .iter()
-                .flat_map(|&e| example_image_rows(&data.test[e], e))
+                .flat_map(|&e| crate::vision::example_image_rows(&data.test[e].image, e))
                 .collect();
             record.example_captions = examples
                 .iter()
@@ -181,16 +180,15 @@ impl Experiment for TextToImage {
 struct DrawnTestImages {
     /// Stage-2 images in chunks, in test-scene order.
     images: Vec<Tensor<4>>,
-    /// For each test scene: its stage-2 image `[3, canvas, canvas]` channel-major, and with
-    /// word attention its weights `[(canvas / 2)², T]` row-major and `T`; only for the
-    /// example scenes (others `None`).
+    /// For each test scene: its drawing, only for the example scenes (others `None`).
     examples: Vec<Option<ExampleDrawing>>,
 }
 
 /// One example's drawing.
 struct ExampleDrawing {
-    pixels: Vec<f32>,
-    side: usize,
+    /// The stage-2 image.
+    image: RgbImage,
+    /// With word attention: its weights `[(canvas / 2)², T]` row-major, and `T`.
     attention: Option<(Vec<f32>, usize)>,
 }
 
@@ -227,8 +225,11 @@ fn draw_test_images(
         for (row, &i) in chunk.iter().enumerate() {
             examples.push(wanted.contains(&i).then(|| {
                 ExampleDrawing {
-                    pixels: pixels[row * per_image..(row + 1) * per_image].to_vec(),
-                    side,
+                    image: RgbImage {
+                        height: side,
+                        width: side,
+                        data: pixels[row * per_image..(row + 1) * per_image].to_vec(),
+                    },
                     attention: weights
                         .as_ref()
                         .map(|(w, n, t)| (w[row * n * t..(row + 1) * n * t].to_vec(), *t)),
@@ -243,22 +244,9 @@ fn draw_test_images(
 /// The test scenes drawn in the figures: the first with each number of objects, then the
 /// next ones in order, `count` in all.
 pub fn example_scenes(test: &[Scene], count: usize) -> Vec<usize> {
-    let mut seen = Vec::new();
-    let mut examples = Vec::new();
-    for (i, scene) in test.iter().enumerate() {
-        if !seen.contains(&scene.objects.len()) {
-            seen.push(scene.objects.len());
-            examples.push(i);
-        }
-    }
-    for i in 0..test.len() {
-        if examples.len() >= count {
-            break;
-        }
-        if !examples.contains(&i) {
-            examples.push(i);
-        }
-    }
+    let mut examples = crate::vision::first_of_each_count(test);
+    let rest: Vec<usize> = (0..test.len()).filter(|i| !examples.contains(i)).collect();
+    examples.extend(rest);
     examples.truncate(count);
     examples
 }
@@ -312,42 +300,16 @@ fn generated_rows(
     let Some(drawing) = &drawn[example] else {
         return Vec::new();
     };
-    let side = drawing.side;
-    let plane = side * side;
-    let mut rows = Vec::with_capacity(plane);
-    for y in 0..side {
-        for x in 0..side {
-            let at = |c: usize| f64::from(drawing.pixels[c * plane + y * side + x]);
-            rows.push(GeneratedImageRow {
-                model: model.to_string(),
-                seed,
-                example,
-                y,
-                x,
-                red: at(0),
-                green: at(1),
-                blue: at(2),
-            });
-        }
-    }
-    rows
-}
-
-/// `example_images.csv` rows of a real test scene.
-fn example_image_rows(scene: &Scene, example: usize) -> Vec<ExampleImageRow> {
-    let image = &scene.image;
-    let mut rows = Vec::with_capacity(image.height * image.width);
-    for y in 0..image.height {
-        for x in 0..image.width {
-            rows.push(ExampleImageRow {
-                example,
-                y,
-                x,
-                red: f64::from(image.at(0, y, x)),
-                green: f64::from(image.at(1, y, x)),
-                blue: f64::from(image.at(2, y, x)),
-            });
-        }
-    }
-    rows
+    crate::vision::pixels(&drawing.image)
+        .map(|(y, x, [red, green, blue])| GeneratedImageRow {
+            model: model.to_string(),
+            seed,
+            example,
+            y,
+            x,
+            red,
+            green,
+            blue,
+        })
+        .collect()
 }

@@ -17,8 +17,8 @@ use super::{
     GENERATED_IMAGES_FILE, IMAGE_ATTENTION_FILE, METRICS_FILE, RESULT_FILES, SUMMARY_FILE,
 };
 use crate::data::{
-    MetricRow, read_alignment_csv, read_cost_csv, read_curve_csv, read_doc_attention_csv,
-    read_example_images_csv, read_image_attention_csv, read_metrics_csv,
+    ImageAttention, MetricRow, read_alignment_csv, read_cost_csv, read_curve_csv,
+    read_doc_attention_csv, read_example_images_csv, read_image_attention_csv, read_metrics_csv,
 };
 use crate::draw::{
     Series, attention_heatmap, attention_heatmap_grid, attention_strip, line_plot_with_bands,
@@ -297,30 +297,43 @@ pub fn redraw_results_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
                     EXAMPLE_IMAGES_FILE
                 );
             };
-            let out = dir.join(format!(
-                "attention-{}-seed{}-example{}.png",
-                sanitize(&a.model),
-                a.seed,
-                a.example
-            ));
-            let title = format!(
-                "{} (seed {}), example {}: attention per word",
-                a.model, a.seed, a.example
-            );
-            attention_strip(
-                &out,
-                &image.data,
-                image.height,
-                image.width,
-                &a.words,
-                &a.weights,
-                &title,
-            )
-            .with_context(|| format!("drawing {}", out.display()))?;
+            let out = attention_strip_file(
+                dir,
+                "attention",
+                "attention per word",
+                &a,
+                (&image.data, image.height, image.width),
+            )?;
             written.push(out);
         }
     }
     Ok(written)
+}
+
+/// Draws `attention`'s per-word strip over an image `(data [3, h, w], h, w)` into
+/// `dir/<prefix>-<model>-seed<seed>-example<example>.png`, titled
+/// `<model> (seed <seed>), example <example>: <what>`; returns the path.
+pub(crate) fn attention_strip_file(
+    dir: &Path,
+    prefix: &str,
+    what: &str,
+    attention: &ImageAttention,
+    (data, height, width): (&[f32], usize, usize),
+) -> anyhow::Result<PathBuf> {
+    let a = attention;
+    let out = dir.join(format!(
+        "{prefix}-{}-seed{}-example{}.png",
+        sanitize(&a.model),
+        a.seed,
+        a.example
+    ));
+    let title = format!(
+        "{} (seed {}), example {}: {what}",
+        a.model, a.seed, a.example
+    );
+    attention_strip(&out, data, height, width, &a.words, &a.weights, &title)
+        .with_context(|| format!("drawing {}", out.display()))?;
+    Ok(out)
 }
 
 /// Walks `root` recursively (sorted, not following symbolic links, skipping hidden

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use super::dir::{dir_label, sanitize};
+use super::dir::{attention_strip_file, dir_label};
 use super::groups::{example_images, generated_images, image_attention_groups};
 use super::{
     EXAMPLE_CAPTIONS_FILE, EXAMPLE_IMAGES_FILE, GENERATED_IMAGES_FILE, IMAGE_ATTENTION_FILE,
@@ -16,7 +16,7 @@ use crate::data::{
     ExampleCaptionRow, ExampleImage, GeneratedImage, GeneratedImageRow, read_example_captions_csv,
     read_example_images_csv, read_generated_images_csv, read_image_attention_csv,
 };
-use crate::draw::{GridImage, ImageGridRow, attention_strip, image_grid};
+use crate::draw::{GridImage, ImageGridRow, image_grid};
 
 /// What `samples.png` shows: the column names, and per row its caption and one image (or
 /// none) per column.
@@ -147,26 +147,13 @@ pub(super) fn draw_text_to_image(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
                     GENERATED_IMAGES_FILE
                 );
             };
-            let out = dir.join(format!(
-                "word-attention-{}-seed{}-example{}.png",
-                sanitize(&a.model),
-                a.seed,
-                a.example
-            ));
-            let title = format!(
-                "{} (seed {}), example {}: word attention of stage 2",
-                a.model, a.seed, a.example
-            );
-            attention_strip(
-                &out,
-                &image.data,
-                image.height,
-                image.width,
-                &a.words,
-                &a.weights,
-                &title,
-            )
-            .with_context(|| format!("drawing {}", out.display()))?;
+            let out = attention_strip_file(
+                dir,
+                "word-attention",
+                "word attention of stage 2",
+                &a,
+                (&image.data, image.height, image.width),
+            )?;
             written.push(out);
         }
     }
