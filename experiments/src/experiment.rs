@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use plots::{
     AlignmentRow, CostRow, CurveRow, DocAttentionRow, ExampleCaptionRow, ExampleImageRow,
-    GeneratedImageRow, ImageAttentionRow, MetricRow, TimingRow,
+    GeneratedImageRow, GlimpsePatchRow, GlimpsePathRow, ImageAttentionRow, MetricRow, TimingRow,
 };
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -126,6 +126,11 @@ pub struct CellRecord {
     /// Rows of `example_captions.csv` (the captions the example images were generated
     /// from, one per example).
     pub example_captions: Vec<ExampleCaptionRow>,
+    /// Rows of `glimpse_paths.csv` (where a recurrent attention model looked, step by step,
+    /// on the example images).
+    pub glimpse_paths: Vec<GlimpsePathRow>,
+    /// Rows of `glimpse_patches.csv` (what its sensor returned at each of those glimpses).
+    pub glimpse_patches: Vec<GlimpsePatchRow>,
     /// The cell's line of `timings.csv` (wall clock: not reproducible).
     pub timing: Option<TimingRow>,
 }

@@ -9,12 +9,13 @@
 //!   sequence-to-sequence experiments); the reader's lives in [`reader`]; [`vision`] (glyphs and
 //!   image tensors of the image experiments).
 //! - The experiments: [`seq2seq_length`], [`score_functions`], [`soft_vs_hard`],
-//!   [`transformer`], [`reader`], [`captioning`], [`text_to_image`].
+//!   [`transformer`], [`reader`], [`captioning`], [`text_to_image`], [`glimpses`].
 
 pub mod captioning;
 pub mod cli;
 pub mod config_file;
 pub mod experiment;
+pub mod glimpses;
 pub mod overrides;
 pub mod reader;
 pub mod recorder;

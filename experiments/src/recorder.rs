@@ -110,6 +110,20 @@ impl Recorder {
             plots::EXAMPLE_CAPTIONS_FILE,
             plots::write_example_captions_csv,
         )?;
+        append(
+            &mut self.written.glimpse_paths,
+            record.glimpse_paths,
+            dir,
+            plots::GLIMPSE_PATHS_FILE,
+            plots::write_glimpse_paths_csv,
+        )?;
+        append(
+            &mut self.written.glimpse_patches,
+            record.glimpse_patches,
+            dir,
+            plots::GLIMPSE_PATCHES_FILE,
+            plots::write_glimpse_patches_csv,
+        )?;
         let timing: Vec<TimingRow> = record.timing.into_iter().collect();
         append(
             &mut self.timings,

@@ -42,15 +42,27 @@
 //!   [`EXAMPLE_CAPTIONS_HEADER`]: the caption each example's images were generated from,
 //!   one [`ExampleCaptionRow`] per example (a "," stored as `<comma>`);
 //!   [`read_example_captions_csv`] / [`write_example_captions_csv`].
+//! * [`GLIMPSE_PATHS_FILE`] (`glimpse_paths.csv`), header [`GLIMPSE_PATHS_HEADER`]: where
+//!   each glimpse of a recurrent attention model looked on an example canvas (the canvases
+//!   are the grey images of `example_images.csv`), one [`GlimpsePathRow`] per (model,
+//!   glimpses, seed, example, step, scale), with the example's label and prediction;
+//!   [`read_glimpse_paths_csv`] / [`write_glimpse_paths_csv`].
+//! * [`GLIMPSE_PATCHES_FILE`] (`glimpse_patches.csv`), header [`GLIMPSE_PATCHES_HEADER`]:
+//!   what the sensor returned for each scale of each glimpse, one [`GlimpsePatchRow`] per
+//!   pixel of the `g × g` patch; [`read_glimpse_patches_csv`] /
+//!   [`write_glimpse_patches_csv`].
 //!
 //! Drawing:
 //!
 //! * [`aggregate`], [`curve_series`], [`cost_series`]: CSV rows to [`Series`]
-//!   (mean ± std over seeds where there are seeds), named by [`series_name`].
+//!   (mean ± std over seeds where there are seeds), named by [`series_name`];
+//!   [`error_vs_glimpses`]: test error against the glimpse count, with [`Baseline`]s.
 //! * [`alignment_matrices`], [`doc_attention_groups`], [`image_attention_groups`],
-//!   [`example_images`], [`generated_images`]: CSV rows to one figure's data each.
-//! * [`line_plot_with_bands`], [`attention_heatmap`], [`attention_heatmap_grid`],
-//!   [`token_shading`], [`attention_strip`], [`image_grid`]: the figure kinds.
+//!   [`example_images`], [`generated_images`], [`glimpse_runs`]: CSV rows to one
+//!   figure's data each.
+//! * [`line_plot_with_bands`], [`line_plot_with_baselines`], [`attention_heatmap`],
+//!   [`attention_heatmap_grid`], [`token_shading`], [`attention_strip`], [`image_grid`],
+//!   [`glimpse_figure`]: the figure kinds.
 //! * [`redraw_results_dir`], [`redraw_all`]: redraw every figure from the CSVs alone.
 //!
 //! Every file is written atomically (temporary file in the same folder, then
@@ -72,26 +84,30 @@ pub use data::{
     ALIGNMENT_HEADER, Alignment, AlignmentRow, COST_HEADER, CURVE_HEADER, CostRow, CurveRow,
     DOC_ATTENTION_HEADER, DocAttention, DocAttentionRow, EXAMPLE_CAPTIONS_HEADER,
     EXAMPLE_IMAGES_HEADER, ExampleCaptionRow, ExampleImage, ExampleImageRow,
-    GENERATED_IMAGES_HEADER, GeneratedImage, GeneratedImageRow, IMAGE_ATTENTION_HEADER,
-    ImageAttention, ImageAttentionRow, METRICS_HEADER, MetricRow, READER_TIMINGS_HEADER,
-    ReaderTimingRow, TIMINGS_HEADER, TimingRow, read_alignment_csv, read_cost_csv, read_curve_csv,
-    read_doc_attention_csv, read_example_captions_csv, read_example_images_csv,
-    read_generated_images_csv, read_image_attention_csv, read_metrics_csv, read_reader_timings_csv,
-    read_timings_csv, write_alignment_csv, write_cost_csv, write_curve_csv,
-    write_doc_attention_csv, write_example_captions_csv, write_example_images_csv,
-    write_generated_images_csv, write_image_attention_csv, write_metrics_csv,
-    write_reader_timings_csv, write_timings_csv,
+    GENERATED_IMAGES_HEADER, GLIMPSE_PATCHES_HEADER, GLIMPSE_PATHS_HEADER, GeneratedImage,
+    GeneratedImageRow, GlimpseExample, GlimpsePatchRow, GlimpsePathRow, GlimpseRun, GlimpseStep,
+    GreyPatch, IMAGE_ATTENTION_HEADER, ImageAttention, ImageAttentionRow, METRICS_HEADER,
+    MetricRow, READER_TIMINGS_HEADER, ReaderTimingRow, ScaleSquare, TIMINGS_HEADER, TimingRow,
+    read_alignment_csv, read_cost_csv, read_curve_csv, read_doc_attention_csv,
+    read_example_captions_csv, read_example_images_csv, read_generated_images_csv,
+    read_glimpse_patches_csv, read_glimpse_paths_csv, read_image_attention_csv, read_metrics_csv,
+    read_reader_timings_csv, read_timings_csv, write_alignment_csv, write_cost_csv,
+    write_curve_csv, write_doc_attention_csv, write_example_captions_csv, write_example_images_csv,
+    write_generated_images_csv, write_glimpse_patches_csv, write_glimpse_paths_csv,
+    write_image_attention_csv, write_metrics_csv, write_reader_timings_csv, write_timings_csv,
 };
 pub use draw::{
-    GridImage, ImageGridRow, Series, attention_heatmap, attention_heatmap_grid, attention_strip,
-    image_grid, line_plot_with_bands, token_shading,
+    Baseline, GlimpseFigureRow, GridImage, ImageGridRow, Series, attention_heatmap,
+    attention_heatmap_grid, attention_strip, glimpse_figure, image_grid, line_plot_with_bands,
+    line_plot_with_baselines, token_shading,
 };
 pub use redraw::{
     ALIGNMENT_FILE, COST_FILE, CURVE_FILE, DOC_ATTENTION_FILE, EXAMPLE_CAPTIONS_FILE,
-    EXAMPLE_IMAGES_FILE, GENERATED_IMAGES_FILE, IMAGE_ATTENTION_FILE, METRICS_FILE, RESULT_FILES,
-    SUMMARY_FILE, TIMINGS_FILE, aggregate, alignment_matrices, cost_series, curve_series,
-    doc_attention_groups, example_images, generated_images, image_attention_groups, redraw_all,
-    redraw_results_dir, series_name, summary_markdown,
+    EXAMPLE_IMAGES_FILE, ErrorVsGlimpses, GENERATED_IMAGES_FILE, GLIMPSE_PATCHES_FILE,
+    GLIMPSE_PATHS_FILE, IMAGE_ATTENTION_FILE, METRICS_FILE, RESULT_FILES, SUMMARY_FILE,
+    TIMINGS_FILE, aggregate, alignment_matrices, cost_series, curve_series, doc_attention_groups,
+    error_vs_glimpses, example_images, generated_images, glimpse_runs, image_attention_groups,
+    redraw_all, redraw_results_dir, series_name, summary_markdown,
 };
 
 /// DejaVu Sans, registered as plotters' `"sans-serif"` family.
@@ -158,6 +174,8 @@ where
     result
 }
 
+#[cfg(test)]
+mod glimpse_tests;
 #[cfg(test)]
 mod image_tests;
 #[cfg(test)]

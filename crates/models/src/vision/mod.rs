@@ -38,12 +38,30 @@
 //! - [`judge`]: [`SceneJudge`], a CNN that reads each slot of a scene's 3 × 3 grid (class
 //!   and colour, or empty), for the semantic accuracy, FID and Inception-score analogue of
 //!   generated images.
+//!
+//! And the recurrent attention model (RAM) of Mnih et al. 2014 ("Recurrent Models of Visual
+//! Attention", NIPS), with the whole-image classifiers it is compared against:
+//!
+//! ```text
+//! canvas x, location l_t --GlimpseSensor (host)--> ρ(x, l_t) [B, k·g·g]
+//! ρ, l_t --glimpse net--> g_t --core--> h_{t+1} --location net--> l_{t+1} ~ N(μ, σ²)
+//! h_N --classifier--> logits [B, C]      (N glimpses; hybrid loss: CE + REINFORCE)
+//! ```
+//!
+//! - [`glimpse`]: [`GlimpseSensor`], the multi-resolution retina `ρ(x, l)`, on host pixels.
+//! - [`ram`]: [`Ram`], its glimpse, core, location and baseline networks, learned or random
+//!   locations ([`LocationPolicy`]), and [`hybrid_loss`].
+//! - [`whole_image`]: [`MlpClassifier`] and [`ConvClassifier`], the paper's fully connected
+//!   and convolutional baselines on the whole canvas; all three count their FLOPs per image.
 
 pub mod attngan;
 pub mod captioner;
 pub mod cnn;
 pub mod damsm;
+pub mod glimpse;
 pub mod judge;
+pub mod ram;
+pub mod whole_image;
 pub mod word_attention;
 
 pub use attngan::{
@@ -61,10 +79,16 @@ pub use damsm::{
     DamsmOutput, DamsmTextEncoder, DamsmTextEncoderConfig, DamsmTextOutput, WordScores, damsm_loss,
     sentence_scores, word_scores,
 };
+pub use glimpse::{GlimpseSensor, GlimpseSensorConfig, GlimpseSquare};
 pub use judge::{
     ClassPosteriors, JudgeOutput, SLOT_GRID, SLOTS, SceneJudge, SceneJudgeConfig, SlotTargets,
     judge_loss, target_tensors,
 };
+pub use ram::{
+    LocationPolicy, LocationSampling, Ram, RamConfig, RamLoss, RamOutput, gaussian_log_density,
+    hybrid_loss, standard_normals,
+};
+pub use whole_image::{ConvClassifier, ConvClassifierConfig, MlpClassifier, MlpClassifierConfig};
 pub use word_attention::{
     ConditioningAugmentation, ConditioningAugmentationConfig, ConditioningOutput, WordAttention,
     WordAttentionConfig, WordAttentionOutput, kl_divergence,

@@ -1,8 +1,8 @@
 //! `replot [ROOT]`: redraws every figure under ROOT (default `results`) from the
 //! `metrics.csv` / `alignment.csv` / `learning_curve.csv` / `cost.csv` /
 //! `document_attention.csv` / `example_images.csv` with `image_attention.csv` /
-//! `generated_images.csv` (with `example_captions.csv`) files alone, printing each file
-//! written.
+//! `generated_images.csv` (with `example_captions.csv`) / `glimpse_paths.csv` (with
+//! `glimpse_patches.csv`) files alone, printing each file written.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +13,9 @@ Usage: replot [ROOT]
 Redraws every figure under ROOT (default: results) from the CSVs alone, in each
 folder holding any of these files:
   metrics.csv         <metric>.png per metric (mean +- std over seeds against
-                      source length) and summary.md
+                      source length) and summary.md; for experiment
+                      glimpses also error_vs_glimpses-<kind>-<side>.png
+                      (test error against the number of glimpses)
   alignment.csv       alignment*.png heatmaps (and alignment-grid.png with all
                       models and seeds side by side when there are several)
   learning_curve.csv  learning_curve.png (training loss against step)
@@ -33,6 +35,10 @@ folder holding any of these files:
                       word-attention-<model>-seed<seed>-example<example>.png
                       per (model, seed, example): the generated image, then
                       its attention for each caption word
+  glimpse_paths.csv (glimpse_patches.csv, example_images.csv)
+                      glimpses-<model>-<glimpses>-seed<seed>.png per (model,
+                      glimpses, seed): each example's canvas with the
+                      glimpses' squares and path, then what each glimpse saw
 Prints each file written.
 
 Options:

@@ -5,7 +5,9 @@
 //! experiments' older [`ReaderTimingRow`]), the pixels of example test images
 //! ([`ExampleImageRow`]), the attention over an image's grid per word
 //! ([`ImageAttentionRow`]), the pixels of generated images ([`GeneratedImageRow`]) and
-//! the captions images were generated from ([`ExampleCaptionRow`]).
+//! the captions images were generated from ([`ExampleCaptionRow`]); and, in their own
+//! file `glimpses`, where a recurrent attention model's glimpses looked
+//! ([`GlimpsePathRow`]) and what its sensor returned ([`GlimpsePatchRow`]).
 //!
 //! Every file is one header line, then one line per row, `\n`-terminated, fields
 //! separated by commas and never quoted. Floats are written with a fixed number of
@@ -21,6 +23,7 @@
 //! `results/x/metrics.csv:7: field 'value': invalid float literal "abc"`.
 
 mod fields;
+mod glimpses;
 mod io;
 
 use std::path::Path;
@@ -29,6 +32,12 @@ use serde::{Deserialize, Serialize};
 
 use fields::{fixed_decimals, text, token};
 use io::{read_rows, write_rows};
+
+pub use glimpses::{
+    GLIMPSE_PATCHES_HEADER, GLIMPSE_PATHS_HEADER, GlimpseExample, GlimpsePatchRow, GlimpsePathRow,
+    GlimpseRun, GlimpseStep, GreyPatch, ScaleSquare, read_glimpse_patches_csv,
+    read_glimpse_paths_csv, write_glimpse_patches_csv, write_glimpse_paths_csv,
+};
 
 /// Header of every `metrics.csv`.
 pub const METRICS_HEADER: &str =

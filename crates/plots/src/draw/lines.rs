@@ -1,11 +1,13 @@
-//! Line plots: mean against x with a shaded ±1 std band per [`Series`], a legend
-//! placed in the emptiest corner, axis labels and a title.
+//! Line plots: mean against x with a shaded ±1 std band per [`Series`], optionally
+//! constant references drawn across the whole plot ([`Baseline`]), a legend placed in the
+//! emptiest corner, axis labels and a title.
 
 use std::ops::Range;
 use std::path::Path;
 
 use anyhow::bail;
 use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::{FONT, plot_err};
@@ -16,6 +18,16 @@ use crate::{ensure_font, with_atomic_path};
 pub struct Series {
     pub name: String,
     pub points: Vec<(f64, f64, f64)>,
+}
+
+/// A constant reference drawn across the whole x range of a plot: a dashed line at `mean`
+/// with a lighter ±1 `std` band (e.g. the test error of a model that has no x, drawn
+/// against the curves of the models that do).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Baseline {
+    pub name: String,
+    pub mean: f64,
+    pub std: f64,
 }
 
 /// Size of every line plot, in pixels.
@@ -49,7 +61,9 @@ fn fmt_tick(v: f64) -> String {
 /// Line plot of mean against x with a shaded ±1 std band per series, a legend,
 /// axis labels and a title; `y_range` fixes the y axis (e.g. `0.0..100.0`).
 /// Bands are clipped to `y_range`. Non-finite points are skipped. A series with a
-/// single point is drawn as a marker with a ±1 std error bar. Written atomically.
+/// single point is drawn as a marker with a ±1 std error bar. Colours cycle through
+/// ten; from the eleventh series on, lines are dashed so that no two look alike.
+/// Written atomically.
 pub fn line_plot_with_bands(
     path: &Path,
     title: &str,
@@ -58,16 +72,50 @@ pub fn line_plot_with_bands(
     y_range: Range<f64>,
     series: &[Series],
 ) -> anyhow::Result<()> {
+    line_plot_with_baselines(path, title, x_label, y_label, y_range, series, &[])
+}
+
+/// [`line_plot_with_bands`], plus one dashed horizontal line per [`Baseline`] across the
+/// whole x range, with a lighter ±1 std band, coloured after the series and named in the
+/// legend after them. A baseline with a non-finite mean is skipped (a non-finite std
+/// draws no band). Written atomically.
+pub fn line_plot_with_baselines(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    y_range: Range<f64>,
+    series: &[Series],
+    baselines: &[Baseline],
+) -> anyhow::Result<()> {
     if !(y_range.start.is_finite() && y_range.end.is_finite() && y_range.start < y_range.end) {
         bail!("line plot {}: bad y range {y_range:?}", path.display());
     }
     ensure_font();
     with_atomic_path(path, |tmp| {
         let root = BitMapBackend::new(tmp, LINE_PLOT_SIZE).into_drawing_area();
-        draw_lines(&root, title, x_label, y_label, y_range, series)?;
+        draw_lines(&root, title, (x_label, y_label), y_range, series, baselines)?;
         root.present().map_err(plot_err)?;
         Ok(())
     })
+}
+
+/// The plot drawn into memory, `LINE_PLOT_SIZE` RGB bytes row-major (for the tests).
+#[cfg(test)]
+pub(crate) fn render_lines(
+    y_range: Range<f64>,
+    series: &[Series],
+    baselines: &[Baseline],
+) -> anyhow::Result<Vec<u8>> {
+    ensure_font();
+    let (w, h) = LINE_PLOT_SIZE;
+    let mut rgb = vec![0u8; 3 * (w * h) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, LINE_PLOT_SIZE).into_drawing_area();
+        draw_lines(&root, "t", ("x", "y"), y_range, series, baselines)?;
+        root.present().map_err(plot_err)?;
+    }
+    Ok(rgb)
 }
 
 fn finite_points(s: &Series) -> Vec<(f64, f64, f64)> {
@@ -78,16 +126,26 @@ fn finite_points(s: &Series) -> Vec<(f64, f64, f64)> {
         .collect()
 }
 
+/// The colour of the `i`-th line (series first, then baselines), and whether it is
+/// dashed: past the palette, lines are dashed so the repeated colours stay apart.
+fn line_style(i: usize) -> (RGBColor, bool) {
+    (PALETTE[i % PALETTE.len()], i >= PALETTE.len())
+}
+
+/// Dash length and gap of dashed lines, in pixels.
+const DASH: (u32, u32) = (9, 6);
+
 fn draw_lines(
     root: &DrawingArea<BitMapBackend<'_>, Shift>,
     title: &str,
-    x_label: &str,
-    y_label: &str,
+    (x_label, y_label): (&str, &str),
     y_range: Range<f64>,
     series: &[Series],
+    baselines: &[Baseline],
 ) -> anyhow::Result<()> {
     root.fill(&WHITE).map_err(plot_err)?;
     let curves: Vec<Vec<(f64, f64, f64)>> = series.iter().map(finite_points).collect();
+    let levels: Vec<&Baseline> = baselines.iter().filter(|b| b.mean.is_finite()).collect();
 
     let (mut x0, mut x1) = curves
         .iter()
@@ -120,7 +178,9 @@ fn draw_lines(
         .bold_line_style(RGBColor(218, 218, 218))
         .light_line_style(WHITE)
         .axis_style(RGBColor(90, 90, 90))
-        .x_labels(12)
+        // One x for every point (e.g. one canvas size): ticks at x − 1, x and x + 1, not
+        // at fractions between them.
+        .x_labels(if span > 0.0 { 12 } else { 3 })
         .y_labels(11)
         .x_label_formatter(&|x| fmt_tick(*x))
         .y_label_formatter(&|y| fmt_tick(*y))
@@ -128,8 +188,23 @@ fn draw_lines(
         .map_err(plot_err)?;
 
     // Bands first, so every line is drawn on top of every band.
+    for (j, b) in levels.iter().enumerate() {
+        let (color, _) = line_style(series.len() + j);
+        if b.std.is_finite() && b.std > 0.0 {
+            let corners = [
+                (x_range.start, clamp_y(b.mean - b.std)),
+                (x_range.end, clamp_y(b.mean + b.std)),
+            ];
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    corners,
+                    color.mix(0.10).filled(),
+                )))
+                .map_err(plot_err)?;
+        }
+    }
     for (i, pts) in curves.iter().enumerate() {
-        let color = PALETTE[i % PALETTE.len()];
+        let (color, _) = line_style(i);
         if pts.len() >= 2 {
             let mut poly: Vec<(f64, f64)> =
                 pts.iter().map(|&(x, m, s)| (x, clamp_y(m + s))).collect();
@@ -143,15 +218,29 @@ fn draw_lines(
         }
     }
     for (i, (pts, s)) in curves.iter().zip(series).enumerate() {
-        let color = PALETTE[i % PALETTE.len()];
-        let line = pts.iter().map(|&(x, m, _)| (x, clamp_y(m)));
-        chart
-            .draw_series(LineSeries::new(line, color.stroke_width(2)).point_size(3))
-            .map_err(plot_err)?
-            .label(s.name.as_str())
-            .legend(move |(x, y)| {
+        let (color, dashed) = line_style(i);
+        let line: Vec<(f64, f64)> = pts.iter().map(|&(x, m, _)| (x, clamp_y(m))).collect();
+        let drawn = if dashed {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    line.clone(),
+                    DASH.0,
+                    DASH.1,
+                    color.stroke_width(2),
+                ))
+                .map_err(plot_err)?;
+            chart.draw_series(line.iter().map(|&p| Circle::new(p, 3, color.filled())))
+        } else {
+            chart.draw_series(LineSeries::new(line, color.stroke_width(2)).point_size(3))
+        };
+        let entry = drawn.map_err(plot_err)?.label(s.name.as_str());
+        if dashed {
+            entry.legend(move |(x, y)| dashed_legend_line((x, y), color));
+        } else {
+            entry.legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(3))
             });
+        }
         if pts.len() == 1 {
             // A lone point gets a ±1 std error bar (no band can be drawn).
             let (x, m, sd) = pts[0];
@@ -171,9 +260,32 @@ fn draw_lines(
         }
     }
 
-    if !series.is_empty() {
+    for (j, b) in levels.iter().enumerate() {
+        let (color, _) = line_style(series.len() + j);
+        let m = clamp_y(b.mean);
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(x_range.start, m), (x_range.end, m)],
+                DASH.0,
+                DASH.1,
+                color.stroke_width(2),
+            ))
+            .map_err(plot_err)?
+            .label(b.name.as_str())
+            .legend(move |(x, y)| dashed_legend_line((x, y), color));
+    }
+
+    if !(series.is_empty() && levels.is_empty()) {
+        // The baselines' lines and band edges count as curves spanning the plot.
+        let mut names: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
+        names.extend(levels.iter().map(|b| b.name.as_str()));
+        let mut all_curves = curves.clone();
+        all_curves.extend(levels.iter().map(|b| {
+            let sd = if b.std.is_finite() { b.std } else { 0.0 };
+            vec![(x_range.start, b.mean, sd), (x_range.end, b.mean, sd)]
+        }));
         let plot_px = chart.plotting_area().dim_in_pixel();
-        let position = pick_legend_corner(series, &curves, &x_range, &y_range, plot_px);
+        let position = pick_legend_corner(&names, &all_curves, &x_range, &y_range, plot_px);
         chart
             .configure_series_labels()
             .position(position)
@@ -187,23 +299,28 @@ fn draw_lines(
     Ok(())
 }
 
-/// Chooses the corner whose legend box would cover the fewest curve samples
-/// (means and band edges), preferring upper right, lower left, lower right, upper left.
+/// A dashed legend entry, for the dashed lines.
+fn dashed_legend_line(
+    (x, y): (i32, i32),
+    color: RGBColor,
+) -> DashedPathElement<std::vec::IntoIter<(i32, i32)>, u32> {
+    DashedPathElement::new(vec![(x, y), (x + 22, y)], 5, 3, color.stroke_width(3))
+}
+
+/// Chooses the corner whose legend box (one entry per name) would cover the fewest
+/// curve samples (means and band edges), preferring upper right, lower left, lower
+/// right, upper left.
 fn pick_legend_corner(
-    series: &[Series],
+    names: &[&str],
     curves: &[Vec<(f64, f64, f64)>],
     x_range: &Range<f64>,
     y_range: &Range<f64>,
     plot_px: (u32, u32),
 ) -> SeriesLabelPosition {
     let (pw, ph) = (plot_px.0.max(1) as f64, plot_px.1.max(1) as f64);
-    let longest = series
-        .iter()
-        .map(|s| s.name.chars().count())
-        .max()
-        .unwrap_or(0) as f64;
+    let longest = names.iter().map(|s| s.chars().count()).max().unwrap_or(0) as f64;
     // Rough legend box in pixels (15 px font: ~9 px per char, ~22 px per entry) + margin.
-    let (lw, lh) = (longest * 9.0 + 60.0, series.len() as f64 * 22.0 + 30.0);
+    let (lw, lh) = (longest * 9.0 + 60.0, names.len() as f64 * 22.0 + 30.0);
     let (fw, fh) = ((lw / pw).min(1.0), (lh / ph).min(1.0));
     let nx = |x: f64| (x - x_range.start) / (x_range.end - x_range.start);
     let ny = |y: f64| (y - y_range.start) / (y_range.end - y_range.start);
@@ -259,3 +376,6 @@ fn pick_legend_corner(
         _ => SeriesLabelPosition::UpperLeft,
     }
 }
+
+#[cfg(test)]
+mod tests;

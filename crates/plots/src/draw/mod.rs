@@ -1,18 +1,23 @@
 //! The figure kinds: line plots with ±1 std bands, attention heatmaps (one matrix, or
-//! a grid of them sharing one scale), token shading, attention over an image and a grid
-//! of images under their captions.
+//! a grid of them sharing one scale), token shading, attention over an image, a grid
+//! of images under their captions and glimpse paths over canvases.
 //!
 //! * `lines`: [`line_plot_with_bands`] and the [`Series`] it draws.
 //! * `heatmap`: [`attention_heatmap`] and [`attention_heatmap_grid`].
 //! * `shading`: [`token_shading`], a document with each token shaded by its weight.
 //! * `overlay`: [`attention_strip`], an image and its attention, word by word.
 //! * `image_grid`: [`image_grid`], real and generated images under their captions.
+//! * `glimpses`: [`glimpse_figure`], where a recurrent attention model looked on its
+//!   canvases and what its sensor returned.
+//! * `raster`: squares, lines and markers written straight into a pixel buffer.
 //! * `text`: token labels, text measurement and titles, shared by all of them.
 
+mod glimpses;
 mod heatmap;
 mod image_grid;
 mod lines;
 mod overlay;
+mod raster;
 mod shading;
 mod text;
 
@@ -23,9 +28,10 @@ use plotters::prelude::*;
 
 use crate::with_atomic_path;
 
+pub use glimpses::{GlimpseFigureRow, glimpse_figure};
 pub use heatmap::{attention_heatmap, attention_heatmap_grid};
 pub use image_grid::{GridImage, ImageGridRow, image_grid};
-pub use lines::{Series, line_plot_with_bands};
+pub use lines::{Baseline, Series, line_plot_with_bands, line_plot_with_baselines};
 pub use overlay::attention_strip;
 pub use shading::token_shading;
 

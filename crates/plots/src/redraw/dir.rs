@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 
 use super::aggregate::{aggregate, cost_series, curve_series};
+use super::glimpse_paths::draw_glimpse_paths;
+use super::glimpses::{GLIMPSES_EXPERIMENT, draw_error_vs_glimpses};
 use super::groups::{
     alignment_matrices, doc_attention_groups, example_images, image_attention_groups,
 };
@@ -14,7 +16,8 @@ use super::summary::{length_label, summary_markdown, y_label_for};
 use super::text_to_image::draw_text_to_image;
 use super::{
     ALIGNMENT_FILE, COST_FILE, CURVE_FILE, DOC_ATTENTION_FILE, EXAMPLE_IMAGES_FILE,
-    GENERATED_IMAGES_FILE, IMAGE_ATTENTION_FILE, METRICS_FILE, RESULT_FILES, SUMMARY_FILE,
+    GENERATED_IMAGES_FILE, GLIMPSE_PATHS_FILE, IMAGE_ATTENTION_FILE, METRICS_FILE, RESULT_FILES,
+    SUMMARY_FILE,
 };
 use crate::data::{
     ImageAttention, MetricRow, read_alignment_csv, read_cost_csv, read_curve_csv,
@@ -53,9 +56,20 @@ fn y_range_for(series: &[Series]) -> std::ops::Range<f64> {
     start..(hi + pad)
 }
 
+/// The y range of a metric's figure: fitted to the data for a cost in millions of
+/// FLOPs (`*_mflops`, on no fixed scale: a 0–100 axis would flatten the cheap models
+/// against 0), else [`y_range_for`].
+fn metric_y_range(metric: &str, series: &[Series]) -> std::ops::Range<f64> {
+    if metric.ends_with("_mflops") {
+        fitted_y_range(series)
+    } else {
+        y_range_for(series)
+    }
+}
+
 /// A y range fitted to the data: from 0 (or a little below the lowest mean − std
 /// when that is negative) to 5% above the highest mean + std; `0..1` without data.
-fn fitted_y_range(series: &[Series]) -> std::ops::Range<f64> {
+pub(super) fn fitted_y_range(series: &[Series]) -> std::ops::Range<f64> {
     let (lo, hi) = series.iter().flat_map(|s| s.points.iter()).fold(
         (f64::INFINITY, f64::NEG_INFINITY),
         |(lo, hi), &(_, m, s)| {
@@ -90,14 +104,25 @@ pub(super) fn dir_label(dir: &Path) -> String {
 /// Redraws every figure of one results folder (holding any of the [`RESULT_FILES`]:
 /// `metrics.csv`, `alignment.csv`, `learning_curve.csv`, `cost.csv`,
 /// `document_attention.csv`, `example_images.csv`, `image_attention.csv`,
-/// `generated_images.csv` and `example_captions.csv`) from the CSVs alone, and returns
-/// the files written, in this order:
+/// `generated_images.csv`, `example_captions.csv`, `glimpse_paths.csv` and
+/// `glimpse_patches.csv`) from the CSVs alone, and returns the files written, in this
+/// order:
 ///
 /// * for `metrics.csv`: `summary.md` (see [`summary_markdown`]), and for each metric
-///   `<metric>.png`, mean ± std over seeds against the bucket midpoint ("source length"), one series per (model, train_max_len),
-///   titled `<experiment> / <task>: <metric>` (see [`aggregate`]). If the file holds
-///   several (experiment, task) pairs, each gets `<experiment>-<task>-<metric>.png`.
-///   Metrics with only "all lengths" rows get no figure.
+///   `<metric>.png`, mean ± std over seeds against the bucket midpoint ("source length";
+///   the canvas side for the `glimpses` experiment), one series per (model,
+///   train_max_len), titled `<experiment> / <task>: <metric>` (see [`aggregate`]); the y
+///   axis runs 0–100 when the data fit, except for `*_mflops` metrics, fitted to theirs.
+///   If the file holds several (experiment, task) pairs, each gets
+///   `<experiment>-<task>-<metric>.png`. Metrics with only "all lengths" rows get no
+///   figure. Then, for the rows of experiment `glimpses`, for each `<kind>_error` metric
+///   and canvas side (`len_lo == len_hi`) where some model has two or more glimpse counts
+///   (`train_max_len`): `error_vs_glimpses-<kind>-<side>.png` (prefixed like the metric
+///   figures when there are several pairs), the test error against the number of
+///   glimpses, mean ± std over seeds, one series per model with glimpses and a dashed
+///   baseline per model without (`train_max_len == 0`) (see
+///   [`error_vs_glimpses`](crate::error_vs_glimpses)), titled `<experiment> / <task>:
+///   <kind> <side>×<side>, error against glimpses`.
 /// * for `alignment.csv`: `alignment.png` when it holds one (model, train_max_len,
 ///   seed) group, else `alignment-<model>-<train_max_len>-seed<seed>.png` per group
 ///   and `alignment-grid.png` with all of them side by side ([`attention_heatmap_grid`]).
@@ -134,6 +159,16 @@ pub(super) fn dir_label(dir: &Path) -> String {
 ///     `<model> (seed <seed>), example <example>: word attention of stage 2`. A group
 ///     without its image in `generated_images.csv` is an error. The captioner's
 ///     `attention-*.png` strips are not drawn in such a folder.
+/// * for `glimpse_paths.csv` (with `glimpse_patches.csv` when present), for each (model,
+///   train_max_len, seed) group (see [`glimpse_runs`](crate::glimpse_runs)), in that
+///   order: `glimpses-<model>-<train_max_len>-seed<seed>.png`, one row per example
+///   captioned `example <example>: label <label>, predicted <predicted> (right|wrong)`:
+///   its canvas from `example_images.csv` with each glimpse's squares and the path
+///   through their centres, then each glimpse's patches
+///   ([`glimpse_figure`](crate::glimpse_figure)), titled `<model>, <train_max_len>
+///   glimpses (seed <seed>): where it looked and what it saw`. A missing
+///   `example_images.csv`, an example missing from it, and a broken patch are errors.
+///   `glimpse_patches.csv` alone draws nothing.
 pub fn redraw_results_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let metrics_path = dir.join(METRICS_FILE);
     let alignment_path = dir.join(ALIGNMENT_FILE);
@@ -187,11 +222,19 @@ pub fn redraw_results_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
                     &format!("{experiment} / {task}: {metric}"),
                     length_label(experiment),
                     &y_label_for(metric),
-                    y_range_for(&series),
+                    metric_y_range(metric, &series),
                     &series,
                 )
                 .with_context(|| format!("drawing {}", out.display()))?;
                 written.push(out);
+            }
+            if *experiment == GLIMPSES_EXPERIMENT {
+                written.extend(draw_error_vs_glimpses(
+                    dir,
+                    (experiment, task),
+                    group,
+                    several,
+                )?);
             }
         }
     }
@@ -306,6 +349,10 @@ pub fn redraw_results_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
             )?;
             written.push(out);
         }
+    }
+
+    if dir.join(GLIMPSE_PATHS_FILE).is_file() {
+        written.extend(draw_glimpse_paths(dir)?);
     }
     Ok(written)
 }

@@ -6,15 +6,21 @@
 //! * `summary`: the `summary.md` tables.
 //! * `dir`: which figures a results folder gets, and the walk over a tree of them.
 //! * `text_to_image`: the figures of a text-to-image folder (samples, word attention).
+//! * `glimpses`: a recurrent attention model's test error against its glimpse count.
+//! * `glimpse_paths`: where its glimpses looked and what they saw, per run.
 
 mod aggregate;
 mod dir;
+mod glimpse_paths;
+mod glimpses;
 mod groups;
 mod summary;
 mod text_to_image;
 
 pub use aggregate::{aggregate, cost_series, curve_series, series_name};
 pub use dir::{redraw_all, redraw_results_dir};
+pub use glimpse_paths::glimpse_runs;
+pub use glimpses::{ErrorVsGlimpses, error_vs_glimpses};
 pub use groups::{
     alignment_matrices, doc_attention_groups, example_images, generated_images,
     image_attention_groups,
@@ -46,6 +52,12 @@ pub const GENERATED_IMAGES_FILE: &str = "generated_images.csv";
 /// The captions the example images were generated from (see
 /// [`EXAMPLE_CAPTIONS_HEADER`](crate::EXAMPLE_CAPTIONS_HEADER)).
 pub const EXAMPLE_CAPTIONS_FILE: &str = "example_captions.csv";
+/// Where each glimpse of a recurrent attention model looked, per scale (see
+/// [`GLIMPSE_PATHS_HEADER`](crate::GLIMPSE_PATHS_HEADER)).
+pub const GLIMPSE_PATHS_FILE: &str = "glimpse_paths.csv";
+/// What each scale of each glimpse returned (see
+/// [`GLIMPSE_PATCHES_HEADER`](crate::GLIMPSE_PATCHES_HEADER)).
+pub const GLIMPSE_PATCHES_FILE: &str = "glimpse_patches.csv";
 /// Wall-clock times per trained model (see [`TIMINGS_HEADER`](crate::TIMINGS_HEADER)).
 pub const TIMINGS_FILE: &str = "timings.csv";
 
@@ -54,7 +66,7 @@ pub const SUMMARY_FILE: &str = "summary.md";
 
 /// Every CSV a results folder may hold that figures are drawn from; a folder with any of
 /// them is redrawn.
-pub const RESULT_FILES: [&str; 9] = [
+pub const RESULT_FILES: [&str; 11] = [
     METRICS_FILE,
     ALIGNMENT_FILE,
     CURVE_FILE,
@@ -64,4 +76,6 @@ pub const RESULT_FILES: [&str; 9] = [
     IMAGE_ATTENTION_FILE,
     GENERATED_IMAGES_FILE,
     EXAMPLE_CAPTIONS_FILE,
+    GLIMPSE_PATHS_FILE,
+    GLIMPSE_PATCHES_FILE,
 ];
