@@ -231,9 +231,9 @@ fn soft_attention_learns_to_name_single_objects() {
         "--set",
         "d_annotation=32",
         "--set",
-        "pretrain_steps=300",
+        "pretrain_steps=600",
         "--set",
-        "pretrain_learning_rate=3e-3",
+        "pretrain_learning_rate=1e-2",
         "--set",
         "steps=400",
         "--set",
@@ -262,11 +262,13 @@ fn soft_attention_learns_to_name_single_objects() {
             .unwrap_or_else(|| panic!("no {metric} row:\n{metrics}"));
         line[prefix.len()..].parse().unwrap()
     };
-    // Measured 52% (65% for objects, BLEU-4 82, pointing 100% against 10% chance) on the
-    // machine that wrote this test; the bounds leave room for another CPU's last bits.
-    assert!(value("semantic_accuracy") >= 35.0, "{metrics}");
-    assert!(value("object_accuracy") >= 50.0, "{metrics}");
-    assert!(value("bleu4") >= 70.0, "{metrics}");
+    // Measured 88% (objects 97%, colours 95%, sizes 90%) on the machine that wrote this
+    // test; the bounds leave room for another CPU's last bits. Sizes are what the rest
+    // misses; with the encoder pretrained 300 steps at 3e-3 it detected a third of the
+    // present shapes and the captions were 52% right.
+    assert!(value("semantic_accuracy") >= 75.0, "{metrics}");
+    assert!(value("object_accuracy") >= 85.0, "{metrics}");
+    assert!(value("bleu4") >= 80.0, "{metrics}");
     assert!(
         value("pointing_accuracy") >= 4.0 * value("pointing_chance"),
         "{metrics}"
