@@ -155,7 +155,8 @@ fn ram_learns_centred_shapes_in_seconds() {
 
 #[test]
 fn bad_settings_are_one_line_errors_naming_the_field() {
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
+        (&["--set", "patch=5"], "patch"),
         (&["--set", "canvases=[\"wobbly-60\"]"], "canvases"),
         (&["--set", "canvases=[]"], "canvases"),
         (

@@ -201,6 +201,11 @@ impl Config {
         if !self.sweep_canvases.is_empty() && self.sweep_glimpses == 0 {
             bail!("config field 'sweep_glimpses' must be at least 1 with sweep_canvases");
         }
+        models::vision::GlimpseSensorConfig::new()
+            .with_patch(self.patch)
+            .with_scales(self.scales)
+            .check()
+            .map_err(|e| anyhow::anyhow!("config fields patch/scales: {e}"))?;
         require_distinct("baselines", &self.baselines)?;
         for name in &self.baselines {
             Classifier::parse_baseline(name)
