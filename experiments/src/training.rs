@@ -28,6 +28,17 @@ pub struct Trained<M> {
     pub curve: Vec<(usize, f64)>,
 }
 
+impl<M> Trained<M> {
+    /// The same record with the model changed by `f` (e.g. into an enum of models).
+    pub fn map<N>(self, f: impl FnOnce(M) -> N) -> Trained<N> {
+        Trained {
+            model: f(self.model),
+            seconds: self.seconds,
+            curve: self.curve,
+        }
+    }
+}
+
 /// How long and how fast to train.
 #[derive(Clone, Copy, Debug)]
 pub struct OptimizerSettings {

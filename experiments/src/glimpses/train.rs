@@ -102,12 +102,12 @@ pub fn train(
     };
     let settings = config.optimizer();
     let label = cell.label();
-    let plain = device.clone().without_autodiff();
+    // The record of a cell; scoring runs on its device without autodiff.
     let finish = |trained: Trained<TrainedModel>| TrainedCell {
         model: trained.model,
         seconds: trained.seconds,
         curve: trained.curve,
-        device: plain.clone(),
+        device: device.clone().without_autodiff(),
     };
     let cell_ram =
         |policy| ram_config(config, canvas, data.n_classes, model.glimpses(), policy).init(&device);
@@ -136,11 +136,7 @@ pub fn train(
                     }
                 },
             )?;
-            finish(Trained {
-                model: TrainedModel::Ram(Box::new(trained.model.valid())),
-                seconds: trained.seconds,
-                curve: trained.curve,
-            })
+            finish(trained.map(|model| TrainedModel::Ram(Box::new(model.valid()))))
         }
         Classifier::Mlp { hidden } => {
             let mlp = MlpClassifierConfig::new(side)
@@ -158,11 +154,7 @@ pub fn train(
                     cross_entropy_loss(classification_loss(logits, labels_tensor(labels, &device)))
                 },
             )?;
-            finish(Trained {
-                model: TrainedModel::Mlp(trained.model.valid()),
-                seconds: trained.seconds,
-                curve: trained.curve,
-            })
+            finish(trained.map(|model| TrainedModel::Mlp(model.valid())))
         }
         Classifier::Cnn => {
             let cnn = ConvClassifierConfig::new(side)
@@ -185,11 +177,7 @@ pub fn train(
                     cross_entropy_loss(classification_loss(logits, labels_tensor(labels, &device)))
                 },
             )?;
-            finish(Trained {
-                model: TrainedModel::Cnn(trained.model.valid()),
-                seconds: trained.seconds,
-                curve: trained.curve,
-            })
+            finish(trained.map(|model| TrainedModel::Cnn(model.valid())))
         }
     })
 }
