@@ -5,8 +5,8 @@
 use std::collections::HashSet;
 
 use datasets::images::canvas::{
-    Canvas, CanvasError, CanvasKind, CanvasSpec, GLYPH_SIDE, canvas_rng, epoch_seed, place,
-    place_all, split_indices,
+    Canvas, CanvasError, CanvasKind, CanvasSpec, GLYPH_SIDE, canvas_rng, check_glyphs, epoch_seed,
+    place, place_all, split_indices,
 };
 use datasets::images::shapes::procedural_glyphs;
 use datasets::images::{Glyph, LabelledGlyphs};
@@ -465,6 +465,15 @@ fn unusable_glyph_sets_are_reported() {
     assert!(message(&with_short, 0, &spec).contains("glyph 0 says 28 × 28 but holds 700 pixels"));
     let all = place_all(&with_small, &[0, 1], &CanvasSpec::translated(60), 0);
     assert!(matches!(all, Err(CanvasError::Glyphs(msg)) if msg.contains("glyph 1")));
+    // The same faults found without placing anything.
+    let checked = |glyphs: &LabelledGlyphs| match check_glyphs(glyphs) {
+        Err(CanvasError::Glyphs(msg)) => msg,
+        other => panic!("expected a glyph error, got {other:?}"),
+    };
+    check_glyphs(&two).unwrap();
+    assert!(checked(&unlabelled).contains("2 glyphs and 1 labels"));
+    assert!(checked(&with_small).contains("glyph 1 is 20 × 20 pixels"));
+    assert!(checked(&with_short).contains("glyph 0 says 28 × 28 but holds 700 pixels"));
 }
 
 #[test]

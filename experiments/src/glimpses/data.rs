@@ -126,10 +126,9 @@ pub fn load(config: &Config, task: &GlimpseTask, data_dir: &Path) -> anyhow::Res
             "config field 'train_images' must leave at least 2 training images (clutter is cut from the others)"
         );
     }
-    // Every training glyph placed once, so that a glyph unfit for a canvas fails here,
-    // named, rather than in the middle of training (see `training_canvases`).
-    let every_train: Vec<usize> = (0..train.glyphs.len()).collect();
-    place_all(&train, &every_train, &CanvasSpec::centred(), 0)?;
+    // A glyph unfit for a canvas fails here, named, rather than in the middle of training
+    // (see `training_canvases`).
+    canvas::check_glyphs(&train)?;
     let all: Vec<usize> = (0..test.glyphs.len()).collect();
     let test_canvases = specs
         .into_iter()
@@ -151,8 +150,8 @@ pub fn load(config: &Config, task: &GlimpseTask, data_dir: &Path) -> anyhow::Res
 }
 
 /// The canvases of training step `step` (1-based) for the images at `indices`: placed from
-/// a seed of the run's `canvas_seed` and the step alone. [`load`] has placed every training
-/// glyph once, so placing cannot fail here.
+/// a seed of the run's `canvas_seed` and the step alone. [`load`] has checked every training
+/// glyph, so placing cannot fail here.
 pub fn training_canvases(
     data: &GlimpseData,
     indices: &[usize],
@@ -164,7 +163,7 @@ pub fn training_canvases(
     let seed = canvas_seed
         .wrapping_mul(0x9E37_79B9_7F4A_7C15)
         .wrapping_add(step.wrapping_add(1));
-    place_all(&data.train, indices, spec, seed).expect("every training glyph was placed by load")
+    place_all(&data.train, indices, spec, seed).expect("every training glyph was checked by load")
 }
 
 #[cfg(test)]

@@ -486,6 +486,20 @@ pub fn split_indices(
     Ok((parts.train, parts.test))
 }
 
+/// Checks that every glyph of `glyphs` can be placed: one label per glyph, each glyph the
+/// 28 × 28 square a canvas takes. The errors are those [`place`] would give for the first
+/// glyph at fault, found without drawing a canvas.
+pub fn check_glyphs(glyphs: &LabelledGlyphs) -> Result<(), CanvasError> {
+    let count = glyphs.glyphs.len();
+    if glyphs.labels.len() != count {
+        return Err(CanvasError::Glyphs(format!(
+            "{count} glyphs and {} labels",
+            glyphs.labels.len()
+        )));
+    }
+    (0..count).try_for_each(|index| square_glyph(glyphs, index).map(|_| ()))
+}
+
 /// Glyph `index`, checked to be the 28 × 28 square a canvas takes.
 fn square_glyph(glyphs: &LabelledGlyphs, index: usize) -> Result<&super::Glyph, CanvasError> {
     let glyph = &glyphs.glyphs[index];
