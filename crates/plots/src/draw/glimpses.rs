@@ -304,7 +304,6 @@ pub(crate) fn render_glimpses(
     }
 
     // Pixels and marks, written straight into the buffer.
-    let whole = (0, 0, w as i64, h as i64);
     for (r, row) in rows.iter().enumerate() {
         let (left, top) = (canvases[r].0 as i64, canvases[r].1 as i64);
         let GridImage {
@@ -358,7 +357,7 @@ pub(crate) fn render_glimpses(
             raster.ring(centre(first), -1.0, 4.5, step_colour(0, steps_max));
         }
 
-        raster.clip = whole;
+        raster.clip = (0, 0, w as i64, h as i64);
         for (s, cells) in row.steps.iter().zip(&patches[r]) {
             for (patch, &(pl, pt)) in s.patches.iter().zip(cells) {
                 let Some(patch) = patch else { continue };

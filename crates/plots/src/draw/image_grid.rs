@@ -9,6 +9,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::overlay::byte;
+use super::raster::Raster;
 use super::text::{draw_centred_title, max_text_width, text_width};
 use super::{FONT, plot_err, write_rgb_png};
 use crate::ensure_font;
@@ -235,19 +236,15 @@ pub(crate) fn render_grid(
         for (image, &(left, top)) in row.images.iter().zip(row_cells) {
             let Some(image) = image else { continue };
             let plane = image.height * image.width;
-            for y in 0..image.height {
-                for x in 0..image.width {
+            Raster::whole(&mut rgb, w as usize, h as usize).blit(
+                (left as i64, top as i64),
+                scale,
+                (image.height, image.width),
+                |y, x| {
                     let at = y * image.width + x;
-                    let colour = [0, 1, 2].map(|ch| byte(image.data[ch * plane + at], 1.0));
-                    for dy in 0..scale {
-                        let screen_row = top as usize + y * scale + dy;
-                        let start = 3 * (screen_row * w as usize + left as usize + x * scale);
-                        for px in rgb[start..start + 3 * scale].chunks_exact_mut(3) {
-                            px.copy_from_slice(&colour);
-                        }
-                    }
-                }
-            }
+                    [0, 1, 2].map(|ch| byte(image.data[ch * plane + at], 1.0))
+                },
+            );
         }
     }
     Ok(Grid {

@@ -7,6 +7,7 @@ use anyhow::bail;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::raster::Raster;
 use super::text::{display_token, draw_centred_title, max_text_width, text_width};
 use super::{FONT, plot_err, write_rgb_png};
 use crate::ensure_font;
@@ -218,19 +219,15 @@ pub(crate) fn render_strip(
             0 => full.clone(),
             _ => brightness(&weights[k - 1], grid, height, width),
         };
-        for y in 0..height {
-            for x in 0..width {
+        Raster::whole(&mut rgb, w as usize, h as usize).blit(
+            (left as i64, top as i64),
+            scale,
+            (height, width),
+            |y, x| {
                 let at = y * width + x;
-                let colour = [0, 1, 2].map(|ch| byte(image[ch * plane + at], shade[at]));
-                for dy in 0..scale {
-                    let row = top as usize + y * scale + dy;
-                    let start = 3 * (row * w as usize + left as usize + x * scale);
-                    for px in rgb[start..start + 3 * scale].chunks_exact_mut(3) {
-                        px.copy_from_slice(&colour);
-                    }
-                }
-            }
-        }
+                [0, 1, 2].map(|ch| byte(image[ch * plane + at], shade[at]))
+            },
+        );
     }
     Ok(Strip {
         width: w,

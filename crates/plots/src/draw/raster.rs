@@ -10,7 +10,16 @@ pub(super) struct Raster<'a> {
     pub(super) clip: (i64, i64, i64, i64),
 }
 
-impl Raster<'_> {
+impl<'a> Raster<'a> {
+    /// The whole `width × height` buffer, unclipped.
+    pub(super) fn whole(rgb: &'a mut [u8], width: usize, height: usize) -> Raster<'a> {
+        Raster {
+            rgb,
+            width,
+            clip: (0, 0, width as i64, height as i64),
+        }
+    }
+
     /// Sets pixel (x, y) when it lies inside the clip rectangle.
     pub(super) fn put(&mut self, x: i64, y: i64, colour: [u8; 3]) {
         let (x0, y0, x1, y1) = self.clip;
