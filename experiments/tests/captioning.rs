@@ -5,18 +5,12 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-/// Runs the captioning binary into a fresh `name` folder; returns it and stderr.
+mod common;
+
+/// Runs the captioning binary on procedural shapes into a fresh `name` folder; returns it,
+/// success and stderr.
 fn run(name: &str, args: &[&str]) -> (PathBuf, bool, String) {
-    let out = std::env::temp_dir().join(format!("attention-lab-captioning-{name}"));
-    let _ = std::fs::remove_dir_all(&out);
-    let output = Command::new(env!("CARGO_BIN_EXE_captioning"))
-        .args(["--task", "shapes", "--out"])
-        .arg(&out)
-        .args(args)
-        .output()
-        .expect("the captioning binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    (out.join("shapes"), output.status.success(), stderr)
+    common::run_on_shapes(env!("CARGO_BIN_EXE_captioning"), "captioning", name, args)
 }
 
 #[test]
@@ -104,15 +98,7 @@ fn bad_settings_are_one_line_errors_naming_the_field() {
         (&["--set", "variants=[]"], "'variants'"),
         (&["--set", "max_objects=12"], "max_objects"),
     ];
-    for (args, field) in cases {
-        let mut argv = vec!["--preset", "smoke"];
-        argv.extend_from_slice(args);
-        let (_, ok, stderr) = run("bad", &argv);
-        assert!(!ok, "{args:?} ran");
-        assert!(stderr.contains(field), "{args:?}: {stderr}");
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    }
+    common::assert_one_line_errors_naming_the_field(run, &cases);
 }
 
 #[test]

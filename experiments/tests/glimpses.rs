@@ -5,19 +5,12 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-/// Runs the glimpses binary on the shapes task into a fresh `name` folder; returns it,
+mod common;
+
+/// Runs the glimpses binary on procedural shapes into a fresh `name` folder; returns it,
 /// success and stderr.
 fn run(name: &str, args: &[&str]) -> (PathBuf, bool, String) {
-    let out = std::env::temp_dir().join(format!("attention-lab-glimpses-{name}"));
-    let _ = std::fs::remove_dir_all(&out);
-    let output = Command::new(env!("CARGO_BIN_EXE_glimpses"))
-        .args(["--task", "shapes", "--out"])
-        .arg(&out)
-        .args(args)
-        .output()
-        .expect("the glimpses binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    (out.join("shapes"), output.status.success(), stderr)
+    common::run_on_shapes(env!("CARGO_BIN_EXE_glimpses"), "glimpses", name, args)
 }
 
 /// The value of the metrics.csv row that starts with `prefix` and names `metric`.
@@ -167,15 +160,7 @@ fn bad_settings_are_one_line_errors_naming_the_field() {
         (&["--set", "glimpse_counts=[0]"], "glimpse_counts"),
         (&["--set", "test_images=1000"], "test_images"),
     ];
-    for (args, field) in cases {
-        let mut argv = vec!["--preset", "smoke"];
-        argv.extend_from_slice(args);
-        let (_, ok, stderr) = run("bad", &argv);
-        assert!(!ok, "{args:?} ran");
-        assert!(stderr.contains(field), "{args:?}: {stderr}");
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    }
+    common::assert_one_line_errors_naming_the_field(run, &cases);
 }
 
 #[test]

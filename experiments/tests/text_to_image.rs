@@ -5,18 +5,17 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-/// Runs the text-to-image binary into a fresh `name` folder; returns it, success and stderr.
+mod common;
+
+/// Runs the text-to-image binary on procedural shapes into a fresh `name` folder; returns it,
+/// success and stderr.
 fn run(name: &str, args: &[&str]) -> (PathBuf, bool, String) {
-    let out = std::env::temp_dir().join(format!("attention-lab-text-to-image-{name}"));
-    let _ = std::fs::remove_dir_all(&out);
-    let output = Command::new(env!("CARGO_BIN_EXE_text-to-image"))
-        .args(["--task", "shapes", "--out"])
-        .arg(&out)
-        .args(args)
-        .output()
-        .expect("the text-to-image binary runs");
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    (out.join("shapes"), output.status.success(), stderr)
+    common::run_on_shapes(
+        env!("CARGO_BIN_EXE_text-to-image"),
+        "text-to-image",
+        name,
+        args,
+    )
 }
 
 #[test]
@@ -85,15 +84,7 @@ fn bad_settings_are_one_line_errors_naming_the_field() {
         (&["--set", "batch_size=1"], "batch_size"),
         (&["--set", "candidates=50"], "test_scenes"),
     ];
-    for (args, field) in cases {
-        let mut argv = vec!["--preset", "smoke"];
-        argv.extend_from_slice(args);
-        let (_, ok, stderr) = run("bad", &argv);
-        assert!(!ok, "{args:?} ran");
-        assert!(stderr.contains(field), "{args:?}: {stderr}");
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    }
+    common::assert_one_line_errors_naming_the_field(run, &cases);
 }
 
 #[test]
