@@ -3,6 +3,7 @@
 //! ```text
 //! <experiment> [--preset quick|paper|smoke] [--config FILE] [--task TASK]
 //!              [--set KEY=VALUE]... [--data-dir DIR] [--out DIR] [--print-config]
+//!              [--fresh] [--checkpoint-every N] [--save-models]
 //! ```
 //!
 //! The configuration is built in one way for all: the preset for the task (or the JSON
@@ -18,8 +19,10 @@ use anyhow::Context;
 use clap::{CommandFactory, FromArgMatches};
 use serde_json::Value;
 
+use crate::checkpoint::Interrupted;
 use crate::experiment::{Experiment, Preset, Task};
 use crate::overrides;
+use crate::recorder::RunOptions;
 
 /// The options every experiment takes.
 #[derive(clap::Parser, Debug, Clone)]
@@ -50,9 +53,31 @@ pub struct Args {
     /// Print the resolved configuration as JSON and exit without running.
     #[arg(long)]
     pub print_config: bool,
+    /// Start over even if OUT/<task>/ holds an unfinished run of this configuration
+    /// (without it, such a run is continued: finished cells are kept, the unfinished one
+    /// resumes from its last checkpoint).
+    #[arg(long)]
+    pub fresh: bool,
+    /// Save a training checkpoint every N steps (0: only at the end of each training loop
+    /// and when SIGTERM, SIGINT or SIGUSR1 asks for one).
+    #[arg(long, value_name = "N", default_value_t = RunOptions::default().checkpoint_every)]
+    pub checkpoint_every: usize,
+    /// Write every trained model, with its configuration and vocabularies, under
+    /// OUT/<task>/models/ (see docs/saved-models.md).
+    #[arg(long)]
+    pub save_models: bool,
 }
 
 impl Args {
+    /// The run options the flags ask for.
+    pub fn run_options(&self) -> RunOptions {
+        RunOptions {
+            fresh: self.fresh,
+            checkpoint_every: self.checkpoint_every,
+            save_models: self.save_models,
+        }
+    }
+
     /// `--out`, or `results/<experiment>`.
     pub fn out_dir<E: Experiment>(&self) -> PathBuf {
         self.out
@@ -135,9 +160,25 @@ pub fn main<E: Experiment>() -> ExitCode {
             println!("{}", serde_json::to_string_pretty(&config)?);
             return Ok(());
         }
-        let dir = crate::recorder::run::<E>(&config, &task, &args.data_dir, &args.out_dir::<E>())?;
-        eprintln!("results in {}", dir.display());
-        Ok(())
+        crate::checkpoint::signals::install()?;
+        let out = args.out_dir::<E>();
+        match crate::recorder::run_with::<E>(
+            &config,
+            &task,
+            &args.data_dir,
+            &out,
+            &args.run_options(),
+        ) {
+            Ok(dir) => {
+                eprintln!("results in {}", dir.display());
+                Ok(())
+            }
+            Err(e) if e.downcast_ref::<Interrupted>().is_some() => Err(e.context(format!(
+                "finished cells are in {}; run the same command again to continue",
+                out.join(task.name()).display()
+            ))),
+            Err(e) => Err(e),
+        }
     })
 }
 

@@ -93,6 +93,21 @@ impl Cell {
         cells
     }
 
+    /// `variant-k<k>-seed<s>` with anything but letters, digits, `-` and `.` replaced by
+    /// `_`: a folder name for the cell's files.
+    pub fn file_name(&self) -> String {
+        format!("{}-k{}-seed{}", self.variant, self.train_max_len, self.seed)
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-.".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    }
+
     /// `variant-k seed s`, for progress lines.
     pub fn label(&self) -> String {
         match self.train_max_len {
@@ -100,6 +115,13 @@ impl Cell {
             k => format!("{}-{k} seed {}", self.variant, self.seed),
         }
     }
+}
+
+/// What the recorder gives a cell besides its configuration and data.
+#[derive(Clone, Debug, Default)]
+pub struct CellContext {
+    /// Where to save the cell's trained model (`--save-models`), or `None`.
+    pub model_dir: Option<std::path::PathBuf>,
 }
 
 /// Everything one finished cell adds to the results; each list is appended to its CSV.
@@ -175,6 +197,7 @@ pub trait Experiment {
         task: &Self::Task,
         data: &Self::Data,
         cell: &Cell,
+        context: &CellContext,
     ) -> anyhow::Result<CellRecord>;
     /// Extra lines for `--help` after the configuration fields (e.g. the registry of
     /// scores); none by default.

@@ -3,7 +3,8 @@
 //!
 //! - The framework: [`experiment`] (the trait, cells, presets), [`cli`] (the one command
 //!   line), [`overrides`] (`--set` and the field list of `--help`), [`recorder`] (the one
-//!   writer of results), [`training`] (the one training loop), [`reinforce`], [`config_file`],
+//!   writer of results), [`training`] (the one training loop), [`checkpoint`] (its saved state
+//!   and the signals that ask for it), [`reinforce`], [`config_file`],
 //!   [`validate`].
 //! - Shared pipelines: [`seq2seq`] (task, data, decoding, scoring of the four
 //!   sequence-to-sequence experiments); the reader's lives in [`reader`]; [`vision`] (glyphs and
@@ -12,6 +13,7 @@
 //!   [`transformer`], [`reader`], [`captioning`], [`text_to_image`], [`glimpses`].
 
 pub mod captioning;
+pub mod checkpoint;
 pub mod cli;
 pub mod config_file;
 pub mod experiment;
@@ -20,6 +22,7 @@ pub mod overrides;
 pub mod reader;
 pub mod recorder;
 pub mod reinforce;
+pub mod resume;
 pub mod score_functions;
 pub mod seq2seq;
 pub mod seq2seq_length;

@@ -12,8 +12,116 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use plots::TimingRow;
 
+use crate::checkpoint::{self, Interrupted};
 use crate::config_file::write_config;
-use crate::experiment::{CellRecord, Experiment, Task};
+use crate::experiment::{CellContext, CellRecord, Experiment, Task};
+use crate::resume::{RunIdentity, RunLock, RunProgress};
+
+/// Calls `$m!(field, FILE, write_fn, read_fn)` for every CSV of a [`CellRecord`] but the
+/// timings (one line per cell, kept apart), in the order of [`plots::RESULT_FILES`].
+macro_rules! each_csv {
+    ($m:ident) => {
+        $m!(metrics, METRICS_FILE, write_metrics_csv, read_metrics_csv);
+        $m!(
+            alignment,
+            ALIGNMENT_FILE,
+            write_alignment_csv,
+            read_alignment_csv
+        );
+        $m!(curve, CURVE_FILE, write_curve_csv, read_curve_csv);
+        $m!(cost, COST_FILE, write_cost_csv, read_cost_csv);
+        $m!(
+            doc_attention,
+            DOC_ATTENTION_FILE,
+            write_doc_attention_csv,
+            read_doc_attention_csv
+        );
+        $m!(
+            example_images,
+            EXAMPLE_IMAGES_FILE,
+            write_example_images_csv,
+            read_example_images_csv
+        );
+        $m!(
+            image_attention,
+            IMAGE_ATTENTION_FILE,
+            write_image_attention_csv,
+            read_image_attention_csv
+        );
+        $m!(
+            generated_images,
+            GENERATED_IMAGES_FILE,
+            write_generated_images_csv,
+            read_generated_images_csv
+        );
+        $m!(
+            example_captions,
+            EXAMPLE_CAPTIONS_FILE,
+            write_example_captions_csv,
+            read_example_captions_csv
+        );
+        $m!(
+            glimpse_paths,
+            GLIMPSE_PATHS_FILE,
+            write_glimpse_paths_csv,
+            read_glimpse_paths_csv
+        );
+        $m!(
+            glimpse_patches,
+            GLIMPSE_PATCHES_FILE,
+            write_glimpse_patches_csv,
+            read_glimpse_patches_csv
+        );
+    };
+}
+
+/// Writes one finished cell's rows into `dir` (a *part*: the same CSVs as a results
+/// folder, holding that cell's rows alone), as a folder `dir.partial` renamed when
+/// complete.
+pub fn write_part(dir: &Path, record: &CellRecord) -> anyhow::Result<()> {
+    let partial = dir.with_extension("partial");
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial)
+            .with_context(|| format!("cannot remove {}", partial.display()))?;
+    }
+    std::fs::create_dir_all(&partial)
+        .with_context(|| format!("cannot create {}", partial.display()))?;
+    macro_rules! write {
+        ($field:ident, $file:ident, $write:ident, $read:ident) => {
+            if !record.$field.is_empty() {
+                plots::$write(&partial.join(plots::$file), &record.$field)?;
+            }
+        };
+    }
+    each_csv!(write);
+    if let Some(timing) = &record.timing {
+        plots::write_timings_csv(
+            &partial.join(plots::TIMINGS_FILE),
+            std::slice::from_ref(timing),
+        )?;
+    }
+    std::fs::rename(&partial, dir)
+        .with_context(|| format!("cannot rename {} to {}", partial.display(), dir.display()))
+}
+
+/// Reads a part written by [`write_part`] back into a cell's record.
+pub fn read_part(dir: &Path) -> anyhow::Result<CellRecord> {
+    let mut record = CellRecord::default();
+    macro_rules! read {
+        ($field:ident, $file:ident, $write:ident, $read:ident) => {
+            let path = dir.join(plots::$file);
+            if path.exists() {
+                record.$field = plots::$read(&path)?;
+            }
+        };
+    }
+    each_csv!(read);
+    let path = dir.join(plots::TIMINGS_FILE);
+    if path.exists() {
+        record.timing = plots::read_timings_csv(&path)?.into_iter().next();
+    }
+    Ok(record)
+}
 
 /// The rows written so far, one list per CSV of the results folder.
 pub struct Recorder {
@@ -39,6 +147,16 @@ impl Recorder {
         })
     }
 
+    /// Reopens `dir` to continue an unfinished run: its `config.json` stays; the CSVs are
+    /// rewritten from the finished cells' parts ([`Recorder::record_all`]).
+    pub fn reopen(dir: PathBuf) -> Recorder {
+        Recorder {
+            dir,
+            written: CellRecord::default(),
+            timings: Vec::new(),
+        }
+    }
+
     /// The results folder.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -46,84 +164,48 @@ impl Recorder {
 
     /// Appends one finished cell's rows and rewrites every CSV they touch.
     pub fn record(&mut self, record: CellRecord) -> anyhow::Result<()> {
+        self.append(record)?;
+        Ok(())
+    }
+
+    /// Appends finished cells' rows (read back from their parts) and rewrites every CSV
+    /// once.
+    pub fn record_all(&mut self, records: Vec<CellRecord>) -> anyhow::Result<()> {
+        let mut all = CellRecord::default();
+        let mut timings = Vec::new();
+        for record in records {
+            macro_rules! extend {
+                ($field:ident, $file:ident, $write:ident, $read:ident) => {
+                    all.$field.extend(record.$field);
+                };
+            }
+            each_csv!(extend);
+            timings.extend(record.timing);
+        }
+        self.append(all)?;
+        append(
+            &mut self.timings,
+            timings,
+            &self.dir,
+            plots::TIMINGS_FILE,
+            plots::write_timings_csv,
+        )
+    }
+
+    fn append(&mut self, record: CellRecord) -> anyhow::Result<()> {
         let dir = &self.dir;
-        append(
-            &mut self.written.metrics,
-            record.metrics,
-            dir,
-            plots::METRICS_FILE,
-            plots::write_metrics_csv,
-        )?;
-        append(
-            &mut self.written.alignment,
-            record.alignment,
-            dir,
-            plots::ALIGNMENT_FILE,
-            plots::write_alignment_csv,
-        )?;
-        append(
-            &mut self.written.curve,
-            record.curve,
-            dir,
-            plots::CURVE_FILE,
-            plots::write_curve_csv,
-        )?;
-        append(
-            &mut self.written.doc_attention,
-            record.doc_attention,
-            dir,
-            plots::DOC_ATTENTION_FILE,
-            plots::write_doc_attention_csv,
-        )?;
-        append(
-            &mut self.written.cost,
-            record.cost,
-            dir,
-            plots::COST_FILE,
-            plots::write_cost_csv,
-        )?;
-        append(
-            &mut self.written.example_images,
-            record.example_images,
-            dir,
-            plots::EXAMPLE_IMAGES_FILE,
-            plots::write_example_images_csv,
-        )?;
-        append(
-            &mut self.written.image_attention,
-            record.image_attention,
-            dir,
-            plots::IMAGE_ATTENTION_FILE,
-            plots::write_image_attention_csv,
-        )?;
-        append(
-            &mut self.written.generated_images,
-            record.generated_images,
-            dir,
-            plots::GENERATED_IMAGES_FILE,
-            plots::write_generated_images_csv,
-        )?;
-        append(
-            &mut self.written.example_captions,
-            record.example_captions,
-            dir,
-            plots::EXAMPLE_CAPTIONS_FILE,
-            plots::write_example_captions_csv,
-        )?;
-        append(
-            &mut self.written.glimpse_paths,
-            record.glimpse_paths,
-            dir,
-            plots::GLIMPSE_PATHS_FILE,
-            plots::write_glimpse_paths_csv,
-        )?;
-        append(
-            &mut self.written.glimpse_patches,
-            record.glimpse_patches,
-            dir,
-            plots::GLIMPSE_PATCHES_FILE,
-            plots::write_glimpse_patches_csv,
-        )?;
+        macro_rules! write {
+            ($field:ident, $file:ident, $write:ident, $read:ident) => {
+                append(
+                    &mut self.written.$field,
+                    record.$field,
+                    dir,
+                    plots::$file,
+                    plots::$write,
+                )?;
+            };
+        }
+        each_csv!(write);
         let timing: Vec<TimingRow> = record.timing.into_iter().collect();
         append(
             &mut self.timings,
@@ -185,24 +267,125 @@ fn remove_earlier_outputs(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs a whole experiment: validates the configuration, loads the data, writes
-/// `config.json` into `out_dir/<task>/` (replacing an earlier run's outputs there), runs
-/// every cell in order (recording each as it finishes) and draws the figures. Returns the
-/// results folder. Data that fails to load leaves an earlier run's folder untouched.
+/// How a run treats an earlier, unfinished run in its folder, and what it keeps besides
+/// results.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Start over even if the folder holds an unfinished run of the same configuration.
+    pub fresh: bool,
+    /// Save a training checkpoint every this many steps (0: only when a signal asks, and
+    /// at the end of each training loop).
+    pub checkpoint_every: usize,
+    /// Write every trained model under `<folder>/models/`.
+    pub save_models: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            fresh: false,
+            checkpoint_every: 200,
+            save_models: false,
+        }
+    }
+}
+
+/// [`run_with`] with the default options: an unfinished run in the folder is continued.
 pub fn run<E: Experiment>(
     config: &E::Config,
     task: &E::Task,
     data_dir: &Path,
     out_dir: &Path,
 ) -> anyhow::Result<PathBuf> {
+    run_with::<E>(config, task, data_dir, out_dir, &RunOptions::default())
+}
+
+/// Runs a whole experiment: validates the configuration, takes the folder
+/// `out_dir/<task>/` (refused while another run writes there), loads the data, writes
+/// `config.json` (replacing an earlier run's outputs there), runs every cell in order
+/// (recording each as it finishes) and draws the figures. Returns the results folder.
+/// Data that fails to load leaves an earlier run's folder untouched.
+///
+/// An unfinished run of the same configuration and code in the folder is continued
+/// (unless `options.fresh`): its finished cells are read back, not run again, and the
+/// unfinished cell resumes from its last checkpoint ([`crate::resume`]). The files are
+/// then the same, byte for byte, as an uninterrupted run's (`timings.csv` aside).
+pub fn run_with<E: Experiment>(
+    config: &E::Config,
+    task: &E::Task,
+    data_dir: &Path,
+    out_dir: &Path,
+    options: &RunOptions,
+) -> anyhow::Result<PathBuf> {
     E::validate(config)?;
-    let data = E::load(config, task, data_dir)?;
-    let mut recorder = Recorder::create(out_dir.join(task.name()), config)?;
-    let cells = E::cells(config);
-    for (index, cell) in cells.iter().enumerate() {
-        let record = E::run_cell(config, task, &data, cell)
-            .with_context(|| format!("cell {}/{} ({})", index + 1, cells.len(), cell.label()))?;
-        recorder.record(record)?;
+    let dir = out_dir.join(task.name());
+    let _lock = RunLock::acquire(&dir)?;
+    let info = harness::RunInfo::collect();
+    let identity = RunIdentity {
+        experiment: E::NAME.to_string(),
+        config: serde_json::to_value(config)?,
+        revision: info.git_revision,
+        backend: info.backend.to_string(),
+    };
+    let (progress, resuming) = RunProgress::open(&dir, &identity, options.fresh)?;
+    let every = options.checkpoint_every;
+    if !resuming {
+        progress.start(&identity)?;
     }
-    recorder.finish()
+    let data = checkpoint::with_scope(&progress.load_checkpoints(), every, || {
+        E::load(config, task, data_dir)
+    })?;
+    let mut recorder = if resuming {
+        Recorder::reopen(dir.clone())
+    } else {
+        Recorder::create(dir.clone(), config)?
+    };
+    let cells = E::cells(config);
+    let mut finished = Vec::new();
+    for index in 0..cells.len() {
+        let part = progress.part(index);
+        if part.exists() {
+            finished.push(read_part(&part)?);
+        }
+    }
+    if !finished.is_empty() {
+        eprintln!(
+            "continuing the run in {}: {} of {} cells already finished",
+            dir.display(),
+            finished.len(),
+            cells.len()
+        );
+        recorder.record_all(finished)?;
+    }
+    for (index, cell) in cells.iter().enumerate() {
+        let part = progress.part(index);
+        if part.exists() {
+            continue;
+        }
+        if checkpoint::signals::stop_requested() {
+            return Err(Interrupted {
+                at: format!("cell {}/{}", index + 1, cells.len()),
+            }
+            .into());
+        }
+        let context = CellContext {
+            model_dir: options
+                .save_models
+                .then(|| dir.join("models").join(cell.file_name())),
+        };
+        let checkpoints = progress.cell_checkpoints(index);
+        let record = checkpoint::with_scope(&checkpoints, every, || {
+            E::run_cell(config, task, &data, cell, &context)
+        })
+        .with_context(|| format!("cell {}/{} ({})", index + 1, cells.len(), cell.label()))?;
+        write_part(&part, &record)?;
+        recorder.record(record)?;
+        if checkpoints.exists() {
+            std::fs::remove_dir_all(&checkpoints)
+                .with_context(|| format!("cannot remove {}", checkpoints.display()))?;
+        }
+    }
+    let dir = recorder.finish()?;
+    progress.remove()?;
+    Ok(dir)
 }

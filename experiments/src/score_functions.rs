@@ -16,7 +16,7 @@ use models::seq2seq::{Architecture, Arrangement, Selection};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::experiment::{Cell, CellRecord, Experiment, Preset};
+use crate::experiment::{Cell, CellContext, CellRecord, Experiment, Preset};
 use crate::seq2seq::decode::decode_alignment;
 use crate::seq2seq::eval::score_seq2seq;
 use crate::seq2seq::{
@@ -161,6 +161,7 @@ impl Experiment for ScoreFunctions {
         task: &TaskSpec,
         data: &TaskData,
         cell: &Cell,
+        _context: &CellContext,
     ) -> anyhow::Result<CellRecord> {
         let base = &config.base;
         let score = *config
@@ -181,7 +182,7 @@ impl Experiment for ScoreFunctions {
             &device,
             &cell.label(),
             0,
-            teacher_forced_loss,
+            |m, b, _| teacher_forced_loss(m, b),
         )?;
         let (mut record, model) = score_seq2seq(
             base,

@@ -15,7 +15,7 @@ use std::path::Path;
 
 use models::seq2seq::{Architecture, Selection};
 
-use crate::experiment::{Cell, CellRecord, Experiment, Preset};
+use crate::experiment::{Cell, CellContext, CellRecord, Experiment, Preset};
 use crate::seq2seq::decode::decode_alignment;
 use crate::seq2seq::eval::score_seq2seq;
 use crate::seq2seq::{
@@ -70,6 +70,7 @@ impl Experiment for Seq2SeqLength {
         task: &TaskSpec,
         data: &TaskData,
         cell: &Cell,
+        _context: &CellContext,
     ) -> anyhow::Result<CellRecord> {
         let architecture = ARCHITECTURES
             .into_iter()
@@ -84,7 +85,7 @@ impl Experiment for Seq2SeqLength {
             &device,
             &cell.label(),
             0,
-            teacher_forced_loss,
+            |m, b, _| teacher_forced_loss(m, b),
         )?;
         let (mut record, model) = score_seq2seq(
             config,

@@ -23,7 +23,7 @@ use models::seq2seq::{Architecture, Selection, Seq2Seq};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::experiment::{Cell, CellRecord, Experiment, Preset};
+use crate::experiment::{Cell, CellContext, CellRecord, Experiment, Preset};
 use crate::reinforce::{ReinforceWeights, hybrid_loss, token_log_likelihoods};
 use crate::seq2seq::decode::decode_alignment;
 use crate::seq2seq::eval::score_seq2seq;
@@ -164,6 +164,7 @@ impl Experiment for SoftVsHard {
         task: &TaskSpec,
         data: &TaskData,
         cell: &Cell,
+        _context: &CellContext,
     ) -> anyhow::Result<CellRecord> {
         let base = &config.base;
         let attention = Attention::BOTH
@@ -172,7 +173,6 @@ impl Experiment for SoftVsHard {
             .expect("a cell of this experiment");
         let device = harness::device(cell.seed)?;
         let model = seq2seq_model(base, data, Architecture::RnnSearch).init(&device);
-        let mut baseline = None;
         let trained = train(
             base,
             data.train_set(base, cell.train_max_len),
@@ -180,9 +180,9 @@ impl Experiment for SoftVsHard {
             &device,
             &cell.label(),
             config.curve_every,
-            |m, b| match attention {
+            |m, b, step| match attention {
                 Attention::Soft => teacher_forced_loss(m, b),
-                Attention::Hard => hard_loss(config, m, b, &mut baseline),
+                Attention::Hard => hard_loss(config, m, b, &mut step.reward_baseline),
             },
         )?;
         let selection = attention.test_selection();

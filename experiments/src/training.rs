@@ -1,13 +1,17 @@
 //! The training loop every experiment shares: Adam with gradient-norm clipping, progress,
-//! a learning curve, and a clear stop on a non-finite loss.
+//! a learning curve, a clear stop on a non-finite loss or gradient, and checkpoints from
+//! which a killed run resumes exactly.
 
 use anyhow::bail;
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::optim::{AdamConfig, GradientsParams, grad_clipping::GradientClippingConfig};
-use burn::tensor::Tensor;
+use burn::store::ModuleSnapshot;
+use burn::tensor::{Device, Distribution, Int, Tensor};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+
+use crate::checkpoint::{Interrupted, LoopState, Slot, signals};
 
 /// What a loss function returns: the tensor to differentiate and the cross-entropy to
 /// report (they differ when the loss has extra terms, as REINFORCE does).
@@ -50,17 +54,37 @@ pub struct OptimizerSettings {
     pub grad_clip: f64,
 }
 
+/// What a loss may draw on besides the model and the batch. Both parts are saved with a
+/// checkpoint, so a resumed run makes the same draws.
+pub struct StepState {
+    /// The host generator of this step's draws (sampled locations, coins), seeded by the
+    /// loop's stream and the step number.
+    pub rng: StdRng,
+    /// A moving-average REINFORCE baseline, carried from step to step (`None` before the
+    /// first).
+    pub reward_baseline: Option<f64>,
+}
+
 /// Trains `model` for `settings.steps` Adam steps with gradient-norm clipping, taking each
 /// batch from `next_batch` and its objective from `loss`. A learning-curve point is kept every
-/// `curve_every` steps (none for 0). A non-finite loss stops training with an error naming the
-/// step and what to lower.
+/// `curve_every` steps (none for 0). A non-finite loss or gradient stops training with an
+/// error naming the step and what to lower.
+///
+/// Every random draw of a step comes from the step alone: the device is reseeded, and
+/// [`StepState::rng`] seeded, from the loop's *stream* (one draw from the device after the
+/// first step, so it follows the cell's seed; the first step draws from the device as the
+/// cell left it, which is where Burn's lazy parameters initialize) and the step number. With the data order
+/// replayed, a checkpoint ([`crate::checkpoint`]) therefore holds all a resumed loop needs
+/// to continue exactly as the uninterrupted one would have. Inside a checkpoint scope the
+/// loop resumes from its slot's latest checkpoint, saves on the scope's schedule and when a
+/// signal asks, and stops with [`Interrupted`] after saving when a signal says stop.
 pub fn train_loop<M: Module, B>(
     settings: &OptimizerSettings,
     mut model: M,
     label: &str,
     curve_every: usize,
     mut next_batch: impl FnMut() -> B,
-    mut loss: impl FnMut(&M, &B) -> StepLoss,
+    mut loss: impl FnMut(&M, &B, &mut StepState) -> StepLoss,
 ) -> anyhow::Result<Trained<M>> {
     // An infinite clip is no clip: skip the norm computation altogether.
     let clipping = settings
@@ -68,15 +92,51 @@ pub fn train_loop<M: Module, B>(
         .is_finite()
         .then_some(GradientClippingConfig::Norm(settings.grad_clip as f32));
     let mut optimizer = AdamConfig::new().with_grad_clipping(clipping).init();
+    let device = model.devices().into_iter().next();
+    let slot = Slot::next(label);
+    let mut state = LoopState {
+        step: 0,
+        steps: settings.steps,
+        stream: 0,
+        seconds: 0.0.into(),
+        curve: Vec::new(),
+        window: (0.0.into(), 0),
+        reward_baseline: None,
+    };
+    if let Some(slot) = &slot
+        && let Some((loaded, record, saved)) = slot.load(model.clone())?
+    {
+        if saved.steps != state.steps {
+            bail!(
+                "{label}: the checkpoint was written for {} steps, not {}; start afresh with --fresh",
+                saved.steps,
+                state.steps
+            );
+        }
+        (model, optimizer, state) = (loaded, optimizer.load_record(record), saved);
+        // Replays the data order up to the checkpoint (batches only: no model runs).
+        for step in 1..=state.step {
+            reseed(device.as_ref(), state.stream, step);
+            next_batch();
+        }
+        eprintln!("{label}: resumed at step {} of {}", state.step, state.steps);
+    }
     let mut progress = harness::Progress::new(label, settings.steps);
-    let mut curve = Vec::new();
-    let mut window = (0.0, 0usize);
-    for step in 1..=settings.steps {
+    let seconds_before = f64::from(state.seconds);
+    let mut window = (f64::from(state.window.0), state.window.1);
+    let mut step_state = StepState {
+        rng: StdRng::seed_from_u64(0),
+        reward_baseline: state.reward_baseline.map(f64::from),
+    };
+    for step in state.step + 1..=settings.steps {
+        // Step 1 draws from the device as the cell left it: Burn initializes parameters
+        // lazily, at their first use, so the initialization happens here.
+        step_state.rng = reseed(device.as_ref(), state.stream, step);
         let batch = next_batch();
         let StepLoss {
             objective,
             cross_entropy,
-        } = loss(&model, &batch);
+        } = loss(&model, &batch, &mut step_state);
         if !cross_entropy.is_finite() {
             bail!(
                 "{label}: loss became {cross_entropy} at step {step}; lower learning_rate (now {}) or grad_clip (now {})",
@@ -85,19 +145,125 @@ pub fn train_loop<M: Module, B>(
             );
         }
         let grads = GradientsParams::from_grads(objective.backward(), &model);
+        if let Some(name) = non_finite_gradient(&model, &grads) {
+            bail!(
+                "{label}: the gradient of '{name}' became non-finite at step {step}; lower learning_rate (now {}) or grad_clip (now {})",
+                settings.learning_rate,
+                settings.grad_clip
+            );
+        }
         model = optimizer.step(settings.learning_rate, model, grads);
+        if step == 1 {
+            state.stream = device.as_ref().map_or(0, draw_stream);
+        }
         progress.update(step, cross_entropy);
         window = (window.0 + cross_entropy, window.1 + 1);
         if curve_every > 0 && (step % curve_every == 0 || step == settings.steps) {
-            curve.push((step, window.0 / window.1 as f64));
+            state
+                .curve
+                .push((step, (window.0 / window.1 as f64).into()));
             window = (0.0, 0);
         }
+        if let Some(slot) = &slot
+            && (slot.due(step) || step == settings.steps)
+        {
+            state.step = step;
+            state.seconds = (seconds_before + progress.elapsed_secs()).into();
+            state.window = (window.0.into(), window.1);
+            state.reward_baseline = step_state.reward_baseline.map(Into::into);
+            slot.save(&model, &optimizer, &state)?;
+            signals::save_done();
+            if signals::stop_requested() {
+                return Err(Interrupted {
+                    at: format!("{label}, step {step} of {}", settings.steps),
+                }
+                .into());
+            }
+        }
     }
+    // The draws after training (sampled evaluation) start from the same state whether the
+    // loop ran or was loaded whole from its last checkpoint.
+    reseed(device.as_ref(), state.stream, u64::MAX as usize);
     Ok(Trained {
         model,
-        seconds: progress.elapsed_secs(),
-        curve,
+        seconds: seconds_before + progress.elapsed_secs(),
+        curve: state
+            .curve
+            .into_iter()
+            .map(|(step, loss)| (step, loss.into()))
+            .collect(),
     })
+}
+
+/// The loop's random stream: one draw from the device's generator, so it follows the seed
+/// the cell gave the device and whatever was drawn before (the model's initialization).
+fn draw_stream(device: &Device) -> u64 {
+    // Three draws of 30 bits (Burn's integers may be 32-bit signed).
+    let parts = Tensor::<1, Int>::random([3], Distribution::Uniform(0.0, 2f64.powi(30)), device)
+        .into_data()
+        .convert::<i64>()
+        .try_into_vec::<i64>()
+        .expect("three integers");
+    ((parts[0] as u64) << 34) ^ ((parts[1] as u64) << 17) ^ parts[2] as u64
+}
+
+/// Seeds the device's generator for `step` (from step 2 on; see [`train_loop`]) and
+/// returns the step's host generator.
+fn reseed(device: Option<&Device>, stream: u64, step: usize) -> StdRng {
+    let seed = splitmix64(stream ^ splitmix64(step as u64));
+    if let Some(device) = device
+        && step > 1
+    {
+        device.seed(seed);
+    }
+    StdRng::seed_from_u64(splitmix64(seed))
+}
+
+/// SplitMix64's finalizer: nearby inputs give unrelated outputs.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The name of a parameter whose gradient holds a NaN or an infinity, if any. One sum per
+/// parameter, read back in one transfer; names are looked up only when one is found.
+fn non_finite_gradient<M: Module>(model: &M, grads: &GradientsParams) -> Option<String> {
+    struct Sums<'a> {
+        grads: &'a GradientsParams,
+        ids: Vec<ParamId>,
+        sums: Vec<Tensor<1>>,
+    }
+    impl ModuleVisitor for Sums<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if let Some(grad) = self.grads.get::<D>(param.id) {
+                self.ids.push(param.id);
+                self.sums.push(grad.sum());
+            }
+        }
+    }
+    let mut sums = Sums {
+        grads,
+        ids: Vec::new(),
+        sums: Vec::new(),
+    };
+    model.visit(&mut sums);
+    if sums.sums.is_empty() {
+        return None;
+    }
+    let values = Tensor::cat(sums.sums, 0)
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .expect("gradient sums");
+    let bad = sums.ids[values.iter().position(|v| !v.is_finite())?];
+    let name = model
+        .collect(None, None, false)
+        .into_iter()
+        .find(|tensor| tensor.param_id == Some(bad.val()))
+        .map_or_else(|| format!("parameter {bad}"), |tensor| tensor.name);
+    Some(name)
 }
 
 /// A loss whose objective is the reported cross-entropy itself (reading it back synchronizes

@@ -77,7 +77,8 @@ fn every_reader_learns_a_tiny_synthetic_set() {
     ReaderExperiment::validate(&config).unwrap();
     for kind in ReaderKind::ALL {
         let cell = Cell::new(kind.name(), 0, 3);
-        let record = ReaderExperiment::run_cell(&config, &task, &data, &cell).unwrap();
+        let record =
+            ReaderExperiment::run_cell(&config, &task, &data, &cell, &Default::default()).unwrap();
         let accuracy = record
             .metrics
             .iter()

@@ -11,7 +11,9 @@
 //! reader          --preset smoke --steps 10                  --out tests/reference/reader
 //! ```
 //!
-//! (wall-clock files, `timings.csv` and `cost.csv`, left out). The smoke models are small
+//! (wall-clock files, `timings.csv` and `cost.csv`, left out). `soft-vs-hard`'s were written
+//! again when the training loop began drawing each step's samples from a generator seeded
+//! by the step (so a resumed run replays them); the deterministic experiments did not move. The smoke models are small
 //! enough (every product's inner dimension under 512) that gemm sums them the same way on
 //! any x86-64 CPU, so the bytes hold across machines, not only on the one that wrote them.
 

@@ -211,8 +211,6 @@ fn bench(args: Args) -> anyhow::Result<()> {
         .init(&device);
     let params = model.num_params();
     let mut rng = StdRng::seed_from_u64(args.seed);
-    let mut coins = StdRng::seed_from_u64(args.seed.wrapping_add(1));
-    let mut baseline = None;
     // One extra step: the last one is not timed (nothing asks for a batch after it).
     let total = args.warmup + args.steps + 1;
     let mut times = Vec::with_capacity(total);
@@ -236,7 +234,7 @@ fn bench(args: Args) -> anyhow::Result<()> {
         &format!("bench captioner {}", args.context),
         0,
         next_batch,
-        |m, batch| captioner_loss(m, batch, REINFORCE, &mut coins, &mut baseline),
+        |m, batch, step| captioner_loss(m, batch, REINFORCE, step),
     )?;
     let _ = trained.model.valid();
     // times[i] is step i+1; drop the warm-up.

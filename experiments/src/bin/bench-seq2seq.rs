@@ -156,7 +156,7 @@ fn bench(args: Args) -> anyhow::Result<()> {
         &format!("bench {}", args.model),
         0,
         next_batch,
-        |m, (src, mask, tgt_in, tgt_out)| {
+        |m, (src, mask, tgt_in, tgt_out), _| {
             cross_entropy_loss(sequence_cross_entropy(
                 m.forward(src.clone(), mask.clone(), tgt_in.clone()).logits,
                 tgt_out.clone(),

@@ -118,7 +118,7 @@ pub fn pretrain_encoder(
         "encoder pretraining",
         0,
         next_batch,
-        |encoder: &ImageEncoder, (images, targets)| {
+        |encoder: &ImageEncoder, (images, targets), _| {
             let annotations = encoder.forward(images.clone()); // [B, L, D]
             let logits = match labels.target {
                 PretrainTarget::Image => encoder.label_logits(annotations),

@@ -34,16 +34,15 @@ use models::vision::{
     Captioner, CaptionerConfig, ContextKind, EncoderTuning, ImageEncoder, attention_entropy,
 };
 use plots::{CurveRow, TimingRow};
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 
 pub use config::Config;
 pub use data::{AnnotatedScenes, CaptionData};
 pub use task::CaptionTask;
 
-use crate::experiment::{Cell, CellRecord, Experiment, Preset};
+use crate::experiment::{Cell, CellContext, CellRecord, Experiment, Preset};
 use crate::reinforce::{ReinforceWeights, hybrid_loss, token_log_likelihoods};
-use crate::training::{EpochBatches, StepLoss, train_loop};
+use crate::training::{EpochBatches, StepLoss, StepState, train_loop};
 
 /// Captioning with no, soft and hard visual attention.
 pub struct Captioning;
@@ -90,6 +89,7 @@ impl Experiment for Captioning {
         _task: &CaptionTask,
         data: &CaptionData,
         cell: &Cell,
+        _context: &CellContext,
     ) -> anyhow::Result<CellRecord> {
         let context = *config
             .variants
@@ -203,8 +203,8 @@ pub enum ImageInput {
 
 /// Trains one captioner with the shared loop. Each epoch visits every (scene, caption) pair
 /// once in an order fixed by the epoch number alone, so every variant and seed sees the
-/// same captions in the same order; hard attention's coins come from a generator seeded by
-/// the cell's seed.
+/// same captions in the same order; hard attention's coins come from the step's generator
+/// ([`StepState`]).
 fn train_captioner(
     config: &Config,
     data: &CaptionData,
@@ -235,8 +235,6 @@ fn train_captioner(
         };
         (input, tgt_in, tgt_out)
     };
-    let mut coins = StdRng::seed_from_u64(cell.seed);
-    let mut baseline = None;
     let weights = config.reinforce_weights();
     train_loop(
         &config.optimizer(),
@@ -244,14 +242,14 @@ fn train_captioner(
         &cell.label(),
         config.curve_every,
         next_batch,
-        |model: &CaptionModel, (input, tgt_in, tgt_out)| {
+        |model: &CaptionModel, (input, tgt_in, tgt_out), step| {
             let annotations = match (input, &model.encoder) {
                 (ImageInput::Annotations(annotations), _) => annotations.clone(),
                 (ImageInput::Images(images), Some(encoder)) => encoder.forward(images.clone()),
                 (ImageInput::Images(_), None) => unreachable!("images come with an encoder"),
             };
             let batch = (annotations, tgt_in.clone(), tgt_out.clone());
-            captioner_loss(&model.captioner, &batch, weights, &mut coins, &mut baseline)
+            captioner_loss(&model.captioner, &batch, weights, step)
         },
     )
 }
@@ -263,13 +261,12 @@ pub fn captioner_loss(
     model: &Captioner,
     (annotations, tgt_in, tgt_out): &(Tensor<3>, Tensor<2, Int>, Tensor<2, Int>),
     weights: ReinforceWeights,
-    coins: &mut StdRng,
-    baseline: &mut Option<f64>,
+    step: &mut StepState,
 ) -> StepLoss {
     match model.context {
         ContextKind::Hard => {
             let out = model.forward_sampled(annotations.clone(), tgt_in.clone(), &mut || {
-                coins.random::<f64>()
+                step.rng.random::<f64>()
             });
             let (ll, real) = token_log_likelihoods(out.logits, tgt_out.clone());
             let log_choice = out.sample_log_probs.expect("hard attention samples");
@@ -280,7 +277,7 @@ pub fn captioner_loss(
                 real,
                 log_choice,
                 || attention_entropy(attention),
-                baseline,
+                &mut step.reward_baseline,
             )
         }
         ContextKind::None | ContextKind::Soft => {

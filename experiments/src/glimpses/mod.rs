@@ -32,7 +32,7 @@ pub use config::Config;
 pub use data::GlimpseData;
 pub use task::GlimpseTask;
 
-use crate::experiment::{Cell, CellRecord, Experiment, Preset};
+use crate::experiment::{Cell, CellContext, CellRecord, Experiment, Preset};
 
 /// RAM, RAM with random glimpses, and whole-image networks on translated and cluttered
 /// canvases.
@@ -105,6 +105,7 @@ impl Experiment for Glimpses {
         task: &GlimpseTask,
         data: &GlimpseData,
         cell: &Cell,
+        _context: &CellContext,
     ) -> anyhow::Result<CellRecord> {
         let (canvas, model) = variants::parse_cell(cell).map_err(|e| anyhow::anyhow!(e))?;
         let trained = train::train(config, data, &canvas, model, cell)?;

@@ -9,8 +9,7 @@ use models::vision::{
     ConvClassifier, ConvClassifierConfig, LocationPolicy, LocationSampling, MlpClassifier,
     MlpClassifierConfig, Ram, RamConfig, hybrid_loss as ram_hybrid_loss,
 };
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 
 use super::data::training_canvases;
 use super::variants::Classifier;
@@ -72,8 +71,8 @@ pub fn pixels_and_labels(canvases: &[Canvas]) -> (Vec<f32>, Vec<i64>) {
 }
 
 /// Trains `model` on `canvas` for the run's steps. Every model sees the same canvases in
-/// the same order (see [`training_canvases`]); RAM's location noise comes from a generator
-/// seeded by the cell's seed.
+/// the same order (see [`training_canvases`]); RAM's location noise comes from the step's
+/// generator ([`crate::training::StepState`]).
 pub fn train(
     config: &Config,
     data: &GlimpseData,
@@ -118,15 +117,14 @@ pub fn train(
             } else {
                 LocationPolicy::Random
             };
-            let mut noise = StdRng::seed_from_u64(cell.seed);
             let trained = train_loop(
                 &settings,
                 cell_ram(policy),
                 &label,
                 config.curve_every,
                 next_batch,
-                |ram: &Ram, (pixels, labels)| {
-                    let mut uniform = || noise.random::<f64>();
+                |ram: &Ram, (pixels, labels), step| {
+                    let mut uniform = || step.rng.random::<f64>();
                     let sampling = LocationSampling::Stochastic(&mut uniform);
                     let output = ram.forward(pixels, labels.len(), sampling, &device);
                     let loss = ram_hybrid_loss(&output, labels_tensor(labels, &device));
@@ -149,7 +147,7 @@ pub fn train(
                 &label,
                 config.curve_every,
                 next_batch,
-                |mlp: &MlpClassifier, (pixels, labels)| {
+                |mlp: &MlpClassifier, (pixels, labels), _| {
                     let logits = mlp.forward(images_tensor(pixels, labels.len(), &device));
                     cross_entropy_loss(classification_loss(logits, labels_tensor(labels, &device)))
                 },
@@ -166,7 +164,7 @@ pub fn train(
                 &label,
                 config.curve_every,
                 next_batch,
-                |cnn: &ConvClassifier, (pixels, labels)| {
+                |cnn: &ConvClassifier, (pixels, labels), _| {
                     let images = images_tensor(pixels, labels.len(), &device).reshape([
                         labels.len(),
                         1,

@@ -37,7 +37,7 @@ pub use data::{EncodedQuestion, ReaderVocab, encode, entity_index, make_reader_b
 pub use questions::{QuestionSplits, load_questions};
 pub use task::ReaderTask;
 
-use crate::experiment::{Cell, CellRecord, Experiment, Preset, Task};
+use crate::experiment::{Cell, CellContext, CellRecord, Experiment, Preset, Task};
 use crate::training::{EpochBatches, Trained, cross_entropy_loss, train_loop};
 use eval::{Predictions, accuracy_rows, predict};
 
@@ -144,6 +144,7 @@ impl Experiment for ReaderExperiment {
         task: &ReaderTask,
         data: &ReaderData,
         cell: &Cell,
+        _context: &CellContext,
     ) -> anyhow::Result<CellRecord> {
         if cell.variant == BASELINES {
             return Ok(baseline_record(config, task, data));
@@ -264,7 +265,7 @@ fn train_reader(
         label,
         0,
         next_batch,
-        |m: &Reader, (batch, answers)| {
+        |m: &Reader, (batch, answers), _| {
             cross_entropy_loss(reader_loss(m.forward(batch).logits, answers.clone()))
         },
     )

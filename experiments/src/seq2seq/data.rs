@@ -13,7 +13,7 @@ use models::seq2seq::{Architecture, Seq2Seq, Seq2SeqConfig, ids_tensor, mask_ten
 
 use super::{Config, TaskSpec};
 use crate::experiment::Task;
-use crate::training::{StepLoss, Trained, cross_entropy_loss, train_loop};
+use crate::training::{StepLoss, StepState, Trained, cross_entropy_loss, train_loop};
 
 /// Sentence pairs encoded with the task's vocabularies.
 pub struct TaskData {
@@ -229,7 +229,7 @@ pub fn train<M: Module>(
     device: &Device,
     label: &str,
     curve_every: usize,
-    loss: impl FnMut(&M, &BatchTensors) -> StepLoss,
+    loss: impl FnMut(&M, &BatchTensors, &mut StepState) -> StepLoss,
 ) -> anyhow::Result<Trained<M>> {
     let mut epoch = 0u64;
     let mut queue: Vec<Batch> = Vec::new();

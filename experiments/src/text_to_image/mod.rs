@@ -38,7 +38,7 @@ pub use config::{Config, Variant};
 pub use data::TextToImageData;
 pub use task::TextToImageTask;
 
-use crate::experiment::{Cell, CellRecord, Experiment, Preset};
+use crate::experiment::{Cell, CellContext, CellRecord, Experiment, Preset};
 use eval::{metric_rows, score_images};
 use pretrain::tokens_tensor;
 
@@ -93,6 +93,7 @@ impl Experiment for TextToImage {
         _task: &TextToImageTask,
         data: &TextToImageData,
         cell: &Cell,
+        _context: &CellContext,
     ) -> anyhow::Result<CellRecord> {
         let variant = *config
             .variants

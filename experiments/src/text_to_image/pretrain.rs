@@ -100,7 +100,7 @@ pub fn train_damsm(
         label,
         config.curve_every,
         next_batch,
-        |model: &Damsm, (images, tokens)| {
+        |model: &Damsm, (images, tokens), _| {
             let batch = tokens.dims()[0];
             let out = matching.matching(
                 &model.image.forward(images.clone()),
@@ -160,7 +160,7 @@ pub fn train_judge(
         "judge",
         config.curve_every,
         next_batch,
-        |judge: &SceneJudge, (images, classes, colours)| {
+        |judge: &SceneJudge, (images, classes, colours), _| {
             let out = judge.forward(images.clone());
             cross_entropy_loss(judge_loss(&out, classes.clone(), colours.clone()))
         },

@@ -52,7 +52,7 @@ use models::transformer::TransformerSeq2SeqConfig;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::experiment::{Cell, CellRecord, Experiment, Preset};
+use crate::experiment::{Cell, CellContext, CellRecord, Experiment, Preset};
 use crate::seq2seq::decode::{decode_all, max_decode_len};
 use crate::seq2seq::eval::{evaluate, timing_row};
 use crate::seq2seq::{self, TaskData, TaskSpec, load_data, seq2seq_model, train};
@@ -281,6 +281,7 @@ impl Experiment for TransformerExperiment {
         task: &TaskSpec,
         data: &Option<TaskData>,
         cell: &Cell,
+        _context: &CellContext,
     ) -> anyhow::Result<CellRecord> {
         if cell.variant == COST {
             return cost::measure_length(config, cell.train_max_len, cell.seed);
@@ -335,7 +336,7 @@ fn train_and_decode<M: Translator>(
     label: &str,
 ) -> anyhow::Result<Scored> {
     eprintln!("{label}: {} parameters", model.num_params());
-    let trained = train(config, train_set, model, device, label, 0, |m, b| {
+    let trained = train(config, train_set, model, device, label, 0, |m, b, _| {
         cross_entropy_loss(batch_loss(m, b))
     })?;
     let model = trained.model.valid();
