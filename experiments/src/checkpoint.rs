@@ -5,7 +5,8 @@
 //! (`optimizer.bpk`), both in Burn's burnpack format, which keeps parameter identities so
 //! the optimizer's state finds its parameters again, and `state.json` (the step, the
 //! learning curve so far, the loop's random stream and the carried REINFORCE baseline,
-//! every float stored as its bits). It is written as `step-<N>.partial/` and renamed
+//! every float stored as its bits). The GAN loop of text-to-image saves its four players
+//! (two modules, two optimizers) the same way. It is written as `step-<N>.partial/` and renamed
 //! when complete, so a kill at any moment leaves either the previous checkpoint or the new
 //! one, never half of one.
 //!
@@ -27,6 +28,7 @@ use anyhow::{Context, bail};
 use burn::module::Module;
 use burn::optim::{ModuleOptimizer, OptimizerRecord};
 use burn::store::{BurnpackStore, ModuleSnapshot};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// Where the training loops of the running cell keep their checkpoints.
@@ -125,39 +127,30 @@ pub struct LoopState {
     pub reward_baseline: Option<ExactF64>,
 }
 
-const MODEL_FILE: &str = "model.bpk";
-const OPTIMIZER_FILE: &str = "optimizer.bpk";
 const STATE_FILE: &str = "state.json";
 
 impl Slot {
-    /// Saves a checkpoint after `state.step`, then removes the older ones.
-    pub fn save<M: Module>(
+    /// Saves a checkpoint after `step`: `state` as `state.json`, and whatever `write` puts
+    /// in the folder it is given (modules and optimizers: [`save_module`],
+    /// [`save_optimizer`]); then removes the older checkpoints.
+    pub fn save<S: Serialize>(
         &self,
-        model: &M,
-        optimizer: &ModuleOptimizer,
-        state: &LoopState,
+        step: usize,
+        state: &S,
+        write: impl FnOnce(&Path) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let done = self.dir.join(format!("step-{}", state.step));
-        let partial = self.dir.join(format!("step-{}.partial", state.step));
+        let done = self.dir.join(format!("step-{step}"));
+        let partial = self.dir.join(format!("step-{step}.partial"));
         let context = || format!("cannot write checkpoint {}", partial.display());
         if partial.exists() {
             std::fs::remove_dir_all(&partial).with_context(context)?;
         }
         std::fs::create_dir_all(&partial).with_context(context)?;
-        let mut store = BurnpackStore::from_file(partial.join(MODEL_FILE)).overwrite(true);
-        model
-            .save_into(&mut store)
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .with_context(context)?;
-        optimizer
-            .to_record()
-            .save(partial.join(OPTIMIZER_FILE))
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .with_context(context)?;
+        write(&partial)?;
         std::fs::write(partial.join(STATE_FILE), serde_json::to_vec_pretty(state)?)
             .with_context(context)?;
-        for file in [MODEL_FILE, OPTIMIZER_FILE, STATE_FILE] {
-            std::fs::File::open(partial.join(file))
+        for entry in std::fs::read_dir(&partial).with_context(context)? {
+            std::fs::File::open(entry?.path())
                 .and_then(|f| f.sync_all())
                 .with_context(context)?;
         }
@@ -165,8 +158,8 @@ impl Slot {
             std::fs::remove_dir_all(&done).with_context(context)?;
         }
         std::fs::rename(&partial, &done).with_context(context)?;
-        for (step, path) in self.checkpoints()? {
-            if step != state.step {
+        for (saved, path) in self.checkpoints()? {
+            if saved != step {
                 std::fs::remove_dir_all(&path)
                     .with_context(|| format!("cannot remove {}", path.display()))?;
             }
@@ -174,13 +167,9 @@ impl Slot {
         Ok(())
     }
 
-    /// Loads the latest complete checkpoint's model into `model` (built the same way as
-    /// the one saved) and returns the optimizer's record and the loop's state; `None` when
-    /// there is none. A checkpoint that does not fit the model is an error naming the tensor.
-    pub fn load<M: Module>(
-        &self,
-        model: M,
-    ) -> anyhow::Result<Option<(M, OptimizerRecord, LoopState)>> {
+    /// The latest complete checkpoint: its folder (to load modules and optimizers from:
+    /// [`load_module`], [`load_optimizer`]) and its state; `None` when there is none.
+    pub fn load<S: DeserializeOwned>(&self) -> anyhow::Result<Option<(PathBuf, S)>> {
         let Some((_, dir)) = self
             .checkpoints()?
             .into_iter()
@@ -188,17 +177,12 @@ impl Slot {
         else {
             return Ok(None);
         };
-        let state_path = dir.join(STATE_FILE);
-        let state: LoopState = serde_json::from_slice(
-            &std::fs::read(&state_path)
-                .with_context(|| format!("cannot read {}", state_path.display()))?,
+        let path = dir.join(STATE_FILE);
+        let state = serde_json::from_slice(
+            &std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?,
         )
-        .with_context(|| format!("{}: not a checkpoint state", state_path.display()))?;
-        let model = load_module(model, &dir.join(MODEL_FILE))?;
-        let optimizer_path = dir.join(OPTIMIZER_FILE);
-        let record = OptimizerRecord::load(&optimizer_path)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", optimizer_path.display()))?;
-        Ok(Some((model, record, state)))
+        .with_context(|| format!("{}: not a checkpoint state", path.display()))?;
+        Ok(Some((dir, state)))
     }
 
     /// The complete checkpoints in the slot, with their steps; partial ones are removed.
@@ -222,6 +206,37 @@ impl Slot {
         }
         Ok(found)
     }
+}
+
+/// Writes `module` as `dir/<name>.bpk` (burnpack, which keeps parameter identities, so an
+/// optimizer's state finds its parameters again).
+pub fn save_module<M: Module>(dir: &Path, name: &str, module: &M) -> anyhow::Result<()> {
+    let path = dir.join(format!("{name}.bpk"));
+    let mut store = BurnpackStore::from_file(&path).overwrite(true);
+    module
+        .save_into(&mut store)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
+}
+
+/// Writes an optimizer's state as `dir/<name>.bpk`.
+pub fn save_optimizer(dir: &Path, name: &str, optimizer: &ModuleOptimizer) -> anyhow::Result<()> {
+    let path = dir.join(format!("{name}.bpk"));
+    optimizer
+        .to_record()
+        .save(&path)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
+}
+
+/// Reads an optimizer's state written by [`save_optimizer`].
+pub fn load_optimizer(dir: &Path, name: &str) -> anyhow::Result<OptimizerRecord> {
+    let path = dir.join(format!("{name}.bpk"));
+    OptimizerRecord::load(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// Loads `dir/<name>.bpk` (see [`save_module`]) into `model`, which must have exactly its
+/// tensors: a missing, extra or misshapen tensor is an error naming it.
+pub fn load_saved_module<M: Module>(model: M, dir: &Path, name: &str) -> anyhow::Result<M> {
+    load_module(model, &dir.join(format!("{name}.bpk")))
 }
 
 /// Loads the burnpack file `path` into `model`, which must have exactly its tensors: a

@@ -80,11 +80,22 @@ macro_rules! each_csv {
 /// complete.
 pub fn write_part(dir: &Path, record: &CellRecord) -> anyhow::Result<()> {
     let partial = dir.with_extension("partial");
+    let result = write_part_into(&partial, record).and_then(|()| {
+        std::fs::rename(&partial, dir)
+            .with_context(|| format!("cannot rename {} to {}", partial.display(), dir.display()))
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+    result
+}
+
+fn write_part_into(partial: &Path, record: &CellRecord) -> anyhow::Result<()> {
     if partial.exists() {
-        std::fs::remove_dir_all(&partial)
+        std::fs::remove_dir_all(partial)
             .with_context(|| format!("cannot remove {}", partial.display()))?;
     }
-    std::fs::create_dir_all(&partial)
+    std::fs::create_dir_all(partial)
         .with_context(|| format!("cannot create {}", partial.display()))?;
     macro_rules! write {
         ($field:ident, $file:ident, $write:ident, $read:ident) => {
@@ -100,8 +111,7 @@ pub fn write_part(dir: &Path, record: &CellRecord) -> anyhow::Result<()> {
             std::slice::from_ref(timing),
         )?;
     }
-    std::fs::rename(&partial, dir)
-        .with_context(|| format!("cannot rename {} to {}", partial.display(), dir.display()))
+    Ok(())
 }
 
 /// Reads a part written by [`write_part`] back into a cell's record.

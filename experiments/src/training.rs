@@ -11,7 +11,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-use crate::checkpoint::{Interrupted, LoopState, Slot, signals};
+use crate::checkpoint::{self, Interrupted, LoopState, Slot, signals};
 
 /// What a loss function returns: the tensor to differentiate and the cross-entropy to
 /// report (they differ when the loss has extra terms, as REINFORCE does).
@@ -104,7 +104,7 @@ pub fn train_loop<M: Module, B>(
         reward_baseline: None,
     };
     if let Some(slot) = &slot
-        && let Some((loaded, record, saved)) = slot.load(model.clone())?
+        && let Some((dir, saved)) = slot.load::<LoopState>()?
     {
         if saved.steps != state.steps {
             bail!(
@@ -113,7 +113,9 @@ pub fn train_loop<M: Module, B>(
                 state.steps
             );
         }
-        (model, optimizer, state) = (loaded, optimizer.load_record(record), saved);
+        model = checkpoint::load_saved_module(model, &dir, "model")?;
+        optimizer = optimizer.load_record(checkpoint::load_optimizer(&dir, "optimizer")?);
+        state = saved;
         // Replays the data order up to the checkpoint (batches only: no model runs).
         for step in 1..=state.step {
             reseed(device.as_ref(), state.stream, step);
@@ -171,7 +173,10 @@ pub fn train_loop<M: Module, B>(
             state.seconds = (seconds_before + progress.elapsed_secs()).into();
             state.window = (window.0.into(), window.1);
             state.reward_baseline = step_state.reward_baseline.map(Into::into);
-            slot.save(&model, &optimizer, &state)?;
+            slot.save(step, &state, |dir| {
+                checkpoint::save_module(dir, "model", &model)?;
+                checkpoint::save_optimizer(dir, "optimizer", &optimizer)
+            })?;
             signals::save_done();
             if signals::stop_requested() {
                 return Err(Interrupted {
@@ -197,7 +202,7 @@ pub fn train_loop<M: Module, B>(
 
 /// The loop's random stream: one draw from the device's generator, so it follows the seed
 /// the cell gave the device and whatever was drawn before (the model's initialization).
-fn draw_stream(device: &Device) -> u64 {
+pub(crate) fn draw_stream(device: &Device) -> u64 {
     // Three draws of 30 bits (Burn's integers may be 32-bit signed).
     let parts = Tensor::<1, Int>::random([3], Distribution::Uniform(0.0, 2f64.powi(30)), device)
         .into_data()
@@ -209,7 +214,7 @@ fn draw_stream(device: &Device) -> u64 {
 
 /// Seeds the device's generator for `step` (from step 2 on; see [`train_loop`]) and
 /// returns the step's host generator.
-fn reseed(device: Option<&Device>, stream: u64, step: usize) -> StdRng {
+pub(crate) fn reseed(device: Option<&Device>, stream: u64, step: usize) -> StdRng {
     let seed = splitmix64(stream ^ splitmix64(step as u64));
     if let Some(device) = device
         && step > 1

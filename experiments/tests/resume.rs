@@ -176,6 +176,23 @@ fn captioning_killed_at_random_moments_resumes_to_the_same_bytes() {
 }
 
 #[test]
+fn text_to_image_killed_at_random_moments_resumes_to_the_same_bytes() {
+    // The GAN loop: two players, two optimizers, noise every step; DAMSMs while loading.
+    let args = [
+        "--preset",
+        "smoke",
+        "--task",
+        "shapes",
+        "--set",
+        "steps=40",
+        "--checkpoint-every",
+        "3",
+    ];
+    let bin = env!("CARGO_BIN_EXE_text-to-image");
+    assert_resumes_byte_identical(bin, "text-to-image", "shapes", &args, 14);
+}
+
+#[test]
 fn sigterm_saves_a_checkpoint_and_says_how_to_continue() {
     let bin = env!("CARGO_BIN_EXE_soft-vs-hard");
     let args = [

@@ -9,6 +9,12 @@
 //! both stages' adversarial losses, conditioning augmentation's KL term, and the DAMSM loss
 //! of the stage-2 images with their captions, averaged over the batch (the reference code's
 //! mean), from the frozen training DAMSM. Adam with β1 = 0.5 for both players, no clipping.
+//!
+//! Like the shared loop ([`crate::training::train_loop`]), it draws each step's noise from
+//! the step and keeps checkpoints of both players and their optimizers, so a killed run
+//! resumes exactly.
+
+use std::path::Path;
 
 use anyhow::bail;
 use burn::module::Module;
@@ -20,12 +26,14 @@ use models::vision::{
     AttnGanDiscriminator, AttnGanGenerator, DamsmConfig, DiscriminatorOutput, discriminator_loss,
     generator_adversarial_loss, mismatched,
 };
+use serde::{Deserialize, Serialize};
 
 use super::Config;
 use super::config::Variant;
 use super::data::TextToImageData;
 use super::pretrain::{Damsm, caption_pairs, tokens_tensor};
-use crate::training::EpochBatches;
+use crate::checkpoint::{self, ExactF64, Interrupted, Slot, signals};
+use crate::training::{EpochBatches, draw_stream, reseed};
 
 /// The two discriminators, trained by one optimizer (their losses touch disjoint
 /// parameters, so one Adam is two).
@@ -81,6 +89,33 @@ pub struct Players {
 }
 
 impl Players {
+    /// Writes both players and both optimizers into a checkpoint folder.
+    fn save(&self, dir: &Path) -> anyhow::Result<()> {
+        checkpoint::save_module(dir, "generator", &self.generator)?;
+        checkpoint::save_module(dir, "discriminators", &self.discriminators)?;
+        checkpoint::save_optimizer(dir, "generator-optimizer", &self.generator_optimizer)?;
+        checkpoint::save_optimizer(
+            dir,
+            "discriminator-optimizer",
+            &self.discriminator_optimizer,
+        )
+    }
+
+    /// Reads them back from a checkpoint folder written by [`Players::save`].
+    fn restore(&mut self, dir: &Path) -> anyhow::Result<()> {
+        self.generator = checkpoint::load_saved_module(self.generator.clone(), dir, "generator")?;
+        self.discriminators =
+            checkpoint::load_saved_module(self.discriminators.clone(), dir, "discriminators")?;
+        let generator = checkpoint::load_optimizer(dir, "generator-optimizer")?;
+        let discriminator = checkpoint::load_optimizer(dir, "discriminator-optimizer")?;
+        self.generator_optimizer = self.generator_optimizer.clone().load_record(generator);
+        self.discriminator_optimizer = self
+            .discriminator_optimizer
+            .clone()
+            .load_record(discriminator);
+        Ok(())
+    }
+
     /// Fresh players for `variant` on `device` (seeded by the caller).
     pub fn new(config: &Config, variant: Variant, device: &Device) -> Players {
         let adam = AdamConfig::new().with_beta_1(config.beta1 as f32);
@@ -269,15 +304,54 @@ pub fn train_gan(
     };
     let pairs = caption_pairs(&data.train);
     let mut batches = EpochBatches::new(pairs.len(), config.batch_size);
-    let mut progress = harness::Progress::new(label, config.steps);
-    let mut curve = Vec::new();
-    let (mut window, mut recent_d) = ((0.0, 0.0, 0usize), Vec::new());
-    for step in 1..=config.steps {
+    let mut next_pairs = || {
         let mut idx: Vec<(usize, usize)> = batches.next_batch().iter().map(|&i| pairs[i]).collect();
         if idx.len() < 2 {
             // A last batch of one has no mismatched pair: take the next epoch's instead.
             idx = batches.next_batch().iter().map(|&i| pairs[i]).collect();
         }
+        idx
+    };
+    let slot = Slot::next(label);
+    let mut state = GanState {
+        step: 0,
+        stream: 0,
+        seconds: 0.0.into(),
+        curve: Vec::new(),
+        window: (0.0.into(), 0.0.into(), 0),
+        recent_d: Vec::new(),
+    };
+    if let Some(slot) = &slot
+        && let Some((dir, saved)) = slot.load::<GanState>()?
+    {
+        players.restore(&dir)?;
+        state = saved;
+        for step in 1..=state.step {
+            reseed(Some(device), state.stream, step);
+            next_pairs();
+        }
+        eprintln!(
+            "{label}: resumed at step {} of {}",
+            state.step, config.steps
+        );
+    }
+    let mut progress = harness::Progress::new(label, config.steps);
+    let seconds_before = f64::from(state.seconds);
+    let mut curve: Vec<(usize, f64, f64)> = state
+        .curve
+        .iter()
+        .map(|&(s, d, g)| (s, d.into(), g.into()))
+        .collect();
+    let mut window = (
+        f64::from(state.window.0),
+        f64::from(state.window.1),
+        state.window.2,
+    );
+    let mut recent_d: Vec<f64> = state.recent_d.iter().map(|&d| d.into()).collect();
+    for step in state.step + 1..=config.steps {
+        // As in the shared loop: the step's noise comes from the step (from step 2 on).
+        reseed(Some(device), state.stream, step);
+        let idx = next_pairs();
         let batch = gan_batch(&data.train, &idx, data, device);
         let losses = gan_step(config, &mut players, &objective, &batch, device);
         if !(losses.discriminator.is_finite() && losses.generator.is_finite()) {
@@ -313,12 +387,49 @@ pub fn train_gan(
             curve.push((step, window.0 / n, window.1 / n));
             window = (0.0, 0.0, 0);
         }
+        if step == 1 {
+            state.stream = draw_stream(device);
+        }
+        if let Some(slot) = &slot
+            && (slot.due(step) || step == config.steps)
+        {
+            state.step = step;
+            state.seconds = (seconds_before + progress.elapsed_secs()).into();
+            state.curve = curve
+                .iter()
+                .map(|&(s, d, g)| (s, d.into(), g.into()))
+                .collect();
+            state.window = (window.0.into(), window.1.into(), window.2);
+            state.recent_d = recent_d.iter().map(|&d| d.into()).collect();
+            slot.save(step, &state, |dir| players.save(dir))?;
+            signals::save_done();
+            if signals::stop_requested() {
+                return Err(Interrupted {
+                    at: format!("{label}, step {step} of {}", config.steps),
+                }
+                .into());
+            }
+        }
     }
+    reseed(Some(device), state.stream, u64::MAX as usize);
     Ok(TrainedGan {
         generator: players.generator,
         curve,
-        seconds: progress.elapsed_secs(),
+        seconds: seconds_before + progress.elapsed_secs(),
     })
+}
+
+/// What the GAN loop keeps in a checkpoint besides the players (see
+/// [`crate::checkpoint`]).
+#[derive(Serialize, Deserialize)]
+struct GanState {
+    step: usize,
+    stream: u64,
+    seconds: ExactF64,
+    curve: Vec<(usize, ExactF64, ExactF64)>,
+    window: (ExactF64, ExactF64, usize),
+    /// The discriminators' recent losses, for the collapse stop.
+    recent_d: Vec<ExactF64>,
 }
 
 #[cfg(test)]
