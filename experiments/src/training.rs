@@ -318,3 +318,90 @@ impl EpochBatches {
         self.queue.pop().expect("refilled above")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use burn::module::{Module, Param};
+    use burn::tensor::{Tensor, TensorData};
+    use rand::Rng;
+
+    use super::*;
+
+    /// One parameter `w`.
+    #[derive(Module, Debug)]
+    struct Tiny {
+        w: Param<Tensor<1>>,
+    }
+
+    fn tiny(value: f32) -> Tiny {
+        let device = harness::device(0).unwrap();
+        Tiny {
+            w: Param::from_tensor(Tensor::from_data(
+                TensorData::new(vec![value], [1]),
+                &device,
+            )),
+        }
+    }
+
+    fn settings(steps: usize) -> OptimizerSettings {
+        OptimizerSettings {
+            steps,
+            learning_rate: 0.1,
+            grad_clip: f64::INFINITY,
+        }
+    }
+
+    #[test]
+    fn a_non_finite_gradient_under_a_finite_loss_stops_naming_the_parameter() {
+        // d/dw (0 · √w) at w = 0 is 0 · ∞ = NaN, while the loss is 0.
+        let err = train_loop(
+            &settings(3),
+            tiny(0.0),
+            "tiny",
+            0,
+            || (),
+            |m: &Tiny, _, _| cross_entropy_loss((m.w.val().sqrt() * 0.0).sum()),
+        )
+        .err()
+        .expect("stopped")
+        .to_string();
+        assert!(
+            err.contains("the gradient of 'w' became non-finite at step 1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_loop_follows_the_gradient_and_keeps_a_curve() {
+        // Loss w²: from w = 1, Adam's first step is -lr·sign(g) exactly.
+        let trained = train_loop(
+            &settings(2),
+            tiny(1.0),
+            "tiny",
+            1,
+            || (),
+            |m: &Tiny, _, _| cross_entropy_loss(m.w.val().powi_scalar(2).sum()),
+        )
+        .unwrap();
+        let curve: Vec<usize> = trained.curve.iter().map(|&(s, _)| s).collect();
+        assert_eq!(curve, vec![1, 2]);
+        assert_eq!(trained.curve[0].1, 1.0);
+        assert!(
+            (trained.curve[1].1 - 0.81).abs() < 1e-5,
+            "{:?}",
+            trained.curve
+        );
+    }
+
+    #[test]
+    fn each_step_draws_from_its_own_generator_whatever_ran_before() {
+        // The host draws of step s are a function of (stream, s) alone.
+        let a = reseed(None, 42, 7).random::<u64>();
+        let b = reseed(None, 42, 7).random::<u64>();
+        let c = reseed(None, 42, 8).random::<u64>();
+        let d = reseed(None, 43, 7).random::<u64>();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_ne!(a, d);
+    }
+}
