@@ -157,16 +157,6 @@ impl Recorder {
         })
     }
 
-    /// Reopens `dir` to continue an unfinished run: its `config.json` stays; the CSVs are
-    /// rewritten from the finished cells' parts ([`Recorder::record_all`]).
-    pub fn reopen(dir: PathBuf) -> Recorder {
-        Recorder {
-            dir,
-            written: CellRecord::default(),
-            timings: Vec::new(),
-        }
-    }
-
     /// The results folder.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -345,11 +335,9 @@ pub fn run_with<E: Experiment>(
     let data = checkpoint::with_scope(&progress.load_checkpoints(), every, || {
         E::load(config, task, data_dir)
     })?;
-    let mut recorder = if resuming {
-        Recorder::reopen(dir.clone())
-    } else {
-        Recorder::create(dir.clone(), config)?
-    };
+    // Continuing or not, the folder is rewritten from the finished parts: nothing an
+    // earlier run left there (another configuration's figures, say) survives.
+    let mut recorder = Recorder::create(dir.clone(), config)?;
     let cells = E::cells(config);
     let mut finished = Vec::new();
     for index in 0..cells.len() {
