@@ -3,7 +3,8 @@
 //! ```text
 //! <experiment> [--preset quick|paper|smoke] [--config FILE] [--task TASK]
 //!              [--set KEY=VALUE]... [--data-dir DIR] [--out DIR] [--print-config]
-//!              [--fresh] [--checkpoint-every N] [--save-models]
+//!              [--fresh] [--checkpoint-every N] [--save-models] [--threads N]
+//!              [--list-cells | --cells LIST | --merge]
 //! ```
 //!
 //! The configuration is built in one way for all: the preset for the task (or the JSON
@@ -22,7 +23,7 @@ use serde_json::Value;
 use crate::checkpoint::Interrupted;
 use crate::experiment::{Experiment, Preset, Task};
 use crate::overrides;
-use crate::recorder::RunOptions;
+use crate::run::{CellSelection, RunOptions};
 
 /// The options every experiment takes.
 #[derive(clap::Parser, Debug, Clone)]
@@ -66,6 +67,23 @@ pub struct Args {
     /// OUT/<task>/models/ (see docs/saved-models.md).
     #[arg(long)]
     pub save_models: bool,
+    /// Print the run's cells (index, variant, training length, seed, relative cost) as
+    /// tab-separated lines and exit.
+    #[arg(long, conflicts_with_all = ["cells", "merge"])]
+    pub list_cells: bool,
+    /// Run only these cells (`3,7-9`; indices from --list-cells) into their parts under
+    /// OUT/<task>/checkpoints/; several such processes may share one --out. No results are
+    /// written until --merge.
+    #[arg(long, value_name = "LIST", conflicts_with = "merge")]
+    pub cells: Option<CellSelection>,
+    /// Write the results from the cells run with --cells, once every cell has finished
+    /// (byte-identical to a single run; timings.csv aside). Loads no data, trains nothing.
+    #[arg(long)]
+    pub merge: bool,
+    /// Threads this process computes with (default: every CPU it may use). Set it when
+    /// several processes share a machine, so they do not oversubscribe its cores.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 impl Args {
@@ -75,6 +93,11 @@ impl Args {
             fresh: self.fresh,
             checkpoint_every: self.checkpoint_every,
             save_models: self.save_models,
+            cells: match (&self.cells, self.merge) {
+                (Some(cells), _) => cells.clone(),
+                (None, true) => CellSelection::Merge,
+                (None, false) => CellSelection::All,
+            },
         }
     }
 
@@ -153,24 +176,34 @@ pub fn main<E: Experiment>() -> ExitCode {
         Ok(args) => args,
         Err(e) => e.exit(),
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     run_in_pool(threads, || {
         let (config, task) = resolve::<E>(&args)?;
         if args.print_config {
             println!("{}", serde_json::to_string_pretty(&config)?);
             return Ok(());
         }
+        if args.list_cells {
+            E::validate(&config)?;
+            println!("index\tvariant\ttrain_max_len\tseed\tcost");
+            for (index, cell) in E::cells(&config).iter().enumerate() {
+                let cost = E::cell_cost(&config, cell);
+                println!(
+                    "{index}\t{}\t{}\t{}\t{cost}",
+                    cell.variant, cell.train_max_len, cell.seed
+                );
+            }
+            return Ok(());
+        }
         crate::checkpoint::signals::install()?;
         let out = args.out_dir::<E>();
-        match crate::recorder::run_with::<E>(
-            &config,
-            &task,
-            &args.data_dir,
-            &out,
-            &args.run_options(),
-        ) {
+        match crate::run::run_with::<E>(&config, &task, &args.data_dir, &out, &args.run_options()) {
             Ok(dir) => {
-                eprintln!("results in {}", dir.display());
+                if args.cells.is_none() {
+                    eprintln!("results in {}", dir.display());
+                }
                 Ok(())
             }
             Err(e) if e.downcast_ref::<Interrupted>().is_some() => Err(e.context(format!(

@@ -199,6 +199,13 @@ pub trait Experiment {
         cell: &Cell,
         context: &CellContext,
     ) -> anyhow::Result<CellRecord>;
+    /// A cell's cost relative to the others of the run (`--list-cells`). By default its
+    /// training length k (1 where there is none): a recurrent loop's step costs about k,
+    /// and the cells of one run share their step count.
+    fn cell_cost(config: &Self::Config, cell: &Cell) -> f64 {
+        let _ = config;
+        cell.train_max_len.max(1) as f64
+    }
     /// Extra lines for `--help` after the configuration fields (e.g. the registry of
     /// scores); none by default.
     fn help_notes() -> String {

@@ -3,12 +3,15 @@
 //!
 //! - The framework: [`experiment`] (the trait, cells, presets), [`cli`] (the one command
 //!   line), [`overrides`] (`--set` and the field list of `--help`), [`recorder`] (the one
-//!   writer of results), [`training`] (the one training loop), [`checkpoint`] (its saved state
+//!   writer of results), [`run`] (which cells, continuing, merging), [`training`] (the one
+//!   training loop), [`checkpoint`] (its saved state
 //!   and the signals that ask for it), [`reinforce`], [`config_file`],
 //!   [`validate`].
 //! - Shared pipelines: [`seq2seq`] (task, data, decoding, scoring of the four
 //!   sequence-to-sequence experiments); the reader's lives in [`reader`]; [`vision`] (glyphs and
 //!   image tensors of the image experiments).
+//! - Trained models as files: [`saved_model`] (`--save-models`, and the `translate`,
+//!   `answer` and `caption` commands that load them).
 //! - The experiments: [`seq2seq_length`], [`score_functions`], [`soft_vs_hard`],
 //!   [`transformer`], [`reader`], [`captioning`], [`text_to_image`], [`glimpses`].
 
@@ -23,6 +26,8 @@ pub mod reader;
 pub mod recorder;
 pub mod reinforce;
 pub mod resume;
+pub mod run;
+pub mod saved_model;
 pub mod score_functions;
 pub mod seq2seq;
 pub mod seq2seq_length;

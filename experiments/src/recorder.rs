@@ -12,10 +12,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use plots::TimingRow;
 
-use crate::checkpoint::{self, Interrupted};
 use crate::config_file::write_config;
-use crate::experiment::{CellContext, CellRecord, Experiment, Task};
-use crate::resume::{RunIdentity, RunLock, RunProgress};
+use crate::experiment::CellRecord;
 
 /// Calls `$m!(field, FILE, write_fn, read_fn)` for every CSV of a [`CellRecord`] but the
 /// timings (one line per cell, kept apart), in the order of [`plots::RESULT_FILES`].
@@ -265,125 +263,4 @@ fn remove_earlier_outputs(dir: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// How a run treats an earlier, unfinished run in its folder, and what it keeps besides
-/// results.
-#[derive(Clone, Debug)]
-pub struct RunOptions {
-    /// Start over even if the folder holds an unfinished run of the same configuration.
-    pub fresh: bool,
-    /// Save a training checkpoint every this many steps (0: only when a signal asks, and
-    /// at the end of each training loop).
-    pub checkpoint_every: usize,
-    /// Write every trained model under `<folder>/models/`.
-    pub save_models: bool,
-}
-
-impl Default for RunOptions {
-    fn default() -> RunOptions {
-        RunOptions {
-            fresh: false,
-            checkpoint_every: 200,
-            save_models: false,
-        }
-    }
-}
-
-/// [`run_with`] with the default options: an unfinished run in the folder is continued.
-pub fn run<E: Experiment>(
-    config: &E::Config,
-    task: &E::Task,
-    data_dir: &Path,
-    out_dir: &Path,
-) -> anyhow::Result<PathBuf> {
-    run_with::<E>(config, task, data_dir, out_dir, &RunOptions::default())
-}
-
-/// Runs a whole experiment: validates the configuration, takes the folder
-/// `out_dir/<task>/` (refused while another run writes there), loads the data, writes
-/// `config.json` (replacing an earlier run's outputs there), runs every cell in order
-/// (recording each as it finishes) and draws the figures. Returns the results folder.
-/// Data that fails to load leaves an earlier run's folder untouched.
-///
-/// An unfinished run of the same configuration and code in the folder is continued
-/// (unless `options.fresh`): its finished cells are read back, not run again, and the
-/// unfinished cell resumes from its last checkpoint ([`crate::resume`]). The files are
-/// then the same, byte for byte, as an uninterrupted run's (`timings.csv` aside).
-pub fn run_with<E: Experiment>(
-    config: &E::Config,
-    task: &E::Task,
-    data_dir: &Path,
-    out_dir: &Path,
-    options: &RunOptions,
-) -> anyhow::Result<PathBuf> {
-    E::validate(config)?;
-    let dir = out_dir.join(task.name());
-    let _lock = RunLock::acquire(&dir)?;
-    let info = harness::RunInfo::collect();
-    let identity = RunIdentity {
-        experiment: E::NAME.to_string(),
-        config: serde_json::to_value(config)?,
-        revision: info.git_revision,
-        backend: info.backend.to_string(),
-    };
-    let (progress, resuming) = RunProgress::open(&dir, &identity, options.fresh)?;
-    let every = options.checkpoint_every;
-    if !resuming {
-        progress.start(&identity)?;
-    }
-    let data = checkpoint::with_scope(&progress.load_checkpoints(), every, || {
-        E::load(config, task, data_dir)
-    })?;
-    // Continuing or not, the folder is rewritten from the finished parts: nothing an
-    // earlier run left there (another configuration's figures, say) survives.
-    let mut recorder = Recorder::create(dir.clone(), config)?;
-    let cells = E::cells(config);
-    let mut finished = Vec::new();
-    for index in 0..cells.len() {
-        let part = progress.part(index);
-        if part.exists() {
-            finished.push(read_part(&part)?);
-        }
-    }
-    if !finished.is_empty() {
-        eprintln!(
-            "continuing the run in {}: {} of {} cells already finished",
-            dir.display(),
-            finished.len(),
-            cells.len()
-        );
-        recorder.record_all(finished)?;
-    }
-    for (index, cell) in cells.iter().enumerate() {
-        let part = progress.part(index);
-        if part.exists() {
-            continue;
-        }
-        if checkpoint::signals::stop_requested() {
-            return Err(Interrupted {
-                at: format!("cell {}/{}", index + 1, cells.len()),
-            }
-            .into());
-        }
-        let context = CellContext {
-            model_dir: options
-                .save_models
-                .then(|| dir.join("models").join(cell.file_name())),
-        };
-        let checkpoints = progress.cell_checkpoints(index);
-        let record = checkpoint::with_scope(&checkpoints, every, || {
-            E::run_cell(config, task, &data, cell, &context)
-        })
-        .with_context(|| format!("cell {}/{} ({})", index + 1, cells.len(), cell.label()))?;
-        write_part(&part, &record)?;
-        recorder.record(record)?;
-        if checkpoints.exists() {
-            std::fs::remove_dir_all(&checkpoints)
-                .with_context(|| format!("cannot remove {}", checkpoints.display()))?;
-        }
-    }
-    let dir = recorder.finish()?;
-    progress.remove()?;
-    Ok(dir)
 }

@@ -32,8 +32,24 @@ pub struct RunLock {
 impl RunLock {
     /// Takes `dir/.lock`, or refuses if another live process holds it.
     pub fn acquire(dir: &Path) -> anyhow::Result<RunLock> {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let path = dir.join(".lock");
+        RunLock::take(
+            &dir.join(".lock"),
+            &format!("another run is writing into {}", dir.display()),
+        )
+    }
+
+    /// Takes the lock file `path` (a cell's, under `checkpoints/`), or refuses if another
+    /// live process holds it.
+    pub fn acquire_file(path: &Path) -> anyhow::Result<RunLock> {
+        RunLock::take(path, &format!("another process holds {}", path.display()))
+    }
+
+    fn take(path: &Path, held: &str) -> anyhow::Result<RunLock> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let path = path.to_path_buf();
         let file = File::options()
             .create(true)
             .truncate(false)
@@ -46,8 +62,7 @@ impl RunLock {
             Err(std::fs::TryLockError::WouldBlock) => {
                 let holder = std::fs::read_to_string(&path).unwrap_or_default();
                 bail!(
-                    "another run is writing into {} (process {}); wait for it to finish or choose another --out",
-                    dir.display(),
+                    "{held} (process {}); wait for it to finish or choose another --out",
                     holder.trim()
                 );
             }
@@ -119,6 +134,48 @@ impl RunProgress {
             );
         }
         Ok((progress, true))
+    }
+
+    /// The progress of `results_dir` for cells run by several processes at once
+    /// (`--cells`): the first to come writes `run.json` (atomically, never over another's);
+    /// the others check theirs against it, as [`RunProgress::open`] does.
+    pub fn open_shared(results_dir: &Path, identity: &RunIdentity) -> anyhow::Result<RunProgress> {
+        let progress = RunProgress {
+            dir: results_dir.join("checkpoints"),
+        };
+        std::fs::create_dir_all(&progress.dir)
+            .with_context(|| format!("cannot create {}", progress.dir.display()))?;
+        let path = progress.dir.join("run.json");
+        let tmp = progress
+            .dir
+            .join(format!("run.json.{}.tmp", std::process::id()));
+        let json = serde_json::to_string_pretty(identity)? + "\n";
+        std::fs::write(&tmp, json).with_context(|| format!("cannot write {}", tmp.display()))?;
+        // A hard link fails if run.json exists: exactly one process creates it.
+        let created = std::fs::hard_link(&tmp, &path).is_ok();
+        let _ = std::fs::remove_file(&tmp);
+        if !created {
+            RunProgress::open(results_dir, identity, false)?;
+        }
+        Ok(progress)
+    }
+
+    /// The results folder these checkpoints belong to.
+    pub fn results_dir(&self) -> &Path {
+        self.dir
+            .parent()
+            .expect("checkpoints/ is inside the results folder")
+    }
+
+    /// The lock a process holds while it runs cell `index` (`--cells`).
+    pub fn cell_lock(&self, index: usize) -> PathBuf {
+        self.dir.join(format!("cell-{index}.lock"))
+    }
+
+    /// Where the training loops of the data loading of a `--cells` process keep their
+    /// checkpoints (named for its first unfinished cell, so a requeued process finds them).
+    pub fn load_checkpoints_of(&self, first_cell: usize) -> PathBuf {
+        self.dir.join(format!("load-{first_cell}"))
     }
 
     /// Starts afresh: removes the checkpoints of an earlier run and writes `run.json`.

@@ -17,6 +17,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::experiment::{Cell, CellContext, CellRecord, Experiment, Preset};
+use crate::saved_model::seq2seq::{Seq2SeqSave, save_seq2seq};
 use crate::seq2seq::decode::decode_alignment;
 use crate::seq2seq::eval::score_seq2seq;
 use crate::seq2seq::{
@@ -161,7 +162,7 @@ impl Experiment for ScoreFunctions {
         task: &TaskSpec,
         data: &TaskData,
         cell: &Cell,
-        _context: &CellContext,
+        context: &CellContext,
     ) -> anyhow::Result<CellRecord> {
         let base = &config.base;
         let score = *config
@@ -170,11 +171,11 @@ impl Experiment for ScoreFunctions {
             .find(|&&s| config.model_name(s) == cell.variant)
             .expect("a cell of this experiment");
         let device = harness::device(cell.seed)?;
-        let model = seq2seq_model(base, data, Architecture::RnnSearch)
+        let model_config = seq2seq_model(base, data, Architecture::RnnSearch)
             .with_score(score)
             .with_arrangement(config.arrangement)
-            .with_local_window(config.local_window)
-            .init(&device);
+            .with_local_window(config.local_window);
+        let model = model_config.init(&device);
         let trained = train(
             base,
             data.train_set(base, cell.train_max_len),
@@ -198,6 +199,8 @@ impl Experiment for ScoreFunctions {
             record.alignment =
                 decode_alignment(data, &model, Selection::Soft, cell).unwrap_or_default();
         }
+        let save = Seq2SeqSave::new(Self::NAME, task, base, data, &model_config, Selection::Soft);
+        save_seq2seq(context, cell, save, &model)?;
         Ok(record)
     }
 

@@ -16,6 +16,7 @@ use std::path::Path;
 use models::seq2seq::{Architecture, Selection};
 
 use crate::experiment::{Cell, CellContext, CellRecord, Experiment, Preset};
+use crate::saved_model::seq2seq::{Seq2SeqSave, save_seq2seq};
 use crate::seq2seq::decode::decode_alignment;
 use crate::seq2seq::eval::score_seq2seq;
 use crate::seq2seq::{
@@ -70,14 +71,15 @@ impl Experiment for Seq2SeqLength {
         task: &TaskSpec,
         data: &TaskData,
         cell: &Cell,
-        _context: &CellContext,
+        context: &CellContext,
     ) -> anyhow::Result<CellRecord> {
         let architecture = ARCHITECTURES
             .into_iter()
             .find(|a| a.name() == cell.variant)
             .expect("a cell of this experiment");
         let device = harness::device(cell.seed)?;
-        let model = seq2seq_model(config, data, architecture).init(&device);
+        let model_config = seq2seq_model(config, data, architecture);
+        let model = model_config.init(&device);
         let trained = train(
             config,
             data.train_set(config, cell.train_max_len),
@@ -100,6 +102,15 @@ impl Experiment for Seq2SeqLength {
             record.alignment =
                 decode_alignment(data, &model, Selection::Soft, cell).unwrap_or_default();
         }
+        let save = Seq2SeqSave::new(
+            Self::NAME,
+            task,
+            config,
+            data,
+            &model_config,
+            Selection::Soft,
+        );
+        save_seq2seq(context, cell, save, &model)?;
         Ok(record)
     }
 }

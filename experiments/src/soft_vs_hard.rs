@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::experiment::{Cell, CellContext, CellRecord, Experiment, Preset};
 use crate::reinforce::{ReinforceWeights, hybrid_loss, token_log_likelihoods};
+use crate::saved_model::seq2seq::{Seq2SeqSave, save_seq2seq};
 use crate::seq2seq::decode::decode_alignment;
 use crate::seq2seq::eval::score_seq2seq;
 use crate::seq2seq::{
@@ -164,7 +165,7 @@ impl Experiment for SoftVsHard {
         task: &TaskSpec,
         data: &TaskData,
         cell: &Cell,
-        _context: &CellContext,
+        context: &CellContext,
     ) -> anyhow::Result<CellRecord> {
         let base = &config.base;
         let attention = Attention::BOTH
@@ -172,7 +173,8 @@ impl Experiment for SoftVsHard {
             .find(|a| a.name() == cell.variant)
             .expect("a cell of this experiment");
         let device = harness::device(cell.seed)?;
-        let model = seq2seq_model(base, data, Architecture::RnnSearch).init(&device);
+        let model_config = seq2seq_model(base, data, Architecture::RnnSearch);
+        let model = model_config.init(&device);
         let trained = train(
             base,
             data.train_set(base, cell.train_max_len),
@@ -191,6 +193,8 @@ impl Experiment for SoftVsHard {
         if cell.seed == base.seeds[0] && cell.train_max_len == base.train_max_lens[0] {
             record.alignment = decode_alignment(data, &model, selection, cell).unwrap_or_default();
         }
+        let save = Seq2SeqSave::new(Self::NAME, task, base, data, &model_config, selection);
+        save_seq2seq(context, cell, save, &model)?;
         Ok(record)
     }
 }

@@ -12,7 +12,7 @@ use experiments::reader::{
     Config, QuestionSplits, ReaderData, ReaderExperiment, ReaderTask, ReaderVocab, encode,
     load_questions,
 };
-use experiments::recorder;
+use experiments::run;
 use models::readers::ReaderKind;
 
 /// Burn seeds one random generator per backend and process, and the test harness runs tests
@@ -99,7 +99,7 @@ fn smoke_run_writes_table_and_attention() {
     let task = ReaderTask::Synthetic;
     let config = Config::preset(Preset::Smoke, &task);
     let dir =
-        recorder::run::<ReaderExperiment>(&config, &task, Path::new("data"), &scratch("smoke"))
+        run::run::<ReaderExperiment>(&config, &task, Path::new("data"), &scratch("smoke"))
             .unwrap();
     let rows = plots::read_metrics_csv(&dir.join("metrics.csv")).unwrap();
     for model in [

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use datasets::synthetic::SyntheticTask;
 use experiments::experiment::Preset;
-use experiments::recorder;
+use experiments::run;
 use experiments::score_functions::ScoreFunctions;
 use experiments::seq2seq::{Config, TaskSpec};
 use experiments::seq2seq_length::Seq2SeqLength;
@@ -54,7 +54,7 @@ fn tiny_rnnsearch_learns_to_copy_length_5() {
         ..Config::preset(Preset::Quick, &task)
     };
     let out = scratch("copy");
-    let dir = recorder::run::<Seq2SeqLength>(&config, &task, Path::new("data"), &out).unwrap();
+    let dir = run::run::<Seq2SeqLength>(&config, &task, Path::new("data"), &out).unwrap();
     assert_eq!(dir, out.join("copy"), "results go to OUT/<task>");
     let em = overall(&dir, "RNNsearch", "exact_match");
     assert!(em >= 95.0, "RNNsearch copy-5 exact match {em}");
@@ -78,7 +78,7 @@ fn same_seed_same_metrics_csv() {
     let config = Config::preset(Preset::Smoke, &task);
     let metrics = |config: &Config, name: &str| {
         let out = scratch(&format!("det-{name}"));
-        let dir = recorder::run::<Seq2SeqLength>(config, &task, Path::new("data"), &out).unwrap();
+        let dir = run::run::<Seq2SeqLength>(config, &task, Path::new("data"), &out).unwrap();
         std::fs::read(dir.join("metrics.csv")).unwrap()
     };
     let (a, b) = (metrics(&config, "a"), metrics(&config, "b"));
@@ -224,7 +224,7 @@ fn score_functions_and_soft_vs_hard_write_their_outputs() {
     let task = TaskSpec::Synthetic(SyntheticTask::Reverse);
     let config = experiments::score_functions::Config::preset(Preset::Smoke, &task);
     let dir =
-        recorder::run::<ScoreFunctions>(&config, &task, Path::new("data"), &scratch("scores"))
+        run::run::<ScoreFunctions>(&config, &task, Path::new("data"), &scratch("scores"))
             .unwrap();
     let rows = read_metrics_csv(&dir.join("metrics.csv")).unwrap();
     for score in [
@@ -241,7 +241,7 @@ fn score_functions_and_soft_vs_hard_write_their_outputs() {
 
     let config = experiments::soft_vs_hard::Config::preset(Preset::Smoke, &task);
     let dir =
-        recorder::run::<SoftVsHard>(&config, &task, Path::new("data"), &scratch("hard")).unwrap();
+        run::run::<SoftVsHard>(&config, &task, Path::new("data"), &scratch("hard")).unwrap();
     let curve = plots::read_curve_csv(&dir.join("learning_curve.csv")).unwrap();
     assert_eq!(
         curve.iter().filter(|r| r.model == "hard").count(),

@@ -7,7 +7,7 @@ use std::process::Command;
 use burn::module::Module;
 use datasets::synthetic::SyntheticTask;
 use experiments::experiment::Preset;
-use experiments::recorder;
+use experiments::run;
 use experiments::seq2seq::decode::decode_all;
 use experiments::seq2seq::eval::evaluate;
 use experiments::seq2seq::{self, TaskSpec, load_data, train};
@@ -65,7 +65,7 @@ fn tiny_transformer_learns_to_copy_length_5() {
         &device,
         "Transformer copy-5",
         0,
-        |m, b| {
+        |m, b, _| {
             cross_entropy_loss(sequence_cross_entropy(
                 m.forward(b.src.clone(), b.mask.clone(), b.tgt_in.clone())
                     .logits,
@@ -94,7 +94,7 @@ fn smoke_run_writes_metrics_and_cost() {
     let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let task = TaskSpec::Synthetic(SyntheticTask::Reverse);
     let config = Config::preset(Preset::Smoke, &task);
-    let dir = recorder::run::<TransformerExperiment>(
+    let dir = run::run::<TransformerExperiment>(
         &config,
         &task,
         Path::new("data"),

@@ -29,6 +29,7 @@ use std::path::Path;
 
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor};
+use datasets::images::karpathy::KarpathyOptions;
 use models::seq2seq::sequence_cross_entropy;
 use models::vision::{
     Captioner, CaptionerConfig, ContextKind, EncoderTuning, ImageEncoder, attention_entropy,
@@ -40,8 +41,9 @@ pub use config::Config;
 pub use data::{AnnotatedScenes, CaptionData};
 pub use task::CaptionTask;
 
-use crate::experiment::{Cell, CellContext, CellRecord, Experiment, Preset};
+use crate::experiment::{Cell, CellContext, CellRecord, Experiment, Preset, Task};
 use crate::reinforce::{ReinforceWeights, hybrid_loss, token_log_likelihoods};
+use crate::saved_model::captioner::{CaptionerSave, ImagePreparation, ImageSource, save_captioner};
 use crate::training::{EpochBatches, StepLoss, StepState, train_loop};
 
 /// Captioning with no, soft and hard visual attention.
@@ -86,10 +88,10 @@ impl Experiment for Captioning {
 
     fn run_cell(
         config: &Config,
-        _task: &CaptionTask,
+        task: &CaptionTask,
         data: &CaptionData,
         cell: &Cell,
-        _context: &CellContext,
+        cell_context: &CellContext,
     ) -> anyhow::Result<CellRecord> {
         let context = *config
             .variants
@@ -97,7 +99,7 @@ impl Experiment for Captioning {
             .find(|v| v.name() == cell.variant)
             .expect("a cell of this experiment");
         let device = harness::device(cell.seed)?;
-        let model = CaptionerConfig::new(data.vocab.len())
+        let model_config = CaptionerConfig::new(data.vocab.len())
             .with_d_embed(config.d_embed)
             .with_d_hidden(config.d_hidden)
             .with_d_annotation(config.d_annotation)
@@ -105,8 +107,8 @@ impl Experiment for Captioning {
             .with_grid_cells(data.cells)
             .with_context(context)
             .with_doubly_stochastic(config.doubly_stochastic)
-            .with_hard_expected(config.hard_expected)
-            .init(&device);
+            .with_hard_expected(config.hard_expected);
+        let model = model_config.init(&device);
         let encoder = match config.encoder_tuning {
             EncoderTuning::Frozen => None,
             // The pretrained encoder back on the autodiff device, learning from the captions.
@@ -155,6 +157,9 @@ impl Experiment for Captioning {
             Vec::new()
         };
         let eval_seconds = eval_start.elapsed().as_secs_f64();
+        let save = saved_captioner(config, task, data, &model_config);
+        let encoder = encoder.as_ref().unwrap_or(&data.encoder);
+        save_captioner(cell_context, cell, save, encoder, &model)?;
         Ok(CellRecord {
             metrics,
             example_images,
@@ -181,6 +186,36 @@ impl Experiment for Captioning {
             }),
             ..CellRecord::default()
         })
+    }
+}
+
+/// What a cell saves with `--save-models` besides the modules: the decoder's configuration,
+/// the encoder's, the vocabulary and how images were prepared.
+fn saved_captioner<'a>(
+    config: &Config,
+    task: &CaptionTask,
+    data: &'a CaptionData,
+    model_config: &'a CaptionerConfig,
+) -> CaptionerSave<'a> {
+    let (source, background) = match task {
+        CaptionTask::Karpathy(_) => (
+            ImageSource::Photographs,
+            KarpathyOptions::default().background,
+        ),
+        CaptionTask::Scenes | CaptionTask::Shapes => (ImageSource::Scenes, [0.0; 3]),
+    };
+    CaptionerSave {
+        task: task.arg(),
+        captioner: model_config,
+        encoder: config.encoder_config(0),
+        vocab: &data.vocab,
+        max_caption_len: config.max_caption_len,
+        image: ImagePreparation {
+            source,
+            size: config.canvas,
+            background,
+        },
+        class_names: &data.class_names,
     }
 }
 

@@ -79,6 +79,48 @@ impl ReaderVocab {
     pub fn id(&self, token: &str) -> u32 {
         self.ids.get(token).copied().unwrap_or(UNK)
     }
+
+    /// Every token in id order: `<pad>`, `<unk>`, the entities, `@placeholder`, the words
+    /// (what a saved reader's `model.json` lists).
+    pub fn tokens(&self) -> Vec<String> {
+        let mut tokens = vec![String::new(); self.size];
+        tokens[0] = "<pad>".to_string();
+        tokens[UNK as usize] = "<unk>".to_string();
+        for (token, &id) in &self.ids {
+            tokens[id as usize] = token.clone();
+        }
+        tokens
+    }
+
+    /// The vocabulary [`Self::tokens`] listed, with `n_entities` entity classes; refused
+    /// (with the reason) unless it starts as [`Self::build`] makes it and lists no token twice.
+    pub fn from_tokens(tokens: &[String], n_entities: usize) -> Result<ReaderVocab, String> {
+        let first = FIRST_ENTITY as usize;
+        let expected = ["<pad>".to_string(), "<unk>".to_string()]
+            .into_iter()
+            .chain((0..n_entities).map(datasets::reader::entity_id))
+            .chain([datasets::reader::PLACEHOLDER.to_string()]);
+        for (i, want) in expected.enumerate() {
+            if tokens.get(i) != Some(&want) {
+                return Err(format!(
+                    "token {i} must be '{want}' (specials, then @entity0..@entity{}, then {})",
+                    n_entities.saturating_sub(1),
+                    datasets::reader::PLACEHOLDER
+                ));
+            }
+        }
+        let mut ids = HashMap::new();
+        for (id, token) in tokens.iter().enumerate().skip(first) {
+            if ids.insert(token.clone(), id as u32).is_some() {
+                return Err(format!("token '{token}' is listed twice"));
+            }
+        }
+        Ok(ReaderVocab {
+            ids,
+            n_entities,
+            size: tokens.len(),
+        })
+    }
 }
 
 /// The class of an entity id (`@entity7` is class 7); `None` for any other token.

@@ -38,6 +38,7 @@ pub use questions::{QuestionSplits, load_questions};
 pub use task::ReaderTask;
 
 use crate::experiment::{Cell, CellContext, CellRecord, Experiment, Preset, Task};
+use crate::saved_model::reader::save_reader;
 use crate::training::{EpochBatches, Trained, cross_entropy_loss, train_loop};
 use eval::{Predictions, accuracy_rows, predict};
 
@@ -144,7 +145,7 @@ impl Experiment for ReaderExperiment {
         task: &ReaderTask,
         data: &ReaderData,
         cell: &Cell,
-        _context: &CellContext,
+        context: &CellContext,
     ) -> anyhow::Result<CellRecord> {
         if cell.variant == BASELINES {
             return Ok(baseline_record(config, task, data));
@@ -155,7 +156,8 @@ impl Experiment for ReaderExperiment {
             .find(|kind| kind.name() == cell.variant)
             .expect("a cell of this experiment");
         let device = harness::device(cell.seed)?;
-        let trained = train_reader(config, kind, data, &device, &cell.label())?;
+        let model_config = reader_config(config, kind, &data.vocab);
+        let trained = train_reader(config, &model_config, data, &device, &cell.label())?;
         let model = trained.model.valid();
         let eval_start = Instant::now();
         let n_entities = data.vocab.n_entities;
@@ -169,6 +171,8 @@ impl Experiment for ReaderExperiment {
             Some(i) if cell.seed == config.seeds[0] => document_attention(&model, data, i, cell),
             _ => Vec::new(),
         };
+        let (task, vocab) = (task.arg(), &data.vocab);
+        save_reader(context, &task, cell, &model_config, vocab, &model)?;
         Ok(CellRecord {
             metrics,
             doc_attention,
@@ -238,21 +242,25 @@ fn document_attention(
         .collect()
 }
 
+/// The module configuration of reader `kind` on `vocab`, sized by `config`.
+pub fn reader_config(config: &Config, kind: ReaderKind, vocab: &ReaderVocab) -> ReaderConfig {
+    ReaderConfig::new(kind, vocab.len(), vocab.n_entities)
+        .with_d_embed(config.d_embed)
+        .with_d_hidden(config.d_hidden)
+        .with_d_attention(config.d_attention)
+}
+
 /// Trains one reader. Batches are drawn in an order fixed by the epoch number alone, so every
 /// reader and seed sees the same questions in the same order.
 fn train_reader(
     config: &Config,
-    kind: ReaderKind,
+    model_config: &ReaderConfig,
     data: &ReaderData,
     device: &Device,
     label: &str,
 ) -> anyhow::Result<Trained<Reader>> {
     let (vocab, train) = (&data.vocab, &data.train);
-    let model = ReaderConfig::new(kind, vocab.len(), vocab.n_entities)
-        .with_d_embed(config.d_embed)
-        .with_d_hidden(config.d_hidden)
-        .with_d_attention(config.d_attention)
-        .init(device);
+    let model = model_config.init(device);
     let mut batches = EpochBatches::new(train.len(), config.batch_size);
     let next_batch = || {
         let idx = batches.next_batch();

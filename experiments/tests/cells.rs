@@ -1,0 +1,124 @@
+//! Cells as the interface: `--list-cells`, `--cells` into parts from several processes at
+//! once, and `--merge`, whose folder is byte for byte a single run's (`timings.csv` aside).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_soft-vs-hard");
+const ARGS: [&str; 6] = [
+    "--preset",
+    "smoke",
+    "--set",
+    "seeds=[1,2,3]",
+    "--set",
+    "steps=30",
+];
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("attention-lab-cells-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn run(out: &Path, extra: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(ARGS)
+        .args(extra)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Every file of a folder but `timings.csv`, by name, with its bytes.
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file() && !p.ends_with("timings.csv"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn list_cells_prints_one_line_per_cell_in_run_order() {
+    let output = run(&scratch("list"), &["--list-cells"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "index\tvariant\ttrain_max_len\tseed\tcost");
+    assert_eq!(lines[1], "0\tsoft\t4\t1\t4");
+    assert_eq!(lines[4], "3\thard\t4\t1\t4");
+    assert_eq!(lines.len(), 7);
+}
+
+#[test]
+fn cells_run_apart_and_merged_are_byte_identical_to_one_run() {
+    let single = scratch("single");
+    assert!(run(&single, &[]).status.success());
+    let out = scratch("parts");
+    // Nothing to merge yet.
+    let early = run(&out, &["--merge"]);
+    assert!(!early.status.success());
+    assert!(
+        stderr(&early).contains("holds no cells"),
+        "{}",
+        stderr(&early)
+    );
+    // Four processes at once, one thread each, then the merge.
+    let workers: Vec<_> = ["0-1", "2,3", "5"]
+        .iter()
+        .map(|cells| {
+            Command::new(BIN)
+                .args(ARGS)
+                .args(["--cells", cells, "--threads", "1", "--out"])
+                .arg(&out)
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut worker in workers {
+        assert!(worker.wait().unwrap().success());
+    }
+    let missing = run(&out, &["--merge"]);
+    assert!(!missing.status.success());
+    let message = stderr(&missing);
+    assert!(
+        message.contains("cells 4 of 6 are not finished (run them with --cells 4)"),
+        "{message}"
+    );
+    assert!(run(&out, &["--cells", "4"]).status.success());
+    let merged = run(&out, &["--merge"]);
+    assert!(merged.status.success(), "{}", stderr(&merged));
+    let (a, b) = (files(&single.join("reverse")), files(&out.join("reverse")));
+    assert!(a.len() > 5);
+    assert_eq!(
+        a.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        b.iter().map(|(n, _)| n).collect::<Vec<_>>()
+    );
+    for ((name, x), (_, y)) in a.iter().zip(&b) {
+        assert!(x == y, "{name} differs");
+    }
+    assert!(!out.join("reverse").join("checkpoints").exists());
+}
+
+#[test]
+fn a_cell_that_does_not_exist_is_refused() {
+    let output = run(&scratch("bad"), &["--cells", "2,9"]);
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("--cells: no cell 9; this run has cells 0-5"),
+        "{message}"
+    );
+    assert_eq!(message.trim().lines().count(), 1, "{message}");
+}
