@@ -40,11 +40,13 @@ pub fn resolve_key(key: &str, paths: &[String]) -> anyhow::Result<String> {
     match matches.as_slice() {
         [one] => Ok((*one).clone()),
         [] => bail!(
-            "--set: unknown configuration field '{key}'; valid fields: {}",
+            "--set: unknown configuration field '{}'; valid fields: {}",
+            key.escape_debug(),
             paths.join(", ")
         ),
         many => bail!(
-            "--set: '{key}' is ambiguous: {}",
+            "--set: '{}' is ambiguous: {}",
+            key.escape_debug(),
             many.iter()
                 .map(|p| p.as_str())
                 .collect::<Vec<_>>()
@@ -56,20 +58,59 @@ pub fn resolve_key(key: &str, paths: &[String]) -> anyhow::Result<String> {
 /// Applies one `KEY=VALUE` to a configuration value. VALUE is JSON (`500`, `[1,2]`,
 /// `true`, `"x"`); anything that is not valid JSON is taken as a string, so `cell=lstm`
 /// works without quotes.
+///
+/// Errors are one line: a control character in the key or value is written escaped, and a
+/// value holding one (in a string or a field name) is refused, as in a configuration file
+/// (see [`control_character_at`]).
 pub fn apply(config: &mut Value, assignment: &str) -> anyhow::Result<()> {
     let (key, raw) = assignment
         .split_once('=')
-        .ok_or_else(|| anyhow!("--set '{assignment}': expected KEY=VALUE"))?;
+        .ok_or_else(|| anyhow!("--set '{}': expected KEY=VALUE", assignment.escape_debug()))?;
     let path = resolve_key(key.trim(), &leaf_paths(config))?;
     let value = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
+    if let Some(at) = control_character_at(&value, &path) {
+        bail!("--set '{path}': {at} holds a control character");
+    }
     let mut slot = &mut *config;
     for name in path.split('.') {
         slot = slot
             .get_mut(name)
-            .with_context(|| format!("--set: no field '{path}'"))?;
+            .with_context(|| format!("--set: no field '{}'", path.escape_debug()))?;
     }
     *slot = value;
     Ok(())
+}
+
+/// Where `value` (the field at `path`) holds a control character (a line break, a NUL...)
+/// in a string or a field name, as a description (`field 'base.cell'`, `a field name
+/// in 'base'`), or `None`. No configuration holds one, and a control character would
+/// break the one-line error that a serde error quoting the name or string makes of it.
+pub fn control_character_at(value: &Value, path: &str) -> Option<String> {
+    let field = |path: &str| {
+        if path.is_empty() {
+            "the configuration".to_string()
+        } else {
+            format!("field '{path}'")
+        }
+    };
+    match value {
+        Value::String(text) if text.contains(char::is_control) => Some(field(path)),
+        Value::Array(items) => items
+            .iter()
+            .find_map(|item| control_character_at(item, path)),
+        Value::Object(fields) => fields.iter().find_map(|(name, field_value)| {
+            if name.contains(char::is_control) {
+                return Some(format!("a field name in {}", field(path)));
+            }
+            let inner = if path.is_empty() {
+                name.escape_debug().to_string()
+            } else {
+                format!("{path}.{}", name.escape_debug())
+            };
+            control_character_at(field_value, &inner)
+        }),
+        _ => None,
+    }
 }
 
 /// The `--help` listing of every field: its path, its value in `defaults`, and its doc
@@ -150,6 +191,30 @@ mod tests {
         );
         let malformed = apply(&mut config, "seed").unwrap_err().to_string();
         assert!(malformed.contains("expected KEY=VALUE"), "{malformed}");
+    }
+
+    /// Found by fuzzing (`tests/fuzz_config.rs`): a line break in a key, or in a field name
+    /// or string of the value, made a two-line error (serde quotes an unknown field or
+    /// variant as it is).
+    #[test]
+    fn control_characters_give_one_line_errors_naming_the_key() {
+        let mut config = json!({"base": {"cell": "gru"}, "seeds": [3]});
+        for (assignment, expected) in [
+            ("ce\nll=lstm", "unknown configuration field 'ce\\nll'"),
+            ("seeds\n", "--set 'seeds\\n': expected KEY=VALUE"),
+            (
+                "cell=l\u{0}stm",
+                "--set 'base.cell': field 'base.cell' holds a control character",
+            ),
+            (
+                r#"seeds=[{"\nx": 1}]"#,
+                "--set 'seeds': a field name in field 'seeds' holds a control character",
+            ),
+        ] {
+            let message = format!("{:#}", apply(&mut config, assignment).unwrap_err());
+            assert!(message.contains(expected), "{message}");
+            assert!(!message.contains('\n'), "{message}");
+        }
     }
 
     #[test]

@@ -75,7 +75,7 @@ impl Split {
 /// image), bytes left over after the declared images, a gzip stream that does not
 /// decompress, an image size with no pixels.
 pub fn read_idx_images(path: &Path) -> Result<Vec<Glyph>, DataError> {
-    let bytes = read_maybe_gzipped(path)?;
+    let bytes = read_maybe_gzipped(path, IMAGES_MAGIC)?;
     let (dims, data) = parse_u8_idx(path, &bytes.data, IMAGES_MAGIC, "images", bytes.gzipped)?;
     let (count, rows, cols) = (dims[0], dims[1], dims[2]);
     if count > 0 && (rows == 0 || cols == 0) {
@@ -101,7 +101,7 @@ pub fn read_idx_images(path: &Path) -> Result<Vec<Glyph>, DataError> {
 /// Any byte is a label here; [`read_fashion_mnist`] checks that they are class indices.
 /// Errors are those of [`read_idx_images`].
 pub fn read_idx_labels(path: &Path) -> Result<Vec<u8>, DataError> {
-    let bytes = read_maybe_gzipped(path)?;
+    let bytes = read_maybe_gzipped(path, LABELS_MAGIC)?;
     let (_, data) = parse_u8_idx(path, &bytes.data, LABELS_MAGIC, "labels", bytes.gzipped)?;
     Ok(data.to_vec())
 }
@@ -173,7 +173,11 @@ struct FileBytes {
 }
 
 /// Reads `path`, gunzipping it when it starts with the gzip magic bytes `1f 8b`.
-fn read_maybe_gzipped(path: &Path) -> Result<FileBytes, DataError> {
+///
+/// A gzip stream is inflated only as far as an IDX file with `magic` can go: its header,
+/// then the data the header declares and one byte more (enough to tell that there is
+/// more), since a small stream can inflate to gigabytes.
+fn read_maybe_gzipped(path: &Path, magic: u32) -> Result<FileBytes, DataError> {
     let raw = fs::read(path).map_err(|e| DataError::io(path, e))?;
     if !raw.starts_with(&[0x1f, 0x8b]) {
         return Ok(FileBytes {
@@ -181,13 +185,31 @@ fn read_maybe_gzipped(path: &Path) -> Result<FileBytes, DataError> {
             gzipped: false,
         });
     }
+    let failed = |e: std::io::Error| DataError::Mismatch {
+        path: path.to_path_buf(),
+        msg: format!("starts like a gzip file but does not decompress: {e}"),
+    };
+    let header_len = 4 + 4 * u64::from(magic & 0xff);
+    let mut decoder = MultiGzDecoder::new(&raw[..]);
     let mut data = Vec::new();
-    MultiGzDecoder::new(&raw[..])
+    (&mut decoder)
+        .take(header_len)
         .read_to_end(&mut data)
-        .map_err(|e| DataError::Mismatch {
-            path: path.to_path_buf(),
-            msg: format!("starts like a gzip file but does not decompress: {e}"),
-        })?;
+        .map_err(failed)?;
+    // With a wrong magic number or a short header, the header alone makes the error.
+    let declared = if data.len() as u64 == header_len && data[..4] == magic.to_be_bytes() {
+        data[4..]
+            .chunks_exact(4)
+            .map(|b| u64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]])))
+            .try_fold(1u64, u64::checked_mul)
+            .unwrap_or(u64::MAX)
+    } else {
+        0
+    };
+    decoder
+        .take(declared.saturating_add(1))
+        .read_to_end(&mut data)
+        .map_err(failed)?;
     Ok(FileBytes {
         data,
         gzipped: true,
@@ -262,10 +284,15 @@ fn parse_u8_idx<'a>(
         });
     }
     if data.len() > expected {
+        // A gzipped file is inflated only one byte past the declared data: say "more".
+        let extra = if gzipped {
+            "more bytes".to_string()
+        } else {
+            format!("{} bytes", data.len() - expected)
+        };
         return Err(mismatch(format!(
-            "{} bytes{decompressed} after the {count} {what} ({shape}, {expected} bytes) the \
-             header declares",
-            data.len() - expected
+            "{extra}{decompressed} after the {count} {what} ({shape}, {expected} bytes) the \
+             header declares"
         )));
     }
     Ok((dims, data))

@@ -20,7 +20,8 @@
 //! - The image of an entry is `<images_dir>/<filename>`, or `<images_dir>/<filepath>/<filename>`
 //!   when the entry has a `filepath` (COCO's `train2014` / `val2014`); if that file does not
 //!   exist but `<images_dir>/<filename>` does (a folder with all COCO images together), that one
-//!   is used. Names that would leave `images_dir` (absolute, or with `..`) are refused.
+//!   is used. Names that would leave `images_dir` (absolute, or with `..`) or that hold a
+//!   control character are refused.
 //! - `split` is `train`, `val`, `test` or `restval`. `restval` is the part of COCO's val2014
 //!   that Karpathy's split leaves over for training; it is read as **train** (giving the usual
 //!   113,287 COCO training images: 82,783 train + 30,504 restval) and flagged on each image
@@ -333,7 +334,8 @@ fn parse_entry(json: &Path, index: usize, raw: RawEntry) -> Result<KarpathyEntry
     let filename = raw
         .filename
         .ok_or_else(|| error("entry has no `filename`".into()))?;
-    let named = |msg: &str| error(format!("entry `{filename}`: {msg}"));
+    // Control characters escaped (a JSON string can hold a line break): one-line errors.
+    let named = |msg: &str| error(format!("entry `{}`: {msg}", filename.escape_debug()));
     if filename.is_empty() || !stays_inside(&filename) {
         return Err(named(
             "`filename` must be a relative path inside the image folder",
@@ -351,7 +353,8 @@ fn parse_entry(json: &Path, index: usize, raw: RawEntry) -> Result<KarpathyEntry
         Some("test") => (Split::Test, false),
         Some(other) => {
             return Err(named(&format!(
-                "unknown split `{other}` (expected train, val, test or restval)"
+                "unknown split `{}` (expected train, val, test or restval)",
+                other.escape_debug()
             )));
         }
         None => return Err(named("no `split` field")),
@@ -381,9 +384,11 @@ fn parse_entry(json: &Path, index: usize, raw: RawEntry) -> Result<KarpathyEntry
     })
 }
 
-/// Whether `name` is a relative path that cannot leave the folder it is joined to.
+/// Whether `name` is a relative path that cannot leave the folder it is joined to, free of
+/// control characters (a line break in a path would break every message naming it).
 fn stays_inside(name: &str) -> bool {
-    Path::new(name)
-        .components()
-        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+    !name.contains(char::is_control)
+        && Path::new(name)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }

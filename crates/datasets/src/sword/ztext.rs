@@ -160,16 +160,30 @@ fn decompress_block(
             ),
         });
     };
-    // The declared size is only a capacity hint: a corrupt record must not
-    // make us allocate gigabytes up front.
-    let mut block = Vec::with_capacity((record.uncompressed as usize).min(1 << 24));
+    // The declared size is not believed: nothing is reserved for it (a corrupt record
+    // could claim gigabytes), the block grows only as its stream inflates, and inflating
+    // stops one byte past it (every block of the real modules inflates to exactly its size).
+    let declared = u64::from(record.uncompressed);
+    let mut block = Vec::new();
     ZlibDecoder::new(compressed)
+        .take(declared + 1)
         .read_to_end(&mut block)
         .map_err(|e| DataError::Record {
             path: bzz_path.to_path_buf(),
             index,
             msg: format!("block at byte {start} does not inflate: {e}"),
         })?;
+    if block.len() as u64 > declared {
+        return Err(DataError::Record {
+            path: bzs_path.to_path_buf(),
+            index,
+            msg: format!(
+                "block at byte {start} of {} inflates to more than the {declared} bytes its \
+                 record declares",
+                bzz_path.display()
+            ),
+        });
+    }
     Ok(block)
 }
 
