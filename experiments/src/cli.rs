@@ -3,7 +3,7 @@
 //! ```text
 //! <experiment> [--preset quick|paper|smoke] [--config FILE] [--task TASK]
 //!              [--set KEY=VALUE]... [--data-dir DIR] [--out DIR] [--print-config]
-//!              [--fresh] [--checkpoint-every N] [--save-models] [--threads N]
+//!              [--fresh | --resume] [--checkpoint-every N] [--save-models] [--threads N]
 //!              [--list-cells | --cells LIST | --merge]
 //! ```
 //!
@@ -57,8 +57,12 @@ pub struct Args {
     /// Start over even if OUT/<task>/ holds an unfinished run of this configuration
     /// (without it, such a run is continued: finished cells are kept, the unfinished one
     /// resumes from its last checkpoint).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     pub fresh: bool,
+    /// Continue the unfinished run in OUT/<task>/, and fail if there is none (without it
+    /// an unfinished run is continued too, and a missing one started).
+    #[arg(long)]
+    pub resume: bool,
     /// Save a training checkpoint every N steps (0: only at the end of each training loop
     /// and when SIGTERM, SIGINT or SIGUSR1 asks for one).
     #[arg(long, value_name = "N", default_value_t = RunOptions::default().checkpoint_every)]
@@ -91,6 +95,7 @@ impl Args {
     pub fn run_options(&self) -> RunOptions {
         RunOptions {
             fresh: self.fresh,
+            resume: self.resume,
             checkpoint_every: self.checkpoint_every,
             save_models: self.save_models,
             cells: match (&self.cells, self.merge) {

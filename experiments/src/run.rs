@@ -86,6 +86,8 @@ pub fn format_indices(indices: &[usize]) -> String {
 pub struct RunOptions {
     /// Start over even if the folder holds an unfinished run of the same configuration.
     pub fresh: bool,
+    /// Fail unless there is an unfinished run to continue.
+    pub resume: bool,
     /// Save a training checkpoint every this many steps (0: only when a signal asks, and
     /// at the end of each training loop).
     pub checkpoint_every: usize,
@@ -99,6 +101,7 @@ impl Default for RunOptions {
     fn default() -> RunOptions {
         RunOptions {
             fresh: false,
+            resume: false,
             checkpoint_every: 200,
             save_models: false,
             cells: CellSelection::All,
@@ -150,6 +153,9 @@ pub fn run_with<E: Experiment>(
         CellSelection::All => {
             let _lock = RunLock::acquire(&dir)?;
             let (progress, resuming) = RunProgress::open(&dir, &identity, options.fresh)?;
+            if !resuming && options.resume {
+                bail!("--resume: {} holds no unfinished run", dir.display());
+            }
             if !resuming {
                 progress.start(&identity)?;
             }

@@ -220,6 +220,16 @@ fn sigterm_saves_a_checkpoint_and_says_how_to_continue() {
     assert!(last.contains("run the same command again"), "{stderr}");
     let checkpoints = out.join("reverse").join("checkpoints");
     assert!(checkpoints.join("run.json").exists());
+    // --resume refuses a folder with nothing to continue.
+    let output = start(bin, &["--preset", "smoke", "--resume"], &scratch("nothing"))
+        .wait_with_output()
+        .unwrap();
+    let stderr_nothing = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr_nothing.contains("holds no unfinished run"),
+        "{stderr_nothing}"
+    );
     // A changed configuration is refused, naming the field.
     let changed = ["--preset", "smoke", "--set", "steps=2000"];
     let output = start(bin, &changed, &out).wait_with_output().unwrap();
