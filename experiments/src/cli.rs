@@ -140,9 +140,17 @@ pub fn resolve<E: Experiment>(args: &Args) -> anyhow::Result<(E::Config, E::Task
 
 /// Checks a configuration value against the experiment's type, naming where it came from.
 fn from_value<C: serde::de::DeserializeOwned>(value: &Value, args: &Args) -> anyhow::Result<C> {
-    serde_json::from_value(value.clone()).map_err(|e| match &args.config {
-        Some(path) => anyhow::anyhow!("{}: {e}", path.display()),
-        None => anyhow::anyhow!("configuration: {e}"),
+    serde_path_to_error::deserialize(value.clone()).map_err(|e| {
+        // The path names the field whatever set it: the file, the preset or a --set.
+        let field = match e.path().to_string().as_str() {
+            "." => String::new(),
+            path => format!("field '{path}': "),
+        };
+        let inner = e.into_inner();
+        match &args.config {
+            Some(path) => anyhow::anyhow!("{}: {field}{inner}", path.display()),
+            None => anyhow::anyhow!("configuration: {field}{inner}"),
+        }
     })
 }
 
