@@ -245,9 +245,20 @@ fn is_output(name: &str) -> bool {
     plots::RESULT_FILES.contains(&name)
         || [plots::TIMINGS_FILE, plots::SUMMARY_FILE].contains(&name)
         || name.ends_with(".png")
+        || is_temporary(name)
 }
 
-/// Removes the CSVs, `summary.md` and `.png` figures an earlier run left in `dir`.
+/// Whether `name` is a temporary file of [`plots::write_atomic`]
+/// (`<name>.<pid>.tmp.<ext>`), left by a run killed while it wrote.
+fn is_temporary(name: &str) -> bool {
+    let mut parts = name.rsplit('.');
+    let (_ext, tmp, pid) = (parts.next(), parts.next(), parts.next());
+    tmp == Some("tmp")
+        && pid.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Removes the CSVs, `summary.md`, `.png` figures and temporary files an earlier run left
+/// in `dir`.
 fn remove_earlier_outputs(dir: &Path) -> anyhow::Result<()> {
     let entries =
         std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
@@ -263,4 +274,20 @@ fn remove_earlier_outputs(dir: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_killed_writer_s_temporary_files_are_outputs_to_clear() {
+        assert!(is_temporary("metrics.csv.15023.tmp.csv"));
+        assert!(is_temporary("bleu.png.7.tmp.png"));
+        assert!(!is_temporary("metrics.csv"));
+        assert!(!is_temporary("notes.tmp.txt"));
+        assert!(!is_temporary("a.x.tmp.csv"));
+        assert!(is_output("metrics.csv.15023.tmp.csv"));
+        assert!(!is_output("config.json"));
+    }
 }

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_soft-vs-hard");
 const ARGS: [&str; 6] = [
     "--preset",
@@ -32,21 +34,6 @@ fn run(out: &Path, extra: &[&str]) -> Output {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Every file of a folder but `timings.csv`, by name, with its bytes.
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file() && !p.ends_with("timings.csv"))
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read(&p).unwrap())
-        })
-        .collect();
-    files.sort();
-    files
 }
 
 #[test]
@@ -99,15 +86,11 @@ fn cells_run_apart_and_merged_are_byte_identical_to_one_run() {
     assert!(run(&out, &["--cells", "4"]).status.success());
     let merged = run(&out, &["--merge"]);
     assert!(merged.status.success(), "{}", stderr(&merged));
-    let (a, b) = (files(&single.join("reverse")), files(&out.join("reverse")));
-    assert!(a.len() > 5);
-    assert_eq!(
-        a.iter().map(|(n, _)| n).collect::<Vec<_>>(),
-        b.iter().map(|(n, _)| n).collect::<Vec<_>>()
+    common::assert_same_results(
+        &single.join("reverse"),
+        &out.join("reverse"),
+        "after the merge",
     );
-    for ((name, x), (_, y)) in a.iter().zip(&b) {
-        assert!(x == y, "{name} differs");
-    }
     assert!(!out.join("reverse").join("checkpoints").exists());
 }
 

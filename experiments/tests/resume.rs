@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+mod common;
+
 /// A fresh, empty folder under the temporary directory.
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("attention-lab-resume-{name}"));
@@ -36,22 +38,6 @@ fn run_through(bin: &str, args: &[&str], out: &Path) -> (Duration, String) {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(output.status.success(), "{stderr}");
     (started.elapsed(), stderr)
-}
-
-/// The CSVs of a results folder, by name (timings aside).
-fn csvs(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
-        .filter(|p| !p.ends_with("timings.csv"))
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read(&p).unwrap())
-        })
-        .collect();
-    files.sort();
-    files
 }
 
 /// Kills runs of `bin args` with SIGKILL after random fractions of `whole` (seeded), then
@@ -109,13 +95,8 @@ fn assert_resumes_byte_identical(bin: &str, name: &str, task: &str, args: &[&str
         stderr.contains("resumed at step"),
         "no run resumed a training loop from a checkpoint:\n{stderr}"
     );
-    let (expected, got) = (csvs(&whole_out.join(task)), csvs(&out.join(task)));
-    assert!(!expected.is_empty());
-    for ((name_a, a), (name_b, b)) in expected.iter().zip(&got) {
-        assert_eq!(name_a, name_b);
-        assert!(a == b, "{name_a} differs after {kills} kills");
-    }
-    assert_eq!(expected.len(), got.len());
+    let what = format!("after {kills} kills");
+    common::assert_same_results(&whole_out.join(task), &out.join(task), &what);
     assert!(
         !out.join(task).join("checkpoints").exists(),
         "checkpoints left behind"
@@ -126,70 +107,43 @@ fn assert_resumes_byte_identical(bin: &str, name: &str, task: &str, args: &[&str
     );
 }
 
+/// The smoke preset of `bin` with `extra` settings and a checkpoint every `every` steps,
+/// killed and resumed (see [`assert_resumes_byte_identical`]).
+fn kill_smoke(bin: &str, name: &str, task: &str, extra: &[&str], every: &str, seed: u64) {
+    let mut args = vec!["--preset", "smoke", "--checkpoint-every", every];
+    args.extend_from_slice(extra);
+    assert_resumes_byte_identical(bin, name, task, &args, seed);
+}
+
 #[test]
 fn soft_vs_hard_killed_at_random_moments_resumes_to_the_same_bytes() {
     // Hard attention: sampled positions and a carried REINFORCE baseline.
-    let args = [
-        "--preset",
-        "smoke",
-        "--set",
-        "steps=300",
-        "--set",
-        "seeds=[1,2]",
-        "--checkpoint-every",
-        "7",
-    ];
+    let extra = ["--set", "steps=300", "--set", "seeds=[1,2]"];
     let bin = env!("CARGO_BIN_EXE_soft-vs-hard");
-    assert_resumes_byte_identical(bin, "soft-vs-hard", "reverse", &args, 11);
+    kill_smoke(bin, "soft-vs-hard", "reverse", &extra, "7", 11);
 }
 
 #[test]
 fn glimpses_killed_at_random_moments_resumes_to_the_same_bytes() {
     // RAM: host-sampled locations, canvases placed per step.
-    let args = [
-        "--preset",
-        "smoke",
-        "--task",
-        "shapes",
-        "--set",
-        "steps=150",
-        "--checkpoint-every",
-        "5",
-    ];
+    let extra = ["--task", "shapes", "--set", "steps=150"];
     let bin = env!("CARGO_BIN_EXE_glimpses");
-    assert_resumes_byte_identical(bin, "glimpses", "shapes", &args, 12);
+    kill_smoke(bin, "glimpses", "shapes", &extra, "5", 12);
 }
 
 #[test]
 fn captioning_killed_at_random_moments_resumes_to_the_same_bytes() {
     // Two training loops: the encoder's pretraining while loading, then each captioner.
-    let args = [
-        "--preset",
-        "smoke",
-        "--task",
-        "shapes",
-        "--checkpoint-every",
-        "3",
-    ];
     let bin = env!("CARGO_BIN_EXE_captioning");
-    assert_resumes_byte_identical(bin, "captioning", "shapes", &args, 13);
+    kill_smoke(bin, "captioning", "shapes", &["--task", "shapes"], "3", 13);
 }
 
 #[test]
 fn text_to_image_killed_at_random_moments_resumes_to_the_same_bytes() {
     // The GAN loop: two players, two optimizers, noise every step; DAMSMs while loading.
-    let args = [
-        "--preset",
-        "smoke",
-        "--task",
-        "shapes",
-        "--set",
-        "steps=40",
-        "--checkpoint-every",
-        "3",
-    ];
+    let extra = ["--task", "shapes", "--set", "steps=40"];
     let bin = env!("CARGO_BIN_EXE_text-to-image");
-    assert_resumes_byte_identical(bin, "text-to-image", "shapes", &args, 14);
+    kill_smoke(bin, "text-to-image", "shapes", &extra, "3", 14);
 }
 
 #[test]

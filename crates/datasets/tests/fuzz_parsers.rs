@@ -18,10 +18,13 @@ use datasets::sword::read_ztext;
 use datasets::tsv::read_tsv;
 use flate2::Compression;
 use flate2::read::{MultiGzDecoder, ZlibDecoder};
-use flate2::write::{GzEncoder, ZlibEncoder};
+use flate2::write::ZlibEncoder;
 use fuzzing::mutate::{Bytes, input};
 use fuzzing::proptest::prelude::*;
 use fuzzing::{Scratch, check_one_line, check_peak, fuzz};
+
+mod common;
+use common::{CNN, gzip, idx_bytes};
 
 fuzzing::install_counting_allocator!();
 
@@ -56,27 +59,12 @@ fn check<T>(
     check_peak(peak, size, factor, allowance)
 }
 
-/// A question in the real CNN layout.
-const QUESTION: &str =
-    "http://web.archive.org/web/20150731183012id_/http://edition.cnn.com/2015/04/02/example
-
-( @entity0 ) -- @entity1 said on thursday that @entity2 would ...
-
-@placeholder said on thursday that @entity2 would visit
-
-@entity1
-
-@entity0:CNN
-@entity1:Obama
-@entity2:Kerry
-";
-
 #[test]
 fn question_files() {
     let scratch = Scratch::new("question");
     let seeds = vec![
-        QUESTION.as_bytes().to_vec(),
-        QUESTION.replace('\n', "\r\n").into_bytes(),
+        CNN.as_bytes().to_vec(),
+        CNN.replace('\n', "\r\n").into_bytes(),
     ];
     // Lines are split into a vector of slices (16 bytes each per line, up to 1 per byte),
     // tokens into strings (24 bytes each plus the text): 48 bytes per input byte bounds it.
@@ -216,22 +204,6 @@ fn sword_ztext_modules() {
         }
         check_peak(peak, size + inflated, 16, INFLATE_ALLOWANCE)
     });
-}
-
-/// An IDX file: the magic number and dimension sizes big-endian, then `data`.
-fn idx_bytes(magic: u32, dims: &[u32], data: &[u8]) -> Vec<u8> {
-    let mut bytes = magic.to_be_bytes().to_vec();
-    for d in dims {
-        bytes.extend_from_slice(&d.to_be_bytes());
-    }
-    bytes.extend_from_slice(data);
-    bytes
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
 }
 
 /// What `bytes` gunzips to, if it starts like gzip (stopping at 64 MiB, more than any

@@ -3,7 +3,6 @@
 //! files.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use datasets::DataError;
@@ -13,8 +12,9 @@ use datasets::images::digits::{read_digit_file, read_digits};
 use datasets::images::idx::{
     IMAGES_MAGIC, LABELS_MAGIC, Split, read_fashion_mnist, read_idx_images, read_idx_labels,
 };
-use flate2::Compression;
-use flate2::write::GzEncoder;
+
+mod common;
+use common::{gzip, idx_bytes};
 
 /// A fresh, empty directory for one test.
 fn scratch_dir(name: &str) -> PathBuf {
@@ -22,22 +22,6 @@ fn scratch_dir(name: &str) -> PathBuf {
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// An IDX file: the magic number and dimension sizes big-endian, then `data`.
-fn idx_bytes(magic: u32, dims: &[u32], data: &[u8]) -> Vec<u8> {
-    let mut bytes = magic.to_be_bytes().to_vec();
-    for d in dims {
-        bytes.extend_from_slice(&d.to_be_bytes());
-    }
-    bytes.extend_from_slice(data);
-    bytes
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
 }
 
 /// Three hand-made 2 × 3 images.

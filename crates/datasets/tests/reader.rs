@@ -18,6 +18,9 @@ use datasets::sword::VerseRef;
 use flate2::Compression;
 use flate2::write::ZlibEncoder;
 
+mod common;
+use common::CNN;
+
 /// A fresh, empty directory for one test.
 fn scratch_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("datasets-reader-{}-{name}", std::process::id()));
@@ -36,21 +39,6 @@ fn ents(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect()
 }
-
-/// A question in the real CNN layout, copied verbatim.
-const CNN: &str =
-    "http://web.archive.org/web/20150731183012id_/http://edition.cnn.com/2015/04/02/example
-
-( @entity0 ) -- @entity1 said on thursday that @entity2 would ...
-
-@placeholder said on thursday that @entity2 would visit
-
-@entity1
-
-@entity0:CNN
-@entity1:Obama
-@entity2:Kerry
-";
 
 fn cnn_question() -> Question {
     Question {

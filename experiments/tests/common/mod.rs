@@ -1,7 +1,10 @@
-//! What the image experiments' end-to-end tests share: running a binary on procedural
-//! shapes into a fresh folder, and checking that bad settings are one-line errors.
+//! What the end-to-end tests share: running a binary on procedural shapes into a fresh
+//! folder, checking that bad settings are one-line errors, and reading a results folder
+//! for a byte-for-byte comparison.
 
-use std::path::PathBuf;
+#![allow(dead_code)] // each test file uses its own part
+
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Runs the experiment binary `bin` (named `experiment`) with `--task shapes` and `args`
@@ -39,5 +42,34 @@ pub fn assert_one_line_errors_naming_the_field(
         assert!(stderr.contains(field), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    }
+}
+
+/// Every file of a results folder but `timings.csv` (wall clock), sorted by name, with its
+/// bytes: what two runs that must agree byte for byte are compared on.
+pub fn result_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file() && !p.ends_with("timings.csv"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Asserts that two results folders hold the same files with the same bytes
+/// (`timings.csv` aside); `what` says what the second one went through.
+pub fn assert_same_results(expected: &Path, got: &Path, what: &str) {
+    let (a, b) = (result_files(expected), result_files(got));
+    assert!(a.len() > 3, "{} holds too little", expected.display());
+    let names =
+        |files: &[(String, Vec<u8>)]| files.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&a), names(&b), "{what}: other files");
+    for ((name, x), (_, y)) in a.iter().zip(&b) {
+        assert!(x == y, "{name} differs {what}");
     }
 }
