@@ -61,7 +61,13 @@ impl Config {
                 base.test_max_len = 30;
                 base.steps = 400;
             }
-            Preset::Paper => base.train_max_lens = vec![50],
+            Preset::Paper => {
+                base.train_max_lens = vec![50];
+                // The dot scores compare the decoder state with the bidirectional
+                // annotations directly, so their sizes must agree (Luong et al. use one
+                // size throughout; our encoder is bidirectional).
+                base.d_decoder = 2 * base.d_encoder;
+            }
             Preset::Smoke => base.train_max_lens.truncate(1),
         }
         Config {

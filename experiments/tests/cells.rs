@@ -105,3 +105,32 @@ fn a_cell_that_does_not_exist_is_refused() {
     );
     assert_eq!(message.trim().lines().count(), 1, "{message}");
 }
+
+#[test]
+fn every_preset_of_every_experiment_lists_its_cells() {
+    // --list-cells validates the configuration: a preset that cannot run fails here.
+    let binaries = [
+        env!("CARGO_BIN_EXE_seq2seq-length"),
+        env!("CARGO_BIN_EXE_score-functions"),
+        env!("CARGO_BIN_EXE_soft-vs-hard"),
+        env!("CARGO_BIN_EXE_transformer"),
+        env!("CARGO_BIN_EXE_reader"),
+        env!("CARGO_BIN_EXE_captioning"),
+        env!("CARGO_BIN_EXE_text-to-image"),
+        env!("CARGO_BIN_EXE_glimpses"),
+    ];
+    for bin in binaries {
+        for preset in ["quick", "paper", "smoke"] {
+            let output = Command::new(bin)
+                .args(["--preset", preset, "--list-cells"])
+                .output()
+                .unwrap();
+            let listed = String::from_utf8_lossy(&output.stdout).lines().count();
+            assert!(
+                output.status.success() && listed > 1,
+                "{bin} --preset {preset}: {}",
+                stderr(&output)
+            );
+        }
+    }
+}
