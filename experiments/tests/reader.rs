@@ -99,8 +99,7 @@ fn smoke_run_writes_table_and_attention() {
     let task = ReaderTask::Synthetic;
     let config = Config::preset(Preset::Smoke, &task);
     let dir =
-        run::run::<ReaderExperiment>(&config, &task, Path::new("data"), &scratch("smoke"))
-            .unwrap();
+        run::run::<ReaderExperiment>(&config, &task, Path::new("data"), &scratch("smoke")).unwrap();
     let rows = plots::read_metrics_csv(&dir.join("metrics.csv")).unwrap();
     for model in [
         "max-frequency",

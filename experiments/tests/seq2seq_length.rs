@@ -224,8 +224,7 @@ fn score_functions_and_soft_vs_hard_write_their_outputs() {
     let task = TaskSpec::Synthetic(SyntheticTask::Reverse);
     let config = experiments::score_functions::Config::preset(Preset::Smoke, &task);
     let dir =
-        run::run::<ScoreFunctions>(&config, &task, Path::new("data"), &scratch("scores"))
-            .unwrap();
+        run::run::<ScoreFunctions>(&config, &task, Path::new("data"), &scratch("scores")).unwrap();
     let rows = read_metrics_csv(&dir.join("metrics.csv")).unwrap();
     for score in [
         "content",
@@ -240,8 +239,7 @@ fn score_functions_and_soft_vs_hard_write_their_outputs() {
     assert!(dir.join("alignment-grid.png").is_file());
 
     let config = experiments::soft_vs_hard::Config::preset(Preset::Smoke, &task);
-    let dir =
-        run::run::<SoftVsHard>(&config, &task, Path::new("data"), &scratch("hard")).unwrap();
+    let dir = run::run::<SoftVsHard>(&config, &task, Path::new("data"), &scratch("hard")).unwrap();
     let curve = plots::read_curve_csv(&dir.join("learning_curve.csv")).unwrap();
     assert_eq!(
         curve.iter().filter(|r| r.model == "hard").count(),

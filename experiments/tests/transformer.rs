@@ -94,13 +94,9 @@ fn smoke_run_writes_metrics_and_cost() {
     let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let task = TaskSpec::Synthetic(SyntheticTask::Reverse);
     let config = Config::preset(Preset::Smoke, &task);
-    let dir = run::run::<TransformerExperiment>(
-        &config,
-        &task,
-        Path::new("data"),
-        &scratch("smoke"),
-    )
-    .unwrap();
+    let dir =
+        run::run::<TransformerExperiment>(&config, &task, Path::new("data"), &scratch("smoke"))
+            .unwrap();
     let metrics = plots::read_metrics_csv(&dir.join("metrics.csv")).unwrap();
     for model in MODELS {
         assert!(
