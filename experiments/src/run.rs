@@ -159,9 +159,19 @@ pub fn run_with<E: Experiment>(
             if !resuming {
                 progress.start(&identity)?;
             }
-            let data = checkpoint::with_scope(&progress.load_checkpoints(), every, || {
+            let loaded = checkpoint::with_scope(&progress.load_checkpoints(), every, || {
                 E::load(config, task, data_dir)
-            })?;
+            });
+            let data = match loaded {
+                Ok(data) => data,
+                // A run that could not load its data has nothing to continue (missing
+                // data, say); one stopped by a signal keeps its loading checkpoints.
+                Err(e) if !resuming && e.downcast_ref::<Interrupted>().is_none() => {
+                    progress.remove()?;
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
+            };
             let mut recorder = continue_recording::<E>(config, &dir, &progress, cells.len())?;
             for index in 0..cells.len() {
                 if !progress.part(index).exists() {

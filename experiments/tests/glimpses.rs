@@ -166,6 +166,7 @@ fn bad_settings_are_one_line_errors_naming_the_field() {
 #[test]
 fn digits_without_fetched_data_say_what_to_run() {
     let empty = std::env::temp_dir().join("attention-lab-glimpses-no-data");
+    let _ = std::fs::remove_dir_all(&empty);
     let _ = std::fs::create_dir_all(&empty);
     let output = Command::new(env!("CARGO_BIN_EXE_glimpses"))
         .args(["--preset", "smoke", "--task", "digits", "--data-dir"])
