@@ -58,6 +58,8 @@ pub fn with_scope<T>(dir: &Path, every: usize, body: impl FnOnce() -> T) -> T {
 pub struct Slot {
     dir: PathBuf,
     every: usize,
+    /// The loop's label, for the message of a stop.
+    label: String,
 }
 
 impl Slot {
@@ -80,6 +82,7 @@ impl Slot {
         Some(Slot {
             dir: scope.dir.join(format!("{}-{name}", scope.calls)),
             every: scope.every,
+            label: label.to_string(),
         })
     }
 
@@ -130,12 +133,14 @@ pub struct LoopState {
 const STATE_FILE: &str = "state.json";
 
 impl Slot {
-    /// Saves a checkpoint after `step`: `state` as `state.json`, and whatever `write` puts
-    /// in the folder it is given (modules and optimizers: [`save_module`],
-    /// [`save_optimizer`]); then removes the older checkpoints.
+    /// Saves a checkpoint after `step` of `steps`: `state` as `state.json`, and whatever
+    /// `write` puts in the folder it is given (modules and optimizers: [`save_module`],
+    /// [`save_optimizer`]); then removes the older checkpoints. A SIGUSR1 request is then
+    /// served; a stop asked for by a signal is [`Interrupted`], for the loop to return.
     pub fn save<S: Serialize>(
         &self,
         step: usize,
+        steps: usize,
         state: &S,
         write: impl FnOnce(&Path) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
@@ -163,6 +168,13 @@ impl Slot {
                 std::fs::remove_dir_all(&path)
                     .with_context(|| format!("cannot remove {}", path.display()))?;
             }
+        }
+        signals::save_done();
+        if signals::stop_requested() {
+            return Err(Interrupted {
+                at: format!("{}, step {step} of {steps}", self.label),
+            }
+            .into());
         }
         Ok(())
     }

@@ -11,7 +11,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-use crate::checkpoint::{self, Interrupted, LoopState, Slot, signals};
+use crate::checkpoint::{self, LoopState, Slot};
 
 /// What a loss function returns: the tensor to differentiate and the cross-entropy to
 /// report (they differ when the loss has extra terms, as REINFORCE does).
@@ -173,17 +173,10 @@ pub fn train_loop<M: Module, B>(
             state.seconds = (seconds_before + progress.elapsed_secs()).into();
             state.window = (window.0.into(), window.1);
             state.reward_baseline = step_state.reward_baseline.map(Into::into);
-            slot.save(step, &state, |dir| {
+            slot.save(step, settings.steps, &state, |dir| {
                 checkpoint::save_module(dir, "model", &model)?;
                 checkpoint::save_optimizer(dir, "optimizer", &optimizer)
             })?;
-            signals::save_done();
-            if signals::stop_requested() {
-                return Err(Interrupted {
-                    at: format!("{label}, step {step} of {}", settings.steps),
-                }
-                .into());
-            }
         }
     }
     // The draws after training (sampled evaluation) start from the same state whether the

@@ -103,20 +103,9 @@ fn bad_settings_are_one_line_errors_naming_the_field() {
 
 #[test]
 fn scenes_without_fetched_data_say_what_to_run() {
-    let out = std::env::temp_dir().join("attention-lab-captioning-nodata");
-    let _ = std::fs::remove_dir_all(&out);
-    for _ in 0..2 {
-        let output = Command::new(env!("CARGO_BIN_EXE_captioning"))
-            .args(["--preset", "smoke", "--data-dir", "/nonexistent", "--out"])
-            .arg(&out)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(1), "{stderr}");
-        assert!(stderr.contains("run scripts/fetch-data first"), "{stderr}");
-        // Nothing to continue is left behind (the second try says the same).
-        assert!(!out.join("scenes").join("checkpoints").exists());
-    }
+    // Twice: the first failure must leave nothing that refuses the second.
+    let bin = env!("CARGO_BIN_EXE_captioning");
+    common::assert_missing_data_says_fetch(bin, "captioning", "scenes", 2);
 }
 
 #[test]

@@ -3,7 +3,6 @@
 //! one-line errors naming the field.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 mod common;
 
@@ -89,17 +88,8 @@ fn bad_settings_are_one_line_errors_naming_the_field() {
 
 #[test]
 fn scenes_without_fetched_data_say_what_to_run() {
-    let out = std::env::temp_dir().join("attention-lab-text-to-image-nodata");
-    let _ = std::fs::remove_dir_all(&out);
-    let output = Command::new(env!("CARGO_BIN_EXE_text-to-image"))
-        .args(["--preset", "smoke", "--data-dir", "/nonexistent", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("run scripts/fetch-data first"), "{stderr}");
-    assert!(!out.join("scenes").join("checkpoints").exists());
+    let bin = env!("CARGO_BIN_EXE_text-to-image");
+    common::assert_missing_data_says_fetch(bin, "text-to-image", "scenes", 1);
 }
 
 #[test]

@@ -32,7 +32,7 @@ use super::Config;
 use super::config::Variant;
 use super::data::TextToImageData;
 use super::pretrain::{Damsm, caption_pairs, tokens_tensor};
-use crate::checkpoint::{self, ExactF64, Interrupted, Slot, signals};
+use crate::checkpoint::{self, ExactF64, Slot};
 use crate::training::{EpochBatches, draw_stream, reseed};
 
 /// The two discriminators, trained by one optimizer (their losses touch disjoint
@@ -401,14 +401,7 @@ pub fn train_gan(
                 .collect();
             state.window = (window.0.into(), window.1.into(), window.2);
             state.recent_d = recent_d.iter().map(|&d| d.into()).collect();
-            slot.save(step, &state, |dir| players.save(dir))?;
-            signals::save_done();
-            if signals::stop_requested() {
-                return Err(Interrupted {
-                    at: format!("{label}, step {step} of {}", config.steps),
-                }
-                .into());
-            }
+            slot.save(step, config.steps, &state, |dir| players.save(dir))?;
         }
     }
     reseed(Some(device), state.stream, u64::MAX as usize);

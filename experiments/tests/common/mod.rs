@@ -73,3 +73,21 @@ pub fn assert_same_results(expected: &Path, got: &Path, what: &str) {
         assert!(x == y, "{name} differs {what}");
     }
 }
+
+/// Runs `bin`'s smoke preset `tries` times with no fetched data into a fresh folder: each
+/// must fail with the hint to fetch it, and leave no checkpoints behind in `task`'s folder.
+pub fn assert_missing_data_says_fetch(bin: &str, experiment: &str, task: &str, tries: usize) {
+    let out = std::env::temp_dir().join(format!("attention-lab-{experiment}-nodata"));
+    let _ = std::fs::remove_dir_all(&out);
+    for _ in 0..tries {
+        let output = Command::new(bin)
+            .args(["--preset", "smoke", "--data-dir", "/nonexistent", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("run scripts/fetch-data first"), "{stderr}");
+        assert!(!out.join(task).join("checkpoints").exists());
+    }
+}
