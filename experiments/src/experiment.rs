@@ -17,13 +17,13 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// The settings every experiment offers. Each experiment says what they mean for it in
-/// [`Experiment::preset`]; the doc comments here are what `--help` shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+/// The presets every experiment has. Each experiment says what they mean for it in
+/// [`Experiment::preset`]; `long`, which only some have, is [`Experiment::long_preset`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Preset {
     /// CPU-sized: minutes on 2 cores; already shows the effect (the committed results).
     Quick,
-    /// The paper's lengths and sizes: hours, meant for a GPU (--features wgpu or cuda).
+    /// The paper's lengths and sizes: hours, meant for a GPU.
     Paper,
     /// Seconds: checks the pipeline end to end (CI); shows nothing.
     Smoke,
@@ -39,6 +39,9 @@ impl Preset {
         }
     }
 }
+
+/// The spelling of the `long` preset on the command line and in `config.json`.
+pub const LONG_PRESET: &str = "long";
 
 /// Where an experiment's examples come from: parsed from `--task`, recorded in
 /// `config.json` by [`Task::arg`], and naming the results folder by [`Task::name`].
@@ -179,6 +182,13 @@ pub trait Experiment {
     fn default_task() -> Self::Task;
     /// The configuration a preset gives for a task.
     fn preset(preset: Preset, task: &Self::Task) -> Self::Config;
+    /// The `long` preset for a task, where the experiment has one: the paper's shape on
+    /// real data on the CPU, hours on 2 cores, run as cells across machines or days
+    /// (`--cells`, `--merge`). None by default.
+    fn long_preset(task: &Self::Task) -> Option<Self::Config> {
+        let _ = task;
+        None
+    }
     /// The configuration's `task` field (the spelling of [`Task::arg`]).
     fn task_field(config: &mut Self::Config) -> &mut String;
     /// Checks the values a run cannot work with; the error names the field.

@@ -49,6 +49,10 @@ impl Experiment for Seq2SeqLength {
         Config::preset(preset, task)
     }
 
+    fn long_preset(task: &TaskSpec) -> Option<Config> {
+        Config::long(task)
+    }
+
     fn task_field(config: &mut Config) -> &mut String {
         &mut config.task
     }

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::TaskSpec;
-use crate::experiment::{Preset, Task};
+use crate::experiment::{LONG_PRESET, Preset, Task};
 use crate::validate::{require_distinct, require_finite_positive, require_positive, require_seeds};
 
 /// Every shared setting of a run. Presets fill it; a JSON file or `--set` overrides it.
@@ -144,6 +144,38 @@ impl Config {
                 ..base
             },
         }
+    }
+
+    /// The `long` preset, for real text only (`bible-en-es`, `tsv:`): Bahdanau et al.'s
+    /// training lengths (k = 30 and 50, tests to 60 words, buckets of 10 as in their
+    /// Figure 2) at a size the CPU trains in hours. The sizes are the ones measured on
+    /// bible-en-es before this preset existed (one seed, k = 30, 2 cores, 54 minutes for
+    /// both models): vocabulary 4,000, embeddings 128, encoder 128 per direction, decoder
+    /// 256, attention 128, batch 64, Adam 1e-3 for 3,000 steps, greedy decoding; RNNencdec
+    /// reached 7.1 BLEU and RNNsearch 17.5, the paper's gap (13.93 against 21.50). 3 seeds
+    /// × 2 lengths × 2 models = 12 cells of about half an hour (k = 30) to an hour (k = 50)
+    /// each on 2 cores: run them as cells (`--cells`, then `--merge`; docs/cluster.md).
+    pub fn long(task: &TaskSpec) -> Option<Config> {
+        if task.is_synthetic() {
+            return None;
+        }
+        Some(Config {
+            preset: LONG_PRESET.to_string(),
+            train_max_lens: vec![30, 50],
+            test_max_len: 60,
+            test_size: 1_500,
+            vocab_size: 4_000,
+            steps: 3_000,
+            batch_size: 64,
+            learning_rate: 1e-3,
+            d_embed: 128,
+            d_encoder: 128,
+            d_decoder: 256,
+            d_attention: 128,
+            bucket_width: 10,
+            beam: 0,
+            ..Config::preset(Preset::Quick, task)
+        })
     }
 
     /// Checks the values a run cannot work with, naming the field.
