@@ -7,13 +7,15 @@
 //! - A module saved and loaded back gives the same logits to the bit; a `model.safetensors`
 //!   of a model of another size is refused, naming the file and the tensor.
 //! - The commands on the smoke runs' folders: `translate` (with `--alignment`, the PNG, and
-//!   the refusal for a model without attention), `answer` and `caption`, their output format,
-//!   and agreement with what the runs recorded.
+//!   the refusal for a model without attention; a Transformer), `answer` and `caption`,
+//!   their output format, and agreement with what the runs recorded.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
+use std::path::Path;
 
 use burn::tensor::{Int, Tensor, TensorData};
+use common::saved::{assert_one_line_error, lock, run, scratch, smoke_run, with_dir};
 use experiments::captioning::{CaptionTask, Captioning, encoder, eval as caption_eval};
 use experiments::experiment::{Cell, CellContext, Experiment, Preset};
 use experiments::reader::{ReaderExperiment, ReaderTask, eval as reader_eval, make_reader_batch};
@@ -27,66 +29,8 @@ use experiments::seq2seq::decode::{decode_alignment, decode_all};
 use experiments::seq2seq::eval::evaluate;
 use experiments::seq2seq::{TaskSpec, load_data};
 use experiments::seq2seq_length::Seq2SeqLength;
+use experiments::transformer::TransformerExperiment;
 use models::seq2seq::{Selection, ids_tensor, mask_tensor};
-
-/// Burn seeds one random generator per backend and process, and tests run on parallel
-/// threads: whatever trains or builds a model holds this lock.
-static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn lock() -> std::sync::MutexGuard<'static, ()> {
-    TRAINING.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "attention-lab-saved-models-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn with_dir(dir: &Path) -> CellContext {
-    CellContext {
-        model_dir: Some(dir.to_path_buf()),
-    }
-}
-
-/// Runs a binary; returns success, stdout and stderr.
-fn run(bin: &str, args: &[&str], stdin: &str) -> (bool, String, String) {
-    use std::io::Write;
-    let mut child = Command::new(bin)
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{bin} runs: {e}"));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
-    (
-        output.status.success(),
-        text(output.stdout),
-        text(output.stderr),
-    )
-}
-
-/// A one-line error on stderr that names every one of `names`, and no panic.
-fn assert_one_line_error(ok: bool, stderr: &str, names: &[&str]) {
-    assert!(!ok, "succeeded: {stderr}");
-    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    for name in names {
-        assert!(stderr.contains(name), "{name} not in: {stderr}");
-    }
-}
 
 #[test]
 fn a_loaded_translator_repeats_its_cell_bit_for_bit() {
@@ -111,21 +55,17 @@ fn a_loaded_translator_repeats_its_cell_bit_for_bit() {
     let device = inference_device().unwrap();
     let loaded = Translator::load(&dir, &device).unwrap();
     assert_eq!(loaded.description.cell.variant, "RNNsearch");
-    assert_eq!(loaded.spec.src_vocab, data.src_vocab);
+    let (model, spec) = loaded.recurrent().expect("a recurrent model");
+    assert_eq!(spec.src_vocab, data.src_vocab);
     // The alignment of the example sentence, weight for weight.
-    let again = decode_alignment(&data, &loaded.model, Selection::Soft, &cell).unwrap();
+    let again = decode_alignment(&data, model, Selection::Soft, &cell).unwrap();
     assert_eq!(again, saved.alignment);
     // The whole test set decoded and scored as the cell did.
     let hyps = decode_all(
         &data.test,
         &device,
         config.eval_batch_size,
-        |src, mask, len| {
-            loaded
-                .model
-                .greedy_with(src, mask, len, Selection::Soft)
-                .tokens
-        },
+        |src, mask, len| model.greedy_with(src, mask, len, Selection::Soft).tokens,
     );
     let name = Seq2SeqLength::NAME;
     let metrics = evaluate(
@@ -190,7 +130,7 @@ fn logits_survive_a_round_trip_and_another_size_is_refused() {
             .collect();
         bits
     };
-    assert_eq!(logits(&loaded.model), logits(&model));
+    assert_eq!(logits(loaded.recurrent().unwrap().0), logits(&model));
 
     // The same description over the weights of a model with a larger decoder.
     let bigger = model_config
@@ -213,6 +153,45 @@ fn logits_survive_a_round_trip_and_another_size_is_refused() {
     assert!(matches!(description.model, SavedKind::Seq2seq(_)));
     let err = LoadedReader::load(&dir, &device).err().expect("refused");
     assert!(format!("{err}").contains("holds a seq2seq model"), "{err}");
+}
+
+/// The Transformer of the transformer experiment: saving changes nothing, and the loaded
+/// model decodes the test set to the cell's scores.
+#[test]
+fn a_loaded_transformer_repeats_its_cell_bit_for_bit() {
+    let _lock = lock();
+    let task = TransformerExperiment::default_task();
+    let mut config = TransformerExperiment::preset(Preset::Smoke, &task);
+    config.cost_lengths.clear();
+    let base = &config.base;
+    let data = load_data("test", base, &task, Path::new("data")).unwrap();
+    let k = base.longest_train_len();
+    let cell = Cell::new("Transformer", k, base.seeds[0]);
+    let dir = scratch("transformer").join("model");
+    let data = Some(data);
+    let run_cell = |context: CellContext| {
+        TransformerExperiment::run_cell(&config, &task, &data, &cell, &context).unwrap()
+    };
+    let saved = run_cell(with_dir(&dir));
+    let plain = run_cell(CellContext::default());
+    assert_eq!(saved.metrics, plain.metrics, "saving changed the scores");
+
+    let device = inference_device().unwrap();
+    let loaded = Translator::load(&dir, &device).unwrap();
+    assert!(loaded.recurrent().is_none());
+    assert!(loaded.no_alignment().is_some() && !loaded.has_beam_search());
+    let experiments::saved_model::seq2seq::TranslatorModel::Transformer { model, .. } =
+        &loaded.model
+    else {
+        panic!("a Transformer");
+    };
+    let data = data.unwrap();
+    let hyps = decode_all(&data.test, &device, base.eval_batch_size, |s, m, len| {
+        model.greedy(s, m, len).tokens
+    });
+    let name = TransformerExperiment::NAME;
+    let metrics = evaluate(base, name, &task, &data, &hyps, "Transformer", k, cell.seed);
+    assert_eq!(metrics, saved.metrics);
 }
 
 #[test]
@@ -288,17 +267,6 @@ fn a_loaded_captioner_repeats_its_cell_bit_for_bit() {
     assert_eq!(attention, saved.image_attention);
 }
 
-/// Runs an experiment's smoke preset with `--save-models` into `out`; returns the folder of
-/// `task`.
-fn smoke_run(bin: &str, out: &Path, task: &str, args: &[&str]) -> PathBuf {
-    let mut argv = vec!["--preset", "smoke", "--save-models", "--out"];
-    argv.push(out.to_str().unwrap());
-    argv.extend_from_slice(args);
-    let (ok, _, stderr) = run(bin, &argv, "");
-    assert!(ok, "{stderr}");
-    out.join(task)
-}
-
 #[test]
 fn translate_reads_a_saved_run_and_shows_its_alignment() {
     let out = scratch("translate-run");
@@ -372,6 +340,38 @@ fn translate_reads_a_saved_run_and_shows_its_alignment() {
     std::fs::write(&json, edited).unwrap();
     let (ok, _, stderr) = run(bin, &["--model", model], "a b c\n");
     assert_one_line_error(ok, &stderr, &["model.safetensors", "tensor '", "shape"]);
+}
+
+/// `translate` with the transformer experiment's models: the Transformer translates one
+/// line per line, and refuses `--alignment` and `--beam`, saying why; its RNNsearch still
+/// shows an alignment.
+#[test]
+fn translate_reads_a_saved_transformer() {
+    let out = scratch("translate-transformer");
+    let args = ["--set", "cost_lengths=[]"];
+    let dir = smoke_run(env!("CARGO_BIN_EXE_transformer"), &out, "reverse", &args);
+    let bin = env!("CARGO_BIN_EXE_translate");
+    let models = dir.join("models");
+    let transformer = models.join("Transformer-k4-seed1");
+    let model = transformer.to_str().unwrap();
+    let (ok, stdout, stderr) = run(bin, &["--model", model], "a b c\n\nd e f\n");
+    assert!(ok, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(lines[1].is_empty(), "{stdout}");
+    let (ok, _, stderr) = run(bin, &["--model", model, "--alignment"], "a b c\n");
+    assert_one_line_error(
+        ok,
+        &stderr,
+        &["Transformer", "cross-attention", "--alignment"],
+    );
+    let (ok, _, stderr) = run(bin, &["--model", model, "--beam", "3"], "a b c\n");
+    assert_one_line_error(ok, &stderr, &["Transformer", "--beam"]);
+    let search = models.join("RNNsearch-k4-seed1");
+    let args = ["--model", search.to_str().unwrap(), "--alignment"];
+    let (ok, stdout, stderr) = run(bin, &args, "a b c\n");
+    assert!(ok, "{stderr}");
+    assert!(stdout.lines().nth(1).unwrap().contains(" <- "), "{stdout}");
 }
 
 #[test]

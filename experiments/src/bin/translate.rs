@@ -10,7 +10,7 @@ use clap::Parser;
 use experiments::saved_model::seq2seq::{Translator, alignment_lines};
 use experiments::saved_model::{inference_device, numbered_path};
 
-/// Translates sentences with a saved RNNencdec or RNNsearch model.
+/// Translates sentences with a saved RNNencdec, RNNsearch or Transformer model.
 ///
 /// Each input line is tokenized as the experiment tokenized its corpus (lowercased words and
 /// punctuation; the synthetic tasks' symbols separated by spaces), words outside the
@@ -23,12 +23,13 @@ use experiments::saved_model::{inference_device, numbered_path};
 )]
 struct Args {
     /// A model folder written by --save-models (OUT/<task>/models/<cell>/ of seq2seq-length,
-    /// score-functions or soft-vs-hard).
+    /// score-functions, soft-vs-hard or transformer).
     #[arg(long, value_name = "DIR")]
     model: PathBuf,
     /// Sentences, one a line. Default: standard input.
     file: Option<PathBuf>,
     /// Beam search with this width (1: greedy, the default, as the experiments score).
+    /// Recurrent models only.
     #[arg(long, value_name = "N", default_value_t = 1)]
     beam: usize,
     /// After each translation, one line per target word (and the final </s>) with its
@@ -54,9 +55,16 @@ fn run(args: &Args) -> anyhow::Result<()> {
     }
     let translator = Translator::load(&args.model, &inference_device()?)?;
     let wants_weights = args.alignment || args.alignment_png.is_some();
-    if wants_weights && !translator.has_attention() {
+    if let (true, Some(why)) = (wants_weights, translator.no_alignment()) {
         bail!(
-            "{} is {}, a model without attention: --alignment and --alignment-png are not available",
+            "{} is {}, {why}: --alignment and --alignment-png are not available",
+            args.model.display(),
+            translator.description.label()
+        );
+    }
+    if args.beam > 1 && !translator.has_beam_search() {
+        bail!(
+            "{} is {}: --beam is for the recurrent models; the Transformer decodes greedily",
             args.model.display(),
             translator.description.label()
         );

@@ -90,6 +90,8 @@ impl From<&Cell> for SavedCell {
 pub enum SavedKind {
     /// RNNencdec or RNNsearch (`translate`).
     Seq2seq(seq2seq::Seq2SeqSpec),
+    /// The Transformer (`translate`).
+    Transformer(seq2seq::TransformerSpec),
     /// A cloze reader (`answer`).
     Reader(reader::ReaderSpec),
     /// An image encoder and a caption decoder (`caption`).
@@ -101,6 +103,7 @@ impl SavedKind {
     pub fn name(&self) -> &'static str {
         match self {
             SavedKind::Seq2seq(_) => "seq2seq",
+            SavedKind::Transformer(_) => "transformer",
             SavedKind::Reader(_) => "reader",
             SavedKind::Captioner(_) => "captioner",
         }

@@ -1,6 +1,7 @@
-//! Saved RNN encoder-decoders (seq2seq-length, score-functions, soft-vs-hard): what
-//! `model.json` holds for them, the hook their cells call, and translation with a loaded
-//! model (the `translate` command).
+//! Saved translators: the RNN encoder-decoders (seq2seq-length, score-functions,
+//! soft-vs-hard, transformer) and the Transformer (transformer): what `model.json` holds
+//! for them, the hooks their cells call, and translation with a loaded model (the
+//! `translate` command).
 
 use std::path::Path;
 
@@ -9,6 +10,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use datasets::vocab::{BOS, EOS, Vocab};
 use models::scores::ScoreKind;
 use models::seq2seq::{Architecture, Selection, Seq2Seq, Seq2SeqConfig, ids_tensor, mask_tensor};
+use models::transformer::{TransformerSeq2Seq, TransformerSeq2SeqConfig};
 use serde::{Deserialize, Serialize};
 
 use super::{ModelFile, SavedKind, load_weights, write_model_dir};
@@ -55,6 +57,21 @@ pub struct Seq2SeqSpec {
     pub selection: TestSelection,
     /// The beam width the experiment scored with (0 or 1: greedy).
     pub beam: usize,
+    /// How a line of input is split into tokens.
+    pub tokenization: Tokenization,
+    /// Source tokens in id order (ids 0-3: `<pad>`, `<s>`, `</s>`, `<unk>`).
+    pub src_vocab: Vocab,
+    /// Target tokens in id order, the same specials first.
+    pub tgt_vocab: Vocab,
+}
+
+/// `model.json`'s `model` for `"kind": "transformer"`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransformerSpec {
+    /// The module's configuration: vocabulary sizes, width, heads, layers, feed-forward
+    /// size, dropout (unused at test time) and the longest sequence the positions cover.
+    pub config: TransformerSeq2SeqConfig,
     /// How a line of input is split into tokens.
     pub tokenization: Tokenization,
     /// Source tokens in id order (ids 0-3: `<pad>`, `<s>`, `</s>`, `<unk>`).
@@ -132,12 +149,56 @@ pub fn save_seq2seq(
     write_model_dir(dir, &description, model)
 }
 
-/// A loaded encoder-decoder with what it needs to translate text.
+/// Saves a trained Transformer into the cell's model folder when `--save-models` asked for
+/// one (`context.model_dir`); does nothing otherwise. Draws no random numbers.
+pub fn save_transformer(
+    context: &CellContext,
+    cell: &Cell,
+    task: &TaskSpec,
+    data: &TaskData,
+    config: &TransformerSeq2SeqConfig,
+    model: &TransformerSeq2Seq,
+) -> anyhow::Result<()> {
+    let Some(dir) = &context.model_dir else {
+        return Ok(());
+    };
+    let spec = TransformerSpec {
+        config: config.clone(),
+        tokenization: Tokenization::Words,
+        src_vocab: data.src_vocab.clone(),
+        tgt_vocab: data.tgt_vocab.clone(),
+    };
+    let description = ModelFile::new(
+        "transformer",
+        &task.arg(),
+        cell,
+        SavedKind::Transformer(spec),
+    );
+    write_model_dir(dir, &description, model)
+}
+
+/// A loaded translator: a recurrent encoder-decoder or a Transformer, with its description.
+pub enum TranslatorModel {
+    /// RNNencdec or RNNsearch.
+    Recurrent {
+        /// The module, on an inference device.
+        model: Seq2Seq,
+        /// `model.json`'s model part.
+        spec: Seq2SeqSpec,
+    },
+    /// The Transformer.
+    Transformer {
+        /// The module, on an inference device.
+        model: TransformerSeq2Seq,
+        /// `model.json`'s model part.
+        spec: TransformerSpec,
+    },
+}
+
+/// A loaded translator with what it needs to translate text.
 pub struct Translator {
-    /// The module, on an inference device.
-    pub model: Seq2Seq,
-    /// `model.json`'s model part.
-    pub spec: Seq2SeqSpec,
+    /// The module and its part of `model.json`.
+    pub model: TranslatorModel,
     /// The whole of `model.json`.
     pub description: ModelFile,
 }
@@ -163,83 +224,128 @@ impl Translator {
     /// Reads the model folder `dir` onto `device`.
     pub fn load(dir: &Path, device: &Device) -> anyhow::Result<Translator> {
         let description = ModelFile::read(dir)?;
-        let SavedKind::Seq2seq(spec) = description.model.clone() else {
-            return Err(description.wrong_kind(dir, "translate", "seq2seq"));
+        let model = match description.model.clone() {
+            SavedKind::Seq2seq(spec) => TranslatorModel::Recurrent {
+                model: load_weights(spec.config.init(device), dir)?,
+                spec,
+            },
+            SavedKind::Transformer(spec) => {
+                if let Err(e) = spec.config.check() {
+                    bail!(
+                        "{}: field 'model.config': {e}",
+                        dir.join(super::DESCRIPTION_FILE).display()
+                    );
+                }
+                TranslatorModel::Transformer {
+                    model: load_weights(spec.config.init(device), dir)?,
+                    spec,
+                }
+            }
+            _ => return Err(description.wrong_kind(dir, "translate", "seq2seq or transformer")),
         };
-        let model = load_weights(spec.config.init(device), dir)?;
-        Ok(Translator {
-            model,
-            spec,
-            description,
-        })
+        Ok(Translator { model, description })
     }
 
-    /// Whether the model attends (RNNsearch), so it has weights to show.
-    pub fn has_attention(&self) -> bool {
-        self.spec.config.architecture == Architecture::RnnSearch
+    /// The recurrent encoder-decoder, if that is what was loaded.
+    pub fn recurrent(&self) -> Option<(&Seq2Seq, &Seq2SeqSpec)> {
+        match &self.model {
+            TranslatorModel::Recurrent { model, spec } => Some((model, spec)),
+            TranslatorModel::Transformer { .. } => None,
+        }
+    }
+
+    /// The source and target vocabularies.
+    pub fn vocabs(&self) -> (&Vocab, &Vocab) {
+        match &self.model {
+            TranslatorModel::Recurrent { spec, .. } => (&spec.src_vocab, &spec.tgt_vocab),
+            TranslatorModel::Transformer { spec, .. } => (&spec.src_vocab, &spec.tgt_vocab),
+        }
+    }
+
+    /// Why this model has no alignment to show, if it has none: RNNencdec has no
+    /// attention, and Burn's Transformer decoder does not return its cross-attention.
+    pub fn no_alignment(&self) -> Option<&'static str> {
+        match &self.model {
+            TranslatorModel::Recurrent { spec, .. } => (spec.config.architecture
+                != Architecture::RnnSearch)
+                .then_some("a model without attention"),
+            TranslatorModel::Transformer { .. } => {
+                Some("a Transformer, whose decoder does not return its cross-attention weights")
+            }
+        }
+    }
+
+    /// Whether `--beam` above 1 is available (the recurrent models' beam search).
+    pub fn has_beam_search(&self) -> bool {
+        matches!(self.model, TranslatorModel::Recurrent { .. })
     }
 
     /// The tokens of one line of input, as the experiment tokenized its corpus.
     pub fn tokenize(&self, line: &str) -> Vec<String> {
-        match self.spec.tokenization {
+        let tokenization = match &self.model {
+            TranslatorModel::Recurrent { spec, .. } => spec.tokenization,
+            TranslatorModel::Transformer { spec, .. } => spec.tokenization,
+        };
+        match tokenization {
             Tokenization::Words => datasets::tokenize::words(line),
         }
     }
 
-    /// The longest source in tokens (EOS excluded) the model can read, if it has a limit
-    /// (the location score addresses at most `max_src_len` positions).
+    /// The longest source in tokens (EOS excluded) the model can read, if it has a limit:
+    /// the location score addresses at most `max_src_len` positions, the Transformer's
+    /// positions cover `max_len`.
     pub fn max_source_tokens(&self) -> Option<usize> {
-        let config = &self.spec.config;
-        (config.architecture == Architecture::RnnSearch && config.score == ScoreKind::Location)
-            .then(|| config.max_src_len.saturating_sub(1))
+        match &self.model {
+            TranslatorModel::Recurrent { spec, .. } => {
+                let config = &spec.config;
+                (config.architecture == Architecture::RnnSearch
+                    && config.score == ScoreKind::Location)
+                    .then(|| config.max_src_len.saturating_sub(1))
+            }
+            TranslatorModel::Transformer { spec, .. } => Some(spec.config.max_len - 1),
+        }
     }
 
-    /// Translates one tokenized sentence: greedy decoding with the model's test-time
-    /// selection, or beam search of width `beam` when `beam > 1`. With `weights`, the
-    /// attention of each produced word (teacher-forcing the output after beam search, which
-    /// keeps none).
+    /// Translates one tokenized sentence: greedy decoding (with a recurrent model's
+    /// test-time selection), or beam search of width `beam` when `beam > 1` (recurrent
+    /// models only: see [`Translator::has_beam_search`]). With `weights`, the attention of
+    /// each produced word where the model has one to show (teacher-forcing the output after
+    /// beam search, which keeps none).
     pub fn translate(&self, tokens: &[String], beam: usize, weights: bool) -> Translation {
-        let device = self.model.device();
-        let src: Vec<u32> = self.spec.src_vocab.encode(tokens);
+        let (src_vocab, tgt) = self.vocabs();
+        let src: Vec<u32> = src_vocab.encode(tokens);
         let len = src.len() + 1;
         let ids: Vec<u32> = src.iter().copied().chain([EOS]).collect();
-        let src_t = || ids_tensor(&ids, 1, len, &device);
-        let mask = || mask_tensor(&vec![true; len], 1, len, &device);
-        let selection: Selection = self.spec.selection.into();
-        let (out, greedy_weights) = if beam > 1 {
-            let out = self
-                .model
-                .beam_search(src_t(), mask(), beam, max_decode_len(len));
-            (out, None)
-        } else {
-            let decoded = self
-                .model
-                .greedy_with(src_t(), mask(), max_decode_len(len), selection);
-            let [row] = <[Vec<u32>; 1]>::try_from(decoded.tokens).expect("one sentence");
-            (row, decoded.weights)
-        };
         let mut src_tokens = tokens.to_vec();
-        src_tokens.push(self.spec.src_vocab.token(EOS).to_string());
-        let tgt = &self.spec.tgt_vocab;
+        src_tokens.push(src_vocab.token(EOS).to_string());
+        let max_len = max_decode_len(len);
+        let (out, weights) = match &self.model {
+            TranslatorModel::Recurrent { model, spec } => recurrent_translation(
+                model,
+                spec,
+                &ids,
+                beam,
+                weights && self.no_alignment().is_none(),
+            ),
+            TranslatorModel::Transformer { model, .. } => {
+                let device = model.device();
+                let decoded = model.greedy(
+                    ids_tensor(&ids, 1, len, &device),
+                    mask_tensor(&vec![true; len], 1, len, &device),
+                    max_len,
+                );
+                let [row] = <[Vec<u32>; 1]>::try_from(decoded.tokens).expect("one sentence");
+                (row, None)
+            }
+        };
         // The produced tokens, and `</s>` unless decoding stopped at the length limit.
         let mut tgt_tokens: Vec<String> = out.iter().map(|&id| tgt.token(id).to_string()).collect();
-        if out.len() < max_decode_len(len) {
+        if out.len() < max_len {
             tgt_tokens.push(tgt.token(EOS).to_string());
         }
-        let weights = (weights && self.has_attention()).then(|| {
-            let steps = out.len() + 1;
-            let w = greedy_weights.unwrap_or_else(|| {
-                let tgt_in: Vec<i64> = [BOS].iter().chain(&out).map(|&id| id as i64).collect();
-                let tgt_in =
-                    Tensor::<2, Int>::from_data(TensorData::new(tgt_in, [1, steps]), &device);
-                self.model
-                    .forward_with(src_t(), mask(), tgt_in, selection)
-                    .weights
-                    .expect("RNNsearch returns its weights")
-            });
-            let flat: Vec<f32> = w.into_data().iter::<f32>().collect();
-            // One row per target token: greedy decoding of a batch may run past this
-            // sentence's EOS, teacher forcing always reads one step more than a cut output.
+        // One row per target token: greedy decoding of a batch may run past this
+        // sentence's EOS, teacher forcing always reads one step more than a cut output.
+        let weights = weights.map(|flat| {
             (flat.chunks(len).take(tgt_tokens.len()))
                 .map(<[f32]>::to_vec)
                 .collect()
@@ -252,6 +358,43 @@ impl Translator {
             weights,
         }
     }
+}
+
+/// A recurrent model's output ids for the source `ids` (EOS included), and with `weights`
+/// its attention weights flat, `[steps][source]`.
+fn recurrent_translation(
+    model: &Seq2Seq,
+    spec: &Seq2SeqSpec,
+    ids: &[u32],
+    beam: usize,
+    weights: bool,
+) -> (Vec<u32>, Option<Vec<f32>>) {
+    let device = model.device();
+    let len = ids.len();
+    let src_t = || ids_tensor(ids, 1, len, &device);
+    let mask = || mask_tensor(&vec![true; len], 1, len, &device);
+    let selection: Selection = spec.selection.into();
+    let (out, greedy_weights) = if beam > 1 {
+        let out = model.beam_search(src_t(), mask(), beam, max_decode_len(len));
+        (out, None)
+    } else {
+        let decoded = model.greedy_with(src_t(), mask(), max_decode_len(len), selection);
+        let [row] = <[Vec<u32>; 1]>::try_from(decoded.tokens).expect("one sentence");
+        (row, decoded.weights)
+    };
+    let weights = weights.then(|| {
+        let steps = out.len() + 1;
+        let w = greedy_weights.unwrap_or_else(|| {
+            let tgt_in: Vec<i64> = [BOS].iter().chain(&out).map(|&id| id as i64).collect();
+            let tgt_in = Tensor::<2, Int>::from_data(TensorData::new(tgt_in, [1, steps]), &device);
+            model
+                .forward_with(src_t(), mask(), tgt_in, selection)
+                .weights
+                .expect("RNNsearch returns its weights")
+        });
+        w.into_data().iter::<f32>().collect()
+    });
+    (out, weights)
 }
 
 /// For each produced word (and the final `</s>`), its strongest source words: up to three

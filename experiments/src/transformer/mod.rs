@@ -47,12 +47,13 @@ use std::time::Instant;
 
 use anyhow::bail;
 use burn::tensor::Device;
-use models::seq2seq::Architecture;
+use models::seq2seq::{Architecture, Selection};
 use models::transformer::TransformerSeq2SeqConfig;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::experiment::{Cell, CellContext, CellRecord, Experiment, Preset};
+use crate::saved_model::seq2seq::{Seq2SeqSave, save_seq2seq, save_transformer};
 use crate::seq2seq::decode::{decode_all, max_decode_len};
 use crate::seq2seq::eval::{evaluate, timing_row};
 use crate::seq2seq::{self, TaskData, TaskSpec, load_data, seq2seq_model, train};
@@ -281,7 +282,7 @@ impl Experiment for TransformerExperiment {
         task: &TaskSpec,
         data: &Option<TaskData>,
         cell: &Cell,
-        _context: &CellContext,
+        context: &CellContext,
     ) -> anyhow::Result<CellRecord> {
         if cell.variant == COST {
             return cost::measure_length(config, cell.train_max_len, cell.seed);
@@ -299,11 +300,20 @@ impl Experiment for TransformerExperiment {
                 learning_rate: config.transformer_learning_rate,
                 ..base.clone()
             };
-            let model = transformer_model(config, data).init(&device);
-            train_and_decode(&transformer_base, data, train_set, model, &device, &label)?
+            let model_config = transformer_model(config, data);
+            let model = model_config.init(&device);
+            let scored =
+                train_and_decode(&transformer_base, data, train_set, model, &device, &label)?;
+            save_transformer(context, cell, task, data, &model_config, &scored.model)?;
+            scored.times()
         } else {
-            let model = seq2seq_model(base, data, rnn_architecture(&cell.variant)).init(&device);
-            train_and_decode(base, data, train_set, model, &device, &label)?
+            let model_config = seq2seq_model(base, data, rnn_architecture(&cell.variant));
+            let model = model_config.init(&device);
+            let scored = train_and_decode(base, data, train_set, model, &device, &label)?;
+            let save =
+                Seq2SeqSave::new(Self::NAME, task, base, data, &model_config, Selection::Soft);
+            save_seq2seq(context, cell, save, &scored.model)?;
+            scored.times()
         };
         let (name, k, seed) = (cell.variant.as_str(), cell.train_max_len, cell.seed);
         Ok(CellRecord {
@@ -319,11 +329,24 @@ impl Experiment for TransformerExperiment {
     }
 }
 
-/// A trained model's test-set output and its wall times.
-struct Scored {
+/// A trained model, its test-set output and its wall times.
+struct Scored<M> {
+    model: M,
     hyps: Vec<Vec<u32>>,
     train_seconds: f64,
     eval_seconds: f64,
+}
+
+impl<M> Scored<M> {
+    /// The output and times, the model dropped (once it is saved).
+    fn times(self) -> Scored<()> {
+        Scored {
+            model: (),
+            hyps: self.hyps,
+            train_seconds: self.train_seconds,
+            eval_seconds: self.eval_seconds,
+        }
+    }
 }
 
 /// Trains `model` with the shared loop and decodes the test set greedily.
@@ -334,7 +357,7 @@ fn train_and_decode<M: Translator>(
     model: M,
     device: &Device,
     label: &str,
-) -> anyhow::Result<Scored> {
+) -> anyhow::Result<Scored<M>> {
     eprintln!("{label}: {} parameters", model.num_params());
     let trained = train(config, train_set, model, device, label, 0, |m, b, _| {
         cross_entropy_loss(batch_loss(m, b))
@@ -348,6 +371,7 @@ fn train_and_decode<M: Translator>(
         |src, mask, max_len| model.decode(src, mask, max_len),
     );
     Ok(Scored {
+        model,
         hyps,
         train_seconds: trained.seconds,
         eval_seconds: eval_start.elapsed().as_secs_f64(),
