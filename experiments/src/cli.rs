@@ -35,7 +35,8 @@ pub enum PresetName {
     /// Seconds: checks the pipeline end to end (CI); shows nothing.
     Smoke,
     /// The paper's shape on real data on the CPU: hours on 2 cores, meant to run as cells
-    /// (--cells, then --merge). seq2seq-length on bible-en-es and tsv: tasks only.
+    /// (--cells, then --merge). seq2seq-length on bible-en-es and tsv: tasks, reader on
+    /// bible-cloze.
     Long,
 }
 

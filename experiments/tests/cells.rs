@@ -134,3 +134,48 @@ fn every_preset_of_every_experiment_lists_its_cells() {
         }
     }
 }
+
+/// The long presets list their cells (12 for seq2seq-length: 2 lengths × 2 models × 3
+/// seeds; 19 for the reader: the baselines and 6 readers × 3 seeds) without reading data;
+/// a task or experiment without one is a one-line error naming both.
+#[test]
+fn the_long_presets_list_their_cells_and_the_others_say_they_have_none() {
+    for (bin, task, cells) in [
+        (env!("CARGO_BIN_EXE_seq2seq-length"), "bible-en-es", 12),
+        (env!("CARGO_BIN_EXE_seq2seq-length"), "tsv:pairs.tsv", 12),
+        (env!("CARGO_BIN_EXE_reader"), "bible-cloze", 19),
+    ] {
+        let output = Command::new(bin)
+            .args(["--preset", "long", "--task", task, "--list-cells"])
+            .output()
+            .unwrap();
+        let listed = String::from_utf8_lossy(&output.stdout).lines().count();
+        assert!(output.status.success(), "{bin} {task}: {}", stderr(&output));
+        assert_eq!(listed, cells + 1, "{bin} {task}: header and cells");
+    }
+    for (bin, name, task) in [
+        (
+            env!("CARGO_BIN_EXE_seq2seq-length"),
+            "seq2seq-length",
+            "reverse",
+        ),
+        (env!("CARGO_BIN_EXE_reader"), "reader", "synthetic"),
+        (
+            env!("CARGO_BIN_EXE_transformer"),
+            "transformer",
+            "bible-en-es",
+        ),
+    ] {
+        let output = Command::new(bin)
+            .args(["--preset", "long", "--task", task, "--list-cells"])
+            .output()
+            .unwrap();
+        let message = stderr(&output);
+        assert!(!output.status.success(), "{name} {task}");
+        assert!(
+            message.contains(&format!("{name} has no long preset for task {task}")),
+            "{message}"
+        );
+        assert_eq!(message.trim().lines().count(), 1, "{message}");
+    }
+}

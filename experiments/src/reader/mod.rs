@@ -30,7 +30,7 @@ use burn::module::Module;
 use burn::tensor::Device;
 use datasets::reader::{Question, baselines};
 use models::readers::{Reader, ReaderConfig, ReaderKind, reader_loss};
-use plots::{DocAttentionRow, TimingRow};
+use plots::{CurveRow, DocAttentionRow, TimingRow};
 
 pub use config::Config;
 pub use data::{EncodedQuestion, ReaderVocab, encode, entity_index, make_reader_batch};
@@ -86,6 +86,10 @@ impl Experiment for ReaderExperiment {
 
     fn preset(preset: Preset, task: &ReaderTask) -> Config {
         Config::preset(preset, task)
+    }
+
+    fn long_preset(task: &ReaderTask) -> Option<Config> {
+        Config::long(task)
     }
 
     fn task_field(config: &mut Config) -> &mut String {
@@ -173,9 +177,19 @@ impl Experiment for ReaderExperiment {
         };
         let (task, vocab) = (task.arg(), &data.vocab);
         save_reader(context, &task, cell, &model_config, vocab, &model)?;
+        let curve = (trained.curve.iter())
+            .map(|&(step, loss)| CurveRow {
+                model: cell.variant.clone(),
+                train_max_len: 0,
+                seed: cell.seed,
+                step,
+                loss,
+            })
+            .collect();
         Ok(CellRecord {
             metrics,
             doc_attention,
+            curve,
             timing: Some(TimingRow {
                 model: cell.variant.clone(),
                 train_max_len: 0,
@@ -271,7 +285,7 @@ fn train_reader(
         &config.optimizer(),
         model,
         label,
-        0,
+        config.curve_every,
         next_batch,
         |m: &Reader, (batch, answers), _| {
             cross_entropy_loss(reader_loss(m.forward(batch).logits, answers.clone()))
