@@ -182,13 +182,17 @@ pub struct RunInfo {
 }
 
 impl RunInfo {
-    /// Collects the facts for this process.
+    /// The facts for this process, collected at the first call and the same ever after:
+    /// a run that takes hours records the checkout as it was when the run started (and
+    /// checks its checkpoints against that), not as it is when a later file is written.
     pub fn collect() -> RunInfo {
-        RunInfo {
+        static INFO: std::sync::OnceLock<RunInfo> = std::sync::OnceLock::new();
+        INFO.get_or_init(|| RunInfo {
             git_revision: git_revision(),
             backend: backend_name(),
             version: env!("CARGO_PKG_VERSION"),
-        }
+        })
+        .clone()
     }
 }
 
