@@ -185,7 +185,9 @@ fn a_loaded_transformer_repeats_its_cell_bit_for_bit() {
     else {
         panic!("a Transformer");
     };
-    let data = data.unwrap();
+    let Some(data) = data else {
+        unreachable!("loaded above")
+    };
     let hyps = decode_all(&data.test, &device, base.eval_batch_size, |s, m, len| {
         model.greedy(s, m, len).tokens
     });

@@ -4,29 +4,33 @@
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use datasets::images::canvas::{Canvas, CanvasSpec};
-use models::vision::{
-    ConvClassifierConfig, LocationPolicy, LocationSampling, MlpClassifierConfig, Ram,
-};
+use models::vision::{LocationPolicy, LocationSampling, Ram};
 use plots::{CurveRow, ExampleImageRow, GlimpsePatchRow, GlimpsePathRow, MetricRow, TimingRow};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::train::{TrainedCell, TrainedModel, pixels_and_labels, ram_config};
+use super::train::{
+    TrainedCell, TrainedModel, cnn_config, mlp_config, pixels_and_labels, ram_config,
+};
 use super::variants::Classifier;
 use super::{Config, GlimpseData, GlimpseTask};
 use crate::experiment::{Cell, CellRecord, Experiment, Task};
 
 /// How RAM picks its locations at test time.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum TestLocations {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestLocations {
     /// One sample per glimpse, as the paper reports.
     Sampled,
     /// The policy's mean location (learned policy only).
     Mean,
 }
 
-/// The predicted class of every test canvas.
-fn predict(
+/// The predicted class of every canvas, `eval_batch_size` canvases per pass, RAM's draws
+/// from `noise` in order.
+///
+/// # Panics
+/// For [`TestLocations::Mean`] with a RAM of random locations (it has no mean).
+pub fn predict(
     model: &TrainedModel,
     canvases: &[Canvas],
     locations: TestLocations,
@@ -37,24 +41,52 @@ fn predict(
     let mut predicted = Vec::with_capacity(canvases.len());
     for part in canvases.chunks(eval_batch_size) {
         let (pixels, _) = pixels_and_labels(part);
-        let side = part[0].side;
-        let images = || {
-            Tensor::<2>::from_data(
-                TensorData::new(pixels.clone(), [part.len(), side * side]),
-                device,
-            )
-        };
-        let logits = match model {
-            TrainedModel::Ram(ram) => {
-                ram_pass(ram, &pixels, part.len(), locations, noise, device).logits
-            }
-            TrainedModel::Mlp(mlp) => mlp.forward(images()),
-            TrainedModel::Cnn(cnn) => cnn.forward(images().reshape([part.len(), 1, side, side])),
-        };
+        let (logits, _) = forward_pass(
+            model,
+            &pixels,
+            part.len(),
+            part[0].side,
+            locations,
+            noise,
+            device,
+        );
         let argmax: Tensor<2, Int> = logits.argmax(1);
         predicted.extend(argmax.into_data().iter::<i64>().map(|c| c as usize));
     }
     predicted
+}
+
+/// One test-time pass of `model` over `batch` canvases of `side × side` pixels (row-major,
+/// concatenated): the logits `[B, n_classes]` and, for RAM, every image's glimpse locations
+/// `(x, y)` in `[-1, 1]²`, step by step (`None` for the whole-image networks). RAM's draws
+/// come from `noise`. The one forward path of the test error and of the `classify` command.
+///
+/// # Panics
+/// If `pixels` is not `batch` canvases of the model's side, or for [`TestLocations::Mean`]
+/// with a RAM of random locations.
+pub fn forward_pass(
+    model: &TrainedModel,
+    pixels: &[f32],
+    batch: usize,
+    side: usize,
+    locations: TestLocations,
+    noise: &mut StdRng,
+    device: &Device,
+) -> (Tensor<2>, Option<Vec<Vec<[f32; 2]>>>) {
+    let images = || {
+        Tensor::<2>::from_data(
+            TensorData::new(pixels.to_vec(), [batch, side * side]),
+            device,
+        )
+    };
+    match model {
+        TrainedModel::Ram(ram) => {
+            let output = ram_pass(ram, pixels, batch, locations, noise, device);
+            (output.logits, Some(output.locations))
+        }
+        TrainedModel::Mlp(mlp) => (mlp.forward(images()), None),
+        TrainedModel::Cnn(cnn) => (cnn.forward(images().reshape([batch, 1, side, side])), None),
+    }
 }
 
 /// One RAM pass at test time, its draws from `noise`.
@@ -90,7 +122,8 @@ fn error_percent(predicted: &[usize], canvases: &[Canvas]) -> f64 {
     100.0 * wrong as f64 / canvases.len().max(1) as f64
 }
 
-/// Everything one trained cell adds to the results.
+/// Everything one trained cell adds to the results (the model is only read: a model
+/// loaded from its folder gives the same rows).
 #[allow(clippy::too_many_arguments)]
 pub fn cell_record(
     config: &Config,
@@ -99,7 +132,7 @@ pub fn cell_record(
     canvas: &CanvasSpec,
     model: Classifier,
     cell: &Cell,
-    trained: TrainedCell,
+    trained: &TrainedCell,
     first_of_canvas: bool,
 ) -> anyhow::Result<CellRecord> {
     let eval_start = std::time::Instant::now();
@@ -219,13 +252,8 @@ fn flops_per_image(
             ram_config(config, canvas, n_classes, glimpses, LocationPolicy::Learned)
                 .flops_per_image()
         }
-        Classifier::Mlp { hidden } => MlpClassifierConfig::new(canvas.side)
-            .with_hidden(hidden)
-            .with_n_classes(n_classes)
-            .flops_per_image(),
-        Classifier::Cnn => ConvClassifierConfig::new(canvas.side)
-            .with_n_classes(n_classes)
-            .flops_per_image(),
+        Classifier::Mlp { hidden } => mlp_config(canvas, hidden, n_classes).flops_per_image(),
+        Classifier::Cnn => cnn_config(canvas, n_classes).flops_per_image(),
     }
 }
 

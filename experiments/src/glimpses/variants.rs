@@ -1,6 +1,7 @@
 //! The models of the comparison, and how a cell names its canvas and model.
 
 use datasets::images::canvas::CanvasSpec;
+use models::vision::LocationPolicy;
 
 use crate::experiment::Cell;
 
@@ -35,6 +36,15 @@ impl Classifier {
         match self {
             Classifier::Ram { glimpses } | Classifier::RandomRam { glimpses } => *glimpses,
             Classifier::Mlp { .. } | Classifier::Cnn => 0,
+        }
+    }
+
+    /// RAM's location policy (learned or random); `None` for whole-image models.
+    pub fn policy(&self) -> Option<LocationPolicy> {
+        match self {
+            Classifier::Ram { .. } => Some(LocationPolicy::Learned),
+            Classifier::RandomRam { .. } => Some(LocationPolicy::Random),
+            Classifier::Mlp { .. } | Classifier::Cnn => None,
         }
     }
 

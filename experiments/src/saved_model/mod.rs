@@ -1,5 +1,5 @@
 //! Trained models as files (`--save-models`), and reading them back for the commands that use
-//! them (`translate`, `answer`, `caption`). The format is in docs/saved-models.md.
+//! them (`translate`, `answer`, `caption`, `classify`, `draw`). The format is in docs/saved-models.md.
 //!
 //! A saved model is a folder of two files:
 //!
@@ -16,10 +16,14 @@
 //! `model.json`, then reads the weights, refusing a file that does not match the module: a
 //! missing, extra or misshapen tensor is an error naming the file and the tensor.
 //!
-//! One file per kind of model: [`seq2seq`] (the RNN encoder-decoders), [`reader`] (the cloze
-//! readers), [`captioner`] (Show, Attend and Tell with its image encoder).
+//! One file per kind of model: [`seq2seq`] (the RNN encoder-decoders and the Transformer),
+//! [`reader`] (the cloze readers), [`captioner`] (Show, Attend and Tell with its image
+//! encoder), [`generator`] (AttnGAN's generator with its DAMSM text encoder) and
+//! [`classifier`] (the glimpses experiment's RAM and whole-image networks).
 
 pub mod captioner;
+pub mod classifier;
+pub mod generator;
 pub mod reader;
 pub mod seq2seq;
 
@@ -96,6 +100,10 @@ pub enum SavedKind {
     Reader(reader::ReaderSpec),
     /// An image encoder and a caption decoder (`caption`).
     Captioner(captioner::CaptionerSpec),
+    /// AttnGAN's generator with the DAMSM text encoder it was trained against (`draw`).
+    TextToImage(generator::GeneratorSpec),
+    /// RAM or a whole-image network of the glimpses experiment (`classify`).
+    Classifier(classifier::ClassifierSpec),
 }
 
 impl SavedKind {
@@ -106,6 +114,8 @@ impl SavedKind {
             SavedKind::Transformer(_) => "transformer",
             SavedKind::Reader(_) => "reader",
             SavedKind::Captioner(_) => "captioner",
+            SavedKind::TextToImage(_) => "text-to-image",
+            SavedKind::Classifier(_) => "classifier",
         }
     }
 }

@@ -181,15 +181,15 @@ pub fn save_transformer(
 pub enum TranslatorModel {
     /// RNNencdec or RNNsearch.
     Recurrent {
-        /// The module, on an inference device.
-        model: Seq2Seq,
+        /// The module, on an inference device (boxed: both modules are large structs).
+        model: Box<Seq2Seq>,
         /// `model.json`'s model part.
         spec: Seq2SeqSpec,
     },
     /// The Transformer.
     Transformer {
         /// The module, on an inference device.
-        model: TransformerSeq2Seq,
+        model: Box<TransformerSeq2Seq>,
         /// `model.json`'s model part.
         spec: TransformerSpec,
     },
@@ -226,7 +226,7 @@ impl Translator {
         let description = ModelFile::read(dir)?;
         let model = match description.model.clone() {
             SavedKind::Seq2seq(spec) => TranslatorModel::Recurrent {
-                model: load_weights(spec.config.init(device), dir)?,
+                model: Box::new(load_weights(spec.config.init(device), dir)?),
                 spec,
             },
             SavedKind::Transformer(spec) => {
@@ -237,7 +237,7 @@ impl Translator {
                     );
                 }
                 TranslatorModel::Transformer {
-                    model: load_weights(spec.config.init(device), dir)?,
+                    model: Box::new(load_weights(spec.config.init(device), dir)?),
                     spec,
                 }
             }
@@ -249,7 +249,7 @@ impl Translator {
     /// The recurrent encoder-decoder, if that is what was loaded.
     pub fn recurrent(&self) -> Option<(&Seq2Seq, &Seq2SeqSpec)> {
         match &self.model {
-            TranslatorModel::Recurrent { model, spec } => Some((model, spec)),
+            TranslatorModel::Recurrent { model, spec } => Some((model.as_ref(), spec)),
             TranslatorModel::Transformer { .. } => None,
         }
     }

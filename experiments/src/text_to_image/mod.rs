@@ -27,20 +27,23 @@ pub mod train;
 
 use std::path::Path;
 
+use anyhow::Context;
 use burn::module::Module;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Int, Tensor};
 use datasets::images::RgbImage;
 use datasets::scenes::Scene;
-use models::vision::AttnGanGenerator;
+use models::vision::{AttnGanGenerator, DamsmTextEncoder, GeneratorNoise, GeneratorOutput};
 use plots::{CurveRow, ExampleCaptionRow, GeneratedImageRow, ImageAttentionRow, TimingRow};
 
 pub use config::{Config, Variant};
 pub use data::TextToImageData;
 pub use task::TextToImageTask;
 
-use crate::experiment::{Cell, CellContext, CellRecord, Experiment, Preset};
+use crate::experiment::{Cell, CellContext, CellRecord, Experiment, Preset, Task};
+use crate::saved_model::generator::{GeneratorSave, save_generator};
 use eval::{metric_rows, score_images};
 use pretrain::tokens_tensor;
+use train::TrainedGan;
 
 /// AttnGAN and its two ablations.
 pub struct TextToImage;
@@ -90,18 +93,12 @@ impl Experiment for TextToImage {
 
     fn run_cell(
         config: &Config,
-        _task: &TextToImageTask,
+        task: &TextToImageTask,
         data: &TextToImageData,
         cell: &Cell,
-        _context: &CellContext,
+        context: &CellContext,
     ) -> anyhow::Result<CellRecord> {
-        let variant = *config
-            .variants
-            .iter()
-            .find(|v| v.name() == cell.variant)
-            .expect("a cell of this experiment");
-        let device = harness::device(cell.seed)?;
-        let trained = train::train_gan(config, data, variant, &device, &cell.label())?;
+        let (variant, trained, device) = train_cell(config, data, cell)?;
         let plain = device.without_autodiff();
         let eval_start = std::time::Instant::now();
         let generator = trained.generator.valid();
@@ -173,8 +170,60 @@ impl Experiment for TextToImage {
             ms_per_step: 1000.0 * trained.seconds / config.steps as f64,
             eval_seconds: eval_start.elapsed().as_secs_f64(),
         });
+        // After scoring: saving draws no random numbers and changes no result.
+        let save = GeneratorSave {
+            task: task.arg(),
+            variant,
+            text: config.damsm_text(data.vocab.len()),
+            generator: config.generator(variant),
+            vocab: &data.vocab,
+        };
+        save_generator(context, cell, save, &data.damsm.text, &generator)?;
         Ok(record)
     }
+}
+
+/// Trains the generator of `cell` (its variant and seed) against the run's frozen DAMSM, on
+/// the device `harness::device` seeds with the cell's seed; returns the variant, the trained
+/// generator and that device, whose generator then draws the test images' noise. The same
+/// configuration, data and cell give the same generator to the bit, so tests can train a
+/// cell's generator again and compare it with what the cell saved.
+pub fn train_cell(
+    config: &Config,
+    data: &TextToImageData,
+    cell: &Cell,
+) -> anyhow::Result<(Variant, TrainedGan, Device)> {
+    let variant = *config
+        .variants
+        .iter()
+        .find(|v| v.name() == cell.variant)
+        .with_context(|| {
+            format!(
+                "cell {}: variant '{}' is not in config field 'variants'",
+                cell.label(),
+                cell.variant
+            )
+        })?;
+    let device = harness::device(cell.seed)?;
+    let trained = train::train_gan(config, data, variant, &device, &cell.label())?;
+    Ok((variant, trained, device))
+}
+
+/// Draws images from caption ids `[B, T]` (PAD-padded, as [`tokens_tensor`] makes them): the
+/// frozen DAMSM text encoder the generator was trained against reads the captions, then
+/// `noise` is called with the batch size for `z` and `ε`, then the generator draws both
+/// stages. The one drawing path of the experiment's test images and of a saved generator
+/// (the `draw` command), so the two agree to the bit on the same ids and noise.
+pub fn draw_captions(
+    text: &DamsmTextEncoder,
+    generator: &AttnGanGenerator,
+    tokens: Tensor<2, Int>,
+    noise: impl FnOnce(usize) -> GeneratorNoise,
+) -> GeneratorOutput {
+    let batch = tokens.dims()[0];
+    let text = text.forward(tokens);
+    let noise = noise(batch);
+    generator.forward(text.sentence, text.words, text.mask, noise)
 }
 
 /// What a generator drew from the test captions.
@@ -210,12 +259,12 @@ fn draw_test_images(
             .iter()
             .map(|&i| data.test[i].captions[0].as_slice())
             .collect();
-        let text = data
-            .damsm
-            .text
-            .forward(tokens_tensor(&captions, &data.vocab, device));
-        let noise = generator.draw_noise(chunk.len(), device);
-        let out = generator.forward(text.sentence, text.words, text.mask, noise);
+        let out = draw_captions(
+            &data.damsm.text,
+            generator,
+            tokens_tensor(&captions, &data.vocab, device),
+            |batch| generator.draw_noise(batch, device),
+        );
         let [_, _, side, _] = out.image1.dims();
         let pixels: Vec<f32> = out.image1.clone().into_data().iter::<f32>().collect();
         let weights = out.weights.map(|w| {

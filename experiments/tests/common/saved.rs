@@ -66,6 +66,14 @@ pub fn assert_one_line_error(ok: bool, stderr: &str, names: &[&str]) {
     }
 }
 
+/// A command's output: exit status 1, one line of stderr naming every one of `names`, and
+/// no panic.
+pub fn assert_failed_with_one_line(output: &std::process::Output, names: &[&str]) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_one_line_error(false, &stderr, names);
+}
+
 /// Runs an experiment's smoke preset with `--save-models` into `out`; returns the folder of
 /// `task`.
 pub fn smoke_run(bin: &str, out: &Path, task: &str, args: &[&str]) -> PathBuf {
