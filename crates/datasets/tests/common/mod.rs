@@ -39,3 +39,16 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.write_all(bytes).unwrap();
     encoder.finish().unwrap()
 }
+
+/// A fresh, empty directory for one test of the reader data.
+pub fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("datasets-reader-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Whitespace-separated tokens.
+pub fn toks(s: &str) -> Vec<String> {
+    s.split_whitespace().map(String::from).collect()
+}
