@@ -68,6 +68,20 @@ pub struct Cell {
 }
 
 impl Cell {
+    /// A training curve (`(step, mean loss)` pairs) as this cell's `learning_curve.csv`
+    /// rows.
+    pub fn curve_rows(&self, curve: &[(usize, f64)]) -> Vec<CurveRow> {
+        (curve.iter())
+            .map(|&(step, loss)| CurveRow {
+                model: self.variant.clone(),
+                train_max_len: self.train_max_len,
+                seed: self.seed,
+                step,
+                loss,
+            })
+            .collect()
+    }
+
     /// A cell of `variant` at training length `train_max_len` and `seed`.
     pub fn new(variant: impl Into<String>, train_max_len: usize, seed: u64) -> Cell {
         Cell {

@@ -34,7 +34,7 @@ use models::seq2seq::sequence_cross_entropy;
 use models::vision::{
     Captioner, CaptionerConfig, ContextKind, EncoderTuning, ImageEncoder, attention_entropy,
 };
-use plots::{CurveRow, TimingRow};
+use plots::TimingRow;
 use rand::Rng;
 
 pub use config::Config;
@@ -164,17 +164,7 @@ impl Experiment for Captioning {
             metrics,
             example_images,
             image_attention,
-            curve: trained
-                .curve
-                .iter()
-                .map(|&(step, loss)| CurveRow {
-                    model: cell.variant.clone(),
-                    train_max_len: 0,
-                    seed: cell.seed,
-                    step,
-                    loss,
-                })
-                .collect(),
+            curve: cell.curve_rows(&trained.curve),
             timing: Some(TimingRow {
                 model: cell.variant.clone(),
                 train_max_len: 0,

@@ -5,7 +5,7 @@
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use datasets::images::canvas::{Canvas, CanvasSpec};
 use models::vision::{LocationPolicy, LocationSampling, Ram};
-use plots::{CurveRow, ExampleImageRow, GlimpsePatchRow, GlimpsePathRow, MetricRow, TimingRow};
+use plots::{ExampleImageRow, GlimpsePatchRow, GlimpsePathRow, MetricRow, TimingRow};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -216,17 +216,7 @@ pub fn cell_record(
         example_images,
         glimpse_paths,
         glimpse_patches,
-        curve: trained
-            .curve
-            .iter()
-            .map(|&(step, loss)| CurveRow {
-                model: cell.variant.clone(),
-                train_max_len: cell.train_max_len,
-                seed: cell.seed,
-                step,
-                loss,
-            })
-            .collect(),
+        curve: cell.curve_rows(&trained.curve),
         timing: Some(TimingRow {
             model: cell.variant.clone(),
             train_max_len: cell.train_max_len,

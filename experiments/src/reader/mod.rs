@@ -30,7 +30,7 @@ use burn::module::Module;
 use burn::tensor::Device;
 use datasets::reader::{Question, baselines};
 use models::readers::{Reader, ReaderConfig, ReaderKind, reader_loss};
-use plots::{CurveRow, DocAttentionRow, TimingRow};
+use plots::{DocAttentionRow, TimingRow};
 
 pub use config::Config;
 pub use data::{EncodedQuestion, ReaderVocab, encode, entity_index, make_reader_batch};
@@ -177,19 +177,10 @@ impl Experiment for ReaderExperiment {
         };
         let (task, vocab) = (task.arg(), &data.vocab);
         save_reader(context, &task, cell, &model_config, vocab, &model)?;
-        let curve = (trained.curve.iter())
-            .map(|&(step, loss)| CurveRow {
-                model: cell.variant.clone(),
-                train_max_len: 0,
-                seed: cell.seed,
-                step,
-                loss,
-            })
-            .collect();
         Ok(CellRecord {
             metrics,
             doc_attention,
-            curve,
+            curve: cell.curve_rows(&trained.curve),
             timing: Some(TimingRow {
                 model: cell.variant.clone(),
                 train_max_len: 0,

@@ -6,7 +6,7 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::tensor::{Bool, Device, Int, Tensor};
 use models::seq2seq::{Selection, Seq2Seq};
-use plots::{CurveRow, MetricRow, TimingRow};
+use plots::{MetricRow, TimingRow};
 
 use super::decode::decode_all;
 use super::{Config, TaskData, TaskSpec};
@@ -108,17 +108,7 @@ pub fn score_cell<M>(
     let metrics = evaluate(config, experiment, task, data, &hyps, name, k, seed);
     CellRecord {
         metrics,
-        curve: trained
-            .curve
-            .iter()
-            .map(|&(step, loss)| CurveRow {
-                model: name.to_string(),
-                train_max_len: k,
-                seed,
-                step,
-                loss,
-            })
-            .collect(),
+        curve: cell.curve_rows(&trained.curve),
         timing: Some(timing_row(
             cell,
             config.steps,
