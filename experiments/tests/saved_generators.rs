@@ -22,9 +22,10 @@ use burn::module::Module;
 use burn::tensor::{Tensor, TensorData};
 use common::saved::{lock, scratch};
 use experiments::experiment::{Cell, CellContext, Experiment, Preset};
-use experiments::saved_model::generator::{LoadedGenerator, stage2_images};
+use experiments::saved_model::generator::LoadedGenerator;
 use experiments::saved_model::{DESCRIPTION_FILE, WEIGHTS_FILE, inference_device};
 use experiments::text_to_image::pretrain::tokens_tensor;
+use experiments::text_to_image::stage2_images;
 use experiments::text_to_image::{
     TextToImage, TextToImageTask, Variant, draw_captions, train_cell,
 };

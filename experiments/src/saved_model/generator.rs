@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 use super::{DESCRIPTION_FILE, ModelFile, SavedKind, load_weights, write_model_dir};
 use crate::experiment::{Cell, CellContext};
 use crate::text_to_image::Variant;
-use crate::text_to_image::draw_captions;
 use crate::text_to_image::pretrain::tokens_tensor;
+use crate::text_to_image::{draw_captions, stage2_images};
 
 /// What drawing needs, as one module so that one `model.safetensors` holds it: tensor names
 /// start with `text.` (the DAMSM text encoder) and `generator.` (AttnGAN's generator).
@@ -320,21 +320,6 @@ impl LoadedGenerator {
         let tokens = tokens_tensor(captions, &self.spec.vocab, &self.device);
         draw_captions(&self.text, &self.generator, tokens, |_| noise)
     }
-}
-
-/// The stage-2 images of a generator's output, one per row of the batch.
-pub fn stage2_images(out: &GeneratorOutput) -> Vec<RgbImage> {
-    let [batch, _, height, width] = out.image1.dims();
-    let pixels: Vec<f32> = out.image1.clone().into_data().iter::<f32>().collect();
-    pixels
-        .chunks(3 * height * width)
-        .take(batch)
-        .map(|data| RgbImage {
-            height,
-            width,
-            data: data.to_vec(),
-        })
-        .collect()
 }
 
 /// The attention of a batch of one, `[1, N, T]`, as one row of `N` weights per word.

@@ -226,6 +226,21 @@ pub fn draw_captions(
     generator.forward(text.sentence, text.words, text.mask, noise)
 }
 
+/// The stage-2 images of a generator's output, one per row of the batch.
+pub fn stage2_images(out: &GeneratorOutput) -> Vec<RgbImage> {
+    let [batch, _, height, width] = out.image1.dims();
+    let pixels: Vec<f32> = out.image1.clone().into_data().iter::<f32>().collect();
+    pixels
+        .chunks(3 * height * width)
+        .take(batch)
+        .map(|data| RgbImage {
+            height,
+            width,
+            data: data.to_vec(),
+        })
+        .collect()
+}
+
 /// What a generator drew from the test captions.
 struct DrawnTestImages {
     /// Stage-2 images in chunks, in test-scene order.
@@ -265,21 +280,16 @@ fn draw_test_images(
             tokens_tensor(&captions, &data.vocab, device),
             |batch| generator.draw_noise(batch, device),
         );
-        let [_, _, side, _] = out.image1.dims();
-        let pixels: Vec<f32> = out.image1.clone().into_data().iter::<f32>().collect();
+        let mut drawn = stage2_images(&out).into_iter();
         let weights = out.weights.map(|w| {
             let [_, n, t] = w.dims();
             (w.into_data().iter::<f32>().collect::<Vec<f32>>(), n, t)
         });
-        let per_image = 3 * side * side;
         for (row, &i) in chunk.iter().enumerate() {
+            let image = drawn.next().expect("one image per caption");
             examples.push(wanted.contains(&i).then(|| {
                 ExampleDrawing {
-                    image: RgbImage {
-                        height: side,
-                        width: side,
-                        data: pixels[row * per_image..(row + 1) * per_image].to_vec(),
-                    },
+                    image,
                     attention: weights
                         .as_ref()
                         .map(|(w, n, t)| (w[row * n * t..(row + 1) * n * t].to_vec(), *t)),
