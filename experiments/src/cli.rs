@@ -165,6 +165,10 @@ pub fn resolve<E: Experiment>(args: &Args) -> anyhow::Result<(E::Config, E::Task
         *E::task_field(&mut config) = task.arg();
         value = serde_json::to_value(config)?;
     }
+    if !args.overrides.is_empty() {
+        let schema = schemars::schema_for!(E::Config);
+        value = overrides::with_omitted_defaults(value, schema.as_value());
+    }
     for assignment in &args.overrides {
         overrides::apply(&mut value, assignment)?;
     }
@@ -192,9 +196,12 @@ fn from_value<C: serde::de::DeserializeOwned>(value: &Value, args: &Args) -> any
 /// The `--help` text after the options: what the experiment reproduces, then every
 /// configuration field with its default on the quick preset of the default task.
 fn long_help<E: Experiment>() -> String {
-    let defaults = serde_json::to_value(E::preset(Preset::Quick, &E::default_task()))
-        .expect("a configuration serializes to JSON");
     let schema = schemars::schema_for!(E::Config);
+    let defaults = overrides::with_omitted_defaults(
+        serde_json::to_value(E::preset(Preset::Quick, &E::default_task()))
+            .expect("a configuration serializes to JSON"),
+        schema.as_value(),
+    );
     let notes = E::help_notes();
     format!(
         "Tasks: {}.\n\nConfiguration fields (--set KEY=VALUE; defaults of --preset quick --task {}):\n{}{}",

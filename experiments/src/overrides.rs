@@ -29,6 +29,24 @@ pub fn leaf_paths(value: &Value) -> Vec<String> {
     out
 }
 
+/// `value` with every top-level field it leaves out (one skipped in serialization at its
+/// default, as the reader's `curve_every` is at 0) written in at the default the JSON
+/// `schema` gives it, so that `--set` and `--help` know every field.
+pub fn with_omitted_defaults(mut value: Value, schema: &Value) -> Value {
+    if let (Value::Object(fields), Some(Value::Object(properties))) =
+        (&mut value, schema.get("properties"))
+    {
+        for (name, property) in properties {
+            if let Some(default) = property.get("default")
+                && !fields.contains_key(name)
+            {
+                fields.insert(name.clone(), default.clone());
+            }
+        }
+    }
+    value
+}
+
 /// Resolves `key` to a field path: the path itself, or a field name that ends exactly one
 /// path (`steps` for `base.steps`).
 pub fn resolve_key(key: &str, paths: &[String]) -> anyhow::Result<String> {
@@ -173,6 +191,21 @@ mod tests {
             config,
             json!({"base": {"steps": 7, "cell": "lstm"}, "scores": ["additive", "dot"]})
         );
+    }
+
+    #[test]
+    fn fields_left_out_at_their_default_can_be_set() {
+        use crate::experiment::Preset;
+        use crate::reader::{Config, ReaderTask};
+        let quick = Config::preset(Preset::Quick, &ReaderTask::Synthetic);
+        let value = serde_json::to_value(&quick).unwrap();
+        assert!(value.get("select_every").is_none(), "left out at 0");
+        let schema = schemars::schema_for!(Config);
+        let mut value = with_omitted_defaults(value, schema.as_value());
+        assert_eq!(value["curve_every"], json!(0));
+        apply(&mut value, "select_every=50").unwrap();
+        let config: Config = serde_json::from_value(value).unwrap();
+        assert_eq!((config.select_every, config.curve_every), (50, 0));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The training loop every experiment shares: Adam with gradient-norm clipping, progress,
-//! a learning curve, a clear stop on a non-finite loss or gradient, and checkpoints from
-//! which a killed run resumes exactly.
+//! a learning curve, a clear stop on a non-finite loss or gradient, checkpoints from
+//! which a killed run resumes exactly, and, where asked, the choice of the model by a
+//! held-out score ([`Selection`]).
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::optim::{AdamConfig, GradientsParams, grad_clipping::GradientClippingConfig};
 use burn::store::ModuleSnapshot;
@@ -30,6 +31,31 @@ pub struct Trained<M> {
     pub seconds: f64,
     /// `(step, mean cross-entropy since the previous point)` every `curve_every` steps.
     pub curve: Vec<(usize, f64)>,
+    /// Which step's model [`train_and_select`] returned, and why; `None` from [`train_loop`].
+    pub selected: Option<Selected>,
+}
+
+/// Model selection during training: the model is scored every `every` steps and after the
+/// last, and the loop returns the best-scoring one instead of the last (Hermann et al.
+/// chose their readers by validation accuracy; a small training set is memorized long
+/// before the last step).
+pub struct Selection<'a, M> {
+    /// Score the model every this many steps (and after the last).
+    pub every: usize,
+    /// The score, higher is better: e.g. accuracy on validation data. It must draw no
+    /// random numbers, so that selecting changes nothing about training.
+    pub score: Box<dyn FnMut(&M) -> f64 + 'a>,
+}
+
+/// What a [`Selection`] chose.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Selected {
+    /// The step of the returned model: the first of the best scores.
+    pub step: usize,
+    /// Its score.
+    pub score: f64,
+    /// Every check, `(step, score)`, in order.
+    pub checks: Vec<(usize, f64)>,
 }
 
 impl<M> Trained<M> {
@@ -39,6 +65,7 @@ impl<M> Trained<M> {
             model: f(self.model),
             seconds: self.seconds,
             curve: self.curve,
+            selected: self.selected,
         }
     }
 }
@@ -80,9 +107,25 @@ pub struct StepState {
 /// signal asks, and stops with [`Interrupted`] after saving when a signal says stop.
 pub fn train_loop<M: Module, B>(
     settings: &OptimizerSettings,
+    model: M,
+    label: &str,
+    curve_every: usize,
+    next_batch: impl FnMut() -> B,
+    loss: impl FnMut(&M, &B, &mut StepState) -> StepLoss,
+) -> anyhow::Result<Trained<M>> {
+    train_and_select(settings, model, label, curve_every, None, next_batch, loss)
+}
+
+/// [`train_loop`], returning the model that `selection` scores best rather than the last
+/// one (with `None`, exactly [`train_loop`]). The best model so far and every check are
+/// part of each checkpoint (`best.bpk` and `state.json`), so a resumed run selects as the
+/// uninterrupted one would.
+pub fn train_and_select<M: Module, B>(
+    settings: &OptimizerSettings,
     mut model: M,
     label: &str,
     curve_every: usize,
+    mut selection: Option<Selection<'_, M>>,
     mut next_batch: impl FnMut() -> B,
     mut loss: impl FnMut(&M, &B, &mut StepState) -> StepLoss,
 ) -> anyhow::Result<Trained<M>> {
@@ -102,7 +145,11 @@ pub fn train_loop<M: Module, B>(
         curve: Vec::new(),
         window: (0.0.into(), 0),
         reward_baseline: None,
+        checks: Vec::new(),
+        best_step: None,
     };
+    // The best-scoring model so far and its score.
+    let mut best: Option<(M, f64)> = None;
     if let Some(slot) = &slot
         && let Some((dir, saved)) = slot.load::<LoopState>()?
     {
@@ -115,6 +162,18 @@ pub fn train_loop<M: Module, B>(
         }
         model = checkpoint::load_saved_module(model, &dir, "model")?;
         optimizer = optimizer.load_record(checkpoint::load_optimizer(&dir, "optimizer")?);
+        if let Some(step) = saved.best_step {
+            let score = saved
+                .checks
+                .iter()
+                .find(|(s, _)| *s == step)
+                .map(|&(_, score)| f64::from(score))
+                .with_context(|| format!("{}: no check at the best step {step}", dir.display()))?;
+            best = Some((
+                checkpoint::load_saved_module(model.clone(), &dir, "best")?,
+                score,
+            ));
+        }
         state = saved;
         // Replays the data order up to the checkpoint (batches only: no model runs).
         for step in 1..=state.step {
@@ -166,6 +225,16 @@ pub fn train_loop<M: Module, B>(
                 .push((step, (window.0 / window.1 as f64).into()));
             window = (0.0, 0);
         }
+        if let Some(selection) = &mut selection
+            && (step.is_multiple_of(selection.every) || step == settings.steps)
+        {
+            let score = (selection.score)(&model);
+            state.checks.push((step, score.into()));
+            if best.as_ref().is_none_or(|(_, best)| score > *best) {
+                best = Some((model.clone(), score));
+                state.best_step = Some(step);
+            }
+        }
         if let Some(slot) = &slot
             && (slot.due(step) || step == settings.steps)
         {
@@ -175,6 +244,9 @@ pub fn train_loop<M: Module, B>(
             state.reward_baseline = step_state.reward_baseline.map(Into::into);
             slot.save(step, settings.steps, &state, |dir| {
                 checkpoint::save_module(dir, "model", &model)?;
+                if let Some((best, _)) = &best {
+                    checkpoint::save_module(dir, "best", best)?;
+                }
                 checkpoint::save_optimizer(dir, "optimizer", &optimizer)
             })?;
         }
@@ -182,14 +254,25 @@ pub fn train_loop<M: Module, B>(
     // The draws after training (sampled evaluation) start from the same state whether the
     // loop ran or was loaded whole from its last checkpoint.
     reseed(device.as_ref(), state.stream, u64::MAX as usize);
+    let selected = state
+        .best_step
+        .zip(best.as_ref())
+        .map(|(step, (_, score))| Selected {
+            step,
+            score: *score,
+            checks: (state.checks.iter())
+                .map(|&(step, score)| (step, score.into()))
+                .collect(),
+        });
     Ok(Trained {
-        model,
+        model: best.map_or(model, |(best, _)| best),
         seconds: seconds_before + progress.elapsed_secs(),
         curve: state
             .curve
             .into_iter()
             .map(|(step, loss)| (step, loss.into()))
             .collect(),
+        selected,
     })
 }
 
@@ -336,6 +419,13 @@ mod tests {
         }
     }
 
+    /// The checkpoint scope is global: the tests that run a loop take turns, so that no
+    /// loop takes a slot in another test's scope.
+    fn turn() -> std::sync::MutexGuard<'static, ()> {
+        static LOOPS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        LOOPS.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn settings(steps: usize) -> OptimizerSettings {
         OptimizerSettings {
             steps,
@@ -346,6 +436,7 @@ mod tests {
 
     #[test]
     fn a_non_finite_gradient_under_a_finite_loss_stops_naming_the_parameter() {
+        let _turn = turn();
         // d/dw (0 · √w) at w = 0 is 0 · ∞ = NaN, while the loss is 0.
         let err = train_loop(
             &settings(3),
@@ -366,6 +457,7 @@ mod tests {
 
     #[test]
     fn the_loop_follows_the_gradient_and_keeps_a_curve() {
+        let _turn = turn();
         // Loss w²: from w = 1, Adam's first step is -lr·sign(g) exactly.
         let trained = train_loop(
             &settings(2),
@@ -384,6 +476,136 @@ mod tests {
             "{:?}",
             trained.curve
         );
+    }
+
+    /// A selection whose scores are `scores`, one per check, in order.
+    fn scripted(every: usize, scores: &[f64]) -> Selection<'_, Tiny> {
+        let mut next = scores.iter();
+        Selection {
+            every,
+            score: Box::new(move |_| *next.next().expect("a score per check")),
+        }
+    }
+
+    fn w_of(model: &Tiny) -> f32 {
+        model.w.val().into_scalar::<f32>()
+    }
+
+    fn square_loss(m: &Tiny, _: &(), _: &mut StepState) -> StepLoss {
+        cross_entropy_loss(m.w.val().powi_scalar(2).sum())
+    }
+
+    #[test]
+    fn selection_returns_the_first_best_checked_model() {
+        let _turn = turn();
+        // Checks at steps 2, 4, 5 (the last); the best score, 3.0, first at step 4.
+        let trained = train_and_select(
+            &settings(5),
+            tiny(1.0),
+            "tiny",
+            0,
+            Some(scripted(2, &[1.0, 3.0, 3.0])),
+            || (),
+            square_loss,
+        )
+        .unwrap();
+        let four_steps = train_loop(&settings(4), tiny(1.0), "tiny", 0, || (), square_loss)
+            .unwrap()
+            .model;
+        let five_steps = train_loop(&settings(5), tiny(1.0), "tiny", 0, || (), square_loss)
+            .unwrap()
+            .model;
+        assert_eq!(w_of(&trained.model), w_of(&four_steps));
+        assert_ne!(w_of(&trained.model), w_of(&five_steps));
+        assert_eq!(
+            trained.selected,
+            Some(Selected {
+                step: 4,
+                score: 3.0,
+                checks: vec![(2, 1.0), (4, 3.0), (5, 3.0)],
+            })
+        );
+    }
+
+    #[test]
+    fn a_resumed_loop_selects_as_the_uninterrupted_one() {
+        let _turn = turn();
+        // The checkpoint of step 2 (best so far: step 2) is copied aside at the next check;
+        // training resumed from it must return step 2's model, although its last check
+        // scores lower, and the same checks.
+        let scope = std::env::temp_dir().join("attention-lab-selection-scope");
+        let aside = std::env::temp_dir().join("attention-lab-selection-aside");
+        for dir in [&scope, &aside] {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        let scores = [5.0, 1.0, 4.0];
+        let mut checks = 0;
+        let copying = Selection {
+            every: 2,
+            score: Box::new(|_: &Tiny| {
+                if checks == 1 {
+                    copy_dir(&scope, &aside);
+                }
+                checks += 1;
+                scores[checks - 1]
+            }),
+        };
+        let whole = checkpoint::with_scope(&scope, 2, || {
+            train_and_select(
+                &settings(6),
+                tiny(1.0),
+                "tiny",
+                0,
+                Some(copying),
+                || (),
+                square_loss,
+            )
+        })
+        .unwrap();
+        assert_eq!(whole.selected.as_ref().map(|s| s.step), Some(2));
+        assert!(
+            aside
+                .join("1-tiny")
+                .join("step-2")
+                .join("best.bpk")
+                .is_file()
+        );
+        // Resumed from step 2: the checks of steps 4 and 6 run again.
+        let resumed = checkpoint::with_scope(&aside, 2, || {
+            train_and_select(
+                &settings(6),
+                tiny(1.0),
+                "tiny",
+                0,
+                Some(scripted(2, &scores[1..])),
+                || (),
+                square_loss,
+            )
+        })
+        .unwrap();
+        assert_eq!(resumed.selected, whole.selected);
+        assert_eq!(w_of(&resumed.model), w_of(&whole.model));
+        let two_steps = train_loop(&settings(2), tiny(1.0), "tiny", 0, || (), square_loss)
+            .unwrap()
+            .model;
+        assert_eq!(w_of(&resumed.model), w_of(&two_steps));
+        for dir in [&scope, &aside] {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+
+    /// Copies the folder tree `from` to `to`.
+    fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
     }
 
     #[test]

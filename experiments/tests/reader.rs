@@ -93,6 +93,73 @@ fn every_reader_learns_a_tiny_synthetic_set() {
     }
 }
 
+/// With `select_every`, a cell reports the reader of the step with the best validation
+/// accuracy: its `valid_accuracy` is the best of the checks written to the learning curve,
+/// and `selected_step` is the first step that reached it.
+#[test]
+fn model_selection_reports_the_reader_of_the_best_validation_check() {
+    let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
+    let stories = |n, seed| {
+        generate_stories(&StoryConfig {
+            n,
+            min_sentences: 3,
+            max_sentences: 6,
+            entities: 6,
+            seed,
+        })
+    };
+    // Few training stories, other validation ones: validation accuracy rises and falls.
+    let splits = QuestionSplits {
+        train: stories(40, 5),
+        valid: stories(60, 6),
+        test: stories(60, 7),
+    };
+    let vocab = ReaderVocab::build(&splits, 1000);
+    let data = ReaderData {
+        train: encode(&vocab, &splits.train).unwrap(),
+        valid: encode(&vocab, &splits.valid).unwrap(),
+        test: encode(&vocab, &splits.test).unwrap(),
+        splits,
+        vocab,
+        example: None,
+    };
+    let task = ReaderTask::Synthetic;
+    let config = Config {
+        seeds: vec![2],
+        readers: vec![ReaderKind::Attentive],
+        steps: 50,
+        batch_size: 8,
+        learning_rate: 1e-2,
+        d_embed: 16,
+        d_hidden: 16,
+        d_attention: 16,
+        select_every: 5,
+        ..Config::preset(Preset::Smoke, &task)
+    };
+    ReaderExperiment::validate(&config).unwrap();
+    let cell = Cell::new("attentive", 0, 2);
+    let record =
+        ReaderExperiment::run_cell(&config, &task, &data, &cell, &Default::default()).unwrap();
+    let metric = |name: &str| {
+        (record.metrics.iter())
+            .find(|r| r.metric == name && r.len_lo == 0)
+            .unwrap_or_else(|| panic!("no {name} row"))
+            .value
+    };
+    let checks: Vec<(usize, f64)> = (record.curve.iter())
+        .filter(|r| r.model == "attentive validation error")
+        .map(|r| (r.step, 100.0 * (1.0 - r.loss)))
+        .collect();
+    let steps: Vec<usize> = checks.iter().map(|&(step, _)| step).collect();
+    assert_eq!(steps, (5..=50).step_by(5).collect::<Vec<_>>());
+    let best = checks.iter().map(|&(_, a)| a).fold(f64::MIN, f64::max);
+    let first_best = checks.iter().find(|&&(_, a)| a == best).unwrap().0;
+    assert!((metric("valid_accuracy") - best).abs() < 1e-9, "{checks:?}");
+    assert_eq!(metric("selected_step"), first_best as f64, "{checks:?}");
+    // The choice mattered in this run: the last check is not the best.
+    assert!(checks.last().unwrap().1 < best, "{checks:?}");
+}
+
 #[test]
 fn smoke_run_writes_table_and_attention() {
     let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());

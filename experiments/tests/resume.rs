@@ -147,6 +147,21 @@ fn text_to_image_killed_at_random_moments_resumes_to_the_same_bytes() {
 }
 
 #[test]
+fn reader_selecting_by_validation_killed_at_random_moments_resumes_to_the_same_bytes() {
+    // Model selection: the best reader so far and every check are in each checkpoint.
+    let extra = [
+        "--set",
+        "steps=200",
+        "--set",
+        "select_every=10",
+        "--set",
+        r#"readers=["attentive","uniform"]"#,
+    ];
+    let bin = env!("CARGO_BIN_EXE_reader");
+    kill_smoke(bin, "reader", "synthetic", &extra, "7", 15);
+}
+
+#[test]
 fn sigterm_saves_a_checkpoint_and_says_how_to_continue() {
     let bin = env!("CARGO_BIN_EXE_soft-vs-hard");
     let args = [

@@ -30,7 +30,7 @@ use burn::module::Module;
 use burn::tensor::Device;
 use datasets::reader::{Question, baselines};
 use models::readers::{Reader, ReaderConfig, ReaderKind, reader_loss};
-use plots::{DocAttentionRow, TimingRow};
+use plots::{CurveRow, DocAttentionRow, MetricRow, TimingRow};
 
 pub use config::Config;
 pub use data::{EncodedQuestion, ReaderVocab, encode, entity_index, make_reader_batch};
@@ -39,7 +39,7 @@ pub use task::ReaderTask;
 
 use crate::experiment::{Cell, CellContext, CellRecord, Experiment, Preset, Task};
 use crate::saved_model::reader::save_reader;
-use crate::training::{EpochBatches, Trained, cross_entropy_loss, train_loop};
+use crate::training::{EpochBatches, Selection, Trained, cross_entropy_loss, train_and_select};
 use eval::{Predictions, accuracy_rows, predict};
 
 /// The variant name of the cell that scores the two frequency baselines.
@@ -169,7 +169,17 @@ impl Experiment for ReaderExperiment {
             valid: predict(&model, &data.valid, n_entities),
             test: predict(&model, &data.test, n_entities),
         };
-        let metrics = accuracy_rows(config, task, data, &cell.variant, cell.seed, &predictions);
+        let mut metrics = accuracy_rows(config, task, data, &cell.variant, cell.seed, &predictions);
+        let mut curve = cell.curve_rows(&trained.curve);
+        if let Some(selected) = &trained.selected {
+            metrics.push(selected_step_row(
+                task,
+                cell,
+                data.valid.len(),
+                selected.step,
+            ));
+            curve.extend(validation_curve_rows(cell, &selected.checks));
+        }
         let eval_seconds = eval_start.elapsed().as_secs_f64();
         let doc_attention = match data.example {
             Some(i) if cell.seed == config.seeds[0] => document_attention(&model, data, i, cell),
@@ -180,7 +190,7 @@ impl Experiment for ReaderExperiment {
         Ok(CellRecord {
             metrics,
             doc_attention,
-            curve: cell.curve_rows(&trained.curve),
+            curve,
             timing: Some(TimingRow {
                 model: cell.variant.clone(),
                 train_max_len: 0,
@@ -218,6 +228,38 @@ fn baseline_record(config: &Config, task: &ReaderTask, data: &ReaderData) -> Cel
         metrics,
         ..CellRecord::default()
     }
+}
+
+/// The `selected_step` row of `metrics.csv`: the step whose reader validation accuracy
+/// chose (`n`: the validation questions it was chosen on).
+fn selected_step_row(task: &ReaderTask, cell: &Cell, n_valid: usize, step: usize) -> MetricRow {
+    MetricRow {
+        experiment: ReaderExperiment::NAME.into(),
+        task: task.name(),
+        model: cell.variant.clone(),
+        train_max_len: 0,
+        seed: cell.seed,
+        len_lo: 0,
+        len_hi: 0,
+        n: n_valid,
+        metric: "selected_step".into(),
+        value: step as f64,
+    }
+}
+
+/// Model selection's checks as `learning_curve.csv` rows of the model
+/// `<reader> validation error`: the validation error rate (0 to 1, on the scale of the
+/// training cross-entropy beside it) at each checked step.
+fn validation_curve_rows(cell: &Cell, checks: &[(usize, f64)]) -> Vec<CurveRow> {
+    let as_error: Vec<(usize, f64)> = (checks.iter())
+        .map(|&(step, accuracy)| (step, 1.0 - accuracy / 100.0))
+        .collect();
+    let validation = Cell::new(
+        format!("{} validation error", cell.variant),
+        cell.train_max_len,
+        cell.seed,
+    );
+    validation.curve_rows(&as_error)
 }
 
 /// A reader's attention over the words of test document `i`.
@@ -272,11 +314,22 @@ fn train_reader(
         let questions: Vec<&EncodedQuestion> = idx.iter().map(|&i| &train[i]).collect();
         make_reader_batch(&questions, vocab.n_entities, device)
     };
-    train_loop(
+    let selection = (config.select_every > 0).then(|| Selection {
+        every: config.select_every,
+        score: Box::new(|m: &Reader| {
+            let predicted = predict(&m.valid(), &data.valid, vocab.n_entities);
+            let right = (predicted.iter().zip(&data.valid))
+                .filter(|(p, q)| **p == q.answer)
+                .count();
+            100.0 * right as f64 / data.valid.len().max(1) as f64
+        }),
+    });
+    train_and_select(
         &config.optimizer(),
         model,
         label,
         config.curve_every,
+        selection,
         next_batch,
         |m: &Reader, (batch, answers), _| {
             cross_entropy_loss(reader_loss(m.forward(batch).logits, answers.clone()))
