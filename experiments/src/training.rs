@@ -459,15 +459,7 @@ mod tests {
     fn the_loop_follows_the_gradient_and_keeps_a_curve() {
         let _turn = turn();
         // Loss w²: from w = 1, Adam's first step is -lr·sign(g) exactly.
-        let trained = train_loop(
-            &settings(2),
-            tiny(1.0),
-            "tiny",
-            1,
-            || (),
-            |m: &Tiny, _, _| cross_entropy_loss(m.w.val().powi_scalar(2).sum()),
-        )
-        .unwrap();
+        let trained = train_loop(&settings(2), tiny(1.0), "tiny", 1, || (), square_loss).unwrap();
         let curve: Vec<usize> = trained.curve.iter().map(|&(s, _)| s).collect();
         assert_eq!(curve, vec![1, 2]);
         assert_eq!(trained.curve[0].1, 1.0);
@@ -495,6 +487,13 @@ mod tests {
         cross_entropy_loss(m.w.val().powi_scalar(2).sum())
     }
 
+    /// The model after `steps` steps of the loss w² from w = 1, without selection.
+    fn unselected(steps: usize) -> Tiny {
+        train_loop(&settings(steps), tiny(1.0), "tiny", 0, || (), square_loss)
+            .unwrap()
+            .model
+    }
+
     #[test]
     fn selection_returns_the_first_best_checked_model() {
         let _turn = turn();
@@ -509,12 +508,8 @@ mod tests {
             square_loss,
         )
         .unwrap();
-        let four_steps = train_loop(&settings(4), tiny(1.0), "tiny", 0, || (), square_loss)
-            .unwrap()
-            .model;
-        let five_steps = train_loop(&settings(5), tiny(1.0), "tiny", 0, || (), square_loss)
-            .unwrap()
-            .model;
+        let four_steps = unselected(4);
+        let five_steps = unselected(5);
         assert_eq!(w_of(&trained.model), w_of(&four_steps));
         assert_ne!(w_of(&trained.model), w_of(&five_steps));
         assert_eq!(
@@ -585,9 +580,7 @@ mod tests {
         .unwrap();
         assert_eq!(resumed.selected, whole.selected);
         assert_eq!(w_of(&resumed.model), w_of(&whole.model));
-        let two_steps = train_loop(&settings(2), tiny(1.0), "tiny", 0, || (), square_loss)
-            .unwrap()
-            .model;
+        let two_steps = unselected(2);
         assert_eq!(w_of(&resumed.model), w_of(&two_steps));
         for dir in [&scope, &aside] {
             let _ = std::fs::remove_dir_all(dir);
