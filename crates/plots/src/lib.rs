@@ -12,7 +12,8 @@
 //!   [`AlignmentRow`] per cell; [`read_alignment_csv`] / [`write_alignment_csv`].
 //! * [`CURVE_FILE`] (`learning_curve.csv`), header [`CURVE_HEADER`]: training loss,
 //!   one [`CurveRow`] per logged step (averaged over the steps since the previous
-//!   row); [`read_curve_csv`] / [`write_curve_csv`].
+//!   row), and validation error rates under models named with
+//!   [`VALIDATION_ERROR_SUFFIX`]; [`read_curve_csv`] / [`write_curve_csv`].
 //! * [`COST_FILE`] (`cost.csv`), header [`COST_HEADER`]: median wall-clock
 //!   milliseconds of a measure (e.g. `train_step`, `decode_sentence`) per (model,
 //!   sequence length), one [`CostRow`] each; [`read_cost_csv`] / [`write_cost_csv`].
@@ -88,13 +89,14 @@ pub use data::{
     GeneratedImageRow, GlimpseExample, GlimpsePatchRow, GlimpsePathRow, GlimpseRun, GlimpseStep,
     GreyPatch, IMAGE_ATTENTION_HEADER, ImageAttention, ImageAttentionRow, METRICS_HEADER,
     MetricRow, READER_TIMINGS_HEADER, ReaderTimingRow, ScaleSquare, TIMINGS_HEADER, TimingRow,
-    read_alignment_csv, read_cost_csv, read_curve_csv, read_doc_attention_csv,
-    read_example_captions_csv, read_example_images_csv, read_generated_images_csv,
-    read_glimpse_patches_csv, read_glimpse_paths_csv, read_image_attention_csv, read_metrics_csv,
-    read_reader_timings_csv, read_timings_csv, write_alignment_csv, write_cost_csv,
-    write_curve_csv, write_doc_attention_csv, write_example_captions_csv, write_example_images_csv,
-    write_generated_images_csv, write_glimpse_patches_csv, write_glimpse_paths_csv,
-    write_image_attention_csv, write_metrics_csv, write_reader_timings_csv, write_timings_csv,
+    VALIDATION_ERROR_SUFFIX, read_alignment_csv, read_cost_csv, read_curve_csv,
+    read_doc_attention_csv, read_example_captions_csv, read_example_images_csv,
+    read_generated_images_csv, read_glimpse_patches_csv, read_glimpse_paths_csv,
+    read_image_attention_csv, read_metrics_csv, read_reader_timings_csv, read_timings_csv,
+    write_alignment_csv, write_cost_csv, write_curve_csv, write_doc_attention_csv,
+    write_example_captions_csv, write_example_images_csv, write_generated_images_csv,
+    write_glimpse_patches_csv, write_glimpse_paths_csv, write_image_attention_csv,
+    write_metrics_csv, write_reader_timings_csv, write_timings_csv,
 };
 pub use draw::{
     Baseline, GlimpseFigureRow, GridImage, ImageGridRow, Series, attention_heatmap,

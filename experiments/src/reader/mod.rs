@@ -30,7 +30,7 @@ use burn::module::Module;
 use burn::tensor::Device;
 use datasets::reader::{Question, baselines};
 use models::readers::{Reader, ReaderConfig, ReaderKind, reader_loss};
-use plots::{CurveRow, DocAttentionRow, MetricRow, TimingRow};
+use plots::{CurveRow, DocAttentionRow, MetricRow, TimingRow, VALIDATION_ERROR_SUFFIX};
 
 pub use config::Config;
 pub use data::{EncodedQuestion, ReaderVocab, encode, entity_index, make_reader_batch};
@@ -255,7 +255,7 @@ fn validation_curve_rows(cell: &Cell, checks: &[(usize, f64)]) -> Vec<CurveRow> 
         .map(|&(step, accuracy)| (step, 1.0 - accuracy / 100.0))
         .collect();
     let validation = Cell::new(
-        format!("{} validation error", cell.variant),
+        format!("{}{VALIDATION_ERROR_SUFFIX}", cell.variant),
         cell.train_max_len,
         cell.seed,
     );

@@ -139,7 +139,12 @@ pub struct Alignment {
     pub weights: Vec<Vec<f32>>,
 }
 
-/// One point of a training-loss curve (`learning_curve.csv`).
+/// The ending of a `learning_curve.csv` model name whose rows are validation error rates
+/// (0 to 1) at checked steps, not training losses: `attentive validation error`.
+pub const VALIDATION_ERROR_SUFFIX: &str = " validation error";
+
+/// One point of a training-loss curve (`learning_curve.csv`), or of a validation-error
+/// curve (a model named with [`VALIDATION_ERROR_SUFFIX`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CurveRow {
     #[serde(with = "text")]
@@ -148,7 +153,8 @@ pub struct CurveRow {
     pub seed: u64,
     /// Training step (number of updates done) at which the row was logged.
     pub step: usize,
-    /// Training loss averaged over the steps since the previous row; written with 6 decimals.
+    /// Training loss averaged over the steps since the previous row (a validation error
+    /// rate at this step for a validation-error model); written with 6 decimals.
     #[serde(serialize_with = "fixed_decimals::<6, _>")]
     pub loss: f64,
 }

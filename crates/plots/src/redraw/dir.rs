@@ -101,6 +101,16 @@ pub(super) fn dir_label(dir: &Path) -> String {
         .unwrap_or_else(|| dir.display().to_string())
 }
 
+/// What a learning curve's rows measure, for its title and axis: training loss, and
+/// validation error where rows of a validation-error model are among them.
+fn curve_measure(rows: &[crate::CurveRow]) -> &'static str {
+    if (rows.iter()).any(|r| r.model.ends_with(crate::VALIDATION_ERROR_SUFFIX)) {
+        "training loss and validation error"
+    } else {
+        "training loss"
+    }
+}
+
 /// Redraws every figure of one results folder (holding any of the [`RESULT_FILES`]:
 /// `metrics.csv`, `alignment.csv`, `learning_curve.csv`, `cost.csv`,
 /// `document_attention.csv`, `example_images.csv`, `image_attention.csv`,
@@ -128,7 +138,8 @@ pub(super) fn dir_label(dir: &Path) -> String {
 ///   and `alignment-grid.png` with all of them side by side ([`attention_heatmap_grid`]).
 /// * for `learning_curve.csv`: `learning_curve.png`, training loss against step,
 ///   mean ± std over seeds, one series per (model, train_max_len) (see
-///   [`curve_series`]), titled `<folder name>: training loss`.
+///   [`curve_series`]), titled `<folder name>: training loss`, or `<folder name>:
+///   training loss and validation error` when validation-error rows are among them.
 /// * for each measure in `cost.csv`: `cost-<measure>.png`, median milliseconds
 ///   against sequence length, one line per model (see [`cost_series`]).
 /// * for each (model, seed) group of `document_attention.csv`:
@@ -272,13 +283,15 @@ pub fn redraw_results_dir(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     }
 
     if curve_path.is_file() {
-        let series = curve_series(&read_curve_csv(&curve_path)?);
+        let rows = read_curve_csv(&curve_path)?;
+        let what = curve_measure(&rows);
+        let series = curve_series(&rows);
         let out = dir.join("learning_curve.png");
         line_plot_with_bands(
             &out,
-            &format!("{}: training loss", dir_label(dir)),
+            &format!("{}: {what}", dir_label(dir)),
             "step",
-            "training loss",
+            what,
             fitted_y_range(&series),
             &series,
         )
@@ -419,4 +432,26 @@ fn collect_result_dirs(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()>
         collect_result_dirs(&d, out)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CurveRow;
+
+    #[test]
+    fn a_curve_with_validation_rows_says_so() {
+        let row = |model: &str| CurveRow {
+            model: model.into(),
+            train_max_len: 0,
+            seed: 1,
+            step: 100,
+            loss: 0.5,
+        };
+        assert_eq!(curve_measure(&[row("attentive")]), "training loss");
+        assert_eq!(
+            curve_measure(&[row("attentive"), row("attentive validation error")]),
+            "training loss and validation error"
+        );
+    }
 }
