@@ -6,8 +6,8 @@
 //! the optimizer's state finds its parameters again, and `state.json` (the step, the
 //! learning curve so far, the loop's random stream and the carried REINFORCE baseline,
 //! every float stored as its bits), and, for a loop that selects its model by a held-out
-//! score, the best model so far (`best.bpk`) with every check in `state.json`. The GAN loop of text-to-image saves its four players
-//! (two modules, two optimizers) the same way. It is written as `step-<N>.partial/` and renamed
+//! score, the best model so far (`best.bpk`) with every check in `state.json`. The GAN
+//! loop of text-to-image saves its four players (two modules, two optimizers) the same way. It is written as `step-<N>.partial/` and renamed
 //! when complete, so a kill at any moment leaves either the previous checkpoint or the new
 //! one, never half of one.
 //!
@@ -130,12 +130,9 @@ pub struct LoopState {
     /// The moving-average REINFORCE baseline, carried from step to step.
     pub reward_baseline: Option<ExactF64>,
     /// Model selection's checks so far, `(step, score)` (absent in checkpoints of loops
-    /// that do not select).
+    /// that do not select); the model of the first best one is kept as `best.bpk`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<(usize, ExactF64)>,
-    /// The step of the best-scoring model so far, kept beside the model as `best.bpk`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub best_step: Option<usize>,
 }
 
 const STATE_FILE: &str = "state.json";

@@ -3,7 +3,7 @@
 //! which a killed run resumes exactly, and, where asked, the choice of the model by a
 //! held-out score ([`Selection`]).
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::optim::{AdamConfig, GradientsParams, grad_clipping::GradientClippingConfig};
 use burn::store::ModuleSnapshot;
@@ -12,7 +12,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-use crate::checkpoint::{self, LoopState, Slot};
+use crate::checkpoint::{self, ExactF64, LoopState, Slot};
 
 /// What a loss function returns: the tensor to differentiate and the cross-entropy to
 /// report (they differ when the loss has extra terms, as REINFORCE does).
@@ -146,10 +146,9 @@ pub fn train_and_select<M: Module, B>(
         window: (0.0.into(), 0),
         reward_baseline: None,
         checks: Vec::new(),
-        best_step: None,
     };
-    // The best-scoring model so far and its score.
-    let mut best: Option<(M, f64)> = None;
+    // The model of the first best check so far (`first_best(&state.checks)`).
+    let mut best: Option<M> = None;
     if let Some(slot) = &slot
         && let Some((dir, saved)) = slot.load::<LoopState>()?
     {
@@ -162,17 +161,8 @@ pub fn train_and_select<M: Module, B>(
         }
         model = checkpoint::load_saved_module(model, &dir, "model")?;
         optimizer = optimizer.load_record(checkpoint::load_optimizer(&dir, "optimizer")?);
-        if let Some(step) = saved.best_step {
-            let score = saved
-                .checks
-                .iter()
-                .find(|(s, _)| *s == step)
-                .map(|&(_, score)| f64::from(score))
-                .with_context(|| format!("{}: no check at the best step {step}", dir.display()))?;
-            best = Some((
-                checkpoint::load_saved_module(model.clone(), &dir, "best")?,
-                score,
-            ));
+        if !saved.checks.is_empty() {
+            best = Some(checkpoint::load_saved_module(model.clone(), &dir, "best")?);
         }
         state = saved;
         // Replays the data order up to the checkpoint (batches only: no model runs).
@@ -229,11 +219,10 @@ pub fn train_and_select<M: Module, B>(
             && (step.is_multiple_of(selection.every) || step == settings.steps)
         {
             let score = (selection.score)(&model);
-            state.checks.push((step, score.into()));
-            if best.as_ref().is_none_or(|(_, best)| score > *best) {
-                best = Some((model.clone(), score));
-                state.best_step = Some(step);
+            if first_best(&state.checks).is_none_or(|(_, best)| score > best) {
+                best = Some(model.clone());
             }
+            state.checks.push((step, score.into()));
         }
         if let Some(slot) = &slot
             && (slot.due(step) || step == settings.steps)
@@ -244,7 +233,7 @@ pub fn train_and_select<M: Module, B>(
             state.reward_baseline = step_state.reward_baseline.map(Into::into);
             slot.save(step, settings.steps, &state, |dir| {
                 checkpoint::save_module(dir, "model", &model)?;
-                if let Some((best, _)) = &best {
+                if let Some(best) = &best {
                     checkpoint::save_module(dir, "best", best)?;
                 }
                 checkpoint::save_optimizer(dir, "optimizer", &optimizer)
@@ -254,18 +243,15 @@ pub fn train_and_select<M: Module, B>(
     // The draws after training (sampled evaluation) start from the same state whether the
     // loop ran or was loaded whole from its last checkpoint.
     reseed(device.as_ref(), state.stream, u64::MAX as usize);
-    let selected = state
-        .best_step
-        .zip(best.as_ref())
-        .map(|(step, (_, score))| Selected {
-            step,
-            score: *score,
-            checks: (state.checks.iter())
-                .map(|&(step, score)| (step, score.into()))
-                .collect(),
-        });
+    let selected = first_best(&state.checks).map(|(step, score)| Selected {
+        step,
+        score,
+        checks: (state.checks.iter())
+            .map(|&(step, score)| (step, score.into()))
+            .collect(),
+    });
     Ok(Trained {
-        model: best.map_or(model, |(best, _)| best),
+        model: best.unwrap_or(model),
         seconds: seconds_before + progress.elapsed_secs(),
         curve: state
             .curve
@@ -273,6 +259,18 @@ pub fn train_and_select<M: Module, B>(
             .map(|(step, loss)| (step, loss.into()))
             .collect(),
         selected,
+    })
+}
+
+/// The first of the best checks, `(step, score)`: a later check replaces it only with a
+/// strictly higher score.
+fn first_best(checks: &[(usize, ExactF64)]) -> Option<(usize, f64)> {
+    checks.iter().fold(None, |best, &(step, score)| {
+        let score = f64::from(score);
+        match best {
+            Some((_, best_score)) if score <= best_score => best,
+            _ => Some((step, score)),
+        }
     })
 }
 
