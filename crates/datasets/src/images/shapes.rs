@@ -18,10 +18,9 @@ const SIDE: usize = 28;
 /// stroke (2 to 3 pixels), centre (up to 2 pixels off the middle) and ink (200 to 255)
 /// drawn from `seed`.
 ///
-/// The half-size varies less than the scenes' two sizes differ, so a caption's "small" or
-/// "large" can be read off the pixels: scenes scale the whole 28-pixel glyph (by 0.75 and
-/// 1, in the quick preset), and with half-sizes from 7 a large shape at its smallest had
-/// the ink of a small one at its largest.
+/// Scenes crop a glyph to its ink before scaling it ([`crate::scenes::ink_crop`]), so the
+/// half-size changes a shape's stroke and margin there, not whether it reads as small or
+/// large.
 pub fn procedural_glyphs(per_class: usize, seed: u64) -> LabelledGlyphs {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut glyphs = Vec::with_capacity(per_class * SHAPES.len());

@@ -12,7 +12,9 @@
 //!
 //! - a glyph drawn uniformly from the glyphs of its class, the class drawn from the classes
 //!   of all sources together ([`class_names`]; a name shared by two sources is one class);
-//! - scaled with area averaging (aspect kept, centred) to a square of
+//! - cropped to its ink (the smallest rectangle holding its non-zero pixels, [`ink_crop`]),
+//!   so that its size is the size of its ink, then scaled with area averaging (aspect
+//!   kept, centred) to a square of
 //!   `round(small × slot)` or `round(large × slot)` pixels, `slot = canvas / 3` (12 and 16
 //!   pixels on the 48-pixel canvas of the quick preset);
 //! - tinted with one of the six [`Colour`]s: each pixel is `intensity × rgb`, composed
@@ -107,7 +109,7 @@ pub use caption::{
 };
 pub use facts::{Colour, GRID, PixelBox, Relation, Scene, SceneObject, Size, Slot};
 pub use parse::{Mention, MentionedRelation, ParseError, ParsedCaption, parse_caption};
-pub use render::{class_names, generate, resize_area};
+pub use render::{class_names, generate, ink_crop, resize_area};
 pub use score::{CaptionScore, ScoreTotals, score, score_caption};
 pub use split::{
     HeldOutPair, SceneSplits, SplitConfig, choose_held_out, splits, splits_holding_out,

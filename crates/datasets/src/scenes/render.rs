@@ -134,6 +134,38 @@ pub fn resize_area(glyph: &Glyph, side: usize) -> Vec<f32> {
     out
 }
 
+/// The smallest rectangle of `glyph` holding all its ink (non-zero pixels); the glyph itself
+/// when it has none.
+///
+/// Scenes scale this rectangle, not the whole glyph, so an object's size is the size of its
+/// ink: the longer side of a small object's ink is `small × slot` pixels, of a large one's
+/// `large × slot`, whatever margin its source image left around it. Scaling the whole glyph
+/// made "small" and "large" overlap: a 28-pixel digit or shape whose ink spans 19 to 23
+/// pixels becomes 8 to 10 pixels of ink when small and 11 to 13 when large, and on
+/// single-object procedural scenes a captioner named the size wrong for one object in
+/// twelve while it named the shape and colour right 99% of the time.
+pub fn ink_crop(glyph: &Glyph) -> Glyph {
+    let (mut r0, mut c0, mut r1, mut c1) = (glyph.rows, glyph.cols, 0, 0);
+    for (k, &v) in glyph.pixels.iter().enumerate() {
+        if v > 0 {
+            let (r, c) = (k / glyph.cols, k % glyph.cols);
+            (r0, c0, r1, c1) = (r0.min(r), c0.min(c), r1.max(r + 1), c1.max(c + 1));
+        }
+    }
+    if r0 >= r1 {
+        return glyph.clone();
+    }
+    let pixels = (r0..r1)
+        .flat_map(|r| (c0..c1).map(move |c| (r, c)))
+        .map(|(r, c)| glyph.at(r, c))
+        .collect();
+    Glyph {
+        rows: r1 - r0,
+        cols: c1 - c0,
+        pixels,
+    }
+}
+
 /// Which colour–class pairs a generation avoids or must include.
 pub(super) enum Constraint<'h> {
     /// Any pair.
@@ -256,7 +288,7 @@ fn place(
     colour: Colour,
 ) -> PixelBox {
     let side = config.glyph_side(size);
-    let square = resize_area(glyph, side);
+    let square = resize_area(&ink_crop(glyph), side);
     // The ink box inside the square; a glyph with ink keeps some after area averaging.
     let (mut ix0, mut iy0, mut ix1, mut iy1) = (side, side, 0, 0);
     for (k, &v) in square.iter().enumerate() {
@@ -308,6 +340,70 @@ fn place(
 mod tests {
     use super::*;
     use crate::images::Glyph;
+
+    #[test]
+    fn ink_crop_keeps_the_ink_rectangle() {
+        // Ink at (1, 2) and (3, 1) of a 5 × 4 glyph: rows 1..4, columns 1..3.
+        let mut pixels = vec![0u8; 20];
+        pixels[4 + 2] = 9;
+        pixels[3 * 4 + 1] = 7;
+        let g = Glyph {
+            rows: 5,
+            cols: 4,
+            pixels,
+        };
+        let cropped = ink_crop(&g);
+        assert_eq!((cropped.rows, cropped.cols), (3, 2));
+        assert_eq!(cropped.pixels, vec![0, 9, 0, 0, 7, 0]);
+        // No ink: the glyph as it is.
+        let empty = Glyph {
+            rows: 2,
+            cols: 3,
+            pixels: vec![0; 6],
+        };
+        assert_eq!(ink_crop(&empty), empty);
+    }
+
+    #[test]
+    fn objects_of_one_size_have_equal_ink_extent() {
+        // Two glyphs of very different margins: a full 8 × 8 square and a 2 × 4 bar in the
+        // corner of a 10 × 10 canvas. Each object's ink box has the longer side of its size.
+        let full = Glyph {
+            rows: 8,
+            cols: 8,
+            pixels: vec![255; 64],
+        };
+        let mut bar = Glyph {
+            rows: 10,
+            cols: 10,
+            pixels: vec![0; 100],
+        };
+        for c in 0..4 {
+            bar.pixels[c] = 255;
+            bar.pixels[10 + c] = 255;
+        }
+        let config = SceneConfig {
+            jitter: 0.0,
+            ..SceneConfig::quick()
+        };
+        for glyph in [&full, &bar] {
+            for size in Size::ALL {
+                let mut image = RgbImage::filled(48, 48, [0.0; 3]);
+                let mut rng = StdRng::seed_from_u64(0);
+                let b = place(
+                    &config,
+                    &mut image,
+                    &mut rng,
+                    glyph,
+                    Slot { row: 1, col: 1 },
+                    size,
+                    Colour::Red,
+                );
+                let long = (b.x1 - b.x0).max(b.y1 - b.y0);
+                assert_eq!(long, config.glyph_side(size), "{size:?}");
+            }
+        }
+    }
 
     #[test]
     fn area_resize_averages() {
