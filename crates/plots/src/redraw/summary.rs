@@ -84,12 +84,13 @@ pub fn summary_markdown(rows: &[MetricRow]) -> String {
     out
 }
 
-/// What the length buckets measure: the reader's documents, the captioner's scenes, the
-/// glimpse models' canvases, every other experiment's source sentences.
+/// What the length buckets measure: the reader's documents, the scenes of the captioner and
+/// the text-to-image generators, the glimpse models' canvases, every other experiment's
+/// source sentences.
 pub(super) fn length_label(experiment: &str) -> &'static str {
     match experiment {
         "reader" => "document length (tokens)",
-        "captioning" => "objects in the scene",
+        "captioning" | "text-to-image" => "objects in the scene",
         "glimpses" => "canvas side (pixels)",
         _ => "source length",
     }
