@@ -148,7 +148,10 @@ impl Config {
             max_images_per_split: 0,
             presence_words: default_presence_words(),
             grid: 6,
-            encoder_channels: vec![16, 32],
+            // [32, 64] rather than [16, 32]: the frozen encoder's cost is paid once (its
+            // annotations are computed before the decoders train), and the wider one
+            // detects 86.9% of the classes present in a test scene against 78.7%.
+            encoder_channels: vec![32, 64],
             d_annotation: 64,
             encoder_seed: 0,
             // The cell-level task (see `captioning::encoder`) detects 71% of the classes
