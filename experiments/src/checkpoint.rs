@@ -7,9 +7,9 @@
 //! learning curve so far, the loop's random stream and the carried REINFORCE baseline,
 //! every float stored as its bits), and, for a loop that selects its model by a held-out
 //! score, the best model so far (`best.bpk`) with every check in `state.json`. The GAN
-//! loop of text-to-image saves its four players (two modules, two optimizers) the same way. It is written as `step-<N>.partial/` and renamed
-//! when complete, so a kill at any moment leaves either the previous checkpoint or the new
-//! one, never half of one.
+//! loop of text-to-image saves its four players (two modules, two optimizers) the same
+//! way. It is written as `step-<N>.partial/` and renamed when complete, so a kill at any
+//! moment leaves either the previous checkpoint or the new one, never half of one.
 //!
 //! Where checkpoints go is set by the [`Recorder`](crate::recorder) for the cell it runs
 //! ([`with_scope`]): each [`train_loop`](crate::training::train_loop) call inside gets the

@@ -145,16 +145,9 @@ pub fn resize_area(glyph: &Glyph, side: usize) -> Vec<f32> {
 /// single-object procedural scenes a captioner named the size wrong for one object in
 /// twelve while it named the shape and colour right 99% of the time.
 pub fn ink_crop(glyph: &Glyph) -> Glyph {
-    let (mut r0, mut c0, mut r1, mut c1) = (glyph.rows, glyph.cols, 0, 0);
-    for (k, &v) in glyph.pixels.iter().enumerate() {
-        if v > 0 {
-            let (r, c) = (k / glyph.cols, k % glyph.cols);
-            (r0, c0, r1, c1) = (r0.min(r), c0.min(c), r1.max(r + 1), c1.max(c + 1));
-        }
-    }
-    if r0 >= r1 {
+    let Some([c0, r0, c1, r1]) = ink_bounds(&glyph.pixels, glyph.cols, |&v| v > 0) else {
         return glyph.clone();
-    }
+    };
     let pixels = (r0..r1)
         .flat_map(|r| (c0..c1).map(move |c| (r, c)))
         .map(|(r, c)| glyph.at(r, c))
@@ -164,6 +157,22 @@ pub fn ink_crop(glyph: &Glyph) -> Glyph {
         cols: c1 - c0,
         pixels,
     }
+}
+
+/// `[x0, y0, x1, y1]`, the half-open box of the values of a row-major image `cols` wide
+/// for which `is_ink` holds; `None` when none does.
+fn ink_bounds<T>(values: &[T], cols: usize, is_ink: impl Fn(&T) -> bool) -> Option<[usize; 4]> {
+    let mut bounds: Option<[usize; 4]> = None;
+    for (k, v) in values.iter().enumerate() {
+        if is_ink(v) {
+            let (y, x) = (k / cols, k % cols);
+            bounds = Some(match bounds {
+                None => [x, y, x + 1, y + 1],
+                Some([x0, y0, x1, y1]) => [x0.min(x), y0.min(y), x1.max(x + 1), y1.max(y + 1)],
+            });
+        }
+    }
+    bounds
 }
 
 /// Which colour–class pairs a generation avoids or must include.
@@ -290,13 +299,8 @@ fn place(
     let side = config.glyph_side(size);
     let square = resize_area(&ink_crop(glyph), side);
     // The ink box inside the square; a glyph with ink keeps some after area averaging.
-    let (mut ix0, mut iy0, mut ix1, mut iy1) = (side, side, 0, 0);
-    for (k, &v) in square.iter().enumerate() {
-        if v > 0.0 {
-            let (y, x) = (k / side, k % side);
-            (ix0, iy0, ix1, iy1) = (ix0.min(x), iy0.min(y), ix1.max(x + 1), iy1.max(y + 1));
-        }
-    }
+    let [ix0, iy0, ix1, iy1] =
+        ink_bounds(&square, side, |&v| v > 0.0).unwrap_or([side, side, 0, 0]);
     let bounds = |cell: usize| {
         (
             cell * config.canvas / GRID,
