@@ -69,6 +69,10 @@ impl Experiment for Captioning {
         Config::preset(preset, task)
     }
 
+    fn long_preset(task: &CaptionTask) -> Option<Config> {
+        Config::long(task)
+    }
+
     fn task_field(config: &mut Config) -> &mut String {
         &mut config.task
     }
