@@ -14,6 +14,7 @@ use burn::backend::{
 use burn::tensor::{DType, Tensor, TensorData};
 use burn_flex::FlexTensor;
 
+use super::conv;
 use super::cpu;
 
 /// Whether `tensor` lives on the flex backend (with or without autodiff) as f32.
@@ -95,6 +96,20 @@ pub fn lstm_step(gates: Tensor<2>, c: Tensor<2>) -> Tensor<2> {
     ))
 }
 
+pub fn conv2d(
+    x: Tensor<4>,
+    weight: Tensor<4>,
+    stride: [usize; 2],
+    padding: [usize; 4],
+) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::conv2d_im2col(
+        x.into_dispatch(),
+        weight.into_dispatch(),
+        stride,
+        padding,
+    ))
+}
+
 /// The forward passes, operations of their own so Burn routes them (and their autodiff
 /// wrappers) by backend. Shapes as in the functions of [`super`].
 #[backend_extension(Flex, Autodiff)]
@@ -139,6 +154,15 @@ pub trait FusedOps: Backend {
         h: FloatTensor<Self>,
         c: FloatTensor<Self>,
         take: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+
+    /// x `[B, C_in, H, W]`, weight `[C_out, C_in, kh, kw]`, stride, padding (top, left,
+    /// bottom, right) -> `[B, C_out, oh, ow]`, no bias.
+    fn conv2d_im2col(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        stride: [usize; 2],
+        padding: [usize; 4],
     ) -> FloatTensor<Self>;
 }
 
@@ -189,6 +213,16 @@ pub trait FusedGrads: Backend {
         gates: FloatTensor<Self>,
         c: FloatTensor<Self>,
         grad: FloatTensor<Self>,
+    ) -> [FloatTensor<Self>; 2];
+
+    /// `[d x, d weight]` of `conv2d_im2col`, each computed only where `wanted` says (an empty
+    /// tensor otherwise).
+    fn conv2d_grads(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        geometry: conv::ConvGeometry,
+        wanted: [bool; 2],
     ) -> [FloatTensor<Self>; 2];
 
     /// Gradients of gates, h and c (`take` is not differentiated).
@@ -344,6 +378,19 @@ impl FusedOps for Flex {
         lstm_forward(gates, c, None)
     }
 
+    fn conv2d_im2col(
+        x: FlexTensor,
+        weight: FlexTensor,
+        stride: [usize; 2],
+        padding: [usize; 4],
+    ) -> FlexTensor {
+        let ((x, _), (weight, _)) = (contiguous(x), contiguous(weight));
+        let geometry = conv_geometry(&x, &weight, stride, padding);
+        let [oh, ow] = geometry.output();
+        let y = conv::conv2d_forward(f32s(&x), f32s(&weight), &geometry);
+        flex_tensor(y, vec![geometry.batch, geometry.c_out, oh, ow])
+    }
+
     fn lstm_step_masked(
         gates: FlexTensor,
         h: FlexTensor,
@@ -393,7 +440,49 @@ fn lstm_forward(
     flex_tensor(out, vec![batch, 2 * hidden])
 }
 
+/// The geometry of a convolution of `x` `[B, C_in, H, W]` by `weight` `[C_out, C_in, kh,
+/// kw]`.
+fn conv_geometry(
+    x: &FlexTensor,
+    weight: &FlexTensor,
+    stride: [usize; 2],
+    padding: [usize; 4],
+) -> conv::ConvGeometry {
+    let (xs, ws) = (x.layout().shape(), weight.layout().shape());
+    assert_eq!(
+        xs[1], ws[1],
+        "conv2d: input channels of x and weight differ"
+    );
+    conv::ConvGeometry {
+        batch: xs[0],
+        c_in: xs[1],
+        input: [xs[2], xs[3]],
+        c_out: ws[0],
+        kernel: [ws[2], ws[3]],
+        stride,
+        padding,
+    }
+}
+
 impl FusedGrads for Flex {
+    fn conv2d_grads(
+        x: FlexTensor,
+        weight: FlexTensor,
+        grad: FlexTensor,
+        geometry: conv::ConvGeometry,
+        wanted: [bool; 2],
+    ) -> [FlexTensor; 2] {
+        let ((x, x_dims), (weight, w_dims), (grad, _)) =
+            (contiguous(x), contiguous(weight), contiguous(grad));
+        let (dx, dw) =
+            conv::conv2d_backward(f32s(&x), f32s(&weight), f32s(&grad), &geometry, wanted);
+        let shape = |dims: Vec<usize>, keep: bool| if keep { dims } else { vec![0] };
+        [
+            flex_tensor(dx, shape(x_dims, wanted[0])),
+            flex_tensor(dw, shape(w_dims, wanted[1])),
+        ]
+    }
+
     fn pad_steps(grad: FlexTensor, steps: usize, start: usize) -> FlexTensor {
         // One zeroed allocation and a copy per row, where Burn's slice backward zero-fills
         // a byte buffer, copies it into an aligned one and writes the slice through a
@@ -673,6 +762,33 @@ impl<B: Backend + FusedGrads> Backward<B, 2> for MatmulBackward {
     }
 }
 
+/// The backward step of [`FusedOps::conv2d_im2col`]: the state is the input, the weight and the
+/// geometry; each gradient is computed only when its input is tracked (the first layer's
+/// input, an image, is not).
+#[derive(Debug)]
+struct Conv2dBackward;
+
+impl<B: Backend + FusedGrads> Backward<B, 2> for Conv2dBackward {
+    type State = (FloatTensor<B>, FloatTensor<B>, conv::ConvGeometry);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 2>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let grad = grads.consume::<B>(&ops.node);
+        let (x, weight, geometry) = ops.state;
+        let wanted = [ops.parents[0].is_some(), ops.parents[1].is_some()];
+        let [dx, dw] = B::conv2d_grads(x, weight, grad, geometry, wanted);
+        for ((node, value), want) in ops.parents.into_iter().zip([dx, dw]).zip(wanted) {
+            if let (Some(node), true) = (node, want) {
+                grads.register::<B>(node.id, value);
+            }
+        }
+    }
+}
+
 /// The backward step of [`FusedOps::narrow_steps`] and [`FusedOps::take_step`]: the
 /// output's gradient placed at its steps of a zero gradient of the whole input. The state is
 /// the input's step count and the first step taken.
@@ -711,6 +827,41 @@ where
 
     fn matmul(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self> {
         record_fused::<B, C, _, _, _>(MatmulBackward, [x, w], |[x, w]| B::matmul(x, w))
+    }
+
+    fn conv2d_im2col(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        stride: [usize; 2],
+        padding: [usize; 4],
+    ) -> FloatTensor<Self> {
+        let (xs, ws) = (x.primitive().shape(), weight.primitive().shape());
+        let geometry = conv::ConvGeometry {
+            batch: xs[0],
+            c_in: xs[1],
+            input: [xs[2], xs[3]],
+            c_out: ws[0],
+            kernel: [ws[2], ws[3]],
+            stride,
+            padding,
+        };
+        match Conv2dBackward
+            .prepare::<C>([x.node(), weight.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let (x, weight) = (x.primitive().clone(), weight.primitive().clone());
+                let out = B::conv2d_im2col(x.clone(), weight.clone(), stride, padding);
+                prep.finish((x, weight, geometry), out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::conv2d_im2col(
+                x.into_primitive(),
+                weight.into_primitive(),
+                stride,
+                padding,
+            )),
+        }
     }
 
     fn additive_energy(

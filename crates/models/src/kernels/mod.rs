@@ -18,11 +18,14 @@
 //! same function written with Burn's tensor operations, which the tests also compare the
 //! kernels against.
 
+#[cfg(feature = "flex")]
+pub mod conv;
 pub mod cpu;
 #[cfg(feature = "flex")]
 mod flex;
 
-use burn::nn::Linear;
+use burn::nn::conv::Conv2d;
+use burn::nn::{Linear, PaddingConfig2d};
 use burn::tensor::Tensor;
 use burn::tensor::activation::{sigmoid, tanh};
 
@@ -101,6 +104,58 @@ pub fn matmul(x: Tensor<2>, w: Tensor<2>) -> Tensor<2> {
         return flex::matmul(x, w);
     }
     x.matmul(w)
+}
+
+/// `Conv2d::forward`: `x` `[batch, c_in, h, w]` -> `[batch, c_out, oh, ow]`.
+///
+/// On flex, with no dilation and one group, the convolution of [`conv`] (im2col and one
+/// matrix product per image, forward and backward), then the bias; elsewhere, and for
+/// dilated or grouped layers, `layer.forward(x)`. The values agree with Burn's to rounding
+/// (the sums run in another order), not bit for bit.
+pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    #[cfg(feature = "flex")]
+    if fused(&x) && layer.dilation == [1, 1] && layer.groups == 1 {
+        let [_, _, h, w] = x.dims();
+        let padding = conv_padding(&layer.padding, [h, w], layer.kernel_size, layer.stride);
+        let y = flex::conv2d(x, layer.weight.val(), layer.stride, padding);
+        return match &layer.bias {
+            Some(bias) => {
+                let [c_out] = bias.dims();
+                y + bias.val().reshape([1, c_out, 1, 1])
+            }
+            None => y,
+        };
+    }
+    layer.forward(x)
+}
+
+#[cfg(feature = "flex")]
+/// Zero padding (top, left, bottom, right) as `Conv2d::forward` resolves it: `Same` pads
+/// `(out - 1) · stride + kernel - in` in all, the smaller half before.
+fn conv_padding(
+    padding: &PaddingConfig2d,
+    input: [usize; 2],
+    kernel: [usize; 2],
+    stride: [usize; 2],
+) -> [usize; 4] {
+    match *padding {
+        PaddingConfig2d::Valid => [0; 4],
+        PaddingConfig2d::Explicit(top, left, bottom, right) => [top, left, bottom, right],
+        PaddingConfig2d::Same => {
+            let same = |size: usize, k: usize, s: usize| {
+                let out = size.div_ceil(s);
+                let total = if out > 0 {
+                    ((out - 1) * s + k).saturating_sub(size)
+                } else {
+                    0
+                };
+                (total / 2, total - total / 2)
+            };
+            let (top, bottom) = same(input[0], kernel[0], stride[0]);
+            let (left, right) = same(input[1], kernel[1], stride[1]);
+            [top, left, bottom, right]
+        }
+    }
 }
 
 /// `Linear::forward` for a `[rows, d_input]` input, with the product of [`matmul`]:

@@ -8,6 +8,8 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::tensor::activation::{leaky_relu, log_sigmoid};
 use burn::tensor::{Device, Tensor};
 
+use crate::kernels::conv2d;
+
 /// The slope of every leaky ReLU of the discriminators, as the reference code.
 pub const LEAKY_SLOPE: f64 = 0.2;
 
@@ -131,7 +133,7 @@ impl AttnGanDiscriminator {
     pub fn features(&self, images: Tensor<4>) -> Tensor<4> {
         let mut x = images; // [B, C_0, H, W]
         for conv in &self.down {
-            x = leaky_relu(conv.forward(x), LEAKY_SLOPE); // [B, C_{k+1}, H_k / 2, W_k / 2]
+            x = leaky_relu(conv2d(conv, x), LEAKY_SLOPE); // [B, C_{k+1}, H_k / 2, W_k / 2]
         }
         x
     }
@@ -139,7 +141,7 @@ impl AttnGanDiscriminator {
     /// `D_i(x)`: `[batch, C, s, s]` features -> `[batch]` logits.
     pub fn unconditional(&self, features: Tensor<4>) -> Tensor<1> {
         let batch = features.dims()[0];
-        self.uncond.forward(features).reshape([batch]) // [B, 1, 1, 1] -> [B]
+        conv2d(&self.uncond, features).reshape([batch]) // [B, 1, 1, 1] -> [B]
     }
 
     /// `D_i(x, ē)`: `[batch, C, s, s]` features and `[batch, d_sentence]` sentences ->
@@ -150,8 +152,8 @@ impl AttnGanDiscriminator {
         let d = sentence.dims()[1];
         let replicated = sentence.reshape([batch, d, 1, 1]).expand([batch, d, h, w]); // [B, d, s, s]
         let joined = Tensor::cat(vec![features, replicated], 1); // [B, C + d, s, s]
-        let x = leaky_relu(self.cond_join.forward(joined), LEAKY_SLOPE); // [B, C, s, s]
-        self.cond.forward(x).reshape([batch]) // [B, 1, 1, 1] -> [B]
+        let x = leaky_relu(conv2d(&self.cond_join, joined), LEAKY_SLOPE); // [B, C, s, s]
+        conv2d(&self.cond, x).reshape([batch]) // [B, 1, 1, 1] -> [B]
     }
 }
 

@@ -12,7 +12,7 @@ use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Bool, Device, Distribution, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::kernels::linear;
+use crate::kernels::{conv2d, linear};
 use crate::vision::word_attention::{
     ConditioningAugmentation, ConditioningAugmentationConfig, WordAttention, WordAttentionConfig,
     kl_divergence,
@@ -251,7 +251,7 @@ impl UpBlock {
         let options =
             InterpolateOptions::new(InterpolateMode::Nearest).with_output_size([2 * h, 2 * w]);
         let x = interpolate(x, options); // [B, c_in, 2h, 2w]
-        let x = self.norm.forward(self.conv.forward(x)); // [B, 2 c_out, 2h, 2w]
+        let x = self.norm.forward(conv2d(&self.conv, x)); // [B, 2 c_out, 2h, 2w]
         glu(x, 1) // [B, c_out, 2h, 2w]
     }
 }
@@ -259,8 +259,8 @@ impl UpBlock {
 impl ResidualBlock {
     /// `[batch, c, h, w]` -> `[batch, c, h, w]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let y = glu(self.norm1.forward(self.conv1.forward(x.clone())), 1); // [B, c, h, w]
-        x + self.norm2.forward(self.conv2.forward(y)) // [B, c, h, w]
+        let y = glu(self.norm1.forward(conv2d(&self.conv1, x.clone())), 1); // [B, c, h, w]
+        x + self.norm2.forward(conv2d(&self.conv2, y)) // [B, c, h, w]
     }
 }
 
@@ -311,7 +311,7 @@ impl AttnGanGenerator {
             x = block.forward(x); // [B, 2C, 2s, 2s], then [B, C, 4s, 4s]
         }
         let hidden0 = x; // h_0: [B, C, 4s, 4s]
-        let image0 = sigmoid(self.image0.forward(hidden0.clone())); // x_0: [B, 3, 4s, 4s]
+        let image0 = sigmoid(conv2d(&self.image0, hidden0.clone())); // x_0: [B, 3, 4s, 4s]
 
         // F_1: h_0 joined with what each sub-region reads of the caption.
         let [_, c, side, _] = hidden0.dims();
@@ -341,7 +341,7 @@ impl AttnGanGenerator {
             x = block.forward(x); // [B, C + C', 4s, 4s]
         }
         let hidden1 = self.up1.forward(x); // h_1: [B, C, 8s, 8s]
-        let image1 = sigmoid(self.image1.forward(hidden1.clone())); // x_1: [B, 3, 8s, 8s]
+        let image1 = sigmoid(conv2d(&self.image1, hidden1.clone())); // x_1: [B, 3, 8s, 8s]
         GeneratorOutput {
             image0,
             image1,
