@@ -101,6 +101,13 @@ fn same_padding_3x3_matches_burn() {
 }
 
 #[test]
+fn large_images_unfolded_one_at_a_time_match_burn() {
+    // 576 output pixels an image: one product per image (see kernels::conv).
+    let config = Conv2dConfig::new([3, 4], [3, 3]).with_padding(PaddingConfig2d::Same);
+    compare(config, [3, 3, 24, 24], false, true);
+}
+
+#[test]
 fn stride_2_with_explicit_padding_matches_burn() {
     let config = Conv2dConfig::new([3, 4], [4, 4])
         .with_stride([2, 2])

@@ -1,21 +1,22 @@
-//! A 2-D convolution as im2col and one matrix product per image, forward and backward.
+//! A 2-D convolution as im2col and one matrix product, forward and backward.
 //!
 //! The generator and discriminators of AttnGAN spend three quarters of a training step in
 //! convolutions, and flex runs the weight gradient (Burn's default, a second convolution
 //! with the output gradient as its kernel) as one small product per input channel. Here
-//! each image's receptive fields are unfolded once into a `[K, P]` matrix (`K = c_in · kh ·
-//! kw` rows, one column per output pixel, zeros where the field leaves the padded image),
-//! and every pass is a product with it:
+//! the receptive fields of a group of `G` images are unfolded into a `[K, G · P]` matrix (`K = c_in · kh ·
+//! kw` rows, one column per output pixel of each image, zeros where the field reads the
+//! padding), and every pass is one product with it (`dy` and `y` change between `[B, c_out, P]` and
+//! `[c_out, G · P]` by a copy):
 //!
 //! ```text
-//! forward      y_b  [c_out, P] = W [c_out, K] · cols_b [K, P]
-//! input grad   dcols [K, P]    = Wᵀ [K, c_out] · dy_b [c_out, P],  then folded back (col2im)
-//! weight grad  dW [c_out, K]   = Σ_b dy_b [c_out, P] · cols_bᵀ [P, K]
+//! forward      y  [c_out, G·P] = W [c_out, K] · cols [K, G·P]
+//! input grad   dcols [K, G·P]  = Wᵀ [K, c_out] · dy [c_out, G·P],  then folded back (col2im)
+//! weight grad  dW [c_out, K]   = Σ_groups dy [c_out, G·P] · colsᵀ [G·P, K]
 //! ```
 //!
-//! Images run in parallel, each product on one thread; the weight gradient is summed over
-//! the images in their order after the parallel part, so the bits do not depend on the
-//! thread count. Stride and asymmetric zero padding are supported; dilation and groups are
+//! Small images are unfolded in groups (columns image-major), large ones one at a time
+//! ([`COLUMNS`]); groups run in parallel, and the weight gradient is summed over them in
+//! their order, so the bits do not depend on the thread count. Stride and asymmetric zero padding are supported; dilation and groups are
 //! not (the caller falls back to Burn's convolution for those).
 
 use rayon::prelude::*;
@@ -90,21 +91,24 @@ fn inside(k: usize, stride: usize, before: usize, size: usize, out: usize) -> (u
     (lo.min(hi), hi)
 }
 
-/// Unfolds one image `[c_in, h, w]` into `cols` `[K, P]` (row `(ci · kh + ki) · kw + kj`).
-fn im2col(image: &[f32], g: &ConvGeometry, cols: &mut [f32]) {
+/// Unfolds the batch `x` `[B, c_in, h, w]` into `cols` `[K, B · P]`: row `(ci · kh + ki) ·
+/// kw + kj`, column `b · P + oy · ow + ox`, zeros where the window reads padding. Rows are
+/// filled in parallel.
+fn im2col(x: &[f32], g: &ConvGeometry, cols: &mut [f32]) {
     let [h, w] = g.input;
     let [oh, ow] = g.output();
     let [kh, kw] = g.kernel;
     let [sh, sw] = g.stride;
     let [top, left, _, _] = g.padding;
-    let mut rows = cols.chunks_exact_mut(oh * ow);
-    for ci in 0..g.c_in {
-        let channel = &image[ci * h * w..(ci + 1) * h * w];
-        for ki in 0..kh {
+    let pixels = oh * ow;
+    cols.par_chunks_exact_mut(g.batch * pixels)
+        .enumerate()
+        .for_each(|(r, row)| {
+            let (ci, ki, kj) = (r / (kh * kw), r / kw % kh, r % kw);
             let (y_lo, y_hi) = inside(ki, sh, top, h, oh);
-            for kj in 0..kw {
-                let (x_lo, x_hi) = inside(kj, sw, left, w, ow);
-                let row = rows.next().expect("K rows");
+            let (x_lo, x_hi) = inside(kj, sw, left, w, ow);
+            for (b, row) in row.chunks_exact_mut(pixels).enumerate() {
+                let channel = &x[(b * g.c_in + ci) * h * w..][..h * w];
                 row[..y_lo * ow].fill(0.0);
                 row[y_hi * ow..].fill(0.0);
                 for oy in y_lo..y_hi {
@@ -122,27 +126,29 @@ fn im2col(image: &[f32], g: &ConvGeometry, cols: &mut [f32]) {
                     }
                 }
             }
-        }
-    }
+        });
 }
 
-/// Folds `cols` `[K, P]` back onto one image's gradient `[c_in, h, w]`, adding every
-/// column's value where [`im2col`] read it (in the same order, so the sums are fixed).
-fn col2im(cols: &[f32], g: &ConvGeometry, image: &mut [f32]) {
+/// Folds `cols` `[K, B · P]` back onto the input gradient `dx` `[B, c_in, h, w]`, adding each
+/// value where [`im2col`] read it. Images in parallel, each summed in row order, so the
+/// sums do not depend on the thread count.
+fn col2im(cols: &[f32], g: &ConvGeometry, dx: &mut [f32]) {
     let [h, w] = g.input;
     let [oh, ow] = g.output();
     let [kh, kw] = g.kernel;
     let [sh, sw] = g.stride;
     let [top, left, _, _] = g.padding;
-    image.fill(0.0);
-    let mut rows = cols.chunks_exact(oh * ow);
-    for ci in 0..g.c_in {
-        let channel = &mut image[ci * h * w..(ci + 1) * h * w];
-        for ki in 0..kh {
-            let (y_lo, y_hi) = inside(ki, sh, top, h, oh);
-            for kj in 0..kw {
+    let pixels = oh * ow;
+    dx.par_chunks_exact_mut(g.image())
+        .enumerate()
+        .for_each(|(b, image)| {
+            image.fill(0.0);
+            for (r, row) in cols.chunks_exact(g.batch * pixels).enumerate() {
+                let (ci, ki, kj) = (r / (kh * kw), r / kw % kh, r % kw);
+                let (y_lo, y_hi) = inside(ki, sh, top, h, oh);
                 let (x_lo, x_hi) = inside(kj, sw, left, w, ow);
-                let row = rows.next().expect("K rows");
+                let row = &row[b * pixels..(b + 1) * pixels];
+                let channel = &mut image[ci * h * w..(ci + 1) * h * w];
                 for oy in y_lo..y_hi {
                     let line = &mut channel[(oy * sh + ki - top) * w..][..w];
                     let out = &row[oy * ow + x_lo..oy * ow + x_hi];
@@ -158,8 +164,31 @@ fn col2im(cols: &[f32], g: &ConvGeometry, image: &mut [f32]) {
                     }
                 }
             }
+        });
+}
+
+/// `[B, rows, P]` -> `[rows, B · P]`, or back with `to_batch_major`: the output (gradient)
+/// between the batch's layout and the one of the products.
+fn swap_batch(
+    values: &[f32],
+    batch: usize,
+    rows: usize,
+    pixels: usize,
+    to_batch_major: bool,
+) -> Vec<f32> {
+    let mut out = vec![0.0f32; values.len()];
+    for b in 0..batch {
+        for r in 0..rows {
+            let (batch_major, row_major) = ((b * rows + r) * pixels, (r * batch + b) * pixels);
+            let (from, to) = if to_batch_major {
+                (row_major, batch_major)
+            } else {
+                (batch_major, row_major)
+            };
+            out[to..to + pixels].copy_from_slice(&values[from..from + pixels]);
         }
     }
+    out
 }
 
 /// A row-major matrix operand: values from its first element, row and column strides.
@@ -190,18 +219,24 @@ impl<'a> Operand<'a> {
     }
 }
 
-/// `out [m, n] = lhs [m, k] · rhs [k, n]` on the calling thread, `out` row-major.
-fn product(out: &mut [f32], [m, k, n]: [usize; 3], lhs: Operand, rhs: Operand) {
-    assert_eq!(out.len(), m * n, "conv2d: product output size");
+/// `lhs [m, k] · rhs [k, n]` into a new row-major `[m, n]`. Split between threads, gemm
+/// splits the output, never a sum, so the bits do not depend on the thread count.
+fn product(
+    [m, k, n]: [usize; 3],
+    lhs: Operand,
+    rhs: Operand,
+    parallelism: gemm::Parallelism,
+) -> Vec<f32> {
     let reach = |o: &Operand, rows: usize, cols: usize| {
         rows.saturating_sub(1) * o.row_stride as usize
             + cols.saturating_sub(1) * o.col_stride as usize
     };
     assert!(m * k == 0 || reach(&lhs, m, k) < lhs.values.len());
     assert!(k * n == 0 || reach(&rhs, k, n) < rhs.values.len());
-    // SAFETY: `out` holds `m * n` elements, written row-major without being read
-    // (`read_dst` false); the asserts above keep every read of `lhs` and `rhs` within
-    // their slices.
+    let mut out = Vec::<f32>::with_capacity(m * n);
+    // SAFETY: gemm writes all `m * n` elements of the row-major output without reading it
+    // (`read_dst` false; zeros when k is 0); the asserts above keep every read of `lhs` and
+    // `rhs` within their slices.
     unsafe {
         gemm::gemm(
             m,
@@ -222,38 +257,75 @@ fn product(out: &mut [f32], [m, k, n]: [usize; 3], lhs: Operand, rhs: Operand) {
             false,
             false,
             false,
-            gemm::Parallelism::None,
+            parallelism,
         );
+        out.set_len(m * n);
+    }
+    out
+}
+
+/// How many output pixels a product should have at least: images are unfolded and
+/// multiplied in groups of `ceil(COLUMNS / P)` (at least one, at most the batch). Measured
+/// on AttnGAN's quick preset (one thread): one product per image was fastest for the
+/// generator's 24- and 48-pixel maps (576 and 2,304 pixels, whose unfolded image stays in
+/// cache) and slowest for the discriminators' 3- and 6-pixel ones, which pack the weights
+/// once per image for 9 or 36 columns.
+const COLUMNS: usize = 512;
+
+impl ConvGeometry {
+    /// Images per group (see [`COLUMNS`]).
+    fn group(&self) -> usize {
+        COLUMNS
+            .div_ceil(self.pixels().max(1))
+            .clamp(1, self.batch.max(1))
+    }
+
+    /// The same convolution on `batch` images.
+    fn with_batch(&self, batch: usize) -> ConvGeometry {
+        ConvGeometry { batch, ..*self }
+    }
+}
+
+/// Groups run in parallel, each product on one thread; a single group's product is split
+/// between the threads instead.
+fn parallelism(groups: usize) -> gemm::Parallelism {
+    if groups > 1 {
+        gemm::Parallelism::None
+    } else {
+        gemm::Parallelism::Rayon(0)
     }
 }
 
 /// `y [B, c_out, oh, ow]` of `x [B, c_in, h, w]` and `weight [c_out, c_in, kh, kw]`
 /// (no bias), all contiguous.
 pub fn conv2d_forward(x: &[f32], weight: &[f32], g: &ConvGeometry) -> Vec<f32> {
-    let (patch, pixels) = (g.patch(), g.pixels());
+    let (patch, pixels, group) = (g.patch(), g.pixels(), g.group());
     let mut y = vec![0.0f32; g.batch * g.c_out * pixels];
     if y.is_empty() {
         return y;
     }
-    y.par_chunks_exact_mut(g.c_out * pixels)
-        .zip(x.par_chunks_exact(g.image()))
-        .for_each_init(
-            || vec![0.0f32; patch * pixels],
-            |cols, (y_b, x_b)| {
-                im2col(x_b, g, cols);
-                product(
-                    y_b,
-                    [g.c_out, patch, pixels],
-                    Operand::rows(weight, patch),
-                    Operand::rows(cols, pixels),
-                );
-            },
-        );
+    let threads = parallelism(g.batch.div_ceil(group));
+    y.par_chunks_mut(group * g.c_out * pixels)
+        .zip(x.par_chunks(group * g.image()))
+        .for_each(|(y_g, x_g)| {
+            let gg = g.with_batch(x_g.len() / g.image());
+            let columns = gg.batch * pixels;
+            let mut cols = vec![0.0f32; patch * columns];
+            im2col(x_g, &gg, &mut cols);
+            let product = product(
+                [g.c_out, patch, columns],
+                Operand::rows(weight, patch),
+                Operand::rows(&cols, columns),
+                threads,
+            );
+            y_g.copy_from_slice(&swap_batch(&product, gg.batch, g.c_out, pixels, true));
+        });
     y
 }
 
 /// The gradients `(d x, d weight)` of [`conv2d_forward`] from the output gradient `dy`
-/// `[B, c_out, oh, ow]`; each is computed only when asked for.
+/// `[B, c_out, oh, ow]`; each is computed only when asked for (empty otherwise). The
+/// weight gradient is summed over the groups in their order.
 pub fn conv2d_backward(
     x: &[f32],
     weight: &[f32],
@@ -261,61 +333,58 @@ pub fn conv2d_backward(
     g: &ConvGeometry,
     [want_x, want_weight]: [bool; 2],
 ) -> (Vec<f32>, Vec<f32>) {
-    let (patch, pixels) = (g.patch(), g.pixels());
+    let (patch, pixels, group) = (g.patch(), g.pixels(), g.group());
     let mut dx = vec![0.0f32; if want_x { g.batch * g.image() } else { 0 }];
-    // One partial weight gradient per image, summed in image order below.
-    let mut partial = vec![
-        0.0f32;
-        if want_weight {
-            g.batch * g.c_out * patch
-        } else {
-            0
-        }
-    ];
-    let mut dx_chunks: Vec<Option<&mut [f32]>> = if want_x {
-        dx.chunks_exact_mut(g.image()).map(Some).collect()
-    } else {
-        (0..g.batch).map(|_| None).collect()
-    };
-    let mut partial_chunks: Vec<Option<&mut [f32]>> = if want_weight {
-        partial
-            .chunks_exact_mut(g.c_out * patch)
-            .map(Some)
-            .collect()
-    } else {
-        (0..g.batch).map(|_| None).collect()
-    };
-    dx_chunks
-        .par_iter_mut()
-        .zip(partial_chunks.par_iter_mut())
-        .enumerate()
-        .for_each_init(
-            || vec![0.0f32; patch * pixels],
-            |cols, (b, (dx_b, dw_b))| {
-                let dy_b = &dy[b * g.c_out * pixels..(b + 1) * g.c_out * pixels];
-                if let Some(dw_b) = dw_b {
-                    im2col(&x[b * g.image()..(b + 1) * g.image()], g, cols);
-                    product(
-                        dw_b,
-                        [g.c_out, pixels, patch],
-                        Operand::rows(dy_b, pixels),
-                        Operand::rows(cols, pixels).t(),
-                    );
-                }
-                if let Some(dx_b) = dx_b {
-                    product(
-                        cols,
-                        [patch, g.c_out, pixels],
-                        Operand::rows(weight, patch).t(),
-                        Operand::rows(dy_b, pixels),
-                    );
-                    col2im(cols, g, dx_b);
-                }
-            },
+    if g.batch * g.c_out * pixels == 0 {
+        return (
+            dx,
+            vec![0.0f32; if want_weight { g.c_out * patch } else { 0 }],
         );
+    }
+    let n_groups = g.batch.div_ceil(group);
+    let threads = parallelism(n_groups);
+    let mut dx_groups: Vec<Option<&mut [f32]>> = if want_x {
+        dx.chunks_mut(group * g.image()).map(Some).collect()
+    } else {
+        (0..n_groups).map(|_| None).collect()
+    };
+    let partials: Vec<Vec<f32>> = dx_groups
+        .par_iter_mut()
+        .enumerate()
+        .map(|(i, dx_g)| {
+            let first = i * group;
+            let gg = g.with_batch(group.min(g.batch - first));
+            let columns = gg.batch * pixels;
+            let x_g = &x[first * g.image()..(first + gg.batch) * g.image()];
+            let dy_g = &dy[first * g.c_out * pixels..(first + gg.batch) * g.c_out * pixels];
+            let dy_g = swap_batch(dy_g, gg.batch, g.c_out, pixels, false); // [c_out, G · P]
+            let dw_g = if want_weight {
+                let mut cols = vec![0.0f32; patch * columns];
+                im2col(x_g, &gg, &mut cols);
+                product(
+                    [g.c_out, columns, patch],
+                    Operand::rows(&dy_g, columns),
+                    Operand::rows(&cols, columns).t(),
+                    threads,
+                )
+            } else {
+                Vec::new()
+            };
+            if let Some(dx_g) = dx_g {
+                let dcols = product(
+                    [patch, g.c_out, columns],
+                    Operand::rows(weight, patch).t(),
+                    Operand::rows(&dy_g, columns),
+                    threads,
+                );
+                col2im(&dcols, &gg, dx_g);
+            }
+            dw_g
+        })
+        .collect();
     let mut dw = vec![0.0f32; if want_weight { g.c_out * patch } else { 0 }];
-    for image in partial.chunks_exact((g.c_out * patch).max(1)) {
-        for (sum, value) in dw.iter_mut().zip(image) {
+    for partial in &partials {
+        for (sum, value) in dw.iter_mut().zip(partial) {
             *sum += value;
         }
     }
@@ -379,5 +448,39 @@ mod tests {
         assert_eq!(dw, vec![12.0, 16.0, 24.0, 28.0]);
         let (dx, dw) = conv2d_backward(&x, &[1.0; 4], &[1.0; 4], &g, [false, true]);
         assert!(dx.is_empty() && dw.len() == 4);
+    }
+
+    /// The same bits on one thread and on three, for a batch unfolded one image at a time
+    /// (576 pixels each, three groups) and for one unfolded whole (36 pixels each).
+    #[test]
+    fn the_thread_count_does_not_change_the_bits() {
+        for (input, stride, padding) in [([24, 24], [1, 1], [1; 4]), ([12, 12], [2, 2], [1; 4])] {
+            let g = ConvGeometry {
+                batch: 3,
+                c_in: 2,
+                input,
+                c_out: 5,
+                kernel: [3, 3],
+                stride,
+                padding,
+            };
+            let wave =
+                |n: usize, k: f32| -> Vec<f32> { (0..n).map(|i| ((i as f32) * k).sin()).collect() };
+            let x = wave(g.batch * g.image(), 0.37);
+            let w = wave(g.c_out * g.patch(), 1.13);
+            let dy = wave(g.batch * g.c_out * g.pixels(), 0.71);
+            let run = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                pool.install(|| {
+                    let y = conv2d_forward(&x, &w, &g);
+                    let (dx, dw) = conv2d_backward(&x, &w, &dy, &g, [true, true]);
+                    (y, dx, dw)
+                })
+            };
+            assert_eq!(run(1), run(3), "{g:?}");
+        }
     }
 }
