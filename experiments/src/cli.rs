@@ -237,20 +237,19 @@ pub fn main<E: Experiment>() -> ExitCode {
     run_in_pool(threads, || {
         let (config, task) = resolve::<E>(&args)?;
         if args.print_config {
-            println!("{}", serde_json::to_string_pretty(&config)?);
-            return Ok(());
+            return print_listing(serde_json::to_string_pretty(&config)? + "\n");
         }
         if args.list_cells {
             E::validate(&config)?;
-            println!("index\tvariant\ttrain_max_len\tseed\tcost");
+            let mut listing = String::from("index\tvariant\ttrain_max_len\tseed\tcost\n");
             for (index, cell) in E::cells(&config).iter().enumerate() {
                 let cost = E::cell_cost(&config, cell);
-                println!(
-                    "{index}\t{}\t{}\t{}\t{cost}",
+                listing += &format!(
+                    "{index}\t{}\t{}\t{}\t{cost}\n",
                     cell.variant, cell.train_max_len, cell.seed
                 );
             }
-            return Ok(());
+            return print_listing(listing);
         }
         crate::checkpoint::signals::install()?;
         let out = args.out_dir::<E>();
@@ -268,6 +267,20 @@ pub fn main<E: Experiment>() -> ExitCode {
             Err(e) => Err(e),
         }
     })
+}
+
+/// Writes `text` to stdout. A reader that closed the pipe early (`--print-config | head`)
+/// had what it wanted: that is not an error, where `println!` would panic.
+fn print_listing(text: String) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 /// Runs `body` on a pool of `threads` threads (see [`harness::in_thread_pool`]), printing

@@ -218,3 +218,25 @@ fn a_rerun_into_the_same_folder_leaves_nothing_of_the_earlier_run() {
     );
     assert!(!dir.join("cost-train_step.png").exists());
 }
+
+/// `--print-config | head -1` and `--list-cells | head -1`: a reader that closes the pipe
+/// before the listing is written ends the command quietly, with success, where `println!`
+/// would panic (exit code 101).
+#[test]
+fn a_listing_into_a_closed_pipe_is_not_a_panic() {
+    let bin = env!("CARGO_BIN_EXE_captioning");
+    for flag in ["--print-config", "--list-cells"] {
+        let mut child = Command::new(bin)
+            .arg(flag)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the reading end at once: the listing is written after the process starts.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{flag}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{flag}: {stderr}");
+    }
+}
