@@ -21,6 +21,8 @@
 
 use rayon::prelude::*;
 
+use super::product::{MatrixView, product};
+
 /// The shapes of one convolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConvGeometry {
@@ -41,6 +43,25 @@ pub struct ConvGeometry {
 }
 
 impl ConvGeometry {
+    /// The convolution of an input of shape `x` `[B, C_in, H, W]` by a weight of shape `w`
+    /// `[C_out, C_in, kh, kw]`.
+    ///
+    /// # Panics
+    ///
+    /// If the input channels differ.
+    pub fn of(x: &[usize], w: &[usize], stride: [usize; 2], padding: [usize; 4]) -> Self {
+        assert_eq!(x[1], w[1], "conv2d: input channels of x and weight differ");
+        Self {
+            batch: x[0],
+            c_in: x[1],
+            input: [x[2], x[3]],
+            c_out: w[0],
+            kernel: [w[2], w[3]],
+            stride,
+            padding,
+        }
+    }
+
     /// Output height and width: `(in + pad_before + pad_after - kernel) / stride + 1`.
     ///
     /// # Panics
@@ -191,79 +212,6 @@ fn swap_batch(
     out
 }
 
-/// A row-major matrix operand: values from its first element, row and column strides.
-#[derive(Clone, Copy)]
-struct Operand<'a> {
-    values: &'a [f32],
-    row_stride: isize,
-    col_stride: isize,
-}
-
-impl<'a> Operand<'a> {
-    /// A contiguous `[rows, cols]` matrix.
-    fn rows(values: &'a [f32], cols: usize) -> Self {
-        Self {
-            values,
-            row_stride: cols as isize,
-            col_stride: 1,
-        }
-    }
-
-    /// Its transpose: the same storage, strides swapped.
-    fn t(self) -> Self {
-        Self {
-            values: self.values,
-            row_stride: self.col_stride,
-            col_stride: self.row_stride,
-        }
-    }
-}
-
-/// `lhs [m, k] · rhs [k, n]` into a new row-major `[m, n]`. Split between threads, gemm
-/// splits the output, never a sum, so the bits do not depend on the thread count.
-fn product(
-    [m, k, n]: [usize; 3],
-    lhs: Operand,
-    rhs: Operand,
-    parallelism: gemm::Parallelism,
-) -> Vec<f32> {
-    let reach = |o: &Operand, rows: usize, cols: usize| {
-        rows.saturating_sub(1) * o.row_stride as usize
-            + cols.saturating_sub(1) * o.col_stride as usize
-    };
-    assert!(m * k == 0 || reach(&lhs, m, k) < lhs.values.len());
-    assert!(k * n == 0 || reach(&rhs, k, n) < rhs.values.len());
-    let mut out = Vec::<f32>::with_capacity(m * n);
-    // SAFETY: gemm writes all `m * n` elements of the row-major output without reading it
-    // (`read_dst` false; zeros when k is 0); the asserts above keep every read of `lhs` and
-    // `rhs` within their slices.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            out.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            lhs.values.as_ptr(),
-            lhs.col_stride,
-            lhs.row_stride,
-            rhs.values.as_ptr(),
-            rhs.col_stride,
-            rhs.row_stride,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            parallelism,
-        );
-        out.set_len(m * n);
-    }
-    out
-}
-
 /// How many output pixels a product should have at least: images are unfolded and
 /// multiplied in groups of `ceil(COLUMNS / P)` (at least one, at most the batch). Measured
 /// on AttnGAN's quick preset (one thread): one product per image was fastest for the
@@ -312,13 +260,13 @@ pub fn conv2d_forward(x: &[f32], weight: &[f32], g: &ConvGeometry) -> Vec<f32> {
             let columns = gg.batch * pixels;
             let mut cols = vec![0.0f32; patch * columns];
             im2col(x_g, &gg, &mut cols);
-            let product = product(
+            let y_rows = product(
+                MatrixView::rows(weight, patch),
+                MatrixView::rows(&cols, columns),
                 [g.c_out, patch, columns],
-                Operand::rows(weight, patch),
-                Operand::rows(&cols, columns),
                 threads,
             );
-            y_g.copy_from_slice(&swap_batch(&product, gg.batch, g.c_out, pixels, true));
+            y_g.copy_from_slice(&swap_batch(&y_rows, gg.batch, g.c_out, pixels, true));
         });
     y
 }
@@ -362,9 +310,9 @@ pub fn conv2d_backward(
                 let mut cols = vec![0.0f32; patch * columns];
                 im2col(x_g, &gg, &mut cols);
                 product(
+                    MatrixView::rows(&dy_g, columns),
+                    MatrixView::rows(&cols, columns).t(),
                     [g.c_out, columns, patch],
-                    Operand::rows(&dy_g, columns),
-                    Operand::rows(&cols, columns).t(),
                     threads,
                 )
             } else {
@@ -372,9 +320,9 @@ pub fn conv2d_backward(
             };
             if let Some(dx_g) = dx_g {
                 let dcols = product(
+                    MatrixView::rows(weight, patch).t(),
+                    MatrixView::rows(&dy_g, columns),
                     [patch, g.c_out, columns],
-                    Operand::rows(weight, patch).t(),
-                    Operand::rows(&dy_g, columns),
                     threads,
                 );
                 col2im(&dcols, &gg, dx_g);

@@ -16,6 +16,7 @@ use burn_flex::FlexTensor;
 
 use super::conv;
 use super::cpu;
+use super::product::{self, MatrixView};
 
 /// Whether `tensor` lives on the flex backend (with or without autodiff) as f32.
 pub fn runs_on_flex<const D: usize>(tensor: &Tensor<D>) -> bool {
@@ -255,43 +256,21 @@ fn flex_tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }
 
-/// A strided 2-D view of an f32 flex tensor, as gemm takes it: storage from the view's first
-/// element, row stride, column stride.
-struct MatrixView<'a> {
-    values: &'a [f32],
-    row_stride: isize,
-    col_stride: isize,
-}
-
-impl<'a> MatrixView<'a> {
-    fn of(tensor: &'a FlexTensor) -> Self {
-        let layout = tensor.layout();
-        let strides = layout.strides();
-        Self {
-            values: &tensor.storage::<f32>()[layout.start_offset()..],
-            row_stride: strides[0],
-            col_stride: strides[1],
-        }
-    }
-
-    /// The transposed matrix: the same storage with the strides swapped.
-    fn t(self) -> Self {
-        Self {
-            values: self.values,
-            row_stride: self.col_stride,
-            col_stride: self.row_stride,
-        }
+/// A flex tensor's 2-D view, as gemm takes it.
+fn view(tensor: &FlexTensor) -> MatrixView<'_> {
+    let layout = tensor.layout();
+    let strides = layout.strides();
+    MatrixView {
+        values: &tensor.storage::<f32>()[layout.start_offset()..],
+        row_stride: strides[0],
+        col_stride: strides[1],
     }
 }
 
-/// `lhs [m, k] · rhs [k, n]` into a new row-major `[m, n]` tensor.
-///
-/// The same gemm call as flex's 2-D `float_matmul` (so the same bits, which do not depend on
-/// the thread count: each output element is summed by one thread in the same order), with
-/// two differences. Every product may be split between the pool's threads (gemm decides by
-/// size; flex keeps products under 192^3 on one thread, which is every per-step product of
-/// a recurrent model), and the output is allocated once, uninitialized, where flex
-/// zero-fills a byte vector and copies it into an aligned buffer.
+/// `lhs [m, k] · rhs [k, n]` into a new row-major `[m, n]` tensor ([`product::product`]).
+/// Every product may be split between the pool's threads (gemm decides by size; flex keeps
+/// products under 192^3 on one thread, which is every per-step product of a recurrent
+/// model).
 fn product(lhs: MatrixView, rhs: MatrixView, mkn: [usize; 3]) -> FlexTensor {
     product_with(lhs, rhs, mkn, gemm::Parallelism::Rayon(0))
 }
@@ -303,41 +282,16 @@ fn product_with(
     [m, k, n]: [usize; 3],
     parallelism: gemm::Parallelism,
 ) -> FlexTensor {
-    let mut out = Vec::<f32>::with_capacity(m * n);
-    // SAFETY: with `read_dst` false gemm writes every element of the `m * n` row-major
-    // output without reading it (zeros when k is 0), and reads `lhs` and `rhs` only
-    // within the given shapes and strides, which the views carry from live tensors.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            out.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            lhs.values.as_ptr(),
-            lhs.col_stride,
-            lhs.row_stride,
-            rhs.values.as_ptr(),
-            rhs.col_stride,
-            rhs.row_stride,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            parallelism,
-        );
-        out.set_len(m * n);
-    }
-    flex_tensor(out, vec![m, n])
+    flex_tensor(
+        product::product(lhs, rhs, [m, k, n], parallelism),
+        vec![m, n],
+    )
 }
 
 impl FusedOps for Flex {
     fn matmul(x: FlexTensor, w: FlexTensor) -> FlexTensor {
         let ([m, k], [_, n]) = (dims2(&x), dims2(&w));
-        product(MatrixView::of(&x), MatrixView::of(&w), [m, k, n])
+        product(view(&x), view(&w), [m, k, n])
     }
 
     fn narrow_steps(x: FlexTensor, start: usize, len: usize) -> FlexTensor {
@@ -385,7 +339,8 @@ impl FusedOps for Flex {
         padding: [usize; 4],
     ) -> FlexTensor {
         let ((x, _), (weight, _)) = (contiguous(x), contiguous(weight));
-        let geometry = conv_geometry(&x, &weight, stride, padding);
+        let geometry =
+            conv::ConvGeometry::of(x.layout().shape(), weight.layout().shape(), stride, padding);
         let [oh, ow] = geometry.output();
         let y = conv::conv2d_forward(f32s(&x), f32s(&weight), &geometry);
         flex_tensor(y, vec![geometry.batch, geometry.c_out, oh, ow])
@@ -440,30 +395,6 @@ fn lstm_forward(
     flex_tensor(out, vec![batch, 2 * hidden])
 }
 
-/// The geometry of a convolution of `x` `[B, C_in, H, W]` by `weight` `[C_out, C_in, kh,
-/// kw]`.
-fn conv_geometry(
-    x: &FlexTensor,
-    weight: &FlexTensor,
-    stride: [usize; 2],
-    padding: [usize; 4],
-) -> conv::ConvGeometry {
-    let (xs, ws) = (x.layout().shape(), weight.layout().shape());
-    assert_eq!(
-        xs[1], ws[1],
-        "conv2d: input channels of x and weight differ"
-    );
-    conv::ConvGeometry {
-        batch: xs[0],
-        c_in: xs[1],
-        input: [xs[2], xs[3]],
-        c_out: ws[0],
-        kernel: [ws[2], ws[3]],
-        stride,
-        padding,
-    }
-}
-
 impl FusedGrads for Flex {
     fn conv2d_grads(
         x: FlexTensor,
@@ -503,13 +434,13 @@ impl FusedGrads for Flex {
     fn matmul_grad_x(w: FlexTensor, grad: FlexTensor) -> FlexTensor {
         // d x = grad · wᵀ: [M, N] · [N, K].
         let ([m, n], [k, _]) = (dims2(&grad), dims2(&w));
-        product(MatrixView::of(&grad), MatrixView::of(&w).t(), [m, n, k])
+        product(view(&grad), view(&w).t(), [m, n, k])
     }
 
     fn matmul_grad_w(x: FlexTensor, grad: FlexTensor) -> FlexTensor {
         // d w = xᵀ · grad: [K, M] · [M, N].
         let ([m, k], [_, n]) = (dims2(&x), dims2(&grad));
-        product(MatrixView::of(&x).t(), MatrixView::of(&grad), [k, m, n])
+        product(view(&x).t(), view(&grad), [k, m, n])
     }
 
     fn matmul_grads(x: FlexTensor, w: FlexTensor, grad: FlexTensor) -> [FlexTensor; 2] {
@@ -519,22 +450,8 @@ impl FusedGrads for Flex {
         let ([m, k], [_, n]) = (dims2(&x), dims2(&w));
         let one_thread = gemm::Parallelism::None;
         let (dx, dw) = rayon::join(
-            || {
-                product_with(
-                    MatrixView::of(&grad),
-                    MatrixView::of(&w).t(),
-                    [m, n, k],
-                    one_thread,
-                )
-            },
-            || {
-                product_with(
-                    MatrixView::of(&x).t(),
-                    MatrixView::of(&grad),
-                    [k, m, n],
-                    one_thread,
-                )
-            },
+            || product_with(view(&grad), view(&w).t(), [m, n, k], one_thread),
+            || product_with(view(&x).t(), view(&grad), [k, m, n], one_thread),
         );
         [dx, dw]
     }
@@ -835,16 +752,12 @@ where
         stride: [usize; 2],
         padding: [usize; 4],
     ) -> FloatTensor<Self> {
-        let (xs, ws) = (x.primitive().shape(), weight.primitive().shape());
-        let geometry = conv::ConvGeometry {
-            batch: xs[0],
-            c_in: xs[1],
-            input: [xs[2], xs[3]],
-            c_out: ws[0],
-            kernel: [ws[2], ws[3]],
+        let geometry = conv::ConvGeometry::of(
+            &x.primitive().shape(),
+            &weight.primitive().shape(),
             stride,
             padding,
-        };
+        );
         match Conv2dBackward
             .prepare::<C>([x.node(), weight.node()])
             .compute_bound()

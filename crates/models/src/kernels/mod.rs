@@ -23,6 +23,8 @@ pub mod conv;
 pub mod cpu;
 #[cfg(feature = "flex")]
 mod flex;
+#[cfg(feature = "flex")]
+mod product;
 
 use burn::nn::conv::Conv2d;
 use burn::nn::{Linear, PaddingConfig2d};
