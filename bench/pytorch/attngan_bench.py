@@ -37,9 +37,9 @@ same shapes and biases
                  36 regions [B, 36, 64]; regions v = W f (64 -> 64, no bias), global
                  v_bar = W_bar mean(f) (64 -> 64, bias). Frozen (requires_grad off): the
                  gradient flows through it to the images only.
-  generator      (attngan/generator.rs, word_attention.rs; C = 32, canvas 48, s = 6)
+  generator      (attngan/generator.rs, word_attention.rs; C = 16, canvas 48, s = 6)
                  conditioning augmentation: Linear 64 -> 2*32 (bias) to [mu; log var],
-                 c = mu + exp(log var / 2) * eps; F_0: Linear [c; z] 64 -> 2*4C*s*s = 9216
+                 c = mu + exp(log var / 2) * eps; F_0: Linear [c; z] 64 -> 2*4C*s*s = 4608
                  (bias), GLU over the flat vector, reshape [B, 4C, 6, 6]; two up-blocks
                  (nearest 2x upsampling, 3x3 "same" conv to twice the output channels,
                  GroupNorm with ONE group (eps 1e-5, affine), GLU over the channels):
@@ -49,7 +49,7 @@ same shapes and biases
                  padded words masked (-1e9) per caption, softmax over the words, context =
                  weights x (U e) [B, 576, C] -> [B, C, 24, 24]; sentence-only: c broadcast
                  over the 24x24 map instead (no U); the join [h_0; context] (2C or C + 32
-                 channels); two residual blocks x + GN(conv(GLU(GN(conv(x))))) (convs
+                 channels); one residual block x + GN(conv(GLU(GN(conv(x))))) (convs
                  j -> 2j and j -> j); an up-block j -> C, 24 -> 48 px; image head C -> 3 +
                  sigmoid. Every convolution has a bias.
   discriminators (attngan/discriminator.rs) per stage (24 px: 3 blocks; 48 px: 4 blocks)
@@ -133,8 +133,8 @@ D_EMBED = 64
 GAMMA1, GAMMA2, GAMMA3 = 4.0, 5.0, 10.0
 D_CONDITION = 32
 D_NOISE = 32
-D_HIDDEN = 32
-RESIDUAL_BLOCKS = 2
+D_HIDDEN = 16
+RESIDUAL_BLOCKS = 1
 D_DISCRIMINATOR = 16
 FINAL_SIDE = 3
 LEARNING_RATE = 2e-4  # generator and discriminators
