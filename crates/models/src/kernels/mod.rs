@@ -26,8 +26,8 @@ mod flex;
 #[cfg(feature = "flex")]
 mod product;
 
+use burn::nn::Linear;
 use burn::nn::conv::Conv2d;
-use burn::nn::{Linear, PaddingConfig2d};
 use burn::tensor::Tensor;
 use burn::tensor::activation::{sigmoid, tanh};
 
@@ -135,11 +135,12 @@ pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
 /// Zero padding (top, left, bottom, right) as `Conv2d::forward` resolves it: `Same` pads
 /// `(out - 1) · stride + kernel - in` in all, the smaller half before.
 fn conv_padding(
-    padding: &PaddingConfig2d,
+    padding: &burn::nn::PaddingConfig2d,
     input: [usize; 2],
     kernel: [usize; 2],
     stride: [usize; 2],
 ) -> [usize; 4] {
+    use burn::nn::PaddingConfig2d;
     match *padding {
         PaddingConfig2d::Valid => [0; 4],
         PaddingConfig2d::Explicit(top, left, bottom, right) => [top, left, bottom, right],
