@@ -3,10 +3,10 @@
 //! The generator and discriminators of AttnGAN spend three quarters of a training step in
 //! convolutions, and flex runs the weight gradient (Burn's default, a second convolution
 //! with the output gradient as its kernel) as one small product per input channel. Here
-//! the receptive fields of a group of `G` images are unfolded into a `[K, G · P]` matrix (`K = c_in · kh ·
-//! kw` rows, one column per output pixel of each image, zeros where the field reads the
-//! padding), and every pass is one product with it (`dy` and `y` change between `[B, c_out, P]` and
-//! `[c_out, G · P]` by a copy):
+//! the receptive fields of a group of `G` images are unfolded into a `[K, G · P]` matrix
+//! (`K = c_in · kh · kw` rows, one column per output pixel of each image, zeros where the
+//! field reads the padding), and every pass is one product with it (`y` and `dy` change
+//! between `[G, c_out, P]` and `[c_out, G · P]` by a copy):
 //!
 //! ```text
 //! forward      y  [c_out, G·P] = W [c_out, K] · cols [K, G·P]
@@ -16,8 +16,9 @@
 //!
 //! Small images are unfolded in groups (columns image-major), large ones one at a time
 //! ([`COLUMNS`]); groups run in parallel, and the weight gradient is summed over them in
-//! their order, so the bits do not depend on the thread count. Stride and asymmetric zero padding are supported; dilation and groups are
-//! not (the caller falls back to Burn's convolution for those).
+//! their order, so the bits do not depend on the thread count. Stride and asymmetric zero
+//! padding are supported; dilation and groups are not (the caller falls back to Burn's
+//! convolution for those).
 
 use rayon::prelude::*;
 
