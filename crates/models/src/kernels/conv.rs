@@ -113,22 +113,50 @@ fn inside(k: usize, stride: usize, before: usize, size: usize, out: usize) -> (u
     (lo.min(hi), hi)
 }
 
+/// Where row `r` of the unfolded matrix reads: its input channel, its kernel offset
+/// `(ki, kj)` (output row `oy` reads input row `oy · stride + ki - top`), and the output
+/// rows and columns whose window pixel lies inside the image (see [`inside`]).
+struct RowReach {
+    channel: usize,
+    ki: usize,
+    kj: usize,
+    rows: (usize, usize),
+    cols: (usize, usize),
+}
+
+impl RowReach {
+    fn of(r: usize, g: &ConvGeometry) -> Self {
+        let ([h, w], [oh, ow], [kh, kw]) = (g.input, g.output(), g.kernel);
+        let (ki, kj) = (r / kw % kh, r % kw);
+        Self {
+            channel: r / (kh * kw),
+            ki,
+            kj,
+            rows: inside(ki, g.stride[0], g.padding[0], h, oh),
+            cols: inside(kj, g.stride[1], g.padding[1], w, ow),
+        }
+    }
+}
+
 /// Unfolds the batch `x` `[B, c_in, h, w]` into `cols` `[K, B · P]`: row `(ci · kh + ki) ·
 /// kw + kj`, column `b · P + oy · ow + ox`, zeros where the window reads padding. Rows are
 /// filled in parallel.
 fn im2col(x: &[f32], g: &ConvGeometry, cols: &mut [f32]) {
     let [h, w] = g.input;
     let [oh, ow] = g.output();
-    let [kh, kw] = g.kernel;
     let [sh, sw] = g.stride;
     let [top, left, _, _] = g.padding;
     let pixels = oh * ow;
     cols.par_chunks_exact_mut(g.batch * pixels)
         .enumerate()
         .for_each(|(r, row)| {
-            let (ci, ki, kj) = (r / (kh * kw), r / kw % kh, r % kw);
-            let (y_lo, y_hi) = inside(ki, sh, top, h, oh);
-            let (x_lo, x_hi) = inside(kj, sw, left, w, ow);
+            let RowReach {
+                channel: ci,
+                ki,
+                kj,
+                rows: (y_lo, y_hi),
+                cols: (x_lo, x_hi),
+            } = RowReach::of(r, g);
             for (b, row) in row.chunks_exact_mut(pixels).enumerate() {
                 let channel = &x[(b * g.c_in + ci) * h * w..][..h * w];
                 row[..y_lo * ow].fill(0.0);
@@ -157,7 +185,6 @@ fn im2col(x: &[f32], g: &ConvGeometry, cols: &mut [f32]) {
 fn col2im(cols: &[f32], g: &ConvGeometry, dx: &mut [f32]) {
     let [h, w] = g.input;
     let [oh, ow] = g.output();
-    let [kh, kw] = g.kernel;
     let [sh, sw] = g.stride;
     let [top, left, _, _] = g.padding;
     let pixels = oh * ow;
@@ -166,9 +193,13 @@ fn col2im(cols: &[f32], g: &ConvGeometry, dx: &mut [f32]) {
         .for_each(|(b, image)| {
             image.fill(0.0);
             for (r, row) in cols.chunks_exact(g.batch * pixels).enumerate() {
-                let (ci, ki, kj) = (r / (kh * kw), r / kw % kh, r % kw);
-                let (y_lo, y_hi) = inside(ki, sh, top, h, oh);
-                let (x_lo, x_hi) = inside(kj, sw, left, w, ow);
+                let RowReach {
+                    channel: ci,
+                    ki,
+                    kj,
+                    rows: (y_lo, y_hi),
+                    cols: (x_lo, x_hi),
+                } = RowReach::of(r, g);
                 let row = &row[b * pixels..(b + 1) * pixels];
                 let channel = &mut image[ci * h * w..(ci + 1) * h * w];
                 for oy in y_lo..y_hi {
