@@ -20,6 +20,8 @@
 //! padding are supported; dilation and groups are not (the caller falls back to Burn's
 //! convolution for those).
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
 use super::product::{MatrixView, product};
@@ -220,16 +222,21 @@ fn col2im(cols: &[f32], g: &ConvGeometry, dx: &mut [f32]) {
         });
 }
 
-/// `[B, rows, P]` -> `[rows, B · P]`, or back with `to_batch_major`: the output (gradient)
-/// between the batch's layout and the one of the products.
+/// `values` `[B, rows, P]` into `out` as `[rows, B · P]`, or back with `to_batch_major`:
+/// the output (gradient) between the batch's layout and the one of the products. With one
+/// image the two layouts are the same and this is a copy.
 fn swap_batch(
     values: &[f32],
     batch: usize,
     rows: usize,
     pixels: usize,
     to_batch_major: bool,
-) -> Vec<f32> {
-    let mut out = vec![0.0f32; values.len()];
+    out: &mut [f32],
+) {
+    if batch == 1 {
+        out.copy_from_slice(values);
+        return;
+    }
     for b in 0..batch {
         for r in 0..rows {
             let (batch_major, row_major) = ((b * rows + r) * pixels, (r * batch + b) * pixels);
@@ -241,7 +248,6 @@ fn swap_batch(
             out[to..to + pixels].copy_from_slice(&values[from..from + pixels]);
         }
     }
-    out
 }
 
 /// How many output pixels a product should have at least: images are unfolded and
@@ -298,7 +304,7 @@ pub fn conv2d_forward(x: &[f32], weight: &[f32], g: &ConvGeometry) -> Vec<f32> {
                 [g.c_out, patch, columns],
                 threads,
             );
-            y_g.copy_from_slice(&swap_batch(&y_rows, gg.batch, g.c_out, pixels, true));
+            swap_batch(&y_rows, gg.batch, g.c_out, pixels, true, y_g);
         });
     y
 }
@@ -337,7 +343,14 @@ pub fn conv2d_backward(
             let columns = gg.batch * pixels;
             let x_g = &x[first * g.image()..(first + gg.batch) * g.image()];
             let dy_g = &dy[first * g.c_out * pixels..(first + gg.batch) * g.c_out * pixels];
-            let dy_g = swap_batch(dy_g, gg.batch, g.c_out, pixels, false); // [c_out, G · P]
+            // [c_out, G · P]: one image's gradient is already in that layout.
+            let dy_g: Cow<[f32]> = if gg.batch == 1 {
+                Cow::Borrowed(dy_g)
+            } else {
+                let mut rows = vec![0.0f32; dy_g.len()];
+                swap_batch(dy_g, gg.batch, g.c_out, pixels, false, &mut rows);
+                Cow::Owned(rows)
+            };
             let dw_g = if want_weight {
                 let mut cols = vec![0.0f32; patch * columns];
                 im2col(x_g, &gg, &mut cols);

@@ -698,8 +698,9 @@ impl<B: Backend + FusedGrads> Backward<B, 2> for Conv2dBackward {
         let (x, weight, geometry) = ops.state;
         let wanted = [ops.parents[0].is_some(), ops.parents[1].is_some()];
         let [dx, dw] = B::conv2d_grads(x, weight, grad, geometry, wanted);
-        for ((node, value), want) in ops.parents.into_iter().zip([dx, dw]).zip(wanted) {
-            if let (Some(node), true) = (node, want) {
+        // A gradient was computed exactly where its parent is tracked.
+        for (node, value) in ops.parents.into_iter().zip([dx, dw]) {
+            if let Some(node) = node {
                 grads.register::<B>(node.id, value);
             }
         }
