@@ -63,6 +63,10 @@ impl Experiment for Glimpses {
         Config::preset(preset, task)
     }
 
+    fn long_preset(task: &GlimpseTask) -> Option<Config> {
+        Config::long(task)
+    }
+
     fn task_field(config: &mut Config) -> &mut String {
         &mut config.task
     }
