@@ -138,7 +138,8 @@ fn every_preset_of_every_experiment_lists_its_cells() {
 /// The long presets list their cells (12 for seq2seq-length: 2 lengths × 2 models × 3
 /// seeds; 19 for the reader: the baselines and 6 readers × 3 seeds; 9 for captioning: 3
 /// variants × 3 seeds; 18 for glimpses: RAM-6, FC-256 and the CNN × 2 canvases × 3
-/// seeds) without reading data; a task or experiment without one is a one-line error naming both.
+/// seeds) without reading data; a task or experiment without one is a one-line error
+/// naming both.
 #[test]
 fn the_long_presets_list_their_cells_and_the_others_say_they_have_none() {
     for (bin, task, cells) in [
