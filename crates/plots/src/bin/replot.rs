@@ -11,7 +11,8 @@ const USAGE: &str = "\
 Usage: replot [ROOT]
 
 Redraws every figure under ROOT (default: results) from the CSVs alone, in each
-folder holding any of these files:
+folder holding any of these files (except under a run's checkpoints/, whose
+cell parts are not results until merged):
   metrics.csv         <metric>.png per metric (mean +- std over seeds against
                       source length) and summary.md; for experiment
                       glimpses also error_vs_glimpses-<kind>-<side>.png

@@ -412,6 +412,9 @@ pub fn redraw_all(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(written)
 }
 
+/// The folder of a run's checkpoints and unmerged cell parts, never read for figures.
+const CHECKPOINTS_DIR: &str = "checkpoints";
+
 fn collect_result_dirs(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     if RESULT_FILES.iter().any(|f| dir.join(f).is_file()) {
         out.push(dir.to_path_buf());
@@ -422,8 +425,12 @@ fn collect_result_dirs(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()>
     {
         let entry = entry.with_context(|| format!("listing folder {}", dir.display()))?;
         let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
-        let hidden = entry.file_name().to_string_lossy().starts_with('.');
-        if is_dir && !hidden {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // A run's `checkpoints/` holds unfinished state and the parts of cells not yet
+        // merged (a long run's finished cells are committed there): each part is one
+        // cell's rows, not a result, and may lack the files its figures need.
+        let hidden = name.starts_with('.');
+        if is_dir && !hidden && name != CHECKPOINTS_DIR {
             subdirs.push(entry.path());
         }
     }
@@ -438,6 +445,34 @@ fn collect_result_dirs(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()>
 mod tests {
     use super::*;
     use crate::CurveRow;
+
+    /// A run whose cells are not merged yet has only `checkpoints/cells/<i>/` parts; a
+    /// glimpse-path part without its `example_images.csv` would be an error if read.
+    #[test]
+    fn cell_parts_under_checkpoints_are_not_results() {
+        let root = std::env::temp_dir().join(format!("replot-checkpoints-{}", std::process::id()));
+        let part = root.join("glimpses-long/digits/checkpoints/cells/3");
+        std::fs::create_dir_all(&part).unwrap();
+        std::fs::write(
+            part.join(GLIMPSE_PATHS_FILE),
+            "model,glimpses,seed,example,step,scale,x0,y0,side\n",
+        )
+        .unwrap();
+        let mut dirs = Vec::new();
+        collect_result_dirs(&root, &mut dirs).unwrap();
+        assert!(dirs.is_empty(), "{dirs:?}");
+        // The same folder outside checkpoints/ is a results folder.
+        let results = root.join("glimpses/digits");
+        std::fs::create_dir_all(&results).unwrap();
+        std::fs::copy(
+            part.join(GLIMPSE_PATHS_FILE),
+            results.join(GLIMPSE_PATHS_FILE),
+        )
+        .unwrap();
+        collect_result_dirs(&root, &mut dirs).unwrap();
+        assert_eq!(dirs, vec![results]);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 
     #[test]
     fn a_curve_with_validation_rows_says_so() {
