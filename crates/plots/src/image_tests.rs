@@ -4,14 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
-
-/// A fresh, empty scratch folder under the system temp dir.
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("plots-image-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use crate::test_support::scratch;
 
 fn pixel(example: usize, y: usize, x: usize, rgb: [f64; 3]) -> ExampleImageRow {
     ExampleImageRow {

@@ -181,6 +181,8 @@ mod glimpse_tests;
 #[cfg(test)]
 mod image_tests;
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod text_to_image_tests;

@@ -1,14 +1,7 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
-
-/// A fresh, empty scratch folder under the system temp dir.
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("plots-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use crate::test_support::scratch;
 
 #[allow(clippy::too_many_arguments)]
 fn row(

@@ -6,14 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
-
-/// A fresh, empty scratch folder under the system temp dir.
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("plots-t2i-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use crate::test_support::scratch;
 
 /// Removes a scratch folder, unless `PLOTS_KEEP_TEST_OUTPUT` is set (to look at the figures).
 fn cleanup(dir: &Path) {

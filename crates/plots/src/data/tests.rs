@@ -1,19 +1,12 @@
 //! Unit tests of the row formats: header order, number formatting, the `<comma>`
 //! escape, and the error messages of the generic reader and writer.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
 use super::*;
-
-/// A fresh, empty scratch folder under the system temp dir.
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("plots-data-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use crate::test_support::scratch;
 
 fn metric_row(value: f64) -> MetricRow {
     MetricRow {

@@ -450,7 +450,7 @@ mod tests {
     /// glimpse-path part without its `example_images.csv` would be an error if read.
     #[test]
     fn cell_parts_under_checkpoints_are_not_results() {
-        let root = std::env::temp_dir().join(format!("replot-checkpoints-{}", std::process::id()));
+        let root = crate::test_support::scratch("results");
         let part = root.join("glimpses-long/digits/checkpoints/cells/3");
         std::fs::create_dir_all(&part).unwrap();
         std::fs::write(

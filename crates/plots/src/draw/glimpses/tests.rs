@@ -1,18 +1,9 @@
 //! The glimpse figure: where the canvas, the squares, the path and the patches land, in
 //! which colours, the same bytes drawn twice, and the shapes it refuses.
 
-use std::path::PathBuf;
-
 use super::*;
 use crate::data::{GreyPatch, ScaleSquare};
-
-/// A fresh, empty scratch folder under the system temp dir.
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("plots-glimpse-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use crate::test_support::scratch;
 
 /// A 6 × 6 grey canvas, channel-major: pixel (y, x) is `(6y + x) / 36` on every channel.
 fn gradient_canvas() -> Vec<f32> {

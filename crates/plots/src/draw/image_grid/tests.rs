@@ -1,17 +1,8 @@
 //! The image grid: where each image's pixels land and how much they are scaled, captions
 //! wrapping over lines, the same bytes drawn twice, and the shapes it refuses.
 
-use std::path::PathBuf;
-
 use super::*;
-
-/// A fresh, empty scratch folder under the system temp dir.
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("plots-grid-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use crate::test_support::scratch;
 
 /// A `side × side` image, channel-major, all of one colour.
 fn flat(side: usize, rgb: [f32; 3]) -> Vec<f32> {

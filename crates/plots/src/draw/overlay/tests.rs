@@ -1,17 +1,10 @@
 //! The attention strip: its size, its bytes drawn twice, where a panel is bright, and
 //! the shapes it refuses.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::*;
-
-/// A fresh, empty scratch folder under the system temp dir.
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("plots-overlay-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use crate::test_support::scratch;
 
 /// Width and height of a PNG, from its IHDR chunk.
 fn png_size(path: &Path) -> (u32, u32) {
