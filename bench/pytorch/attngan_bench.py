@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch (CPU) reference for `bench-attngan`: one training step of AttnGAN (Xu et al. 2018)
+"""PyTorch reference for `bench-attngan`: one training step of AttnGAN (Xu et al. 2018)
 as the `text-to-image` experiment runs it, and its two players' passes on their own, timed.
 
 What it measures (the same three workloads as experiments/src/bin/bench-attngan.rs)
@@ -19,7 +19,10 @@ What it measures (the same three workloads as experiments/src/bin/bench-attngan.
   3. The generator alone: forward from one batch's sentences, words and noise, backward
      from the sum of its 48-pixel images.
   Median, p10 and p90 milliseconds of each, over --steps timed steps and --part-steps timed
-  calls of each part, each after --warmup untimed ones.
+  calls of each part, each after --warmup untimed ones. --device cuda runs the models, the
+  optimizers and every tensor of the step on the GPU: the batches are still drawn on the CPU
+  (the same batches either way) and moved before the timer starts, the noise is drawn on the
+  GPU, and every timer is read after torch.cuda.synchronize().
 
 The model, like for like with crates/models/src/vision/ (sizes: the experiment's quick
 preset, experiments/src/text_to_image/config.rs), parameters in the same layers with the
@@ -80,7 +83,7 @@ same shapes and biases
                  generator's backward also fills the discriminators' gradients (as ours:
                  their parameters are tracked; the next discriminator step zeroes them).
   The parameter counts of both sides are printed (and in RESULT); at the defaults they are
-  equal: generator 1,051,270 (attngan, no-damsm) or 1,049,222 (sentence-only),
+  equal: generator 389,190 (attngan, no-damsm) or 427,478 (sentence-only),
   discriminators 513,444 (116,786 + 396,658), DAMSM text encoder 28,480, image encoder
   31,840. Initial weights differ (PyTorch's and Burn's default initializers), and so do the
   random numbers (each side has its own generator): neither changes the work done.
@@ -89,7 +92,7 @@ Flags (scripts/bench-vs-pytorch passes the same values to both sides)
   --variant attngan|sentence-only|no-damsm, --batch, --steps (timed steps, the warm-up NOT
   included), --warmup, --part-steps (0 skips the parts), --seed, --threads
   (torch.set_num_threads), --vocab, --min-words, --max-words: bench-attngan's names and
-  defaults.
+  defaults; and --device cpu (the default) or cuda, for a GPU build of ours.
 
 Run
   VENV/bin/python bench/pytorch/attngan_bench.py --variant attngan --steps 30 --warmup 5 \\
@@ -97,15 +100,15 @@ Run
   (set OMP_NUM_THREADS/MKL_NUM_THREADS to --threads as well; bench-vs-pytorch does.)
 
 Output (stdout)
-  a header line (torch version, threads, settings, parameter counts), the training step's
-  and each part's median, p10 and p90 ms, the last losses, the peak RSS, and, last, one line
-  `RESULT {json}` with bench-attngan's keys: variant, batch, threads, steps, warmup,
-  part_steps, seed, backend ("torch-cpu"), vocab, min_words, max_words, canvas, d_common,
-  d_hidden, generator_params, discriminator_params, discriminator1_params,
-  discriminator2_params, damsm_text_params, damsm_image_params, median_ms, p10_ms, p90_ms,
-  disc_fwd_bwd_ms, disc_fwd_bwd_p10_ms, disc_fwd_bwd_p90_ms, gen_fwd_bwd_ms,
-  gen_fwd_bwd_p10_ms, gen_fwd_bwd_p90_ms (null when skipped), peak_rss_mib (ru_maxrss,
-  torch itself included); and also torch.
+  a header line (torch version, threads, device, settings, parameter counts), the training
+  step's and each part's median, p10 and p90 ms, the last losses, the peak RSS, and, last,
+  one line `RESULT {json}` with bench-attngan's keys: variant, batch, threads, steps,
+  warmup, part_steps, seed, backend ("torch-cpu", or "torch-cuda" with --device cuda),
+  vocab, min_words, max_words, canvas, d_common, d_hidden, generator_params,
+  discriminator_params, discriminator1_params, discriminator2_params, damsm_text_params,
+  damsm_image_params, median_ms, p10_ms, p90_ms, disc_fwd_bwd_ms, disc_fwd_bwd_p10_ms,
+  disc_fwd_bwd_p90_ms, gen_fwd_bwd_ms, gen_fwd_bwd_p10_ms, gen_fwd_bwd_p90_ms (null when
+  skipped), peak_rss_mib (ru_maxrss, torch itself included); and also device and torch.
 """
 import argparse
 import json
@@ -153,9 +156,8 @@ class TextEncoder(nn.Module):
         self.embedding = nn.Embedding(vocab, D_EMBED)
         self.lstm = nn.LSTM(D_EMBED, D_COMMON // 2, batch_first=True, bidirectional=True)
 
-    def forward(self, tokens):                                      # [B, T]
+    def forward(self, tokens, lengths):                             # [B, T], [B] on the CPU
         mask = tokens != PAD                                         # [B, T]
-        lengths = mask.sum(1)
         packed = pack_padded_sequence(self.embedding(tokens), lengths, batch_first=True,
                                       enforce_sorted=False)
         out, (h_n, _) = self.lstm(packed)
@@ -213,7 +215,7 @@ def damsm_loss(regions, global_, words, sentence, mask):
     """L1w + L2w + L1s + L2s, summed over the batch (eq. 14)."""
     word = word_scores(regions, words, mask)
     sent = (global_ @ sentence.T) / (norm(global_, 1) @ norm(sentence, 1).T)
-    target = torch.arange(word.shape[0])
+    target = torch.arange(word.shape[0], device=word.device)
     total = 0.0
     for scores in (word, sent):
         logits = scores * GAMMA3
@@ -345,13 +347,18 @@ def generator_adversarial(d, fake, sentence):
 
 
 # ----------------------------------------------------------------------------- the step
+def noise(size, device):
+    """z and eps [B, 32] each: torch's global generator on the CPU, the GPU's own on cuda."""
+    return (torch.randn(size, D_NOISE, device=device),
+            torch.randn(size, D_CONDITION, device=device))
+
+
 def gan_step(gen, d1, d2, text, image, opt_g, opt_d, damsm_weight, batch):
-    tokens, real1, real2 = batch
+    tokens, lengths, real1, real2 = batch
     size = tokens.shape[0]
     with torch.no_grad():                       # the frozen text encoder
-        words, sentence, mask = text(tokens)
-    z = torch.randn(size, D_NOISE)
-    eps = torch.randn(size, D_CONDITION)
+        words, sentence, mask = text(tokens, lengths)
+    z, eps = noise(size, tokens.device)
     image0, image1, kl = gen(sentence, words, mask, z, eps)
 
     d_loss = (discriminator_loss(d1, real1, image0.detach(), sentence)
@@ -377,7 +384,8 @@ def gan_step(gen, d1, d2, text, image, opt_g, opt_d, damsm_weight, batch):
 
 # ----------------------------------------------------------------------------- data
 def random_batch(args, gen):
-    """Caption ids [B, T] PAD-padded to the longest; real images at 24 and 48 px."""
+    """Caption ids [B, T] PAD-padded to the longest, their lengths [B]; real images at 24 and
+    48 px. On the CPU, from gen."""
     b = args.batch
     lengths = torch.randint(args.min_words, args.max_words + 1, (b,), generator=gen)
     t = int(lengths.max())
@@ -386,7 +394,19 @@ def random_batch(args, gen):
                          torch.full_like(ids, PAD))
     real1 = torch.rand(b, 3, CANVAS // 2, CANVAS // 2, generator=gen)
     real2 = torch.rand(b, 3, CANVAS, CANVAS, generator=gen)
-    return tokens, real1, real2
+    return tokens, lengths, real1, real2
+
+
+def to_device(batch, device):
+    """The batch on device, but for the lengths: pack_padded_sequence wants them on the CPU."""
+    tokens, lengths, real1, real2 = batch
+    return tokens.to(device), lengths, real1.to(device), real2.to(device)
+
+
+def sync(device):
+    """Wait for the GPU's queued work (cuda), so that a timer read next is real; no-op on cpu."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 def summary(ms):
@@ -394,13 +414,15 @@ def summary(ms):
             float(np.percentile(ms, 90)))
 
 
-def time_calls(warmup, steps, f):
+def time_calls(warmup, steps, f, device):
     for _ in range(warmup):
         f()
     out = []
     for _ in range(steps):
+        sync(device)
         t0 = time.perf_counter()
         f()
+        sync(device)
         out.append((time.perf_counter() - t0) * 1e3)
     return out
 
@@ -425,6 +447,9 @@ def parse_args():
                     help="timed calls of each part (default 30; 0 skips them)")
     ap.add_argument("--seed", type=int, default=0, help="weights and inputs (default 0)")
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                    help="where the models and the timed steps run (default cpu; the batches "
+                         "are drawn on the CPU either way)")
     ap.add_argument("--vocab", type=int, default=53,
                     help="vocabulary size, PAD, BOS, EOS, UNK included (default 53)")
     ap.add_argument("--min-words", type=int, default=6, help="fewest words (default 6)")
@@ -438,6 +463,11 @@ def parse_args():
         ap.error(f"--vocab must exceed {FIRST_WORD} (PAD, BOS, EOS, UNK, then words)")
     if not 1 <= args.min_words <= args.max_words:
         ap.error("need 1 <= --min-words <= --max-words")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        built = (f"built for CUDA {torch.version.cuda}" if torch.version.cuda
+                 else "a CPU-only build")
+        ap.error(f"--device cuda: torch.cuda.is_available() is False (torch "
+                 f"{torch.__version__}, {built}): no usable NVIDIA GPU here")
     return args
 
 
@@ -445,16 +475,18 @@ def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    data_gen = torch.Generator().manual_seed(args.seed)
-    gen = Generator(args.variant)
-    d1, d2 = Discriminator(CANVAS // 2), Discriminator(CANVAS)
-    text, image = TextEncoder(args.vocab), ImageEncoder()
+    data_gen = torch.Generator().manual_seed(args.seed)  # on the CPU, whatever --device
+    device = torch.device(args.device)
+    gen = Generator(args.variant).to(device)
+    d1, d2 = Discriminator(CANVAS // 2).to(device), Discriminator(CANVAS).to(device)
+    text, image = TextEncoder(args.vocab).to(device), ImageEncoder().to(device)
     for p in list(text.parameters()) + list(image.parameters()):
         p.requires_grad_(False)                 # frozen, as ours
     n_gen, n_d1, n_d2 = count(gen), count(d1), count(d2)
     n_text, n_image = count(text), count(image)
     print(f"torch {torch.__version__}  threads={torch.get_num_threads()}  "
-          f"variant={args.variant}  batch={args.batch}  canvas={CANVAS}  captions of "
+          f"device={args.device}  variant={args.variant}  batch={args.batch}  "
+          f"canvas={CANVAS}  captions of "
           f"{args.min_words} to {args.max_words} words: generator params={n_gen}  "
           f"discriminators params={n_d1 + n_d2} ({n_d1} + {n_d2})  DAMSM text encoder "
           f"params={n_text}  image encoder params={n_image} (frozen)", flush=True)
@@ -466,9 +498,11 @@ def main():
     damsm_weight = 0.0 if args.variant == "no-damsm" else DAMSM_WEIGHT
     step_ms, last = [], None
     for step in range(args.warmup + args.steps):
-        batch = random_batch(args, data_gen)
+        batch = to_device(random_batch(args, data_gen), device)  # moved before the timer
+        sync(device)
         t0 = time.perf_counter()
         last = gan_step(gen, d1, d2, text, image, opt_g, opt_d, damsm_weight, batch)
+        sync(device)
         elapsed = (time.perf_counter() - t0) * 1e3
         if any(v != v or v in (float("inf"), float("-inf")) for v in last):
             raise SystemExit(f"a loss became non-finite at step {step + 1}: {last}")
@@ -479,11 +513,10 @@ def main():
     # 2 and 3. The players on their own, on one batch.
     disc = gen_part = None
     if args.part_steps > 0:
-        tokens, real1, real2 = random_batch(args, data_gen)
+        tokens, lengths, real1, real2 = to_device(random_batch(args, data_gen), device)
         with torch.no_grad():
-            words, sentence, mask = text(tokens)
-        z = torch.randn(args.batch, D_NOISE)
-        eps = torch.randn(args.batch, D_CONDITION)
+            words, sentence, mask = text(tokens, lengths)
+        z, eps = noise(args.batch, device)
 
         def discriminators():
             d1.zero_grad(set_to_none=True)
@@ -496,8 +529,8 @@ def main():
             gen.zero_grad(set_to_none=True)
             gen(sentence, words, mask, z, eps)[1].sum().backward()
 
-        disc = summary(time_calls(args.warmup, args.part_steps, discriminators))
-        gen_part = summary(time_calls(args.warmup, args.part_steps, generator))
+        disc = summary(time_calls(args.warmup, args.part_steps, discriminators, device))
+        gen_part = summary(time_calls(args.warmup, args.part_steps, generator, device))
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
@@ -513,7 +546,8 @@ def main():
     pick = (lambda s, i: None if s is None else s[i])
     result = dict(
         variant=args.variant, batch=args.batch, threads=args.threads, steps=len(step_ms),
-        warmup=args.warmup, part_steps=args.part_steps, seed=args.seed, backend="torch-cpu",
+        warmup=args.warmup, part_steps=args.part_steps, seed=args.seed,
+        backend=f"torch-{args.device}", device=args.device,
         vocab=args.vocab, min_words=args.min_words, max_words=args.max_words, canvas=CANVAS,
         d_common=D_COMMON, d_hidden=D_HIDDEN,
         generator_params=n_gen, discriminator_params=n_d1 + n_d2,

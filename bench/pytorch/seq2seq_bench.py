@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""PyTorch (CPU) reference for `bench-seq2seq`: one GRU encoder-decoder training step, timed.
+"""PyTorch reference for `bench-seq2seq`: one GRU encoder-decoder training step, timed.
 
 What it measures
   The wall time of one training step (forward, loss, backward, Adam update) of a small
   RNN encoder-decoder on the synthetic reverse task, as a median over the timed steps
   after a warm-up. Each step draws a fresh random batch (the data are infinite); drawing it
-  is not timed.
+  is not timed. --device cuda runs the model, the optimizer and every tensor of the step on
+  the GPU: the batches are still drawn on the CPU (the same batches either way) and moved
+  before the timer starts, and each timed step ends with torch.cuda.synchronize().
 
 The workload, like for like with experiments/src/bin/bench-seq2seq.rs
   task      source x_1 .. x_L EOS, target x_L .. x_1 EOS; L uniform in [--min-len,
@@ -30,7 +32,8 @@ Flags the comparison uses (scripts/bench-vs-pytorch passes the same values to bo
   --model, --min-len, --max-len, --batch, --threads, --seed as in bench-seq2seq;
   --steps counts ALL steps, warm-up included (bench-seq2seq's --steps counts the timed
   ones only), so `--steps S+W --warmup W` here times the same S steps as
-  `--steps S --warmup W` there; --test-n 0 skips the greedy evaluation after the timing.
+  `--steps S --warmup W` there; --test-n 0 skips the greedy evaluation after the timing;
+  --device cpu (the default) or cuda, for a GPU build of ours.
 
 Run
   python bench/pytorch/seq2seq_bench.py --model additive --min-len 10 --max-len 20 \\
@@ -38,13 +41,13 @@ Run
   (set OMP_NUM_THREADS/MKL_NUM_THREADS to --threads as well; bench-vs-pytorch does.)
 
 Output (stdout)
-  a header line (torch version, threads, settings, parameter count); a loss line every
-  --log-every steps; a summary: median and mean ms per step, the "clean" median over the
+  a header line (torch version, threads, device, settings, parameter count); a loss line
+  every --log-every steps; a summary: median and mean ms per step, the "clean" median over the
   steps taken while other processes kept fewer than --max-foreign cores busy, steps/s,
   target tokens/s, analytic forward matmul GFLOP per step and the rate achieved, the final
   loss, the greedy test accuracies (unless --test-n 0), the cores this process and others
   used; and, last, one line `RESULT {json}` with keys model, min_len, max_len, steps,
-  threads, seed, median_ms, median_ms_clean, clean_steps, timed_steps, mean_ms,
+  threads, device, seed, median_ms, median_ms_clean, clean_steps, timed_steps, mean_ms,
   steps_per_s, tokens_per_s, fwd_gflop_per_step, achieved_gflops_train_3x, final_loss,
   exact_acc, token_acc (null when the evaluation is skipped), train_wall_s, eval_s,
   own_cores, foreign_cores, torch. --json FILE writes the same object to FILE.
@@ -145,7 +148,9 @@ class Seq2Seq(nn.Module):
         out, h_n = self.encoder(packed)
         annotations, _ = pad_packed_sequence(out, batch_first=True, total_length=width)
         final = torch.cat([h_n[0], h_n[1]], dim=-1)
-        mask = torch.arange(width).unsqueeze(0) < src_len.unsqueeze(1)
+        # True at the real positions (the symbols, never PAD, and EOS): the same mask as
+        # arange(width) < src_len, made on src's device (src_len stays on the CPU).
+        mask = src != PAD
         keys = self.score_key(annotations) if self.attention else None
         return Encoded(annotations, final, torch.tanh(self.init_state(final)), mask, keys)
 
@@ -177,7 +182,7 @@ class Seq2Seq(nn.Module):
     def greedy(self, src, src_len, steps):
         enc = self.encode(src, src_len)
         s = enc.s0
-        y = torch.full((src.shape[0],), BOS, dtype=torch.long)
+        y = torch.full((src.shape[0],), BOS, dtype=torch.long, device=src.device)
         out = []
         for _ in range(steps):
             step_logits, s = self.decode_step(y, s, enc)
@@ -203,6 +208,12 @@ def forward_matmul_flops(src_len, width, batch, attention):
         per_step += width * 2 * ATTN                                       # v^T tanh(.)
         per_step += width * 2 * ANNOTATION                                 # sum a_ti h_i
     return flops + batch * width * per_step
+
+
+def sync(device):
+    """Wait for the GPU's queued work (cuda), so that a timer read next is real; no-op on cpu."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 # ----------------------------------------------------------------------------- load
@@ -244,7 +255,7 @@ class LoadMonitor:
 
 
 # ----------------------------------------------------------------------------- evaluation
-def evaluate(model, args):
+def evaluate(model, args, device):
     """Greedy decoding of --test-n fresh sequences: (exact-sequence, token) accuracy."""
     gen = torch.Generator().manual_seed(args.seed + EVAL_SEED_OFFSET)
     model.eval()
@@ -252,7 +263,7 @@ def evaluate(model, args):
     for start in range(0, args.test_n, EVAL_CHUNK):
         n = min(EVAL_CHUNK, args.test_n - start)
         src, src_len, _, dec_out = reverse_batch(n, args.min_len, args.max_len, gen)
-        pred = model.greedy(src, src_len, dec_out.shape[1])
+        pred = model.greedy(src.to(device), src_len, dec_out.shape[1]).cpu()
         real = dec_out != PAD
         hits = (pred == dec_out) & real
         right += int(hits.sum())
@@ -279,6 +290,9 @@ def parse_args():
                     help="clip the gradient norm to this (default 0: no clipping)")
     ap.add_argument("--threads", type=int, default=2,
                     help="torch.set_num_threads (default 2)")
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                    help="where the model and the timed step run (default cpu; the batches "
+                         "are drawn on the CPU either way)")
     ap.add_argument("--seed", type=int, default=0, help="weights and batches (default 0)")
     ap.add_argument("--test-n", type=int, default=1000,
                     help="sequences of the greedy evaluation after the timing "
@@ -298,6 +312,11 @@ def parse_args():
         ap.error("--steps counts the warm-up too: it must exceed --warmup (>= 0)")
     if args.test_n < 0:
         ap.error("--test-n must be >= 0")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        built = (f"built for CUDA {torch.version.cuda}" if torch.version.cuda
+                 else "a CPU-only build")
+        ap.error(f"--device cuda: torch.cuda.is_available() is False (torch "
+                 f"{torch.__version__}, {built}): no usable NVIDIA GPU here")
     return args
 
 
@@ -305,11 +324,13 @@ def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    data_gen = torch.Generator().manual_seed(args.seed)
-    model = Seq2Seq(attention=args.model == "additive")
+    data_gen = torch.Generator().manual_seed(args.seed)  # on the CPU, whatever --device
+    device = torch.device(args.device)
+    model = Seq2Seq(attention=args.model == "additive").to(device)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"torch {torch.__version__}  threads={torch.get_num_threads()}  model={args.model}  "
+    print(f"torch {torch.__version__}  threads={torch.get_num_threads()}  "
+          f"device={args.device}  model={args.model}  "
           f"len=[{args.min_len},{args.max_len}]  batch={args.batch}  steps={args.steps}  "
           f"params={n_params}", flush=True)
 
@@ -319,15 +340,19 @@ def main():
     for step in range(1, args.steps + 1):
         src, src_len, dec_in, dec_out = reverse_batch(args.batch, args.min_len, args.max_len,
                                                       data_gen)
+        # To the device before the timer (src_len stays on the CPU: the packing wants it there).
+        src_d, dec_in_d, dec_out_d = src.to(device), dec_in.to(device), dec_out.to(device)
+        sync(device)
         t0 = time.perf_counter()
-        logits = model(src, src_len, dec_in)
-        loss = F.cross_entropy(logits.reshape(-1, VOCAB), dec_out.reshape(-1),
+        logits = model(src_d, src_len, dec_in_d)
+        loss = F.cross_entropy(logits.reshape(-1, VOCAB), dec_out_d.reshape(-1),
                                ignore_index=PAD)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if args.clip > 0:
             nn.utils.clip_grad_norm_(model.parameters(), args.clip)
         opt.step()
+        sync(device)
         elapsed = time.perf_counter() - t0
 
         timed = step > args.warmup
@@ -359,7 +384,7 @@ def main():
 
     if args.test_n > 0:
         t0 = time.perf_counter()
-        exact, token_acc = evaluate(model, args)
+        exact, token_acc = evaluate(model, args, device)
         eval_s = time.perf_counter() - t0
     else:
         exact = token_acc = None
@@ -367,7 +392,7 @@ def main():
 
     result = dict(
         model=args.model, min_len=args.min_len, max_len=args.max_len, steps=args.steps,
-        threads=args.threads, seed=args.seed,
+        threads=args.threads, device=args.device, seed=args.seed,
         median_ms=median * 1e3, median_ms_clean=median_clean * 1e3,
         clean_steps=len(clean), timed_steps=len(step_s), mean_ms=mean * 1e3,
         steps_per_s=1 / median, tokens_per_s=tokens_per_s,
