@@ -126,7 +126,8 @@ impl Config {
     ///
     /// - `quick`: 48-pixel canvases with 1 to 4 objects, 4,000 training scenes, a 6 × 6
     ///   grid, 3 seeds of each variant; minutes on 2 CPU cores.
-    /// - `paper`: larger canvases, more scenes and a larger model, for a GPU.
+    /// - `paper`: larger canvases, more scenes and a larger model, for a GPU. On an H200
+    ///   through wgpu a step took 0.6 s: about 3.5 hours a cell (docs/performance.md).
     /// - `smoke`: seconds; checks the pipeline end to end.
     pub fn preset(preset: Preset, task: &CaptionTask) -> Config {
         let base = Config {
