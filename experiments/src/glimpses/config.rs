@@ -83,8 +83,8 @@ impl Config {
     /// The settings of a preset.
     ///
     /// `paper` (the paper's 256-unit networks, 100,000 steps, centred, translated and
-    /// cluttered canvases) runs faster on the CPU than on a GPU: a RAM-6 step took 16 ms on
-    /// one CPU thread and 52 ms on an H200 through wgpu (docs/performance.md).
+    /// cluttered canvases) runs faster on the CPU than on an H200 through wgpu: a RAM-6 step
+    /// took 16 ms on one CPU thread and 52 ms there (docs/performance.md).
     pub fn preset(preset: Preset, task: &GlimpseTask) -> Config {
         let base = Config {
             preset: preset.name().into(),
