@@ -44,6 +44,8 @@ fn smoke_run_writes_every_output_and_repeats_byte_for_byte() {
         for metric in [
             "r_precision",
             "hard_r_precision",
+            "word_r_precision",
+            "word_hard_r_precision",
             "semantic_accuracy",
             "fid",
         ] {

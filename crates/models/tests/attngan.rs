@@ -166,6 +166,34 @@ fn damsm_scores_and_losses_match_hand_derivation() {
     );
 }
 
+/// Captions past the batch are negatives of `L_1` alone. Scores `[[0.5, 0.2, 0.4],
+/// [0.1, 0.3, 0.3]]` (two images; caption 2 belongs to neither), γ3 = 10:
+/// `L_1 = -log(e^5 / (e^5 + e^2 + e^4)) - log(e^3 / (e^1 + e^3 + e^3)) = 1.1076359`;
+/// `L_2` sees the first two columns only: `-log(e^5 / (e^5 + e^1)) - log(e^3 / (e^2 + e^3))
+/// = 0.3314116`. One image and two captions `[[0.6, 0.2]]`: `L_1 = log(1 + e^-4) =
+/// 0.0181499`, `L_2 = 0` (an image is sure of itself when it is the only one).
+#[test]
+fn extra_captions_are_negatives_of_the_image_side_only() {
+    let device = seed_device(0);
+    let scores = tensor(vec![0.5, 0.2, 0.4, 0.1, 0.3, 0.3], [2, 3], &device);
+    let loss = damsm_loss(scores.clone(), scores, 10.0);
+    let parts = [loss.word_1, loss.word_2, loss.sentence_1, loss.sentence_2].map(|t| values(t)[0]);
+    assert_close(
+        &parts,
+        &[1.1076359, 0.3314116, 1.1076359, 0.3314116],
+        1e-5,
+        "L_1^w, L_2^w, L_1^s, L_2^s with an extra caption",
+    );
+    let one = tensor(vec![0.6, 0.2], [1, 2], &device);
+    let loss = damsm_loss(one.clone(), one, 10.0);
+    assert_close(
+        &[values(loss.word_1)[0], values(loss.word_2)[0]],
+        &[0.0181499, 0.0],
+        1e-5,
+        "one image, two captions",
+    );
+}
+
 /// The text encoder: word features of both directions, the sentence vector from the last
 /// state of each, padding that changes nothing; the image encoder: regions from the grid,
 /// the global feature from the mean annotation; the matching's shapes and distributions.

@@ -1,7 +1,7 @@
 //! The data every text-to-image cell shares: the scenes and their captions' vocabulary, the
 //! three frozen networks of [`super::pretrain`], and everything about the real test images
-//! that does not depend on a generator (their scores, the R-precision candidates' sentence
-//! vectors), computed once.
+//! that does not depend on a generator (their scores, the R-precision candidates and their
+//! sentence vectors), computed once.
 
 use std::path::Path;
 
@@ -10,7 +10,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use datasets::scenes::{Scene, class_names, splits};
 use datasets::vocab::Vocab;
-use models::vision::{DamsmTextEncoder, SceneJudge};
+use models::vision::{DamsmConfig, DamsmTextEncoder, SceneJudge};
 use plots::CurveRow;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -21,15 +21,17 @@ use super::pretrain::{Damsm, curve_rows, tokens_tensor, train_damsm, train_judge
 use super::{Config, TextToImageTask};
 use crate::experiment::Task;
 
-/// The R-precision candidates of every test image, as the evaluation DAMSM's sentence
-/// vectors.
+/// The R-precision candidates of every test image, with the evaluation DAMSM's sentence
+/// vectors of them (the word-level score encodes the captions again when it scores: their
+/// word features would take hundreds of megabytes).
 pub struct Candidates {
-    /// The first caption of every test scene, `[test, D]` row-major rows.
+    /// The evaluation DAMSM's sentence vector of the first caption of every test scene.
     pub first_captions: Vec<Vec<f64>>,
     /// For each test scene, the other scenes whose first captions are its random candidates.
     pub random: Vec<Vec<usize>>,
-    /// For each test scene, its hard candidates' sentence vectors, the canonical caption
-    /// first.
+    /// For each test scene, its hard candidates, the canonical caption first.
+    pub hard_captions: Vec<Vec<Vec<String>>>,
+    /// The evaluation DAMSM's sentence vectors of `hard_captions`.
     pub hard: Vec<Vec<Vec<f64>>>,
 }
 
@@ -48,6 +50,8 @@ pub struct TextToImageData {
     pub damsm: Damsm,
     /// The DAMSM that scores (without autodiff).
     pub eval_damsm: Damsm,
+    /// The γ1 and γ2 of the evaluation DAMSM's word-level score.
+    pub matching: DamsmConfig,
     /// The judge (without autodiff).
     pub judge: SceneJudge,
     /// R-precision's candidates.
@@ -117,11 +121,19 @@ pub fn load(
         vocab.len(),
         harness::backend_name()
     );
-    let damsm = train_damsm(config, &split.train, &vocab, config.damsm_seed, "DAMSM")?;
+    let damsm = train_damsm(
+        config,
+        &split.train,
+        &vocab,
+        &names,
+        config.damsm_seed,
+        "DAMSM",
+    )?;
     let eval_damsm = train_damsm(
         config,
         &split.train,
         &vocab,
+        &names,
         config.eval_damsm_seed,
         "evaluation DAMSM",
     )?;
@@ -149,11 +161,14 @@ pub fn load(
         &device,
     );
     let mut rng = StdRng::seed_from_u64(config.scene_seed);
-    let hard = split
+    let hard_captions: Vec<Vec<Vec<String>>> = split
         .test
         .iter()
-        .map(|scene| {
-            let captions = hard_candidates(scene, &names, config.candidates, &mut rng);
+        .map(|scene| hard_candidates(scene, &names, config.candidates, &mut rng))
+        .collect();
+    let hard = hard_captions
+        .iter()
+        .map(|captions| {
             let refs: Vec<&[String]> = captions.iter().map(Vec::as_slice).collect();
             sentence_vectors(
                 &eval_damsm.text,
@@ -167,6 +182,7 @@ pub fn load(
     let candidates = Candidates {
         first_captions,
         random: random_candidates(&split.test, config.candidates, config.scene_seed),
+        hard_captions,
         hard,
     };
     let mut data = TextToImageData {
@@ -176,6 +192,7 @@ pub fn load(
         test: split.test,
         damsm,
         eval_damsm,
+        matching: config.damsm(),
         judge,
         candidates,
         real: ImageScores::default(),

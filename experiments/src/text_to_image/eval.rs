@@ -6,6 +6,10 @@
 //!   (DM-GAN's protocol, see `metrics::rprecision`), by the evaluation DAMSM's global image
 //!   and sentence vectors; `hard_r_precision` (and `_fold_std`) the same with candidates
 //!   that differ from the truth in one attribute (see [`super::candidates`]).
+//! - `word_r_precision` and `word_hard_r_precision` (and `_fold_std`): the same two with
+//!   the evaluation DAMSM's word-level matching score `R(Q, D)` (AttnGAN's eq. 10: every word
+//!   attends over the image's regions) in place of the global cosine. A changed word in the
+//!   middle of a caption barely moves the sentence vector; here it has its own term.
 //! - `semantic_accuracy`: images in which the judge reads exactly the caption's objects
 //!   (classes and colours, nothing else) and every relation the caption states holds
 //!   between the slots it reads them in; `object_accuracy`, `colour_accuracy`,
@@ -31,6 +35,7 @@ use models::vision::{SLOTS, SceneJudge};
 use plots::MetricRow;
 
 use super::data::{TextToImageData, rows};
+use super::pretrain::tokens_tensor;
 use super::{Config, TextToImage};
 use crate::experiment::Experiment;
 
@@ -97,6 +102,10 @@ pub struct ImageScores {
     pub random: Vec<Vec<f64>>,
     /// Each image's similarities to its hard candidates, the canonical caption first.
     pub hard: Vec<Vec<f64>>,
+    /// `random`'s candidates, by the word-level score.
+    pub word_random: Vec<Vec<f64>>,
+    /// `hard`'s candidates, by the word-level score.
+    pub word_hard: Vec<Vec<f64>>,
     /// The judge's reading.
     pub readings: JudgeReadings,
     /// Each image's caption scored against the judge's reading.
@@ -153,17 +162,22 @@ pub fn judged_caption(
 /// order.
 pub fn score_images(data: &TextToImageData, images: Vec<Tensor<4>>) -> ImageScores {
     let mut global = Vec::new();
+    let mut regions = Vec::new(); // one [1, L, D] per image
     for chunk in &images {
-        global.extend(rows(data.eval_damsm.image.forward(chunk.clone()).global));
+        let encoded = data.eval_damsm.image.forward(chunk.clone());
+        global.extend(rows(encoded.global));
+        let batch = encoded.regions.dims()[0];
+        regions.extend((0..batch).map(|k| encoded.regions.clone().narrow(0, k, 1)));
     }
     let readings = read_images(&data.judge, images);
     let candidates = &data.candidates;
+    // Image i's random candidates: its own first caption, then the other scenes'.
+    let random_scenes = |i: usize| std::iter::once(i).chain(candidates.random[i].iter().copied());
     let random = global
         .iter()
         .enumerate()
         .map(|(i, g)| {
-            std::iter::once(i)
-                .chain(candidates.random[i].iter().copied())
+            random_scenes(i)
                 .map(|j| cosine(g, &candidates.first_captions[j]))
                 .collect()
         })
@@ -172,6 +186,24 @@ pub fn score_images(data: &TextToImageData, images: Vec<Tensor<4>>) -> ImageScor
         .iter()
         .zip(&candidates.hard)
         .map(|(g, hard)| hard.iter().map(|s| cosine(g, s)).collect())
+        .collect();
+    let word_random = regions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let captions: Vec<&[String]> = random_scenes(i)
+                .map(|j| data.test[j].captions[0].as_slice())
+                .collect();
+            word_level_scores(data, r.clone(), &captions)
+        })
+        .collect();
+    let word_hard = regions
+        .iter()
+        .zip(&candidates.hard_captions)
+        .map(|(r, hard)| {
+            let captions: Vec<&[String]> = hard.iter().map(Vec::as_slice).collect();
+            word_level_scores(data, r.clone(), &captions)
+        })
         .collect();
     let semantic = data
         .test
@@ -182,9 +214,29 @@ pub fn score_images(data: &TextToImageData, images: Vec<Tensor<4>>) -> ImageScor
     ImageScores {
         random,
         hard,
+        word_random,
+        word_hard,
         readings,
         semantic,
     }
+}
+
+/// The evaluation DAMSM's word-level score `R(Q, D)` of one image's regions (`[1, L, D]`)
+/// with each of `captions`, encoded in one batch (padding changes no caption's score).
+fn word_level_scores(
+    data: &TextToImageData,
+    regions: Tensor<3>,
+    captions: &[&[String]],
+) -> Vec<f64> {
+    let text = data
+        .eval_damsm
+        .text
+        .forward(tokens_tensor(captions, &data.vocab, &data.device));
+    let scores = data
+        .matching
+        .word_scores(regions, text.words, text.mask)
+        .scores; // [1, C]
+    scores.into_data().iter::<f32>().map(f64::from).collect()
 }
 
 /// `metrics.csv` rows of one set of scores, `model` and `seed` naming them; `fid_against`
@@ -206,44 +258,42 @@ pub fn metric_rows(
     for (&objects, members) in &buckets {
         let n = members.len();
         let folds = config.folds.min(n);
-        let mut values: Vec<(&str, f64)> = Vec::new();
+        let mut values: Vec<(String, f64)> = Vec::new();
         for (name, similarities) in [
             ("r_precision", &scores.random),
             ("hard_r_precision", &scores.hard),
+            ("word_r_precision", &scores.word_random),
+            ("word_hard_r_precision", &scores.word_hard),
         ] {
             let picked: Vec<Vec<f64>> = members.iter().map(|&i| similarities[i].clone()).collect();
             let fold = r_precision_folds(&picked, folds)
                 .map_err(|e| anyhow::anyhow!("{model} seed {seed}: {name}: {e}"))?;
-            values.push((name, 100.0 * fold.mean));
-            values.push((
-                if name == "r_precision" {
-                    "r_precision_fold_std"
-                } else {
-                    "hard_r_precision_fold_std"
-                },
-                100.0 * fold.std,
-            ));
+            values.push((name.to_string(), 100.0 * fold.mean));
+            values.push((format!("{name}_fold_std"), 100.0 * fold.std));
         }
         let mut totals = ScoreTotals::default();
         for &i in members {
             totals.add(&scores.semantic[i]);
         }
-        values.extend([
-            ("semantic_accuracy", 100.0 * totals.caption_rate()),
-            ("object_accuracy", 100.0 * totals.object_rate()),
-            ("colour_accuracy", 100.0 * totals.colour_rate()),
-            ("relation_accuracy", 100.0 * totals.relation_rate()),
-        ]);
+        values.extend(
+            [
+                ("semantic_accuracy", 100.0 * totals.caption_rate()),
+                ("object_accuracy", 100.0 * totals.object_rate()),
+                ("colour_accuracy", 100.0 * totals.colour_rate()),
+                ("relation_accuracy", 100.0 * totals.relation_rate()),
+            ]
+            .map(|(name, value)| (name.to_string(), value)),
+        );
         if objects == 0 {
             let fid = metrics::fid::frechet_distance(&scores.readings.features, fid_against)
                 .map_err(|e| anyhow::anyhow!("{model} seed {seed}: FID: {e}"))?;
-            values.push(("fid", fid));
+            values.push(("fid".to_string(), fid));
             let posteriors = &scores.readings.posteriors;
             if posteriors.len() >= config.folds {
                 let is = metrics::inception::inception_score_folds(posteriors, config.folds)
                     .map_err(|e| anyhow::anyhow!("{model} seed {seed}: Inception score: {e}"))?;
-                values.push(("inception_score", is.mean));
-                values.push(("inception_score_fold_std", is.std));
+                values.push(("inception_score".to_string(), is.mean));
+                values.push(("inception_score_fold_std".to_string(), is.std));
             }
         }
         for (metric, value) in values {
@@ -256,7 +306,7 @@ pub fn metric_rows(
                 len_lo: objects,
                 len_hi: objects,
                 n,
-                metric: metric.to_string(),
+                metric,
                 value,
             });
         }

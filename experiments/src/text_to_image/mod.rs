@@ -21,6 +21,7 @@ pub mod candidates;
 pub mod config;
 pub mod data;
 pub mod eval;
+pub mod negatives;
 pub mod pretrain;
 pub mod task;
 pub mod train;

@@ -11,8 +11,11 @@ use models::vision::{
     DamsmImageEncoder, DamsmTextEncoder, SceneJudge, SlotTargets, judge_loss, target_tensors,
 };
 use plots::CurveRow;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
 
 use super::Config;
+use super::negatives::one_attribute_off;
 use crate::training::{EpochBatches, OptimizerSettings, Trained, cross_entropy_loss, train_loop};
 use crate::vision::images_tensor;
 
@@ -60,12 +63,15 @@ pub fn curve_rows(model: &str, curve: &[(usize, f64)]) -> Vec<CurveRow> {
 }
 
 /// Trains a DAMSM from `seed` on the training scenes' captions: each step a batch of
-/// (scene, caption) pairs, every other pair of the batch a negative; the loss is the DAMSM
-/// loss averaged over the batch. Returns the model on the autodiff device.
+/// (scene, caption) pairs, every other pair of the batch a negative, and with
+/// `damsm_hard_negatives` each caption one attribute off as a further negative (drawn from
+/// `seed`); the loss is the DAMSM loss averaged over the batch. Returns the model on the
+/// autodiff device.
 pub fn train_damsm(
     config: &Config,
     train: &[Scene],
     vocab: &Vocab,
+    class_names: &[String],
     seed: u64,
     label: &str,
 ) -> anyhow::Result<Trained<Damsm>> {
@@ -76,16 +82,25 @@ pub fn train_damsm(
     };
     let pairs = caption_pairs(train);
     let mut batches = EpochBatches::new(pairs.len(), config.batch_size);
+    let mut negatives_rng = StdRng::seed_from_u64(seed);
     let next_batch = || {
         let batch: Vec<(usize, usize)> = batches.next_batch().iter().map(|&i| pairs[i]).collect();
         let scenes: Vec<&Scene> = batch.iter().map(|&(s, _)| &train[s]).collect();
-        let captions: Vec<&[String]> = batch
+        let mut captions: Vec<Vec<String>> = batch
             .iter()
-            .map(|&(s, c)| train[s].captions[c].as_slice())
+            .map(|&(s, c)| train[s].captions[c].clone())
             .collect();
+        if config.damsm_hard_negatives {
+            let negatives: Vec<Vec<String>> = captions
+                .iter()
+                .filter_map(|c| one_attribute_off(c, class_names, &mut negatives_rng))
+                .collect();
+            captions.extend(negatives);
+        }
+        let refs: Vec<&[String]> = captions.iter().map(Vec::as_slice).collect();
         (
             images_tensor(&scenes, &device),
-            tokens_tensor(&captions, vocab, &device),
+            tokens_tensor(&refs, vocab, &device),
         )
     };
     let settings = OptimizerSettings {
@@ -101,12 +116,12 @@ pub fn train_damsm(
         config.curve_every,
         next_batch,
         |model: &Damsm, (images, tokens), _| {
-            let batch = tokens.dims()[0];
-            let out = matching.matching(
+            let batch = images.dims()[0];
+            let loss = matching.loss(
                 &model.image.forward(images.clone()),
                 &model.text.forward(tokens.clone()),
             );
-            cross_entropy_loss(out.loss.total.div_scalar(batch as f64))
+            cross_entropy_loss(loss.total.div_scalar(batch as f64))
         },
     )
 }

@@ -35,7 +35,8 @@
 //!   `L_2^w = -Σ_i log P(Q_i | D_i)` with `P(Q_i | D_i) = exp(γ3 R(Q_i, D_i)) /
 //!   Σ_j exp(γ3 R(Q_j, D_i))` (eq. 13); `L_1^s` and `L_2^s` are the same with
 //!   `R(Q, D) = cos(v̄, ē)` ([`sentence_scores`]); `L_DAMSM = L_1^w + L_2^w + L_1^s + L_2^s`
-//!   (eq. 14). Every other caption (image) of the batch is a negative.
+//!   (eq. 14). Every other caption (image) of the batch is a negative; captions that match no
+//!   image of the batch may be added as further negatives of `L_1` alone.
 //!
 //! Departures from the paper and from its reference code (github.com/taoxugit/AttnGAN):
 //!
@@ -58,6 +59,8 @@
 //!   averages them (PyTorch's `CrossEntropyLoss`), `1/M` of these.
 //! - The reference code also removes from the negatives the other captions of images of the
 //!   same class (CUB's bird species); the paper does not, nor does this code.
+//! - The paper's negatives are the batch's other pairs alone; [`damsm_loss`] also takes
+//!   extra captions as negatives of `L_1` (the text-to-image experiment's hard negatives).
 //! - The cosines floor each norm at `1e-6` (the reference floors the product of the norms
 //!   at `1e-8`): a zero vector has cosine 0 with everything, and a finite gradient.
 //! - `Σ_i` in eq. 10 runs over every real word of the caption, as in the reference code,
@@ -373,10 +376,13 @@ pub struct DamsmLoss {
 }
 
 /// The DAMSM loss of a batch of matching pairs: image `i` goes with caption `i`, every other
-/// caption (image) of the batch is a negative.
+/// caption (image) of the batch is a negative. Captions past the batch's `B` are extra
+/// negatives that belong to no image (captions one attribute off the truth, say): they
+/// enter `L_1` (each image picks its caption among all of them) and not `L_2` (each of the
+/// `B` captions picks its image among the `B` images).
 ///
-/// - `word`: `R(Q_i, D_j)` from [`word_scores`], `[batch, batch]`, images in rows.
-/// - `sentence`: `cos(v̄_i, ē_j)` from [`sentence_scores`], `[batch, batch]`, images in rows.
+/// - `word`: `R(Q_i, D_j)` from [`word_scores`], `[B, C]` with `C ≥ B`, images in rows.
+/// - `sentence`: `cos(v̄_i, ē_j)` from [`sentence_scores`], `[B, C]`, images in rows.
 /// - `gamma3`: `γ3`, the smoothing factor of the posteriors (eq. 11).
 pub fn damsm_loss(word: Tensor<2>, sentence: Tensor<2>, gamma3: f64) -> DamsmLoss {
     let (word_1, word_2) = matching_losses(word, gamma3);
@@ -390,20 +396,22 @@ pub fn damsm_loss(word: Tensor<2>, sentence: Tensor<2>, gamma3: f64) -> DamsmLos
     }
 }
 
-/// `-Σ_i log P(D_i | Q_i)` and `-Σ_i log P(Q_i | D_i)` from scores `[batch, batch]` with
-/// images in rows (eqs. 11-13).
+/// `-Σ_i log P(D_i | Q_i)` and `-Σ_i log P(Q_i | D_i)` from scores `[B, C]` with images in
+/// rows, caption `i < B` matching image `i` (eqs. 11-13).
 fn matching_losses(scores: Tensor<2>, gamma3: f64) -> (Tensor<1>, Tensor<1>) {
     let [images, captions] = scores.dims();
-    assert_eq!(
-        images, captions,
+    assert!(
+        captions >= images,
         "the DAMSM loss needs one caption per image, got {images} images and {captions} captions"
     );
-    let logits = scores.mul_scalar(gamma3); // γ3 R(Q_i, D_j): [B, B]
+    let logits = scores.mul_scalar(gamma3); // γ3 R(Q_i, D_j): [B, C]
     let matched = Tensor::<2>::eye(images, &logits.device()); // [B, B]
-    // Each image's row over the captions: log P(D_j | Q_i), [B, B].
-    let images_first = (log_softmax(logits.clone(), 1) * matched.clone()).sum();
-    // Each caption's column over the images: log P(Q_j | D_i), [B, B].
-    let captions_first = (log_softmax(logits, 0) * matched).sum();
+    // Each image's row over all the captions: log P(D_j | Q_i), [B, C]; the matched pairs
+    // are the diagonal of its first B columns.
+    let images_first =
+        (log_softmax(logits.clone(), 1).narrow(1, 0, images) * matched.clone()).sum();
+    // Each matched caption's column over the images: log P(Q_j | D_i), [B, B].
+    let captions_first = (log_softmax(logits.narrow(1, 0, images), 0) * matched).sum();
     (images_first.neg(), captions_first.neg())
 }
 
@@ -451,7 +459,8 @@ impl DamsmConfig {
     /// [`Self::matching`] returns as `loss`, without the attention maps it also builds).
     ///
     /// - `image`: regions `[batch, L, D]` and global `[batch, D]`.
-    /// - `text`: words `[batch, T, D]`, sentence `[batch, D]` and mask `[batch, T]`.
+    /// - `text`: words `[C, T, D]`, sentence `[C, D]` and mask `[C, T]`, `C ≥ batch`: the
+    ///   captions past the batch's are extra negatives (see [`damsm_loss`]).
     pub fn loss(&self, image: &DamsmImageOutput, text: &DamsmTextOutput) -> DamsmLoss {
         let word = self.word_scores(image.regions.clone(), text.words.clone(), text.mask.clone());
         let sentence = sentence_scores(image.global.clone(), text.sentence.clone());
