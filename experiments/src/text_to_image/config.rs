@@ -174,8 +174,8 @@ impl Config {
     /// A preset for a task.
     ///
     /// - `quick`: the captioning scenes (48 pixels, 1 to 4 objects), 3 seeds of each
-    ///   variant, both DAMSMs and the judge trained in the run; at most 45 minutes on 2 CPU
-    ///   cores.
+    ///   variant, both DAMSMs and the judge trained in the run; 48 minutes on one core beside
+    ///   another run (not yet timed on 2 quiet cores, whose target is at most 45).
     /// - `paper`: a 96-pixel canvas, wider networks and many more steps, for a GPU. On an
     ///   H200 through wgpu a step took 1.9 s: about two days a cell (docs/performance.md).
     /// - `smoke`: seconds; checks the pipeline end to end.
