@@ -36,7 +36,7 @@ pub enum PresetName {
     Smoke,
     /// The paper's shape on real data on the CPU: hours on 2 cores, meant to run as cells
     /// (--cells, then --merge). seq2seq-length on bible-en-es and tsv: tasks, reader on
-    /// bible-cloze, captioning on scenes, glimpses on digits.
+    /// bible-cloze, captioning and text-to-image on scenes, glimpses on digits.
     Long,
 }
 

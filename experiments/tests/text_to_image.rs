@@ -106,6 +106,10 @@ fn every_preset_is_a_valid_configuration() {
             }
         }
     }
+    let long = Config::long(&TextToImageTask::Scenes).expect("a long preset on scenes");
+    long.validate().expect("the long preset is valid");
+    assert_eq!((long.preset.as_str(), long.steps), ("long", 3500));
+    assert!(Config::long(&TextToImageTask::Shapes).is_none());
 }
 
 /// A discriminator that wins outright stops the run with the variant, seed and step, and

@@ -71,6 +71,10 @@ impl Experiment for TextToImage {
         Config::preset(preset, task)
     }
 
+    fn long_preset(task: &TextToImageTask) -> Option<Config> {
+        Config::long(task)
+    }
+
     fn task_field(config: &mut Config) -> &mut String {
         &mut config.task
     }
