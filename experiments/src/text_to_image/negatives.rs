@@ -33,16 +33,6 @@ fn words(phrase: &[&str]) -> Vec<String> {
     phrase.iter().map(|w| w.to_string()).collect()
 }
 
-/// The relation standing the other way along the same axis.
-fn opposite(relation: Relation) -> Relation {
-    match relation {
-        Relation::LeftOf => Relation::RightOf,
-        Relation::RightOf => Relation::LeftOf,
-        Relation::Above => Relation::Below,
-        Relation::Below => Relation::Above,
-    }
-}
-
 /// The changes `caption` allows, by kind: colours, sizes, classes, relations.
 fn changes(caption: &[String], class_names: &[String]) -> [Vec<Change>; 4] {
     let classes: Vec<Vec<String>> = class_names
@@ -90,7 +80,7 @@ fn changes(caption: &[String], class_names: &[String]) -> [Vec<Change>; 4] {
                     relations.push(Change {
                         at,
                         len: phrase.len(),
-                        options: vec![words(opposite(relation).phrases()[form])],
+                        options: vec![words(relation.opposite().phrases()[form])],
                     });
                 }
             }
@@ -169,7 +159,7 @@ mod tests {
             }
             for (a, b) in parsed.relations.iter().zip(&parsed_truth.relations) {
                 if a.relation != b.relation {
-                    assert_eq!(a.relation, opposite(b.relation));
+                    assert_eq!(a.relation, b.relation.opposite());
                     differences += 1;
                     seen[3] = true;
                 }

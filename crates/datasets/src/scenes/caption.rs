@@ -158,5 +158,15 @@ mod tests {
         assert!(
             Relation::Above.holds(s(0, 0), s(1, 1)) && !Relation::Above.holds(s(1, 0), s(1, 1))
         );
+        // The opposite relation holds with subject and reference swapped, for every pair.
+        let slots: Vec<Slot> = (0..9).map(|i| s(i / 3, i % 3)).collect();
+        for relation in Relation::ALL {
+            assert_eq!(relation.opposite().opposite(), relation);
+            for &a in &slots {
+                for &b in &slots {
+                    assert_eq!(relation.holds(a, b), relation.opposite().holds(b, a));
+                }
+            }
+        }
     }
 }

@@ -138,6 +138,17 @@ impl Relation {
         Relation::Below,
     ];
 
+    /// The relation standing the other way along the same axis: it holds of a subject and a
+    /// reference exactly when this one holds with the two swapped.
+    pub fn opposite(self) -> Relation {
+        match self {
+            Relation::LeftOf => Relation::RightOf,
+            Relation::RightOf => Relation::LeftOf,
+            Relation::Above => Relation::Below,
+            Relation::Below => Relation::Above,
+        }
+    }
+
     /// The phrases captions use for it, the short one first; every phrase is a valid
     /// rendering, and the parser accepts each.
     pub fn phrases(self) -> [&'static [&'static str]; 2] {
