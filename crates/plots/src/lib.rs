@@ -177,6 +177,10 @@ where
 }
 
 #[cfg(test)]
+mod curve_cost_tests;
+#[cfg(test)]
+mod doc_attention_tests;
+#[cfg(test)]
 mod glimpse_tests;
 #[cfg(test)]
 mod image_tests;

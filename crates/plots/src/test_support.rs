@@ -1,6 +1,6 @@
 //! What the unit tests of this crate share.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A fresh, empty scratch folder under the system temp dir, named after the process, the
 /// running test and `name`: tests run in parallel in one process, each on a thread named
@@ -12,4 +12,41 @@ pub(crate) fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// Asserts that `path` is a PNG of some size.
+pub(crate) fn assert_png(path: &Path) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(bytes.len() > 1000, "{} is too small", path.display());
+    assert_eq!(
+        &bytes[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} has no PNG signature",
+        path.display()
+    );
+}
+
+/// Removes a scratch folder, unless `PLOTS_KEEP_TEST_OUTPUT` is set (to look at the figures).
+pub(crate) fn cleanup(dir: &Path) {
+    if std::env::var_os("PLOTS_KEEP_TEST_OUTPUT").is_some() {
+        eprintln!("kept {}", dir.display());
+    } else {
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+/// Width and height of a PNG, from its IHDR chunk.
+pub(crate) fn png_size(path: &Path) -> (u32, u32) {
+    let b = std::fs::read(path).unwrap();
+    assert_eq!(&b[..8], b"\x89PNG\r\n\x1a\n", "{}", path.display());
+    let be = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    (be(16), be(20))
+}
+
+/// Asserts that no temporary file of an atomic write is left in `dir`.
+pub(crate) fn no_tmp_files(dir: &Path) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.contains(".tmp."), "leftover temporary file {name}");
+    }
 }

@@ -6,24 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
-use crate::test_support::scratch;
-
-/// Removes a scratch folder, unless `PLOTS_KEEP_TEST_OUTPUT` is set (to look at the figures).
-fn cleanup(dir: &Path) {
-    if std::env::var_os("PLOTS_KEEP_TEST_OUTPUT").is_some() {
-        eprintln!("kept {}", dir.display());
-    } else {
-        std::fs::remove_dir_all(dir).unwrap();
-    }
-}
-
-/// Width and height of a PNG, from its IHDR chunk.
-fn png_size(path: &Path) -> (u32, u32) {
-    let b = std::fs::read(path).unwrap();
-    assert_eq!(&b[..8], b"\x89PNG\r\n\x1a\n", "{}", path.display());
-    let be = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-    (be(16), be(20))
-}
+use crate::test_support::{cleanup, png_size, scratch};
 
 fn pixel(model: &str, seed: u64, example: usize, (y, x): (usize, usize)) -> GeneratedImageRow {
     GeneratedImageRow {
