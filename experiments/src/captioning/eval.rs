@@ -7,6 +7,14 @@
 //!   with its colour and size, every relation true); `object_accuracy`, `colour_accuracy`,
 //!   `size_accuracy`, `relation_accuracy`: the per-attribute rates (see
 //!   `datasets::scenes::score`).
+//! - `ahead_relation_accuracy`, `behind_relation_accuracy`: of the stated relations whose two
+//!   objects are both named right, the share that hold, for those stated *ahead* of the
+//!   object they relate to ("a red square **left of** a blue ring": the first relation,
+//!   written before the decoder has named its next object) and for those stated *behind*
+//!   it (", and a green bag **below** it"); `relation_word_chance`: what a uniformly random
+//!   relation word would score on the same relations. They tell planning apart from
+//!   reading: relation words need both objects, and `relation_accuracy` mixes object
+//!   naming in. Rows only where such relations were stated.
 //! - `pointing_accuracy` (attention only): for each generated object phrase bound to a
 //!   scene object (same class, and the same colour when the caption says one), whether the
 //!   grid cell most attended over the phrase's words overlaps the object's ink box; `pointing_chance`: the
@@ -135,6 +143,25 @@ pub fn metric_rows(
                     100.0 * totals.relation_rate(),
                 ),
             ]);
+            // Only where some relation could be judged: a rate of nothing is no number.
+            if totals.ahead_judged > 0 {
+                values.push((
+                    "ahead_relation_accuracy".to_string(),
+                    100.0 * totals.ahead_relation_rate(),
+                ));
+            }
+            if totals.relations_judged > totals.ahead_judged {
+                values.push((
+                    "behind_relation_accuracy".to_string(),
+                    100.0 * totals.behind_relation_rate(),
+                ));
+            }
+            if totals.relations_judged > 0 {
+                values.push((
+                    "relation_word_chance".to_string(),
+                    100.0 * totals.relation_chance(),
+                ));
+            }
         }
         if bucket.pointed > 0 {
             let pointed = bucket.pointed as f64;

@@ -1,6 +1,6 @@
 //! The semantic score of a caption against a scene's facts (defined on [`score`]).
 
-use super::facts::SceneObject;
+use super::facts::{Relation, SceneObject};
 use super::normalize_name;
 use super::parse::{ParsedCaption, parse_caption};
 
@@ -23,6 +23,20 @@ pub struct CaptionScore {
     pub relations_stated: usize,
     /// Stated relations true of the matched objects.
     pub relations_right: usize,
+    /// Stated relations whose two objects are both matched (and distinct), and so can be
+    /// judged on their own: the relations of [`relations_right`](Self::relations_right)'s
+    /// count, right or wrong.
+    pub relations_judged: usize,
+    /// Of those, the ones stated *ahead*: before the object they relate to is named ("a red
+    /// square **left of** a blue ring"; the grammar's first relation). The decoder must
+    /// choose the next object when it writes the relation word.
+    pub ahead_judged: usize,
+    /// Ahead relations that hold.
+    pub ahead_right: usize,
+    /// Over the judged relations, how many of the four relation words hold between the two
+    /// objects' slots (1, or 2 on a diagonal): a uniformly random word is right with
+    /// probability `true_words / 4` each.
+    pub true_words: usize,
 }
 
 impl CaptionScore {
@@ -93,6 +107,14 @@ pub struct ScoreTotals {
     pub sizes_right: usize,
     /// Sum of `relations_right`.
     pub relations_right: usize,
+    /// Sum of `relations_judged`.
+    pub relations_judged: usize,
+    /// Sum of `ahead_judged`.
+    pub ahead_judged: usize,
+    /// Sum of `ahead_right`.
+    pub ahead_right: usize,
+    /// Sum of `true_words`.
+    pub true_words: usize,
     /// Sum of `max(p, n)`.
     pub object_slots: usize,
     /// Sum of `max(q, n - 1)`.
@@ -108,6 +130,10 @@ impl ScoreTotals {
         self.colours_right += score.colours_right;
         self.sizes_right += score.sizes_right;
         self.relations_right += score.relations_right;
+        self.relations_judged += score.relations_judged;
+        self.ahead_judged += score.ahead_judged;
+        self.ahead_right += score.ahead_right;
+        self.true_words += score.true_words;
         self.object_slots += score.object_slots();
         self.relation_slots += score.relation_slots();
     }
@@ -135,6 +161,27 @@ impl ScoreTotals {
     /// Σ relations right / Σ max(q, n - 1).
     pub fn relation_rate(&self) -> f64 {
         rate(self.relations_right, self.relation_slots)
+    }
+
+    /// Of the judged relations stated ahead of their second object, the share that hold
+    /// (1 when there are none).
+    pub fn ahead_relation_rate(&self) -> f64 {
+        rate(self.ahead_right, self.ahead_judged)
+    }
+
+    /// Of the judged relations stated after both their objects, the share that hold (1
+    /// when there are none).
+    pub fn behind_relation_rate(&self) -> f64 {
+        rate(
+            self.relations_right - self.ahead_right,
+            self.relations_judged - self.ahead_judged,
+        )
+    }
+
+    /// What a uniformly random relation word would score on the judged relations: Σ
+    /// true words / (4 · Σ judged) (1 when there are none).
+    pub fn relation_chance(&self) -> f64 {
+        rate(self.true_words, 4 * self.relations_judged)
     }
 }
 
@@ -220,7 +267,11 @@ fn match_class(
 ///    whose mention names the object's colour / size (a missing word is wrong);
 ///    `relations_right` = stated relations whose two mentions are both matched and that
 ///    [hold](super::Relation::holds) between the matched objects' slots (on a diagonal
-///    either of the two true words counts).
+///    either of the two true words counts). Stated relations whose two mentions are both
+///    matched (to different objects) are `relations_judged`; those stated *ahead* of the
+///    object they relate to (its mention comes after the subject's: "a red square left of
+///    a blue ring") are `ahead_judged`, `ahead_right` of them hold; `true_words` counts,
+///    over the judged ones, the relation words that hold.
 /// 3. **Rates**, each 1 exactly when that aspect is entirely right:
 ///    objects `matched / max(p, n)`, colours `colours_right / max(p, n)`, sizes
 ///    `sizes_right / max(p, n)`, relations `relations_right / max(q, n - 1)` (1 when both
@@ -278,9 +329,14 @@ pub fn score(parsed: &ParsedCaption, objects: &[SceneObject]) -> CaptionScore {
         let end = |i: usize| matched.get(i).copied().flatten().map(|o| objects[o].slot);
         if let (Some(a), Some(b)) = (end(r.subject), end(r.reference))
             && r.subject != r.reference
-            && r.relation.holds(a, b)
         {
-            score.relations_right += 1;
+            let ahead = r.reference > r.subject;
+            let holds = r.relation.holds(a, b);
+            score.relations_judged += 1;
+            score.ahead_judged += usize::from(ahead);
+            score.relations_right += usize::from(holds);
+            score.ahead_right += usize::from(ahead && holds);
+            score.true_words += Relation::ALL.iter().filter(|w| w.holds(a, b)).count();
         }
     }
     score
@@ -377,5 +433,61 @@ mod tests {
             (3, 1, 9)
         );
         assert!((totals.colour_rate() - 7.0 / 9.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn relations_stated_ahead_and_behind_are_told_apart() {
+        let classes: Vec<String> = ["square", "ring", "ankle boot"].map(String::from).to_vec();
+        // square (0,0), ring (0,2), boot (2,1): square-ring share a row (one true word),
+        // boot-ring sit on a diagonal (two: "left of" and "below").
+        let objects = [
+            SceneObject::test("square", Colour::Red, Size::Small, 0, 0),
+            SceneObject::test("ring", Colour::Blue, Size::Large, 0, 2),
+            SceneObject::test("ankle boot", Colour::Green, Size::Small, 2, 1),
+        ];
+        let sc = |s: &str| score_caption(&crate::scenes::toks(s), &classes, &objects);
+        let counts = |s: &CaptionScore| {
+            (
+                s.relations_judged,
+                s.ahead_judged,
+                s.ahead_right,
+                s.relations_right,
+                s.true_words,
+            )
+        };
+        let right = sc(
+            "a small red square left of a large blue ring , and a small green ankle boot below it",
+        );
+        assert_eq!(counts(&right), (2, 1, 1, 2, 3));
+        // Ahead wrong ("right of" before the ring is named), behind right.
+        let planned_wrong = sc(
+            "a small red square right of a large blue ring , and a small green ankle boot below it",
+        );
+        assert_eq!(counts(&planned_wrong), (2, 1, 0, 1, 3));
+        // Both wrong: the counts of what can be judged do not move.
+        let both_wrong = sc(
+            "a small red square above a large blue ring , and a small green ankle boot right of it",
+        );
+        assert_eq!(counts(&both_wrong), (2, 1, 0, 0, 3));
+        // A relation to an unmatched mention cannot be judged.
+        let unmatched = sc("a small red square left of a small red square");
+        assert_eq!(counts(&unmatched), (0, 0, 0, 0, 0));
+        let mut totals = ScoreTotals::default();
+        for s in [right, planned_wrong, both_wrong, unmatched] {
+            totals.add(&s);
+        }
+        // Ahead: 1 of 3; behind: 2 of 3; chance: 9 true words of 6 × 4.
+        assert!((totals.ahead_relation_rate() - 1.0 / 3.0).abs() < 1e-12);
+        assert!((totals.behind_relation_rate() - 2.0 / 3.0).abs() < 1e-12);
+        assert!((totals.relation_chance() - 9.0 / 24.0).abs() < 1e-12);
+        let empty = ScoreTotals::default();
+        assert_eq!(
+            (
+                empty.ahead_relation_rate(),
+                empty.behind_relation_rate(),
+                empty.relation_chance()
+            ),
+            (1.0, 1.0, 1.0)
+        );
     }
 }
