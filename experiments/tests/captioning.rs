@@ -54,6 +54,36 @@ fn smoke_run_writes_every_output_and_repeats_byte_for_byte() {
     }
 }
 
+/// `beam` above 1 captions the test scenes by beam search: the run records it, scores the
+/// captions and draws their attention (the weights of every generated word).
+#[test]
+fn beam_search_captions_and_points() {
+    let args = [
+        "--preset",
+        "smoke",
+        "--set",
+        "steps=4",
+        "--set",
+        r#"variants=["soft"]"#,
+        "--set",
+        "beam=3",
+    ];
+    let (dir, ok, stderr) = run("beam", &args);
+    assert!(ok, "{stderr}");
+    let config = std::fs::read_to_string(dir.join("config.json")).unwrap();
+    assert!(config.contains(r#""beam": 3"#), "{config}");
+    let metrics = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    for metric in ["bleu4", "semantic_accuracy"] {
+        assert!(
+            metrics.contains(&format!("captioning,shapes,soft,0,1,0,0,12,{metric},")),
+            "{metric}:\n{metrics}"
+        );
+    }
+    let attention = std::fs::read_to_string(dir.join("image_attention.csv")).unwrap();
+    assert!(attention.lines().count() > 1, "{attention}");
+    assert!(dir.join("attention-soft-seed1-example0.png").exists());
+}
+
 /// `encoder_tuning: fine-tune` trains the encoder with each captioner: the learning curve
 /// leaves the frozen run's from the first step on (the same batches, the same decoder
 /// initialization, only the encoder's gradient differs), and the choice is recorded.

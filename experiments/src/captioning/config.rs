@@ -110,10 +110,21 @@ pub struct Config {
     pub baseline_decay: f64,
     /// Longest generated caption, in tokens.
     pub max_caption_len: usize,
+    /// Hypotheses kept per step when captioning the test scenes: 1 is greedy decoding;
+    /// more is beam search, one image at a time, which returns the finished caption with
+    /// the best log-probability per word (its attention weights then come from a
+    /// teacher-forced pass over that caption: the same weights its decoding computed).
+    #[serde(default = "greedy_decoding")]
+    pub beam: usize,
     /// Images captioned at once in evaluation.
     pub eval_batch_size: usize,
     /// A learning-curve point every this many steps.
     pub curve_every: usize,
+}
+
+/// Beam width 1: greedy decoding, what configurations written before `beam` existed used.
+fn greedy_decoding() -> usize {
+    1
 }
 
 /// The words of the karpathy task's presence labels, when a configuration file omits them.
@@ -175,6 +186,7 @@ impl Config {
             entropy_weight: 0.01,
             baseline_decay: 0.9,
             max_caption_len: 40,
+            beam: 1,
             eval_batch_size: 250,
             curve_every: 50,
         };
@@ -196,6 +208,7 @@ impl Config {
                 steps: 20_000,
                 learning_rate: 1e-3,
                 max_caption_len: 60,
+                beam: 1,
                 ..base
             },
             Preset::Smoke => Config {
@@ -217,6 +230,7 @@ impl Config {
                 steps: 3,
                 batch_size: 8,
                 max_caption_len: 12,
+                beam: 1,
                 eval_batch_size: 8,
                 curve_every: 1,
                 ..base
@@ -263,6 +277,7 @@ impl Config {
             ("steps", self.steps),
             ("batch_size", self.batch_size),
             ("max_caption_len", self.max_caption_len),
+            ("beam", self.beam),
             ("eval_batch_size", self.eval_batch_size),
             ("curve_every", self.curve_every),
             ("presence_words", self.presence_words),

@@ -24,8 +24,9 @@
 
 use std::collections::BTreeMap;
 
-use burn::tensor::Device;
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use datasets::scenes::{Scene, ScoreTotals, parse_caption, score_caption};
+use models::seq2seq::{BOS, PAD};
 use models::vision::Captioner;
 use plots::{ExampleImageRow, ImageAttentionRow, MetricRow};
 
@@ -41,7 +42,8 @@ pub struct Generated {
     pub weights: Option<Vec<f32>>,
 }
 
-/// Captions every scene of `split` greedily, in chunks.
+/// Captions every scene of `split`, in chunks: greedily, or with beam search of width
+/// `config.beam` when it is above 1.
 pub fn generate(
     model: &Captioner,
     data: &CaptionData,
@@ -53,12 +55,17 @@ pub fn generate(
     let all: Vec<usize> = (0..split.scenes.len()).collect();
     for idx in all.chunks(config.eval_batch_size) {
         let annotations = split.batch(idx, data.cells, data.d_annotation, device);
-        let caption = model.greedy(annotations, config.max_caption_len);
-        let weights: Option<(Vec<f32>, usize)> = caption.weights.map(|w| {
+        let (tokens, weights) = if config.beam > 1 {
+            beam_captions(model, annotations, config.beam, config.max_caption_len)
+        } else {
+            let caption = model.greedy(annotations, config.max_caption_len);
+            (caption.tokens, caption.weights)
+        };
+        let weights: Option<(Vec<f32>, usize)> = weights.map(|w| {
             let steps = w.dims()[1];
             (w.into_data().iter::<f32>().collect(), steps)
         });
-        for (row, tokens) in caption.tokens.iter().enumerate() {
+        for (row, tokens) in tokens.iter().enumerate() {
             let words = data.vocab.decode(tokens);
             let weights = weights.as_ref().map(|(w, steps)| {
                 let per_row = steps * data.cells;
@@ -69,6 +76,47 @@ pub fn generate(
         }
     }
     out
+}
+
+/// Beam search of `width` over each image of `annotations` `[B, L, D]`, with the chosen
+/// captions' attention weights from [`forced_weights`].
+fn beam_captions(
+    model: &Captioner,
+    annotations: Tensor<3>,
+    width: usize,
+    max_len: usize,
+) -> (Vec<Vec<u32>>, Option<Tensor<3>>) {
+    let batch = annotations.dims()[0];
+    let tokens: Vec<Vec<u32>> = (0..batch)
+        .map(|b| {
+            let one = annotations.clone().narrow(0, b, 1);
+            model.beam_search(one, width, max_len)
+        })
+        .collect();
+    let weights = forced_weights(model, annotations, &tokens);
+    (tokens, weights)
+}
+
+/// The attention weights `[B, T, L]` of a deterministic teacher-forced pass over `captions`
+/// (one per image of `annotations`, padded to the longest): row `b`'s first `len_b` steps
+/// are the weights decoding computed at its words.
+fn forced_weights(
+    model: &Captioner,
+    annotations: Tensor<3>,
+    captions: &[Vec<u32>],
+) -> Option<Tensor<3>> {
+    let batch = captions.len();
+    let steps = 1 + captions.iter().map(Vec::len).max().unwrap_or(0);
+    let mut ids = vec![PAD as i64; batch * steps];
+    for (b, caption) in captions.iter().enumerate() {
+        ids[b * steps] = BOS as i64;
+        for (t, &id) in caption.iter().enumerate() {
+            ids[b * steps + 1 + t] = id as i64;
+        }
+    }
+    let device = annotations.device();
+    let tgt_in = Tensor::<2, Int>::from_data(TensorData::new(ids, [batch, steps]), &device);
+    model.forward(annotations, tgt_in).weights
 }
 
 /// The running sums of one bucket.
@@ -314,4 +362,55 @@ pub fn attention_rows(
         }
     }
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::Distribution;
+    use models::vision::{CaptionerConfig, ContextKind};
+
+    use super::*;
+
+    /// A beam of one gives greedy decoding's words, and the teacher-forced pass gives its
+    /// attention weights over each caption's own steps, whatever the padding: the captions
+    /// are cut to lengths 1 to 6 so that every row but the longest is padded.
+    #[test]
+    fn a_beam_of_one_and_the_forced_pass_give_greedy_decoding_back() {
+        for context in [ContextKind::Soft, ContextKind::Hard] {
+            let device = Device::flex();
+            device.seed(5);
+            let model = CaptionerConfig::new(8)
+                .with_d_embed(6)
+                .with_d_hidden(5)
+                .with_d_annotation(4)
+                .with_d_attention(3)
+                .with_grid_cells(4)
+                .with_context(context)
+                .init(&device);
+            let annotations =
+                Tensor::<3>::random([6, 4, 4], Distribution::Normal(0.0, 2.0), &device);
+            let greedy = model.greedy(annotations.clone(), 7);
+            let (tokens, _) = beam_captions(&model, annotations.clone(), 1, 7);
+            assert_eq!(tokens, greedy.tokens, "{context:?}");
+            let cut: Vec<Vec<u32>> = greedy
+                .tokens
+                .iter()
+                .enumerate()
+                .map(|(row, words)| words[..(row + 1).min(words.len())].to_vec())
+                .collect();
+            let forced = forced_weights(&model, annotations, &cut).unwrap();
+            let want = greedy.weights.unwrap();
+            for (row, words) in cut.iter().enumerate() {
+                let steps = |w: &Tensor<3>| -> Vec<f32> {
+                    let w = w.clone().narrow(0, row, 1).narrow(1, 0, words.len());
+                    w.into_data().iter::<f32>().collect()
+                };
+                let (want, got) = (steps(&want), steps(&forced));
+                assert!(
+                    want.iter().zip(&got).all(|(x, y)| (x - y).abs() < 1e-5),
+                    "{context:?}, row {row}: {want:?} against {got:?}"
+                );
+            }
+        }
+    }
 }
