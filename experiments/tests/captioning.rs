@@ -13,6 +13,16 @@ fn run(name: &str, args: &[&str]) -> (PathBuf, bool, String) {
     common::run_on_shapes(env!("CARGO_BIN_EXE_captioning"), "captioning", name, args)
 }
 
+/// The smoke preset cut to 4 steps, soft attention only.
+const SOFT_SMOKE: [&str; 6] = [
+    "--preset",
+    "smoke",
+    "--set",
+    "steps=4",
+    "--set",
+    r#"variants=["soft"]"#,
+];
+
 #[test]
 fn smoke_run_writes_every_output_and_repeats_byte_for_byte() {
     let args = ["--preset", "smoke", "--set", "steps=6"];
@@ -57,17 +67,9 @@ fn smoke_run_writes_every_output_and_repeats_byte_for_byte() {
 /// `beam` above 1 captions the test scenes by beam search: the run records it, scores the
 /// captions and draws their attention (the weights of every generated word).
 #[test]
-fn beam_search_captions_and_points() {
-    let args = [
-        "--preset",
-        "smoke",
-        "--set",
-        "steps=4",
-        "--set",
-        r#"variants=["soft"]"#,
-        "--set",
-        "beam=3",
-    ];
+fn beam_search_captions_and_draws_attention() {
+    let mut args = SOFT_SMOKE.to_vec();
+    args.extend(["--set", "beam=3"]);
     let (dir, ok, stderr) = run("beam", &args);
     assert!(ok, "{stderr}");
     let config = std::fs::read_to_string(dir.join("config.json")).unwrap();
@@ -89,14 +91,7 @@ fn beam_search_captions_and_points() {
 /// initialization, only the encoder's gradient differs), and the choice is recorded.
 #[test]
 fn a_fine_tuned_encoder_learns_from_the_captions() {
-    let base = [
-        "--preset",
-        "smoke",
-        "--set",
-        "steps=4",
-        "--set",
-        r#"variants=["soft"]"#,
-    ];
+    let base = SOFT_SMOKE;
     let (frozen, ok, stderr) = run("frozen", &base);
     assert!(ok, "{stderr}");
     let mut args = base.to_vec();

@@ -358,15 +358,21 @@ mod tests {
     use super::*;
     use crate::scenes::facts::{Colour, Size};
 
-    #[test]
-    fn score_counts_each_aspect() {
+    /// `caption` scored against a small red square at (0, 0), a large blue ring at (0, 2)
+    /// and a small green ankle boot at (2, 1).
+    fn score_three(caption: &str) -> CaptionScore {
         let classes: Vec<String> = ["square", "ring", "ankle boot"].map(String::from).to_vec();
         let objects = [
             SceneObject::test("square", Colour::Red, Size::Small, 0, 0),
             SceneObject::test("ring", Colour::Blue, Size::Large, 0, 2),
             SceneObject::test("ankle boot", Colour::Green, Size::Small, 2, 1),
         ];
-        let sc = |s: &str| score_caption(&crate::scenes::toks(s), &classes, &objects);
+        score_caption(&crate::scenes::toks(caption), &classes, &objects)
+    }
+
+    #[test]
+    fn score_counts_each_aspect() {
+        let sc = score_three;
         let right = sc(
             "there is a small red square to the left of a large blue ring , and a small green ankle boot under it",
         );
@@ -437,15 +443,9 @@ mod tests {
 
     #[test]
     fn relations_stated_ahead_and_behind_are_told_apart() {
-        let classes: Vec<String> = ["square", "ring", "ankle boot"].map(String::from).to_vec();
         // square (0,0), ring (0,2), boot (2,1): square-ring share a row (one true word),
         // boot-ring sit on a diagonal (two: "left of" and "below").
-        let objects = [
-            SceneObject::test("square", Colour::Red, Size::Small, 0, 0),
-            SceneObject::test("ring", Colour::Blue, Size::Large, 0, 2),
-            SceneObject::test("ankle boot", Colour::Green, Size::Small, 2, 1),
-        ];
-        let sc = |s: &str| score_caption(&crate::scenes::toks(s), &classes, &objects);
+        let sc = score_three;
         let counts = |s: &CaptionScore| {
             (
                 s.relations_judged,
