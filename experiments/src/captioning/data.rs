@@ -286,6 +286,12 @@ pub fn caption_tensors(
     device: &Device,
 ) -> (Tensor<2, Int>, Tensor<2, Int>) {
     let ids: Vec<Vec<u32>> = captions.iter().map(|c| vocab.encode(c)).collect();
+    caption_id_tensors(&ids, device)
+}
+
+/// [`caption_tensors`] of captions already encoded: `<s>` + ids and ids + `</s>`, `[B, T]`
+/// with `T` one more than the longest caption, PAD-padded.
+pub fn caption_id_tensors(ids: &[Vec<u32>], device: &Device) -> (Tensor<2, Int>, Tensor<2, Int>) {
     let len = ids.iter().map(Vec::len).max().unwrap_or(0) + 1;
     let (mut tgt_in, mut tgt_out) = (
         vec![PAD as i64; ids.len() * len],

@@ -24,13 +24,12 @@
 
 use std::collections::BTreeMap;
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 use datasets::scenes::{Scene, ScoreTotals, parse_caption, score_caption};
-use models::seq2seq::{BOS, PAD};
 use models::vision::Captioner;
 use plots::{ExampleImageRow, ImageAttentionRow, MetricRow};
 
-use super::data::{AnnotatedScenes, CaptionData};
+use super::data::{AnnotatedScenes, CaptionData, caption_id_tensors};
 use super::{Captioning, Config};
 use crate::experiment::{Cell, Experiment};
 
@@ -105,17 +104,7 @@ fn forced_weights(
     annotations: Tensor<3>,
     captions: &[Vec<u32>],
 ) -> Option<Tensor<3>> {
-    let batch = captions.len();
-    let steps = 1 + captions.iter().map(Vec::len).max().unwrap_or(0);
-    let mut ids = vec![PAD as i64; batch * steps];
-    for (b, caption) in captions.iter().enumerate() {
-        ids[b * steps] = BOS as i64;
-        for (t, &id) in caption.iter().enumerate() {
-            ids[b * steps + 1 + t] = id as i64;
-        }
-    }
-    let device = annotations.device();
-    let tgt_in = Tensor::<2, Int>::from_data(TensorData::new(ids, [batch, steps]), &device);
+    let (tgt_in, _) = caption_id_tensors(captions, &annotations.device());
     model.forward(annotations, tgt_in).weights
 }
 
