@@ -177,6 +177,8 @@ where
 }
 
 #[cfg(test)]
+mod alignment_tests;
+#[cfg(test)]
 mod curve_cost_tests;
 #[cfg(test)]
 mod doc_attention_tests;
