@@ -56,6 +56,16 @@ fn smoke_run_writes_every_output_and_repeats_byte_for_byte() {
             );
         }
     }
+    // Word pointing for the variants with word attention only.
+    for (model, has_maps) in [
+        ("attngan", true),
+        ("no-damsm", true),
+        ("sentence-only", false),
+    ] {
+        let pointing = format!(",{model},0,1,0,0,20,word_pointing_accuracy,");
+        assert_eq!(metrics.contains(&pointing), has_maps, "{model}: {metrics}");
+    }
+    assert!(!metrics.contains(",real,0,0,0,0,20,word_pointing"));
     // No word attention, no attention rows.
     let attention = std::fs::read_to_string(dir.join("image_attention.csv")).unwrap();
     assert!(attention.contains("\nattngan,1,"));

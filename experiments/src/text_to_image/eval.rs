@@ -15,6 +15,14 @@
 //!   between the slots it reads them in; `object_accuracy`, `colour_accuracy`,
 //!   `relation_accuracy`: the per-attribute rates of `datasets::scenes::score`, with the
 //!   judge's reading as the scene. Sizes are not judged.
+//! - `word_pointing_accuracy` (word attention only): whether the word maps put colour and
+//!   class words on their objects. Over the colour and class words of every caption object
+//!   the judge reads in the image (that class in that colour, in some slot), the share whose
+//!   map (the word's attention over stage 2's sub-regions) peaks inside a slot holding it;
+//!   `word_pointing_chance`: the share of sub-regions inside such slots, what a uniformly
+//!   random sub-region would score. Judged on the generated image, not the real scene: a
+//!   caption fixes where objects stand only relative to one another. Rows only where some
+//!   word was judged.
 //! - `fid` (all scenes only): the Fréchet distance between the judge's features of these
 //!   images and of the real test images, always the same number of each; for the real
 //!   images, between the test scenes and a second set of real scenes, the floor.
@@ -110,6 +118,129 @@ pub struct ImageScores {
     pub readings: JudgeReadings,
     /// Each image's caption scored against the judge's reading.
     pub semantic: Vec<CaptionScore>,
+    /// With word attention: where each image's word maps fall ([`word_pointing`]); empty
+    /// without.
+    pub pointing: Vec<WordPointing>,
+}
+
+/// Where one image's word maps fall, over the colour and class words of its caption's
+/// objects that the judge reads in it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct WordPointing {
+    /// Colour and class words whose object (that class in that colour) the judge reads in
+    /// some slot of the image.
+    pub judged: usize,
+    /// Of those, the words whose map peaks inside a slot holding their object.
+    pub hits: usize,
+    /// Over the judged words, the sum of the shares of sub-regions inside such slots: what
+    /// a uniformly random sub-region would hit.
+    pub chance: f64,
+}
+
+impl WordPointing {
+    fn add(&mut self, other: &WordPointing) {
+        self.judged += other.judged;
+        self.hits += other.hits;
+        self.chance += other.chance;
+    }
+}
+
+/// Where the word maps of one image fall: for each object of `caption` that the judge reads
+/// in `slots` (its class in its colour, in one slot or more), the map of its colour word and
+/// of each of its class words (`weights[r * len + w]`: word `w`'s attention at sub-region
+/// `r`, over a square grid of sub-regions covering the canvas, row-major) is judged by its
+/// peak (the first sub-region on ties): a hit when the peak lies inside a slot holding the
+/// object. Objects the judge does not read are not judged; a caption that does not parse
+/// judges nothing.
+///
+/// # Panics
+/// If `weights` is not `len` words over a square grid of sub-regions whose side the slot
+/// grid divides, or is shorter than the caption.
+pub fn word_pointing(
+    caption: &[String],
+    slots: &[Option<(usize, usize)>; SLOTS],
+    class_names: &[String],
+    weights: &[f32],
+    len: usize,
+) -> WordPointing {
+    assert!(
+        len > 0 && caption.len() <= len,
+        "a caption of {} words with word attention over {len}",
+        caption.len()
+    );
+    let regions = weights.len() / len;
+    let side = regions.isqrt();
+    assert!(
+        side * side == regions && regions * len == weights.len() && side % GRID == 0,
+        "word attention of {} values over {len} words is not a square grid of sub-regions \
+         divisible into {GRID} × {GRID} slots",
+        weights.len()
+    );
+    let slot_of =
+        |region: usize| (region / side * GRID / side) * GRID + region % side * GRID / side;
+    let Ok(parsed) = parse_caption(caption, class_names) else {
+        return WordPointing::default();
+    };
+    let mut out = WordPointing::default();
+    let mut cursor = 0;
+    for mention in &parsed.objects {
+        let class: Vec<&str> = mention.class_name.split(' ').collect();
+        // The mention's class words, at or after the previous mention's.
+        let Some(start) = (cursor..(caption.len() + 1).saturating_sub(class.len()))
+            .find(|&p| class.iter().zip(&caption[p..]).all(|(c, w)| c == w))
+        else {
+            break;
+        };
+        cursor = start + class.len();
+        let (Some(colour), Some(class_index)) = (
+            mention.colour,
+            class_names.iter().position(|n| *n == mention.class_name),
+        ) else {
+            continue;
+        };
+        let colour_index = Colour::ALL.iter().position(|&c| c == colour);
+        let read = Some((
+            class_index,
+            colour_index.expect("every colour is in Colour::ALL"),
+        ));
+        let holding: Vec<bool> = slots.iter().map(|s| *s == read).collect();
+        let inside = (0..regions).filter(|&r| holding[slot_of(r)]).count();
+        if inside == 0 {
+            continue;
+        }
+        // "a SIZE COLOUR CLASS": the colour word stands just before the class words.
+        let colour_word = (start > 0 && caption[start - 1] == colour.name()).then(|| start - 1);
+        for word in colour_word.into_iter().chain(start..cursor) {
+            let peak = (0..regions)
+                .max_by(|&a, &b| {
+                    weights[a * len + word]
+                        .total_cmp(&weights[b * len + word])
+                        .then(b.cmp(&a))
+                })
+                .expect("at least one sub-region");
+            out.judged += 1;
+            out.hits += usize::from(holding[slot_of(peak)]);
+            out.chance += inside as f64 / regions as f64;
+        }
+    }
+    out
+}
+
+/// [`word_pointing`] of every test image, from the first captions, the judge's readings
+/// and the word attention of each (none without word attention).
+pub fn word_pointings(
+    data: &TextToImageData,
+    slots: &[[Option<(usize, usize)>; SLOTS]],
+    attention: &[(Vec<f32>, usize)],
+) -> Vec<WordPointing> {
+    attention
+        .iter()
+        .zip(slots)
+        .zip(&data.test)
+        .map(|(((weights, len), slots), scene)| {
+            word_pointing(&scene.captions[0], slots, &data.class_names, weights, *len)
+        })
+        .collect()
 }
 
 /// The objects the judge reads in one image, as scene objects (sizes unknown: all small).
@@ -218,6 +349,7 @@ pub fn score_images(data: &TextToImageData, images: Vec<Tensor<4>>) -> ImageScor
         word_hard,
         readings,
         semantic,
+        pointing: Vec::new(),
     }
 }
 
@@ -275,6 +407,10 @@ pub fn metric_rows(
         for &i in members {
             totals.add(&scores.semantic[i]);
         }
+        let mut pointing = WordPointing::default();
+        for &i in members.iter().filter(|&&i| i < scores.pointing.len()) {
+            pointing.add(&scores.pointing[i]);
+        }
         values.extend(
             [
                 ("semantic_accuracy", 100.0 * totals.caption_rate()),
@@ -284,6 +420,17 @@ pub fn metric_rows(
             ]
             .map(|(name, value)| (name.to_string(), value)),
         );
+        if pointing.judged > 0 {
+            let judged = pointing.judged as f64;
+            values.push((
+                "word_pointing_accuracy".to_string(),
+                100.0 * pointing.hits as f64 / judged,
+            ));
+            values.push((
+                "word_pointing_chance".to_string(),
+                100.0 * pointing.chance / judged,
+            ));
+        }
         if objects == 0 {
             let fid = metrics::fid::frechet_distance(&scores.readings.features, fid_against)
                 .map_err(|e| anyhow::anyhow!("{model} seed {seed}: FID: {e}"))?;
@@ -356,5 +503,53 @@ mod tests {
         assert!(!judged_caption(&caption, &slots, &names).all_right());
         // Nothing drawn: nothing matched.
         assert_eq!(judged_caption(&caption, &[None; SLOTS], &names).matched, 0);
+    }
+
+    #[test]
+    fn word_maps_are_judged_by_their_peak_in_the_slots_holding_their_object() {
+        let names: Vec<String> = ["bag", "ankle boot"].map(String::from).to_vec();
+        let colour = |c: Colour| Colour::ALL.iter().position(|&x| x == c).unwrap();
+        // Words 2 "red", 3 "bag", 8 "blue", 9 "ankle", 10 "boot"; one padding column.
+        let caption = words("a small red bag left of a large blue ankle boot");
+        let len = caption.len() + 1;
+        // 6 × 6 sub-regions, 2 × 2 of them to a slot.
+        let mut weights = vec![0.0f32; 36 * len];
+        let mut peak =
+            |word: usize, row: usize, col: usize| weights[(row * 6 + col) * len + word] = 1.0;
+        peak(2, 0, 1); // red: slot 0, the bag's: a hit
+        peak(3, 5, 5); // bag: slot 8: a miss
+        peak(8, 2, 4); // blue: slot 5, the boot's: a hit
+        peak(9, 3, 5); // ankle: slot 5: a hit
+        peak(11, 3, 5); // the padding column is never read
+        // boot: all zero, so the first sub-region, slot 0 (the bag's): a miss
+        let mut slots = [None; SLOTS];
+        slots[0] = Some((0, colour(Colour::Red)));
+        slots[5] = Some((1, colour(Colour::Blue)));
+        let all = word_pointing(&caption, &slots, &names, &weights, len);
+        assert_eq!((all.judged, all.hits), (5, 3));
+        assert!(
+            (all.chance - 5.0 * 4.0 / 36.0).abs() < 1e-12,
+            "{}",
+            all.chance
+        );
+        // The boot read green: its three words are not judged.
+        slots[5] = Some((1, colour(Colour::Green)));
+        let bag = word_pointing(&caption, &slots, &names, &weights, len);
+        assert_eq!((bag.judged, bag.hits), (2, 1));
+        // A second red bag: both slots hold it, so "bag" peaking in slot 8 hits.
+        slots[8] = Some((0, colour(Colour::Red)));
+        let two = word_pointing(&caption, &slots, &names, &weights, len);
+        assert_eq!((two.judged, two.hits), (2, 2));
+        assert!(
+            (two.chance - 2.0 * 8.0 / 36.0).abs() < 1e-12,
+            "{}",
+            two.chance
+        );
+        // A caption outside the grammar judges nothing.
+        let nonsense = words("bag red a");
+        assert_eq!(
+            word_pointing(&nonsense, &slots, &names, &weights, len),
+            WordPointing::default()
+        );
     }
 }

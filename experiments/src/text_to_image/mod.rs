@@ -42,7 +42,7 @@ pub use task::TextToImageTask;
 
 use crate::experiment::{Cell, CellContext, CellRecord, Experiment, Preset, Task};
 use crate::saved_model::generator::{GeneratorSave, save_generator};
-use eval::{metric_rows, score_images};
+use eval::{metric_rows, score_images, word_pointings};
 use pretrain::tokens_tensor;
 use train::TrainedGan;
 
@@ -108,7 +108,8 @@ impl Experiment for TextToImage {
         let eval_start = std::time::Instant::now();
         let generator = trained.generator.valid();
         let drawn = draw_test_images(config, data, &generator, &plain);
-        let scores = score_images(data, drawn.images);
+        let mut scores = score_images(data, drawn.images);
+        scores.pointing = word_pointings(data, &scores.readings.slots, &drawn.attention);
         let mut record = CellRecord {
             metrics: metric_rows(
                 config,
@@ -126,7 +127,7 @@ impl Experiment for TextToImage {
                 .iter()
                 .flat_map(|&e| generated_rows(&drawn.examples, e, &cell.variant, cell.seed))
                 .collect();
-            record.image_attention = attention_rows(data, &drawn.examples, &examples, cell);
+            record.image_attention = attention_rows(data, &drawn.attention, &examples, cell);
         }
         for &(step, discriminator, generator) in &trained.curve {
             for (player, loss) in [("generator", generator), ("discriminators", discriminator)] {
@@ -250,16 +251,12 @@ pub fn stage2_images(out: &GeneratorOutput) -> Vec<RgbImage> {
 struct DrawnTestImages {
     /// Stage-2 images in chunks, in test-scene order.
     images: Vec<Tensor<4>>,
-    /// For each test scene: its drawing, only for the example scenes (others `None`).
-    examples: Vec<Option<ExampleDrawing>>,
-}
-
-/// One example's drawing.
-struct ExampleDrawing {
-    /// The stage-2 image.
-    image: RgbImage,
-    /// With word attention: its weights `[(canvas / 2)², T]` row-major, and `T`.
-    attention: Option<(Vec<f32>, usize)>,
+    /// For each test scene: its stage-2 image, only for the example scenes (others `None`).
+    examples: Vec<Option<RgbImage>>,
+    /// For each test scene, with word attention: its weights `[(canvas / 2)², T]`
+    /// row-major, and `T` (the padded caption length of its chunk). Empty without word
+    /// attention.
+    attention: Vec<(Vec<f32>, usize)>,
 }
 
 /// Draws every test scene from its first caption with fresh noise from the device's
@@ -272,7 +269,8 @@ fn draw_test_images(
 ) -> DrawnTestImages {
     let wanted = example_scenes(&data.test, config.examples);
     let mut images = Vec::new();
-    let mut examples: Vec<Option<ExampleDrawing>> = Vec::new();
+    let mut examples: Vec<Option<RgbImage>> = Vec::new();
+    let mut attention = Vec::new();
     let indices: Vec<usize> = (0..data.test.len()).collect();
     for chunk in indices.chunks(config.eval_batch_size) {
         let captions: Vec<&[String]> = chunk
@@ -292,18 +290,18 @@ fn draw_test_images(
         });
         for (row, &i) in chunk.iter().enumerate() {
             let image = drawn.next().expect("one image per caption");
-            examples.push(wanted.contains(&i).then(|| {
-                ExampleDrawing {
-                    image,
-                    attention: weights
-                        .as_ref()
-                        .map(|(w, n, t)| (w[row * n * t..(row + 1) * n * t].to_vec(), *t)),
-                }
-            }));
+            examples.push(wanted.contains(&i).then_some(image));
+            if let Some((w, n, t)) = &weights {
+                attention.push((w[row * n * t..(row + 1) * n * t].to_vec(), *t));
+            }
         }
         images.push(out.image1);
     }
-    DrawnTestImages { images, examples }
+    DrawnTestImages {
+        images,
+        examples,
+        attention,
+    }
 }
 
 /// The test scenes drawn in the figures: the first with each number of objects, then the
@@ -323,17 +321,13 @@ const ATTENTION_EXAMPLES: usize = 4;
 /// the first [`ATTENTION_EXAMPLES`] examples (none without word attention).
 fn attention_rows(
     data: &TextToImageData,
-    drawn: &[Option<ExampleDrawing>],
+    attention: &[(Vec<f32>, usize)],
     examples: &[usize],
     cell: &Cell,
 ) -> Vec<ImageAttentionRow> {
     let mut rows = Vec::new();
     for &example in examples.iter().take(ATTENTION_EXAMPLES) {
-        let Some(ExampleDrawing {
-            attention: Some((weights, len)),
-            ..
-        }) = &drawn[example]
-        else {
+        let Some((weights, len)) = attention.get(example) else {
             continue;
         };
         let words = &data.test[example].captions[0];
@@ -357,15 +351,15 @@ fn attention_rows(
 
 /// `generated_images.csv` rows of one example's drawing.
 fn generated_rows(
-    drawn: &[Option<ExampleDrawing>],
+    drawn: &[Option<RgbImage>],
     example: usize,
     model: &str,
     seed: u64,
 ) -> Vec<GeneratedImageRow> {
-    let Some(drawing) = &drawn[example] else {
+    let Some(image) = &drawn[example] else {
         return Vec::new();
     };
-    crate::vision::pixels(&drawing.image)
+    crate::vision::pixels(image)
         .map(|(y, x, [red, green, blue])| GeneratedImageRow {
             model: model.to_string(),
             seed,
