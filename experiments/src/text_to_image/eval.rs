@@ -150,12 +150,12 @@ impl WordPointing {
 /// of each of its class words (`weights[r * len + w]`: word `w`'s attention at sub-region
 /// `r`, over a square grid of sub-regions covering the canvas, row-major) is judged by its
 /// peak (the first sub-region on ties): a hit when the peak lies inside a slot holding the
-/// object. Objects the judge does not read are not judged; a caption that does not parse
+/// object (a sub-region lies in the slot that holds its centre). Objects the judge does not read are not judged; a caption that does not parse
 /// judges nothing.
 ///
 /// # Panics
-/// If `weights` is not `len` words over a square grid of sub-regions whose side the slot
-/// grid divides, or is shorter than the caption.
+/// If `weights` is not `len` words over a square grid of sub-regions, or `len` is shorter
+/// than the caption.
 pub fn word_pointing(
     caption: &[String],
     slots: &[Option<(usize, usize)>; SLOTS],
@@ -171,13 +171,13 @@ pub fn word_pointing(
     let regions = weights.len() / len;
     let side = regions.isqrt();
     assert!(
-        side * side == regions && regions * len == weights.len() && side % GRID == 0,
-        "word attention of {} values over {len} words is not a square grid of sub-regions \
-         divisible into {GRID} × {GRID} slots",
+        regions > 0 && side * side == regions && regions * len == weights.len(),
+        "word attention of {} values over {len} words is not a square grid of sub-regions",
         weights.len()
     );
-    let slot_of =
-        |region: usize| (region / side * GRID / side) * GRID + region % side * GRID / side;
+    // The slot holding the sub-region's centre (the whole sub-region when GRID divides side).
+    let slot_axis = |i: usize| (2 * i + 1) * GRID / (2 * side);
+    let slot_of = |region: usize| slot_axis(region / side) * GRID + slot_axis(region % side);
     let Ok(parsed) = parse_caption(caption, class_names) else {
         return WordPointing::default();
     };
@@ -545,10 +545,25 @@ mod tests {
             "{}",
             two.chance
         );
+        // 4 × 4 sub-regions: a sub-region lies in the slot of its centre, so rows and
+        // columns 0, 1, 2, 3 fall in slot rows and columns 0, 1, 1, 2.
+        let caption = words("a small red bag");
+        let mut slots = [None; SLOTS];
+        slots[4] = Some((0, colour(Colour::Red)));
+        let mut weights = vec![0.0f32; 16 * 4];
+        weights[(2 * 4 + 1) * 4 + 2] = 1.0; // red at (2, 1): slot 4, a hit
+        weights[(3 * 4 + 1) * 4 + 3] = 1.0; // bag at (3, 1): slot 7, a miss
+        let coarse = word_pointing(&caption, &slots, &names, &weights, 4);
+        assert_eq!((coarse.judged, coarse.hits), (2, 1));
+        assert!(
+            (coarse.chance - 2.0 * 4.0 / 16.0).abs() < 1e-12,
+            "{}",
+            coarse.chance
+        );
         // A caption outside the grammar judges nothing.
         let nonsense = words("bag red a");
         assert_eq!(
-            word_pointing(&nonsense, &slots, &names, &weights, len),
+            word_pointing(&nonsense, &slots, &names, &weights, 4),
             WordPointing::default()
         );
     }
