@@ -46,6 +46,7 @@ fn smoke_run_writes_every_output_and_repeats_byte_for_byte() {
             "hard_r_precision",
             "word_r_precision",
             "word_hard_r_precision",
+            "hard_pairwise_accuracy",
             "semantic_accuracy",
             "fid",
         ] {

@@ -141,31 +141,61 @@ impl std::error::Error for RPrecisionError {
 /// assert_eq!(hits, Ok(vec![true, false, false]));
 /// ```
 pub fn top1_hits(similarities: &[Vec<f64>]) -> Result<Vec<bool>, RPrecisionError> {
+    check_rows(similarities)?;
+    Ok(similarities
+        .iter()
+        .map(|row| row[1..].iter().all(|&other| row[0] > other))
+        .collect())
+}
+
+/// The pairwise rate: for each image, the fraction of its mismatched
+/// candidates that its true caption scores strictly above (a tie is a
+/// miss), averaged over images. 0..=1; a scorer that cannot tell the truth
+/// from the others scores about 0.5.
+///
+/// Where R-precision asks the truth to beat every candidate at once, this
+/// grades each comparison: against 99 near-copies of the caption, each one
+/// attribute off, a scorer right 95% of the time on every single pair ranks
+/// the truth first only about 0.95^99 ≈ 0.6% of the time, but scores 0.95
+/// here. Layout and errors as [`top1_hits`].
+///
+/// ```
+/// use metrics::rprecision::pairwise_rate;
+/// // Image 0 beats both others; image 1 beats one of two; image 2 ties its one.
+/// let similarities = [vec![0.9, 0.1, 0.3], vec![0.5, 0.8, 0.1], vec![0.4, 0.4]];
+/// assert_eq!(pairwise_rate(&similarities), Ok(0.5));
+/// ```
+pub fn pairwise_rate(similarities: &[Vec<f64>]) -> Result<f64, RPrecisionError> {
+    check_rows(similarities)?;
+    let per_image = similarities.iter().map(|row| {
+        let beaten = row[1..].iter().filter(|&&other| row[0] > other).count();
+        beaten as f64 / (row.len() - 1) as f64
+    });
+    Ok(per_image.sum::<f64>() / similarities.len() as f64)
+}
+
+/// Checks the layout [`top1_hits`] documents: at least one image, each with
+/// at least 2 candidates, every similarity finite.
+fn check_rows(similarities: &[Vec<f64>]) -> Result<(), RPrecisionError> {
     if similarities.is_empty() {
         return Err(RPrecisionError::NoImages);
     }
-    similarities
-        .iter()
-        .enumerate()
-        .map(|(image, row)| {
-            if row.len() < 2 {
-                return Err(RPrecisionError::TooFewCandidates {
-                    image,
-                    candidates: row.len(),
-                });
-            }
-            if let Some((candidate, &value)) = row.iter().enumerate().find(|(_, v)| !v.is_finite())
-            {
-                return Err(RPrecisionError::NonFinite {
-                    image,
-                    candidate,
-                    value,
-                });
-            }
-            let truth = row[0];
-            Ok(row[1..].iter().all(|&other| truth > other))
-        })
-        .collect()
+    for (image, row) in similarities.iter().enumerate() {
+        if row.len() < 2 {
+            return Err(RPrecisionError::TooFewCandidates {
+                image,
+                candidates: row.len(),
+            });
+        }
+        if let Some((candidate, &value)) = row.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(RPrecisionError::NonFinite {
+                image,
+                candidate,
+                value,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// R-precision (R = 1): the fraction (0..=1) of images whose true caption

@@ -6,7 +6,9 @@
 use metrics::fid::{FeatureSet, FidError, frechet_distance};
 use metrics::folds::{FoldError, PAPER_FOLDS};
 use metrics::inception::{InceptionScoreError, inception_score, inception_score_folds};
-use metrics::rprecision::{RPrecisionError, cosine, r_precision, r_precision_folds, top1_hits};
+use metrics::rprecision::{
+    RPrecisionError, cosine, pairwise_rate, r_precision, r_precision_folds, top1_hits,
+};
 
 fn assert_close(got: f64, expected: f64, tolerance: f64) {
     assert!(
@@ -290,6 +292,35 @@ fn top1_hits_on_hand_built_matrix() {
     ];
     assert_eq!(top1_hits(&similarities), Ok(vec![true, false, false, true]));
     assert_eq!(r_precision(&similarities), Ok(0.5));
+}
+
+#[test]
+fn pairwise_rate_grades_each_comparison() {
+    // Image 0 beats 3 of 3 (1), image 1 beats 1 of 3 (1/3), image 2 ties one and beats one
+    // of 2 (1/2): mean (1 + 1/3 + 1/2) / 3 = 11/18. None of 1 and 2 ranks first.
+    let similarities = [
+        vec![0.9, 0.2, 0.1, 0.3],
+        vec![0.4, 0.8, 0.1, 0.5],
+        vec![0.5, 0.5, 0.1],
+    ];
+    assert_close(pairwise_rate(&similarities).unwrap(), 11.0 / 18.0, 1e-15);
+    assert_eq!(r_precision(&similarities), Ok(1.0 / 3.0));
+    // A scorer right on 95 of 99 near-copies: far from first, high pairwise.
+    let mut row = vec![1.0];
+    row.extend((0..99).map(|j| if j < 4 { 2.0 } else { 0.0 }));
+    assert_close(pairwise_rate(&[row.clone()]).unwrap(), 95.0 / 99.0, 1e-15);
+    assert_eq!(r_precision(&[row]), Ok(0.0));
+    // A constant scorer ties everything: 0, not 0.5.
+    assert_eq!(pairwise_rate(&[vec![0.3; 100]]), Ok(0.0));
+    // The same errors as R-precision.
+    assert_eq!(pairwise_rate(&[]), Err(RPrecisionError::NoImages));
+    assert_eq!(
+        pairwise_rate(&[vec![0.5]]),
+        Err(RPrecisionError::TooFewCandidates {
+            image: 0,
+            candidates: 1
+        })
+    );
 }
 
 #[test]

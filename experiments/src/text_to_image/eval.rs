@@ -10,6 +10,11 @@
 //!   the evaluation DAMSM's word-level matching score `R(Q, D)` (AttnGAN's eq. 10: every word
 //!   attends over the image's regions) in place of the global cosine. A changed word in the
 //!   middle of a caption barely moves the sentence vector; here it has its own term.
+//! - `hard_pairwise_accuracy` and `word_hard_pairwise_accuracy`: the hard candidates one
+//!   comparison at a time (`metrics::rprecision::pairwise_rate`): the share of near-copies
+//!   the true caption outscores, averaged over images; 50 is a scorer that cannot tell.
+//!   Hard R-precision asks the truth to beat all of them at once, which even a good scorer
+//!   rarely does from two objects on.
 //! - `semantic_accuracy`: images in which the judge reads exactly the caption's objects
 //!   (classes and colours, nothing else) and every relation the caption states holds
 //!   between the slots it reads them in; `object_accuracy`, `colour_accuracy`,
@@ -38,7 +43,7 @@ use datasets::scenes::{
     CaptionScore, Colour, GRID, Mention, PixelBox, SceneObject, ScoreTotals, Size, Slot,
     parse_caption, score,
 };
-use metrics::rprecision::{cosine, r_precision_folds};
+use metrics::rprecision::{cosine, pairwise_rate, r_precision_folds};
 use models::vision::{SLOTS, SceneJudge};
 use plots::MetricRow;
 
@@ -402,6 +407,15 @@ pub fn metric_rows(
                 .map_err(|e| anyhow::anyhow!("{model} seed {seed}: {name}: {e}"))?;
             values.push((name.to_string(), 100.0 * fold.mean));
             values.push((format!("{name}_fold_std"), 100.0 * fold.std));
+        }
+        for (name, similarities) in [
+            ("hard_pairwise_accuracy", &scores.hard),
+            ("word_hard_pairwise_accuracy", &scores.word_hard),
+        ] {
+            let picked: Vec<Vec<f64>> = members.iter().map(|&i| similarities[i].clone()).collect();
+            let rate = pairwise_rate(&picked)
+                .map_err(|e| anyhow::anyhow!("{model} seed {seed}: {name}: {e}"))?;
+            values.push((name.to_string(), 100.0 * rate));
         }
         let mut totals = ScoreTotals::default();
         for &i in members {
