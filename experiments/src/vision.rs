@@ -92,3 +92,25 @@ pub fn first_of_each_count(scenes: &[Scene]) -> Vec<usize> {
     }
     first
 }
+
+/// The `<prefix>pointing_accuracy` and `<prefix>pointing_chance` values (0-100) of
+/// `judged` attention maps, `hits` of which peaked on their object, `chance` the sum over
+/// them of what a uniformly random location would hit; none when nothing was judged.
+pub fn pointing_values(
+    prefix: &str,
+    hits: usize,
+    chance: f64,
+    judged: usize,
+) -> Vec<(String, f64)> {
+    if judged == 0 {
+        return Vec::new();
+    }
+    let judged = judged as f64;
+    vec![
+        (
+            format!("{prefix}pointing_accuracy"),
+            100.0 * hits as f64 / judged,
+        ),
+        (format!("{prefix}pointing_chance"), 100.0 * chance / judged),
+    ]
+}

@@ -200,17 +200,12 @@ pub fn metric_rows(
                 ));
             }
         }
-        if bucket.pointed > 0 {
-            let pointed = bucket.pointed as f64;
-            values.push((
-                "pointing_accuracy".to_string(),
-                100.0 * bucket.pointing_hits as f64 / pointed,
-            ));
-            values.push((
-                "pointing_chance".to_string(),
-                100.0 * bucket.chance / pointed,
-            ));
-        }
+        values.extend(crate::vision::pointing_values(
+            "",
+            bucket.pointing_hits,
+            bucket.chance,
+            bucket.pointed,
+        ));
         for (metric, value) in values {
             rows.push(MetricRow {
                 experiment: Captioning::NAME.to_string(),

@@ -434,17 +434,12 @@ pub fn metric_rows(
             ]
             .map(|(name, value)| (name.to_string(), value)),
         );
-        if pointing.judged > 0 {
-            let judged = pointing.judged as f64;
-            values.push((
-                "word_pointing_accuracy".to_string(),
-                100.0 * pointing.hits as f64 / judged,
-            ));
-            values.push((
-                "word_pointing_chance".to_string(),
-                100.0 * pointing.chance / judged,
-            ));
-        }
+        values.extend(crate::vision::pointing_values(
+            "word_",
+            pointing.hits,
+            pointing.chance,
+            pointing.judged,
+        ));
         if objects == 0 {
             let fid = metrics::fid::frechet_distance(&scores.readings.features, fid_against)
                 .map_err(|e| anyhow::anyhow!("{model} seed {seed}: FID: {e}"))?;
