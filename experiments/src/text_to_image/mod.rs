@@ -54,9 +54,10 @@ impl Experiment for TextToImage {
     const ABOUT: &'static str = "Draws scenes of 1 to 4 coloured objects from their captions \
         with AttnGAN (Xu et al. 2018) and two ablations (sentence-only: no word attention; \
         no-damsm: no DAMSM loss), for each seed, and scores them per number of objects: \
-        R-precision (random and one-attribute-off candidates, by a separately trained DAMSM), \
-        semantic accuracy read by a judge network, FID on its features, an Inception-score \
-        analogue; the real test images give the ceiling. Writes config.json, metrics.csv, \
+        R-precision (random and one-attribute-off candidates, by a separately trained DAMSM, \
+        and the pairwise rate against the latter), semantic accuracy read by a judge network, \
+        where each word's attention map peaks, FID on the judge's features, an \
+        Inception-score analogue; the real test images give the ceiling. Writes config.json, metrics.csv, \
         learning_curve.csv, the sample images, the word attention, timings.csv, summary.md \
         and the figures to OUT/<task>/.";
     type Config = Config;
