@@ -1,12 +1,13 @@
 //! What the image experiments share: the glyphs their scenes are drawn from, and scenes as
 //! image tensors.
 
+use std::ops::Range;
 use std::path::Path;
 
 use anyhow::bail;
 use burn::tensor::{Device, Tensor, TensorData};
 use datasets::images::{LabelledGlyphs, RgbImage, digits, idx, shapes};
-use datasets::scenes::Scene;
+use datasets::scenes::{Mention, Scene};
 use plots::ExampleImageRow;
 
 /// Which glyphs a scene task draws its objects from.
@@ -113,4 +114,56 @@ pub fn pointing_values(
         ),
         (format!("{prefix}pointing_chance"), 100.0 * chance / judged),
     ]
+}
+
+/// Where the class words of each of a parsed caption's `mentions` stand in its `words`,
+/// in caption order: each found at or after the end of the previous one. Stops at the
+/// first mention whose class words are not found, so it may return fewer spans than
+/// mentions (zip them).
+pub fn class_word_spans(words: &[String], mentions: &[Mention]) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    let mut cursor = 0;
+    for mention in mentions {
+        let class: Vec<&str> = mention.class_name.split(' ').collect();
+        let Some(start) = (cursor..(words.len() + 1).saturating_sub(class.len()))
+            .find(|&p| class.iter().zip(&words[p..]).all(|(c, w)| c == w))
+        else {
+            break;
+        };
+        cursor = start + class.len();
+        spans.push(start..cursor);
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mention(class_name: &str) -> Mention {
+        Mention {
+            size: None,
+            colour: None,
+            class_name: class_name.to_string(),
+        }
+    }
+
+    #[test]
+    fn class_word_spans_follow_the_caption_and_stop_at_a_missing_class() {
+        let words: Vec<String> = "a red bag left of a blue ankle boot , and a bag below it"
+            .split(' ')
+            .map(String::from)
+            .collect();
+        let mentions = [mention("bag"), mention("ankle boot"), mention("bag")];
+        // The second "bag" is searched for after the boot, not found at word 2 again.
+        assert_eq!(
+            class_word_spans(&words, &mentions),
+            vec![2..3, 7..9, 12..13]
+        );
+        // A class the caption lacks ends the spans there.
+        let lost = [mention("bag"), mention("seven"), mention("ankle boot")];
+        assert_eq!(class_word_spans(&words, &lost), vec![2..3]);
+        // A class name longer than what is left of the caption is not found.
+        assert_eq!(class_word_spans(&words[..8], &mentions), vec![2..3]);
+    }
 }

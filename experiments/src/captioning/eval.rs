@@ -245,21 +245,15 @@ fn pointings(
     let (grid, cells) = (config.grid, data.cells);
     let cell_side = config.canvas / grid;
     let mut out = Vec::new();
-    let mut cursor = 0;
-    for mention in &parsed.objects {
-        let class: Vec<&str> = mention.class_name.split(' ').collect();
-        // The mention's class words, at or after the previous one's.
-        let Some(start) = (cursor..words.len().saturating_sub(class.len() - 1))
-            .find(|&p| class.iter().zip(&words[p..]).all(|(c, w)| c == w))
-        else {
-            break;
-        };
-        let step = start + class.len() - 1;
+    let mut previous_end = 0;
+    let spans = crate::vision::class_word_spans(words, &parsed.objects);
+    for (mention, span) in parsed.objects.iter().zip(spans) {
+        let step = span.end - 1;
         // "a", then the size and colour words when the caption says them.
         let attributes =
             1 + usize::from(mention.size.is_some()) + usize::from(mention.colour.is_some());
-        let first = start.saturating_sub(attributes).max(cursor);
-        cursor = step + 1;
+        let first = span.start.saturating_sub(attributes).max(previous_end);
+        previous_end = span.end;
         let object = scene
             .objects
             .iter()

@@ -155,8 +155,8 @@ impl WordPointing {
 /// of each of its class words (`weights[r * len + w]`: word `w`'s attention at sub-region
 /// `r`, over a square grid of sub-regions covering the canvas, row-major) is judged by its
 /// peak (the first sub-region on ties): a hit when the peak lies inside a slot holding the
-/// object (a sub-region lies in the slot that holds its centre). Objects the judge does not read are not judged; a caption that does not parse
-/// judges nothing.
+/// object (a sub-region lies in the slot that holds its centre). Objects the judge does
+/// not read are not judged; a caption that does not parse judges nothing.
 ///
 /// # Panics
 /// If `weights` is not `len` words over a square grid of sub-regions, or `len` is shorter
@@ -187,16 +187,8 @@ pub fn word_pointing(
         return WordPointing::default();
     };
     let mut out = WordPointing::default();
-    let mut cursor = 0;
-    for mention in &parsed.objects {
-        let class: Vec<&str> = mention.class_name.split(' ').collect();
-        // The mention's class words, at or after the previous mention's.
-        let Some(start) = (cursor..(caption.len() + 1).saturating_sub(class.len()))
-            .find(|&p| class.iter().zip(&caption[p..]).all(|(c, w)| c == w))
-        else {
-            break;
-        };
-        cursor = start + class.len();
+    let spans = crate::vision::class_word_spans(caption, &parsed.objects);
+    for (mention, span) in parsed.objects.iter().zip(spans) {
         let (Some(colour), Some(class_index)) = (
             mention.colour,
             class_names.iter().position(|n| *n == mention.class_name),
@@ -214,8 +206,9 @@ pub fn word_pointing(
             continue;
         }
         // "a SIZE COLOUR CLASS": the colour word stands just before the class words.
-        let colour_word = (start > 0 && caption[start - 1] == colour.name()).then(|| start - 1);
-        for word in colour_word.into_iter().chain(start..cursor) {
+        let colour_word =
+            (span.start > 0 && caption[span.start - 1] == colour.name()).then(|| span.start - 1);
+        for word in colour_word.into_iter().chain(span) {
             let peak = (0..regions)
                 .max_by(|&a, &b| {
                     weights[a * len + word]

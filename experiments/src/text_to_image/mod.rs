@@ -57,9 +57,9 @@ impl Experiment for TextToImage {
         R-precision (random and one-attribute-off candidates, by a separately trained DAMSM, \
         and the pairwise rate against the latter), semantic accuracy read by a judge network, \
         where each word's attention map peaks, FID on the judge's features, an \
-        Inception-score analogue; the real test images give the ceiling. Writes config.json, metrics.csv, \
-        learning_curve.csv, the sample images, the word attention, timings.csv, summary.md \
-        and the figures to OUT/<task>/.";
+        Inception-score analogue; the real test images give the ceiling. Writes config.json, \
+        metrics.csv, learning_curve.csv, the sample images, the word attention, timings.csv, \
+        summary.md and the figures to OUT/<task>/.";
     type Config = Config;
     type Task = TextToImageTask;
     type Data = TextToImageData;
