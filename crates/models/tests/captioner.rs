@@ -8,7 +8,7 @@ use burn::nn::Linear;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Bool, Device, Distribution, Int, Tensor, TensorData};
 use models::seq2seq::{BOS, EOS, ids_tensor, sequence_cross_entropy};
-use models::vision::captioner::{attention_entropy, doubly_stochastic_penalty};
+use models::vision::captioner::{attention_entropy, cell_coordinates, doubly_stochastic_penalty};
 use models::vision::{
     Captioner, CaptionerConfig, ContextKind, EncoderTuning, ImageEncoderConfig, multilabel_loss,
 };
@@ -151,6 +151,54 @@ fn soft_weights_are_a_distribution_over_the_grid_at_every_step() {
         * betas.unsqueeze_dim::<3>(2);
     assert_close(&values(out.contexts), &values(expected), 1e-6, "contexts");
     assert!(out.penalty.is_some() && out.sample_log_probs.is_none());
+}
+
+/// The 2 × 2 grid's centres, row-major, x rightwards and y downwards: (∓0.5, ∓0.5).
+/// With coordinates the context ends with `β_t Σ_i α_ti (x_i, y_i)`, and the pooled
+/// vector's context has none.
+#[test]
+fn coordinates_put_where_the_context_looked_at_its_end() {
+    let device = Device::flex();
+    let _rng = seed_device(&device, 13);
+    let xy = values(cell_coordinates(4, &device));
+    assert_eq!(xy, [-0.5, -0.5, 0.5, -0.5, -0.5, 0.5, 0.5, 0.5]);
+    let third = 2.0 / 3.0;
+    let nine = values(cell_coordinates(9, &device));
+    assert_close(
+        &nine[..6],
+        &[-third, -third, 0.0, -third, third, -third],
+        1e-6,
+        "3 × 3",
+    );
+    let config = small(ContextKind::Soft).with_coordinates(true);
+    assert_eq!(config.d_context(), 6);
+    let model = config.init(&device);
+    let out = model.forward(
+        random([2, 4, 4], &device),
+        ids_tensor(&[1, 5, 6, 1, 7, 0], 2, 3, &device),
+    );
+    assert_eq!(out.contexts.dims(), [2, 3, 6]);
+    let (weights, betas) = (values(out.weights.unwrap()), values(out.betas.unwrap()));
+    let contexts = values(out.contexts);
+    for step in 0..6 {
+        let alpha = &weights[step * 4..step * 4 + 4];
+        let want: Vec<f32> = (0..2)
+            .map(|axis| betas[step] * (0..4).map(|i| alpha[i] * xy[2 * i + axis]).sum::<f32>())
+            .collect();
+        assert_close(
+            &contexts[step * 6 + 4..step * 6 + 6],
+            &want,
+            1e-6,
+            "β Σ α (x, y)",
+        );
+    }
+    let pooled = small(ContextKind::None).with_coordinates(true);
+    assert_eq!(pooled.d_context(), 4);
+    let out = pooled.init(&device).forward(
+        random([1, 4, 4], &device),
+        ids_tensor(&[1, 5], 1, 2, &device),
+    );
+    assert_eq!(out.contexts.dims(), [1, 2, 4]);
 }
 
 /// `f_init,h = 0 · ā + (0.5, -1)`, so `h_0 = tanh(0.5, -1) = (0.4621172, -0.7615942)`;
@@ -347,13 +395,22 @@ type Pick = fn(&mut Captioner) -> &mut Linear;
 
 /// Central differences, ε = 1e-2 in f32, against autodiff on parameters of the attention
 /// (`W`, `v`, `f_β`, the position embeddings `p`) and of the deep output (`L_h`, `L_z`,
-/// `L_o`), within 5%.
+/// `L_o`), within 5%; without and with coordinates (the last entries of a layer's weight
+/// read the `y` coordinate when the layer reads the context).
 #[test]
 fn soft_gradients_match_finite_differences() {
+    for coordinates in [false, true] {
+        soft_gradients_match_finite_differences_with(coordinates);
+    }
+}
+
+fn soft_gradients_match_finite_differences_with(coordinates: bool) {
     let plain = Device::flex();
     let _rng = seed_device(&plain, 9);
     let ad = plain.clone().autodiff();
-    let model = small(ContextKind::Soft).init(&ad);
+    let model = small(ContextKind::Soft)
+        .with_coordinates(coordinates)
+        .init(&ad);
     let annotations = values(random([2, 4, 4], &plain));
     let (tgt_in, tgt_out) = ([1, 5, 6, 1, 7, 0], [5, 6, 2, 7, 2, 0]);
     let grads = loss(
@@ -384,7 +441,9 @@ fn soft_gradients_match_finite_differences() {
     let eps = 1e-2f32;
     for (name, pick) in picks {
         let grad = values(pick(&mut model.clone()).weight.val().grad(&grads).unwrap());
-        assert_central_differences(name, &grad, 0..grad.len().min(4), eps, |i, delta| {
+        let n = grad.len();
+        let ends = (0..n.min(4)).chain(n.saturating_sub(4).max(4)..n); // first and last 4
+        assert_central_differences(name, &grad, ends, eps, |i, delta| {
             let mut m = frozen.clone();
             let layer = pick(&mut m);
             layer.weight = nudged(&layer.weight, i, delta);

@@ -102,6 +102,10 @@ pub struct Config {
     /// Hard attention: the probability that a caption is trained with the expected context
     /// instead of a sampled one (Xu et al. use 0.5).
     pub hard_expected: f64,
+    /// Soft and hard attention: append each grid cell's centre (x, y) to its annotation,
+    /// so the context says where it looked in two numbers (relation words compare them).
+    #[serde(default)]
+    pub coordinates: bool,
     /// Hard attention: weight of the REINFORCE term.
     pub reinforce_weight: f64,
     /// Hard attention: weight of the entropy bonus.
@@ -182,6 +186,7 @@ impl Config {
             grad_clip: 5.0,
             doubly_stochastic: 1.0,
             hard_expected: 0.5,
+            coordinates: false,
             reinforce_weight: 1.0,
             entropy_weight: 0.01,
             baseline_decay: 0.9,

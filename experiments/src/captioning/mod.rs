@@ -111,7 +111,8 @@ impl Experiment for Captioning {
             .with_grid_cells(data.cells)
             .with_context(context)
             .with_doubly_stochastic(config.doubly_stochastic)
-            .with_hard_expected(config.hard_expected);
+            .with_hard_expected(config.hard_expected)
+            .with_coordinates(config.coordinates);
         let model = model_config.init(&device);
         let encoder = match config.encoder_tuning {
             EncoderTuning::Frozen => None,

@@ -30,6 +30,10 @@
 //! here, trained on "what is in this cell", does not, and without `p_i` the context says
 //! *what* was attended but not *where*, so no relation word ("left of") can be learned. The
 //! mean annotation is left without it (a mean of position embeddings is one constant).
+//! As an option ([`CaptionerConfig::coordinates`]), the attentive variants also append
+//! each cell's centre `(x_i, y_i)` to its annotation, so that `ẑ_t` ends with
+//! `β_t Σ_i α_ti (x_i, y_i)`: where it looked, in two numbers that a linear layer can
+//! compare with a remembered position ("left of" is `x` smaller).
 //! `f_init,h` and `f_init,c` are one tanh layer each (the paper
 //! says "MLP" without a depth); the gate `β_t` serves hard attention too (the paper
 //! introduces it with soft attention); the doubly stochastic penalty is returned for hard
@@ -120,6 +124,11 @@ pub struct CaptionerConfig {
     /// (soft) context at every step instead of sampled locations (§4.1). 0.5, as the paper.
     #[config(default = 0.5)]
     pub hard_expected: f64,
+    /// Soft and hard attention: append each cell's centre `(x, y)`, scaled to `(-1, 1)`,
+    /// to its annotation, so that the context carries where it looked as two numbers (see
+    /// the module docs). Off: the paper's context.
+    #[config(default = false)]
+    pub coordinates: bool,
 }
 
 /// Attention over the grid with its gate: `f_att` and `f_β`, and the cells' positions.
@@ -146,7 +155,8 @@ pub struct Captioner {
     /// `E y_{t-1}` to the LSTM's gates `[m] -> [4n]` (the gates' bias lives here), run once
     /// over all steps in teacher forcing.
     pub embed_gates: Linear,
-    /// `ẑ_t` to the LSTM's gates `[D] -> [4n]`, no bias.
+    /// `ẑ_t` to the LSTM's gates `[D_z] -> [4n]`, no bias (`D_z` is `D`, or `D + 2` with
+    /// coordinates).
     pub context_gates: Linear,
     /// The LSTM step; it owns `h_{t-1}` to the gates.
     pub cell: Cell,
@@ -154,7 +164,7 @@ pub struct Captioner {
     pub attention: Option<GatedAttention>,
     /// `L_h`: `[n] -> [m]`, no bias (eq. 7).
     pub out_hidden: Linear,
-    /// `L_z`: `[D] -> [m]`, no bias (eq. 7).
+    /// `L_z`: `[D_z] -> [m]`, no bias (eq. 7).
     pub out_context: Linear,
     /// `L_o`: `[m] -> [K]`, with bias (eq. 7).
     pub output: Linear,
@@ -169,6 +179,8 @@ pub struct Captioner {
     pub doubly_stochastic: f64,
     /// Probability of the expected context for a caption in hard-attention training.
     pub hard_expected: f64,
+    /// Whether the attended annotations end with their cell's coordinates.
+    pub coordinates: bool,
 }
 
 /// Teacher-forced output.
@@ -176,7 +188,7 @@ pub struct Captioner {
 pub struct CaptionerOutput {
     /// `[batch, T, K]` unnormalized word scores.
     pub logits: Tensor<3>,
-    /// `[batch, T, D]` the context `ẑ_t` of every step (β included).
+    /// `[batch, T, D_z]` the context `ẑ_t` of every step (β included).
     pub contexts: Tensor<3>,
     /// `[batch, T, L]` the attention weights `α_t` (Soft and Hard; for Hard, the
     /// distribution the location was drawn from).
@@ -205,7 +217,8 @@ enum Selection {
 
 /// Per-image tensors every step reuses.
 struct Memory {
-    /// `[batch, L, D]`, with the position embeddings added when there is attention.
+    /// `[batch, L, D_z]`, with the position embeddings added (and the coordinates
+    /// appended, if asked) when there is attention.
     annotations: Tensor<3>,
     /// `U a` `[batch, L, d_attention]` (attention only).
     keys: Option<Tensor<3>>,
@@ -251,8 +264,9 @@ impl CaptionerConfig {
     pub fn init(&self, device: &Device) -> Captioner {
         let cell = CellConfig::new(CellKind::Lstm, self.d_hidden);
         let plain = |d_in, d_out, bias| LinearConfig::new(d_in, d_out).with_bias(bias).init(device);
+        let d_context = self.d_context();
         let attention = (self.context != ContextKind::None).then(|| {
-            let score = ScoreConfig::new(ScoreKind::Additive, self.d_hidden, self.d_annotation)
+            let score = ScoreConfig::new(ScoreKind::Additive, self.d_hidden, d_context)
                 .with_d_attention(self.d_attention);
             GatedAttention {
                 score: <AdditiveScore as AlignmentScore>::init(&score, device),
@@ -271,18 +285,25 @@ impl CaptionerConfig {
             init_hidden: plain(self.d_annotation, self.d_hidden, true),
             init_memory: plain(self.d_annotation, self.d_hidden, true),
             embed_gates: cell.init_input_gates(self.d_embed, device),
-            context_gates: plain(self.d_annotation, 4 * self.d_hidden, false),
+            context_gates: plain(d_context, 4 * self.d_hidden, false),
             cell: cell.init(device),
             attention,
             out_hidden: plain(self.d_hidden, self.d_embed, false),
-            out_context: plain(self.d_annotation, self.d_embed, false),
+            out_context: plain(d_context, self.d_embed, false),
             output: plain(self.d_embed, self.vocab, true),
             dropout: DropoutConfig::new(self.dropout).init(),
             context: self.context,
             grid_cells: self.grid_cells,
             doubly_stochastic: self.doubly_stochastic,
             hard_expected: self.hard_expected,
+            coordinates: self.coordinates && self.context != ContextKind::None,
         }
+    }
+
+    /// `D_z`, the size of the context: `D`, plus 2 when attention carries coordinates.
+    pub fn d_context(&self) -> usize {
+        let coordinates = self.coordinates && self.context != ContextKind::None;
+        self.d_annotation + if coordinates { 2 } else { 0 }
     }
 }
 
@@ -380,6 +401,13 @@ impl Captioner {
         let annotations = match &self.attention {
             Some(attention) => annotations + attention.positions.val().unsqueeze_dim::<3>(0),
             None => annotations,
+        };
+        // [a_i + p_i; x_i; y_i]: [B, L, D + 2] (with coordinates).
+        let annotations = if self.coordinates {
+            let xy = cell_coordinates(cells, &device).unsqueeze_dim::<3>(0); // [1, L, 2]
+            Tensor::cat(vec![annotations, xy.expand([batch, cells, 2])], 2)
+        } else {
+            annotations
         };
         let state = RecurrentState {
             h: tanh(linear(&self.init_hidden, mean.clone())), // h_0: [B, n]
@@ -485,6 +513,26 @@ impl Captioner {
             ContextKind::None | ContextKind::Soft => Selection::Expected,
         }
     }
+}
+
+/// The centres of a `G × G` grid's cells in row-major order, `(x, y)` scaled to `(-1, 1)`
+/// with `x` growing rightwards and `y` downwards: `[L, 2]` for `L = G²`.
+///
+/// # Panics
+///
+/// If `cells` is not a square.
+pub fn cell_coordinates(cells: usize, device: &Device) -> Tensor<2> {
+    let side = (cells as f64).sqrt().round() as usize;
+    assert_eq!(
+        side * side,
+        cells,
+        "coordinates need a square grid, not {cells} cells"
+    );
+    let centre = |i: usize| ((2 * i + 1) as f32) / side as f32 - 1.0;
+    let xy: Vec<f32> = (0..cells)
+        .flat_map(|cell| [centre(cell % side), centre(cell / side)])
+        .collect();
+    Tensor::from_data(TensorData::new(xy, [cells, 2]), device)
 }
 
 /// The annotation of one cell per row: `[batch, L, D]` at cells `[batch, 1]` -> `[batch, D]`.
