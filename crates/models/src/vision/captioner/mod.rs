@@ -296,14 +296,19 @@ impl CaptionerConfig {
             grid_cells: self.grid_cells,
             doubly_stochastic: self.doubly_stochastic,
             hard_expected: self.hard_expected,
-            coordinates: self.coordinates && self.context != ContextKind::None,
+            coordinates: self.attends_with_coordinates(),
         }
     }
 
     /// `D_z`, the size of the context: `D`, plus 2 when attention carries coordinates.
     pub fn d_context(&self) -> usize {
-        let coordinates = self.coordinates && self.context != ContextKind::None;
-        self.d_annotation + if coordinates { 2 } else { 0 }
+        self.d_annotation + 2 * usize::from(self.attends_with_coordinates())
+    }
+
+    /// Coordinates are asked for and there is attention to carry them (the mean
+    /// annotation has no cell to take them from).
+    fn attends_with_coordinates(&self) -> bool {
+        self.coordinates && self.context != ContextKind::None
     }
 }
 
