@@ -20,11 +20,11 @@
 //! padding are supported; dilation and groups are not (the caller falls back to Burn's
 //! convolution for those).
 
-use std::borrow::Cow;
+use std::cell::RefCell;
 
 use rayon::prelude::*;
 
-use super::product::{MatrixView, product};
+use super::product::{MatrixView, product, product_into};
 
 /// The shapes of one convolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,38 +127,85 @@ struct RowReach {
 }
 
 impl RowReach {
-    fn of(r: usize, g: &ConvGeometry) -> Self {
+    /// Every row's reach, `K` of them, worked out once per call rather than once per row
+    /// and image.
+    fn all(g: &ConvGeometry) -> Vec<Self> {
         let ([h, w], [oh, ow], [kh, kw]) = (g.input, g.output(), g.kernel);
-        let (ki, kj) = (r / kw % kh, r % kw);
-        Self {
-            channel: r / (kh * kw),
-            ki,
-            kj,
-            rows: inside(ki, g.stride[0], g.padding[0], h, oh),
-            cols: inside(kj, g.stride[1], g.padding[1], w, ow),
+        (0..g.patch())
+            .map(|r| {
+                let (ki, kj) = (r / kw % kh, r % kw);
+                Self {
+                    channel: r / (kh * kw),
+                    ki,
+                    kj,
+                    rows: inside(ki, g.stride[0], g.padding[0], h, oh),
+                    cols: inside(kj, g.stride[1], g.padding[1], w, ow),
+                }
+            })
+            .collect()
+    }
+}
+
+thread_local! {
+    /// Each thread's spare buffers for [`Scratch`].
+    static SPARE_BUFFERS: RefCell<Vec<Vec<f32>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A buffer of at least `len` values whose contents are left from earlier use, taken from
+/// the thread's spares and handed back when dropped. The unfolded matrices are the largest
+/// arrays of a convolution (`K` times the output pixels: 1.3 MB per 48-pixel image of 16
+/// channels) and every value of them is overwritten ([`im2col`] writes the padding's zeros
+/// too, a product all of its output), so zero-filling a fresh one on every call, as
+/// `vec![0.0; n]` does, was pure cost: about 6% of AttnGAN's step. Taking the buffer out of
+/// the thread-local list, not borrowing it, keeps a convolution that rayon runs on this
+/// thread while another waits (work stealing) from touching a buffer in use: it finds
+/// another spare or allocates.
+struct Scratch(Vec<f32>);
+
+impl Scratch {
+    fn take(len: usize) -> Self {
+        let mut buffer = SPARE_BUFFERS
+            .with_borrow_mut(|spares| spares.pop())
+            .unwrap_or_default();
+        if buffer.len() < len {
+            buffer.resize(len, 0.0);
         }
+        Self(buffer)
+    }
+
+    /// The first `len` values.
+    fn values(&mut self, len: usize) -> &mut [f32] {
+        &mut self.0[..len]
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let buffer = std::mem::take(&mut self.0);
+        SPARE_BUFFERS.with_borrow_mut(|spares| spares.push(buffer));
     }
 }
 
 /// Unfolds the batch `x` `[B, c_in, h, w]` into `cols` `[K, B · P]`: row `(ci · kh + ki) ·
 /// kw + kj`, column `b · P + oy · ow + ox`, zeros where the window reads padding. Rows are
 /// filled in parallel.
-fn im2col(x: &[f32], g: &ConvGeometry, cols: &mut [f32]) {
+/// Every value of `cols` is written, whatever it held before.
+fn im2col(x: &[f32], g: &ConvGeometry, reaches: &[RowReach], cols: &mut [f32]) {
     let [h, w] = g.input;
     let [oh, ow] = g.output();
     let [sh, sw] = g.stride;
     let [top, left, _, _] = g.padding;
     let pixels = oh * ow;
     cols.par_chunks_exact_mut(g.batch * pixels)
-        .enumerate()
-        .for_each(|(r, row)| {
-            let RowReach {
+        .zip(reaches)
+        .for_each(|(row, reach)| {
+            let &RowReach {
                 channel: ci,
                 ki,
                 kj,
                 rows: (y_lo, y_hi),
                 cols: (x_lo, x_hi),
-            } = RowReach::of(r, g);
+            } = reach;
             for (b, row) in row.chunks_exact_mut(pixels).enumerate() {
                 let channel = &x[(b * g.c_in + ci) * h * w..][..h * w];
                 row[..y_lo * ow].fill(0.0);
@@ -181,10 +228,10 @@ fn im2col(x: &[f32], g: &ConvGeometry, cols: &mut [f32]) {
         });
 }
 
-/// Folds `cols` `[K, B · P]` back onto the input gradient `dx` `[B, c_in, h, w]`, adding each
-/// value where [`im2col`] read it. Images in parallel, each summed in row order, so the
-/// sums do not depend on the thread count.
-fn col2im(cols: &[f32], g: &ConvGeometry, dx: &mut [f32]) {
+/// Folds `cols` `[K, B · P]` back onto the input gradient `dx` `[B, c_in, h, w]`, which
+/// must hold zeros, adding each value where [`im2col`] read it. Images in parallel, each
+/// summed in row order, so the sums do not depend on the thread count.
+fn col2im(cols: &[f32], g: &ConvGeometry, reaches: &[RowReach], dx: &mut [f32]) {
     let [h, w] = g.input;
     let [oh, ow] = g.output();
     let [sh, sw] = g.stride;
@@ -193,15 +240,14 @@ fn col2im(cols: &[f32], g: &ConvGeometry, dx: &mut [f32]) {
     dx.par_chunks_exact_mut(g.image())
         .enumerate()
         .for_each(|(b, image)| {
-            image.fill(0.0);
-            for (r, row) in cols.chunks_exact(g.batch * pixels).enumerate() {
-                let RowReach {
+            for (row, reach) in cols.chunks_exact(g.batch * pixels).zip(reaches) {
+                let &RowReach {
                     channel: ci,
                     ki,
                     kj,
                     rows: (y_lo, y_hi),
                     cols: (x_lo, x_hi),
-                } = RowReach::of(r, g);
+                } = reach;
                 let row = &row[b * pixels..(b + 1) * pixels];
                 let channel = &mut image[ci * h * w..(ci + 1) * h * w];
                 for oy in y_lo..y_hi {
@@ -291,20 +337,29 @@ pub fn conv2d_forward(x: &[f32], weight: &[f32], g: &ConvGeometry) -> Vec<f32> {
         return y;
     }
     let threads = parallelism(g.batch.div_ceil(group));
+    let reaches = RowReach::all(g);
     y.par_chunks_mut(group * g.c_out * pixels)
         .zip(x.par_chunks(group * g.image()))
         .for_each(|(y_g, x_g)| {
             let gg = g.with_batch(x_g.len() / g.image());
             let columns = gg.batch * pixels;
-            let mut cols = vec![0.0f32; patch * columns];
-            im2col(x_g, &gg, &mut cols);
-            let y_rows = product(
+            let mut cols = Scratch::take(patch * columns);
+            let cols = cols.values(patch * columns);
+            im2col(x_g, &gg, &reaches, cols);
+            let (w, cols) = (
                 MatrixView::rows(weight, patch),
-                MatrixView::rows(&cols, columns),
-                [g.c_out, patch, columns],
-                threads,
+                MatrixView::rows(cols, columns),
             );
-            swap_batch(&y_rows, gg.batch, g.c_out, pixels, true, y_g);
+            let shape = [g.c_out, patch, columns];
+            if gg.batch == 1 {
+                // One image's [c_out, P] is already the output's layout.
+                product_into(w, cols, shape, threads, y_g);
+            } else {
+                let mut y_rows = Scratch::take(y_g.len());
+                let y_rows = y_rows.values(y_g.len());
+                product_into(w, cols, shape, threads, y_rows);
+                swap_batch(y_rows, gg.batch, g.c_out, pixels, true, y_g);
+            }
         });
     y
 }
@@ -329,6 +384,7 @@ pub fn conv2d_backward(
     }
     let n_groups = g.batch.div_ceil(group);
     let threads = parallelism(n_groups);
+    let reaches = RowReach::all(g);
     let mut dx_groups: Vec<Option<&mut [f32]>> = if want_x {
         dx.chunks_mut(group * g.image()).map(Some).collect()
     } else {
@@ -344,19 +400,22 @@ pub fn conv2d_backward(
             let x_g = &x[first * g.image()..(first + gg.batch) * g.image()];
             let dy_g = &dy[first * g.c_out * pixels..(first + gg.batch) * g.c_out * pixels];
             // [c_out, G · P]: one image's gradient is already in that layout.
-            let dy_g: Cow<[f32]> = if gg.batch == 1 {
-                Cow::Borrowed(dy_g)
-            } else {
-                let mut rows = vec![0.0f32; dy_g.len()];
-                swap_batch(dy_g, gg.batch, g.c_out, pixels, false, &mut rows);
-                Cow::Owned(rows)
+            let mut dy_rows = (gg.batch > 1).then(|| Scratch::take(dy_g.len()));
+            let dy_g: &[f32] = match &mut dy_rows {
+                None => dy_g,
+                Some(rows) => {
+                    let rows = rows.values(dy_g.len());
+                    swap_batch(dy_g, gg.batch, g.c_out, pixels, false, rows);
+                    rows
+                }
             };
+            let mut cols = Scratch::take(patch * columns);
+            let cols = cols.values(patch * columns);
             let dw_g = if want_weight {
-                let mut cols = vec![0.0f32; patch * columns];
-                im2col(x_g, &gg, &mut cols);
+                im2col(x_g, &gg, &reaches, cols);
                 product(
-                    MatrixView::rows(&dy_g, columns),
-                    MatrixView::rows(&cols, columns).t(),
+                    MatrixView::rows(dy_g, columns),
+                    MatrixView::rows(cols, columns).t(),
                     [g.c_out, columns, patch],
                     threads,
                 )
@@ -364,13 +423,16 @@ pub fn conv2d_backward(
                 Vec::new()
             };
             if let Some(dx_g) = dx_g {
-                let dcols = product(
+                // The unfolded input is no longer needed: its buffer takes the unfolded
+                // input gradient.
+                product_into(
                     MatrixView::rows(weight, patch).t(),
-                    MatrixView::rows(&dy_g, columns),
+                    MatrixView::rows(dy_g, columns),
                     [patch, g.c_out, columns],
                     threads,
+                    cols,
                 );
-                col2im(&dcols, &gg, dx_g);
+                col2im(cols, &gg, &reaches, dx_g);
             }
             dw_g
         })
@@ -441,6 +503,43 @@ mod tests {
         assert_eq!(dw, vec![12.0, 16.0, 24.0, 28.0]);
         let (dx, dw) = conv2d_backward(&x, &[1.0; 4], &[1.0; 4], &g, [false, true]);
         assert!(dx.is_empty() && dw.len() == 4);
+    }
+
+    /// The unfolding buffers are reused between calls and never cleared: with every spare
+    /// buffer of the (only) thread left full of NaN, the hand-computed cases above still
+    /// come out exact, padding included, forward and backward.
+    #[test]
+    fn leftover_values_in_reused_buffers_are_never_read() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let poison = || {
+                SPARE_BUFFERS.with_borrow_mut(|spares| {
+                    *spares = vec![vec![f32::NAN; 256]; 4];
+                })
+            };
+            let x: Vec<f32> = (1..=9).map(|v| v as f32).collect();
+            let w = [1.0, 0.0, 0.0, -1.0];
+            poison();
+            let y = conv2d_forward(&x, &w, &geometry([1, 1], [1, 1, 0, 0]));
+            assert_eq!(
+                y,
+                vec![-1.0, -2.0, -3.0, -4.0, -4.0, -4.0, -7.0, -4.0, -4.0]
+            );
+            // Two images of one channel, so the gradient goes through the batch swap.
+            let g = ConvGeometry {
+                batch: 2,
+                ..geometry([1, 1], [0; 4])
+            };
+            let x2: Vec<f32> = x.iter().chain(&x).copied().collect();
+            poison();
+            let (dx, dw) = conv2d_backward(&x2, &[1.0; 4], &[1.0; 8], &g, [true, true]);
+            let counts = [1.0, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0];
+            assert_eq!(dx, [counts, counts].concat());
+            assert_eq!(dw, vec![24.0, 32.0, 48.0, 56.0]);
+        });
     }
 
     /// The same bits on one thread and on three, for a batch unfolded one image at a time

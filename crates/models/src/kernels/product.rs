@@ -45,16 +45,54 @@ pub fn product(
     parallelism: gemm::Parallelism,
 ) -> Vec<f32> {
     let mut out = Vec::<f32>::with_capacity(m * n);
-    // SAFETY: with `read_dst` false gemm writes every element of the `m * n` row-major
-    // output without reading it (zeros when k is 0), and reads `lhs` and `rhs` only
-    // within the given shapes and strides, which the callers take from live tensors or
-    // from slices of the shapes they multiply.
+    // SAFETY: `out` has room for the `m * n` elements gemm writes (see `gemm_into`), after
+    // which all of them are initialized.
+    unsafe {
+        gemm_into(out.as_mut_ptr(), lhs, rhs, [m, k, n], parallelism);
+        out.set_len(m * n);
+    }
+    out
+}
+
+/// [`product`] into `out`, row-major `[m, n]`, overwriting what it held.
+///
+/// # Panics
+///
+/// If `out` does not hold exactly `m * n` values.
+pub fn product_into(
+    lhs: MatrixView,
+    rhs: MatrixView,
+    [m, k, n]: [usize; 3],
+    parallelism: gemm::Parallelism,
+    out: &mut [f32],
+) {
+    assert_eq!(out.len(), m * n, "product_into: output of the wrong size");
+    // SAFETY: `out` is a live slice of `m * n` values.
+    unsafe { gemm_into(out.as_mut_ptr(), lhs, rhs, [m, k, n], parallelism) }
+}
+
+/// The gemm call of [`product`] and [`product_into`].
+///
+/// # Safety
+///
+/// `dst` must be valid for writes of `m * n` values. With `read_dst` false gemm writes every
+/// element of the row-major output without reading it (zeros when k is 0), and reads `lhs`
+/// and `rhs` only within the given shapes and strides, which the callers take from live
+/// tensors or from slices of the shapes they multiply.
+unsafe fn gemm_into(
+    dst: *mut f32,
+    lhs: MatrixView,
+    rhs: MatrixView,
+    [m, k, n]: [usize; 3],
+    parallelism: gemm::Parallelism,
+) {
+    // SAFETY: see the function's contract.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            out.as_mut_ptr(),
+            dst,
             1,
             n as isize,
             false,
@@ -71,7 +109,5 @@ pub fn product(
             false,
             parallelism,
         );
-        out.set_len(m * n);
     }
-    out
 }
