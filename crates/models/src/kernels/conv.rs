@@ -179,10 +179,18 @@ impl Scratch {
     }
 }
 
+/// Spare buffers a thread keeps: a backward pass holds two at once. Those a convolution
+/// stolen by a waiting thread allocated beyond these are freed.
+const SPARES_PER_THREAD: usize = 2;
+
 impl Drop for Scratch {
     fn drop(&mut self) {
         let buffer = std::mem::take(&mut self.0);
-        SPARE_BUFFERS.with_borrow_mut(|spares| spares.push(buffer));
+        SPARE_BUFFERS.with_borrow_mut(|spares| {
+            if spares.len() < SPARES_PER_THREAD {
+                spares.push(buffer);
+            }
+        });
     }
 }
 
