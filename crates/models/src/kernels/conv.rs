@@ -20,11 +20,10 @@
 //! padding are supported; dilation and groups are not (the caller falls back to Burn's
 //! convolution for those).
 
-use std::cell::RefCell;
-
 use rayon::prelude::*;
 
 use super::product::{MatrixView, product, product_into};
+use super::scratch::Scratch;
 
 /// The shapes of one convolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,54 +142,6 @@ impl RowReach {
                 }
             })
             .collect()
-    }
-}
-
-thread_local! {
-    /// Each thread's spare buffers for [`Scratch`].
-    static SPARE_BUFFERS: RefCell<Vec<Vec<f32>>> = const { RefCell::new(Vec::new()) };
-}
-
-/// A buffer of at least `len` values whose contents are left from earlier use, taken from
-/// the thread's spares and handed back when dropped. The unfolded matrices are the largest
-/// arrays of a convolution (`K` times the output pixels: 1.3 MB per 48-pixel image of 16
-/// channels) and every value of them is overwritten ([`im2col`] writes the padding's zeros
-/// too, a product all of its output), so zero-filling a fresh one on every call, as
-/// `vec![0.0; n]` does, was pure cost: about 6% of AttnGAN's step. Taking the buffer out of
-/// the thread-local list, not borrowing it, keeps a convolution that rayon runs on this
-/// thread while another waits (work stealing) from touching a buffer in use: it finds
-/// another spare or allocates.
-struct Scratch(Vec<f32>);
-
-impl Scratch {
-    fn take(len: usize) -> Self {
-        let mut buffer = SPARE_BUFFERS
-            .with_borrow_mut(|spares| spares.pop())
-            .unwrap_or_default();
-        if buffer.len() < len {
-            buffer.resize(len, 0.0);
-        }
-        Self(buffer)
-    }
-
-    /// The first `len` values.
-    fn values(&mut self, len: usize) -> &mut [f32] {
-        &mut self.0[..len]
-    }
-}
-
-/// Spare buffers a thread keeps: a backward pass holds two at once. Those a convolution
-/// stolen by a waiting thread allocated beyond these are freed.
-const SPARES_PER_THREAD: usize = 2;
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let buffer = std::mem::take(&mut self.0);
-        SPARE_BUFFERS.with_borrow_mut(|spares| {
-            if spares.len() < SPARES_PER_THREAD {
-                spares.push(buffer);
-            }
-        });
     }
 }
 
@@ -523,11 +474,7 @@ mod tests {
             .build()
             .unwrap();
         pool.install(|| {
-            let poison = || {
-                SPARE_BUFFERS.with_borrow_mut(|spares| {
-                    *spares = vec![vec![f32::NAN; 256]; 4];
-                })
-            };
+            let poison = || crate::kernels::scratch::fill_spares(f32::NAN, 256);
             let x: Vec<f32> = (1..=9).map(|v| v as f32).collect();
             let w = [1.0, 0.0, 0.0, -1.0];
             poison();

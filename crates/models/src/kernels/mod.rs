@@ -25,6 +25,8 @@ pub mod cpu;
 mod flex;
 #[cfg(feature = "flex")]
 mod product;
+#[cfg(feature = "flex")]
+mod scratch;
 
 use burn::nn::Linear;
 use burn::nn::conv::Conv2d;
