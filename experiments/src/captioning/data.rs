@@ -247,20 +247,28 @@ fn annotated(
     eprintln!("captioning: vocab {}", vocab.len());
     let (encoder, device) = pretrain_encoder(config, &train, labels)?;
     if has_facts {
-        let [classes, colours] = presence_accuracy(
+        let counts = presence_accuracy(
             &encoder,
             &test,
             class_names.len(),
             labels.positive_weight(),
             &device,
         );
+        let ([classes, class_alarms], [colours, colour_alarms]) =
+            (counts.classes(), counts.colours());
         eprintln!(
             "encoder on the test scenes: detects {:.1}% of present classes ({:.1}% false alarms), {:.1}% of present colours ({:.1}% false alarms)",
-            100.0 * classes[0],
-            100.0 * classes[1],
-            100.0 * colours[0],
-            100.0 * colours[1]
+            100.0 * classes,
+            100.0 * class_alarms,
+            100.0 * colours,
+            100.0 * colour_alarms
         );
+        let recalls: Vec<String> = class_names
+            .iter()
+            .zip(counts.class_recalls())
+            .map(|(name, (recall, scenes))| format!("{name} {:.0}% of {scenes}", 100.0 * recall))
+            .collect();
+        eprintln!("encoder, each class detected: {}", recalls.join(", "));
     }
     let annotate = |scenes: Vec<Scene>| AnnotatedScenes {
         annotations: annotate(&encoder, &scenes, config.eval_batch_size, &device),

@@ -135,22 +135,84 @@ pub fn pretrain_encoder(
     Ok((trained.model.valid(), device.without_autodiff()))
 }
 
+/// How often each label (the classes, then the colours) was claimed in scenes where it was
+/// present and in scenes where it was absent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PresenceCounts {
+    n_classes: usize,
+    /// Per label, `[present][claimed]` scene counts.
+    counts: Vec<[[usize; 2]; 2]>,
+}
+
+impl PresenceCounts {
+    /// No scenes yet, for `n_classes` classes and the six colours.
+    pub fn new(n_classes: usize) -> Self {
+        Self {
+            n_classes,
+            counts: vec![[[0; 2]; 2]; n_classes + Colour::ALL.len()],
+        }
+    }
+
+    /// Counts one scene: `claimed[label]` is whether the encoder claimed it, `present`
+    /// whether the scene holds it.
+    ///
+    /// # Panics
+    /// If either slice is not one value per label.
+    pub fn add(&mut self, claimed: &[bool], present: &[bool]) {
+        assert_eq!(claimed.len(), self.counts.len(), "one claim per label");
+        assert_eq!(present.len(), self.counts.len(), "one truth per label");
+        for ((count, &claimed), &present) in self.counts.iter_mut().zip(claimed).zip(present) {
+            count[usize::from(present)][usize::from(claimed)] += 1;
+        }
+    }
+
+    /// `[recall, false alarms]` over `labels`: the share of (scene, present label) pairs
+    /// claimed, and of (scene, absent label) pairs claimed; 0 where there are none.
+    fn rates(&self, labels: std::ops::Range<usize>) -> [f64; 2] {
+        let mut sums = [[0usize; 2]; 2];
+        for count in &self.counts[labels] {
+            for (sum, c) in sums.iter_mut().zip(count) {
+                sum[0] += c[0];
+                sum[1] += c[1];
+            }
+        }
+        let rate = |c: [usize; 2]| c[1] as f64 / (c[0] + c[1]).max(1) as f64;
+        [rate(sums[1]), rate(sums[0])]
+    }
+
+    /// `[recall, false alarms]` over the classes.
+    pub fn classes(&self) -> [f64; 2] {
+        self.rates(0..self.n_classes)
+    }
+
+    /// `[recall, false alarms]` over the colours.
+    pub fn colours(&self) -> [f64; 2] {
+        self.rates(self.n_classes..self.counts.len())
+    }
+
+    /// Each class's recall, in class order, with the number of scenes that hold it.
+    pub fn class_recalls(&self) -> Vec<(f64, usize)> {
+        (0..self.n_classes)
+            .map(|class| {
+                let present = self.counts[class][1];
+                (self.rates(class..class + 1)[0], present[0] + present[1])
+            })
+            .collect()
+    }
+}
+
 /// How well the cell head of a scene-pretrained encoder reads `scenes`, as an image-level
 /// question: a class (colour) counts as claimed when some cell's logit for it is above
 /// `ln w`, `w` the loss's positive weight (where the weighted loss puts even odds).
-/// Returns the share of present classes claimed and of absent classes claimed, and the same
-/// two for colours: `[[class recall, class false alarms], [colour recall, colour false
-/// alarms]]`.
 pub fn presence_accuracy(
     encoder: &ImageEncoder,
     scenes: &[Scene],
     n_classes: usize,
     positive_weight: f64,
     device: &Device,
-) -> [[f64; 2]; 2] {
+) -> PresenceCounts {
     let threshold = positive_weight.ln() as f32;
-    // counts[kind][present][claimed]
-    let mut counts = [[[0usize; 2]; 2]; 2];
+    let mut counts = PresenceCounts::new(n_classes);
     let n_judged = n_classes + Colour::ALL.len();
     for part in scenes.chunks(256) {
         let refs: Vec<&Scene> = part.iter().collect();
@@ -166,14 +228,11 @@ pub fn presence_accuracy(
                 let colour = Colour::ALL.iter().position(|&c| c == object.colour);
                 present[n_classes + colour.expect("a colour of Colour::ALL")] = true;
             }
-            for (label, (&logit, &truth)) in row.iter().zip(&present).enumerate() {
-                let kind = usize::from(label >= n_classes);
-                counts[kind][usize::from(truth)][usize::from(logit > threshold)] += 1;
-            }
+            let claimed: Vec<bool> = row[..n_judged].iter().map(|&l| l > threshold).collect();
+            counts.add(&claimed, &present);
         }
     }
-    let rate = |c: [usize; 2]| c[1] as f64 / (c[0] + c[1]).max(1) as f64;
-    counts.map(|kind| [rate(kind[1]), rate(kind[0])])
+    counts
 }
 
 /// The annotation vectors of every scene, `[scenes, L, D]` row-major, in chunks.
@@ -190,4 +249,25 @@ pub fn annotate(
         out.extend(annotations.into_data().iter::<f32>());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two classes and the six colours (8 labels). Scene A holds class 0 in colour 0, and
+    /// the encoder claims class 0, class 1 and colour 0; scene B holds class 1 in colour 1,
+    /// and nothing is claimed. Present classes: (A, 0) claimed, (B, 1) not: recall 1/2.
+    /// Absent classes: (A, 1) claimed, (B, 0) not: false alarms 1/2. Colours: (A, 0)
+    /// claimed, (B, 1) not; none of the 10 absent ones claimed.
+    #[test]
+    fn presence_counts_give_hand_counted_rates() {
+        let mut counts = PresenceCounts::new(2);
+        let labels = |on: &[usize]| -> Vec<bool> { (0..8).map(|l| on.contains(&l)).collect() };
+        counts.add(&labels(&[0, 1, 2]), &labels(&[0, 2]));
+        counts.add(&labels(&[]), &labels(&[1, 3]));
+        assert_eq!(counts.classes(), [0.5, 0.5]);
+        assert_eq!(counts.colours(), [0.5, 0.0]);
+        assert_eq!(counts.class_recalls(), vec![(1.0, 1), (0.0, 1)]);
+    }
 }
