@@ -118,12 +118,40 @@ fn a_fine_tuned_encoder_learns_from_the_captions() {
 
 #[test]
 fn bad_settings_are_one_line_errors_naming_the_field() {
-    let cases: [(&[&str], &str); 3] = [
+    let cases: [(&[&str], &str); 4] = [
         (&["--set", "canvas=25"], "canvas"),
         (&["--set", "variants=[]"], "'variants'"),
         (&["--set", "max_objects=12"], "max_objects"),
+        (&["--set", r#"exclude_classes=["shirt"]"#], "'shirt'"),
     ];
     common::assert_one_line_errors_naming_the_field(run, &cases);
+}
+
+/// Without the ring and the cross the run has four classes of six, its vocabulary (every
+/// word of the training captions) two words fewer, and no generated word names either.
+#[test]
+fn excluded_classes_appear_in_no_scene() {
+    let vocab = |stderr: &str| -> usize {
+        let line = stderr.lines().find(|l| l.starts_with("captioning: vocab "));
+        line.and_then(|l| l.rsplit(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no vocabulary size in {stderr}"))
+    };
+    let (_, ok, all) = run("all-classes", &SOFT_SMOKE);
+    assert!(ok, "{all}");
+    let mut args = SOFT_SMOKE.to_vec();
+    args.extend(["--set", r#"exclude_classes=["ring","cross"]"#]);
+    let (dir, ok, fewer) = run("exclude", &args);
+    assert!(ok, "{fewer}");
+    assert!(
+        all.contains(": 6 classes") && fewer.contains(": 4 classes"),
+        "{fewer}"
+    );
+    assert_eq!(vocab(&fewer), vocab(&all) - 2);
+    let words = std::fs::read_to_string(dir.join("image_attention.csv")).unwrap();
+    assert!(words.lines().count() > 1, "{words}");
+    for word in [",ring,", ",cross,"] {
+        assert!(!words.contains(word), "{word} in {words}");
+    }
 }
 
 #[test]

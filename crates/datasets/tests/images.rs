@@ -6,12 +6,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use datasets::DataError;
-use datasets::images::Glyph;
 use datasets::images::classes::{DIGITS, FASHION_MNIST};
 use datasets::images::digits::{read_digit_file, read_digits};
 use datasets::images::idx::{
     IMAGES_MAGIC, LABELS_MAGIC, Split, read_fashion_mnist, read_idx_images, read_idx_labels,
 };
+use datasets::images::{Glyph, LabelledGlyphs};
 
 mod common;
 use common::{gzip, idx_bytes};
@@ -480,4 +480,23 @@ fn real_images_when_fetched() {
         "digits: {} images, per digit {per_digit:?}",
         digits.glyphs.len()
     );
+}
+
+/// Dropping the middle class of three keeps the other two's glyphs in order and renumbers
+/// the last class from 2 to 1.
+#[test]
+fn retain_classes_drops_glyphs_and_renumbers_the_rest() {
+    let glyphs = three_images();
+    let set = LabelledGlyphs {
+        glyphs: glyphs.clone(),
+        labels: vec![2, 1, 0],
+        class_names: vec!["zero".into(), "one".into(), "two".into()],
+    };
+    let kept = set.retain_classes(|name| name != "one");
+    assert_eq!(
+        kept.class_names,
+        vec!["zero".to_string(), "two".to_string()]
+    );
+    assert_eq!(kept.labels, vec![1, 0]);
+    assert_eq!(kept.glyphs, vec![glyphs[0].clone(), glyphs[2].clone()]);
 }

@@ -49,6 +49,11 @@ pub struct Config {
     pub held_out_pairs: usize,
     /// shapes task: glyphs drawn per shape.
     pub glyphs_per_class: usize,
+    /// Scene tasks: classes no scene holds, by the name captions use (e.g. `["shirt",
+    /// "coat", "pullover", "dress"]`, the garments the encoder confuses at 12-16 pixels).
+    /// Empty: every class of the glyph sources.
+    #[serde(default)]
+    pub exclude_classes: Vec<String>,
     /// karpathy task: the folder the split file's image names are relative to. Images are
     /// resized to `canvas` (shorter side, then centre crop) over a white background.
     #[serde(default)]
@@ -159,6 +164,7 @@ impl Config {
             compositional_scenes: 500,
             held_out_pairs: 6,
             glyphs_per_class: 200,
+            exclude_classes: Vec::new(),
             images_dir: String::new(),
             skip_bad: false,
             max_images_per_split: 0,

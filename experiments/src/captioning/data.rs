@@ -78,7 +78,26 @@ fn glyph_sources(
         },
         CaptionTask::Scenes => GlyphSet::Real,
     };
-    crate::vision::glyph_sources(set, config.scene_seed, data_dir)
+    let sources = crate::vision::glyph_sources(set, config.scene_seed, data_dir)?;
+    if config.exclude_classes.is_empty() {
+        return Ok(sources);
+    }
+    let known: Vec<&String> = sources.iter().flat_map(|s| &s.class_names).collect();
+    for name in &config.exclude_classes {
+        if !known.contains(&name) {
+            let known: Vec<&str> = known.iter().map(|n| n.as_str()).collect();
+            bail!(
+                "config field 'exclude_classes': no class is named '{name}' (the classes: {})",
+                known.join(", ")
+            );
+        }
+    }
+    let excluded = |name: &str| config.exclude_classes.iter().any(|n| n == name);
+    Ok(sources
+        .into_iter()
+        .map(|source| source.retain_classes(|name| !excluded(name)))
+        .filter(|source| !source.class_names.is_empty())
+        .collect())
 }
 
 /// Loads the images, builds the vocabulary, pretrains the encoder and annotates every image.

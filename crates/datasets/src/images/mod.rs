@@ -47,6 +47,33 @@ pub struct LabelledGlyphs {
     pub class_names: Vec<String>,
 }
 
+impl LabelledGlyphs {
+    /// The glyphs of the classes `keep` accepts (by name), the classes renumbered in their
+    /// order: to build scenes without some classes.
+    pub fn retain_classes(self, keep: impl Fn(&str) -> bool) -> Self {
+        // old class index -> new one, for the kept classes
+        let mut renumbered = vec![None; self.class_names.len()];
+        let mut class_names = Vec::new();
+        for (old, name) in self.class_names.into_iter().enumerate() {
+            if keep(&name) {
+                renumbered[old] = Some(class_names.len() as u8);
+                class_names.push(name);
+            }
+        }
+        let (glyphs, labels) = self
+            .glyphs
+            .into_iter()
+            .zip(self.labels)
+            .filter_map(|(glyph, label)| Some((glyph, renumbered[usize::from(label)]?)))
+            .unzip();
+        Self {
+            glyphs,
+            labels,
+            class_names,
+        }
+    }
+}
+
 /// A colour image, values in `[0, 1]`, channel-major: `data[(ch * height + y) * width + x]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RgbImage {
