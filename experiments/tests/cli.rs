@@ -39,6 +39,8 @@ fn changed(path: &str, current: &Value) -> Value {
             Some(Value::Number(n)) => json!([n.as_u64().unwrap() + 7]),
             // A list of names (scores, readers): the last one alone.
             Some(_) => json!([items.last().unwrap()]),
+            // An empty list: of names where the field holds names.
+            None if field == "exclude_classes" => json!(["another"]),
             None => json!([3]),
         },
         other => panic!("{path}: unexpected value {other}"),
