@@ -303,7 +303,7 @@ pub fn conv2d_forward(x: &[f32], weight: &[f32], g: &ConvGeometry) -> Vec<f32> {
             let gg = g.with_batch(x_g.len() / g.image());
             let columns = gg.batch * pixels;
             let mut cols = Scratch::take(patch * columns);
-            let cols = cols.values(patch * columns);
+            let cols = cols.values();
             im2col(x_g, &gg, &reaches, cols);
             let (w, cols) = (
                 MatrixView::rows(weight, patch),
@@ -315,7 +315,7 @@ pub fn conv2d_forward(x: &[f32], weight: &[f32], g: &ConvGeometry) -> Vec<f32> {
                 product_into(w, cols, shape, threads, y_g);
             } else {
                 let mut y_rows = Scratch::take(y_g.len());
-                let y_rows = y_rows.values(y_g.len());
+                let y_rows = y_rows.values();
                 product_into(w, cols, shape, threads, y_rows);
                 swap_batch(y_rows, gg.batch, g.c_out, pixels, true, y_g);
             }
@@ -363,13 +363,13 @@ pub fn conv2d_backward(
             let dy_g: &[f32] = match &mut dy_rows {
                 None => dy_g,
                 Some(rows) => {
-                    let rows = rows.values(dy_g.len());
+                    let rows = rows.values();
                     swap_batch(dy_g, gg.batch, g.c_out, pixels, false, rows);
                     rows
                 }
             };
             let mut cols = Scratch::take(patch * columns);
-            let cols = cols.values(patch * columns);
+            let cols = cols.values();
             let dw_g = if want_weight {
                 im2col(x_g, &gg, &reaches, cols);
                 product(

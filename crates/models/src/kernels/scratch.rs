@@ -18,7 +18,11 @@ thread_local! {
 /// cost: about 5% of AttnGAN's step. Taking the buffer out of the thread-local list, not
 /// borrowing it, keeps a convolution that rayon runs on this thread while another waits
 /// (work stealing) from touching a buffer in use: it finds another spare or allocates.
-pub(super) struct Scratch(Vec<f32>);
+pub(super) struct Scratch {
+    buffer: Vec<f32>,
+    /// The values asked for: the buffer may be longer, from an earlier, larger use.
+    len: usize,
+}
 
 impl Scratch {
     pub(super) fn take(len: usize) -> Self {
@@ -28,12 +32,12 @@ impl Scratch {
         if buffer.len() < len {
             buffer.resize(len, 0.0);
         }
-        Self(buffer)
+        Self { buffer, len }
     }
 
-    /// The first `len` values.
-    pub(super) fn values(&mut self, len: usize) -> &mut [f32] {
-        &mut self.0[..len]
+    /// The `len` values asked for.
+    pub(super) fn values(&mut self) -> &mut [f32] {
+        &mut self.buffer[..self.len]
     }
 }
 
@@ -43,7 +47,7 @@ const SPARES_PER_THREAD: usize = 2;
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        let buffer = std::mem::take(&mut self.0);
+        let buffer = std::mem::take(&mut self.buffer);
         SPARE_BUFFERS.with_borrow_mut(|spares| {
             if spares.len() < SPARES_PER_THREAD {
                 spares.push(buffer);
