@@ -82,10 +82,12 @@ fn glyph_sources(
     if config.exclude_classes.is_empty() {
         return Ok(sources);
     }
-    let known: Vec<&String> = sources.iter().flat_map(|s| &s.class_names).collect();
+    let known: Vec<&str> = sources
+        .iter()
+        .flat_map(|s| s.class_names.iter().map(String::as_str))
+        .collect();
     for name in &config.exclude_classes {
-        if !known.contains(&name) {
-            let known: Vec<&str> = known.iter().map(|n| n.as_str()).collect();
+        if !known.contains(&name.as_str()) {
             bail!(
                 "config field 'exclude_classes': no class is named '{name}' (the classes: {})",
                 known.join(", ")
