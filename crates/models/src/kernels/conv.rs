@@ -19,9 +19,14 @@
 //! their order, so the bits do not depend on the thread count. Stride and asymmetric zero
 //! padding are supported; dilation and groups are not (the caller falls back to Burn's
 //! convolution for those).
+//!
+//! 3 × 3 convolutions at stride 1 on maps at least 12 pixels wide (the generator's) skip
+//! the unfolding for the forward pass (up to 56 input channels) and the input gradient:
+//! [`super::direct`] computes them on padded planes, the same sums in the same order.
 
 use rayon::prelude::*;
 
+use super::direct;
 use super::product::{MatrixView, product, product_into};
 use super::scratch::Scratch;
 
@@ -290,6 +295,14 @@ fn parallelism(groups: usize) -> gemm::Parallelism {
 /// `y [B, c_out, oh, ow]` of `x [B, c_in, h, w]` and `weight [c_out, c_in, kh, kw]`
 /// (no bias), all contiguous.
 pub fn conv2d_forward(x: &[f32], weight: &[f32], g: &ConvGeometry) -> Vec<f32> {
+    if direct::takes_forward(g) {
+        return direct::forward(x, weight, g);
+    }
+    unfolded_forward(x, weight, g)
+}
+
+/// [`conv2d_forward`] through the unfolded input.
+pub(super) fn unfolded_forward(x: &[f32], weight: &[f32], g: &ConvGeometry) -> Vec<f32> {
     let (patch, pixels, group) = (g.patch(), g.pixels(), g.group());
     let mut y = vec![0.0f32; g.batch * g.c_out * pixels];
     if y.is_empty() {
@@ -327,6 +340,23 @@ pub fn conv2d_forward(x: &[f32], weight: &[f32], g: &ConvGeometry) -> Vec<f32> {
 /// `[B, c_out, oh, ow]`; each is computed only when asked for (empty otherwise). The
 /// weight gradient is summed over the groups in their order.
 pub fn conv2d_backward(
+    x: &[f32],
+    weight: &[f32],
+    dy: &[f32],
+    g: &ConvGeometry,
+    [want_x, want_weight]: [bool; 2],
+) -> (Vec<f32>, Vec<f32>) {
+    if want_x && direct::takes_input_gradient(g) {
+        // The input gradient direct; the weight gradient from the unfolded input, as below.
+        let dx = direct::input_gradient(weight, dy, g);
+        let (_, dw) = unfolded_backward(x, weight, dy, g, [false, want_weight]);
+        return (dx, dw);
+    }
+    unfolded_backward(x, weight, dy, g, [want_x, want_weight])
+}
+
+/// [`conv2d_backward`] through the unfolded input.
+pub(super) fn unfolded_backward(
     x: &[f32],
     weight: &[f32],
     dy: &[f32],

@@ -22,6 +22,8 @@
 pub mod conv;
 pub mod cpu;
 #[cfg(feature = "flex")]
+mod direct;
+#[cfg(feature = "flex")]
 mod flex;
 #[cfg(feature = "flex")]
 mod product;
