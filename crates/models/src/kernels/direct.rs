@@ -161,6 +161,43 @@ impl Isa {
     }
 }
 
+/// Fills `out [blocks · R, computed]` tile by tile: `tile(block, p0)` gives the `R × V`
+/// vectors of rows `block · R..` at pixels `p0..`.
+#[inline(always)]
+fn fill_tiles<const R: usize, const V: usize>(
+    out: &mut [f32],
+    computed: usize,
+    mut tile: impl FnMut(usize, usize) -> [[[f32; LANES]; V]; R],
+) {
+    for (block, out_block) in out.chunks_exact_mut(R * computed).enumerate() {
+        for p0 in (0..computed).step_by(LANES * V) {
+            for (r, rows) in tile(block, p0).iter().enumerate() {
+                for (v, lanes) in rows.iter().enumerate() {
+                    out_block[r * computed + p0 + v * LANES..][..LANES].copy_from_slice(lanes);
+                }
+            }
+        }
+    }
+}
+
+/// `acc[r][v][l] = fma(weights[r], run[v · LANES + l], acc[r][v][l])`: one link of every
+/// chain of the tile.
+#[inline(always)]
+fn multiply_add<const R: usize, const V: usize>(
+    acc: &mut [[[f32; LANES]; V]; R],
+    weights: &[f32],
+    run: &[f32],
+) {
+    for (v, xs) in run[..LANES * V].chunks_exact(LANES).enumerate() {
+        let xs: &[f32; LANES] = xs.try_into().expect("a whole vector");
+        for (r, &w) in weights[..R].iter().enumerate() {
+            for (a, &x) in acc[r][v].iter_mut().zip(xs) {
+                *a = w.mul_add(x, *a);
+            }
+        }
+    }
+}
+
 /// One image's forward tiles: `out [blocks · R, computed]` from the padded image and the
 /// weights packed `[block][ci][tap][r]`. `V` vectors of [`LANES`] pixels a tile.
 #[inline(always)]
@@ -171,33 +208,21 @@ fn forward_image<const R: usize, const V: usize>(
     packed: &[f32],
     out: &mut [f32],
 ) {
-    let computed = layout.computed;
-    for (block, out_block) in out.chunks_exact_mut(R * computed).enumerate() {
+    fill_tiles::<R, V>(out, layout.computed, |block, p0| {
         let weights = &packed[block * c_in * 9 * R..][..c_in * 9 * R];
-        for p0 in (0..computed).step_by(LANES * V) {
-            let mut acc = [[[0.0f32; LANES]; V]; R];
-            for ci in 0..c_in {
-                let channel = &padded[ci * layout.plane + p0..];
-                let w_ci = &weights[ci * 9 * R..][..9 * R];
-                for (tap, w_t) in layout.taps.iter().zip(w_ci.chunks_exact(R)) {
-                    let run = &channel[*tap..][..LANES * V];
-                    for (v, xs) in run.chunks_exact(LANES).enumerate() {
-                        let xs: &[f32; LANES] = xs.try_into().expect("a whole vector");
-                        for (r, &w) in w_t.iter().enumerate() {
-                            for (a, &x) in acc[r][v].iter_mut().zip(xs) {
-                                *a = w.mul_add(x, *a);
-                            }
-                        }
-                    }
-                }
-            }
-            for (r, rows) in acc.iter().enumerate() {
-                for (v, lanes) in rows.iter().enumerate() {
-                    out_block[r * computed + p0 + v * LANES..][..LANES].copy_from_slice(lanes);
-                }
+        let mut acc = [[[0.0f32; LANES]; V]; R];
+        for ci in 0..c_in {
+            let channel = &padded[ci * layout.plane + p0..];
+            for (tap, w_t) in layout
+                .taps
+                .iter()
+                .zip(weights[ci * 9 * R..][..9 * R].chunks_exact(R))
+            {
+                multiply_add(&mut acc, w_t, &channel[*tap..]);
             }
         }
-    }
+        acc
+    })
 }
 
 /// One image's input-gradient tiles: `out [blocks · R, computed]` (blocks of input channels)
@@ -214,43 +239,28 @@ fn input_gradient_image<const R: usize, const V: usize>(
     packed: &[f32],
     out: &mut [f32],
 ) {
-    let computed = layout.computed;
-    for (block, out_block) in out.chunks_exact_mut(R * computed).enumerate() {
+    fill_tiles::<R, V>(out, layout.computed, |block, p0| {
         let weights = &packed[block * c_out * 9 * R..][..c_out * 9 * R];
-        for p0 in (0..computed).step_by(LANES * V) {
-            let mut total = [[[0.0f32; LANES]; V]; R];
-            for tap in 0..9 {
-                // Weight tap (ki, kj) meets the output pixel (iy - ki, ix - kj): offset
-                // (2 - ki, 2 - kj) in the output gradient padded by 2 - pad.
-                let offset = layout.taps[8 - tap];
-                let mut acc = [[[0.0f32; LANES]; V]; R];
-                for co in 0..c_out {
-                    let run = &padded[co * layout.plane + p0 + offset..][..LANES * V];
-                    let w_t = &weights[(co * 9 + tap) * R..][..R];
-                    for (v, xs) in run.chunks_exact(LANES).enumerate() {
-                        let xs: &[f32; LANES] = xs.try_into().expect("a whole vector");
-                        for (r, &w) in w_t.iter().enumerate() {
-                            for (a, &x) in acc[r][v].iter_mut().zip(xs) {
-                                *a = w.mul_add(x, *a);
-                            }
-                        }
-                    }
-                }
-                for (sums, terms) in total.iter_mut().zip(&acc) {
-                    for (sum, term) in sums.iter_mut().zip(terms) {
-                        for (s, t) in sum.iter_mut().zip(term) {
-                            *s += t;
-                        }
-                    }
-                }
+        let mut total = [[[0.0f32; LANES]; V]; R];
+        for tap in 0..9 {
+            // Weight tap (ki, kj) meets the output pixel (iy - ki, ix - kj): offset
+            // (2 - ki, 2 - kj) in the output gradient padded by 2 - pad.
+            let offset = layout.taps[8 - tap];
+            let mut acc = [[[0.0f32; LANES]; V]; R];
+            for co in 0..c_out {
+                let run = &padded[co * layout.plane + p0 + offset..];
+                multiply_add(&mut acc, &weights[(co * 9 + tap) * R..], run);
             }
-            for (r, rows) in total.iter().enumerate() {
-                for (v, lanes) in rows.iter().enumerate() {
-                    out_block[r * computed + p0 + v * LANES..][..LANES].copy_from_slice(lanes);
+            for (sums, terms) in total.iter_mut().zip(&acc) {
+                for (sum, term) in sums.iter_mut().zip(terms) {
+                    for (s, t) in sum.iter_mut().zip(term) {
+                        *s += t;
+                    }
                 }
             }
         }
-    }
+        total
+    })
 }
 
 /// The chains a pass runs over one image (see the module's docs).
