@@ -1,11 +1,11 @@
-//! The fused kernels (additive energy, GRU step, LSTM step, matmul) against hand computations
+//! The fused kernels (additive energy, GRU step, LSTM step, matmul, GLU) against hand computations
 //! and against the same functions composed from Burn's operations: values and every input's
 //! gradient, for sizes that do and do not fill whole vector lanes.
 
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use models::kernels::{
-    additive_energy, additive_energy_composite, gru_step, gru_step_composite, gru_step_masked,
+    additive_energy, additive_energy_composite, glu, gru_step, gru_step_composite, gru_step_masked,
     gru_step_masked_composite, linear, linear_steps, lstm_step, lstm_step_composite,
     lstm_step_masked, lstm_step_masked_composite, matmul, narrow_steps, take_step,
 };
@@ -435,4 +435,59 @@ fn linear_steps_gives_the_bits_of_burns_linear() {
             &format!("[{batch}, {steps}, 24]"),
         );
     }
+}
+
+/// `glu` gives the bits of Burn's, forward and backward: split along the channels of a
+/// generator's map, along the features of a batch of vectors, along the first dimension,
+/// and on a transposed (strided) input. The output gradient holds zeros of both signs, so
+/// the `-0.0` Burn's summed slice gradients turn into `0.0` is checked too.
+#[test]
+fn glu_gives_the_bits_of_burns_own() {
+    let ad = Device::flex().autodiff();
+    let normal = Distribution::Normal(0.0, 3.0);
+    let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+    let check = |x: Tensor<4>, dim: usize, case: &str| {
+        let x = x.detach().require_grad();
+        let mut halved = x.dims();
+        halved[dim] /= 2;
+        let weighting = Tensor::<4>::random(halved, normal, &ad);
+        // Every third weight 0.0, every fifth -0.0.
+        let signs: Vec<f32> = (0..weighting.shape().num_elements())
+            .map(|i| match (i % 3, i % 5) {
+                (0, _) => 0.0,
+                (_, 0) => -0.0,
+                _ => 1.0,
+            })
+            .collect();
+        let weighting = weighting * Tensor::<1>::from_floats(signs.as_slice(), &ad).reshape(halved);
+        let run = |f: &dyn Fn(Tensor<4>) -> Tensor<4>| {
+            let y = f(x.clone());
+            let grads = (y.clone() * weighting.clone()).sum().backward();
+            (bits(values(y)), bits(values(x.grad(&grads).unwrap())))
+        };
+        let ours = run(&|x| glu(x, dim));
+        let burns = run(&|x| burn::tensor::activation::glu(x, dim));
+        assert_eq!(ours.0, burns.0, "y, {case}");
+        assert_eq!(ours.1, burns.1, "d x, {case}");
+    };
+    check(
+        Tensor::<4>::random([3, 8, 5, 6], normal, &ad),
+        1,
+        "channels of [3, 8, 5, 6]",
+    );
+    check(
+        Tensor::<4>::random([4, 1, 1, 10], normal, &ad),
+        3,
+        "features of [4, 1, 1, 10]",
+    );
+    check(
+        Tensor::<4>::random([6, 2, 3, 3], normal, &ad),
+        0,
+        "first dimension of [6, 2, 3, 3]",
+    );
+    check(
+        Tensor::<4>::random([3, 5, 6, 4], normal, &ad).swap_dims(1, 3),
+        1,
+        "channels of a transposed [3, 4, 6, 5]",
+    );
 }

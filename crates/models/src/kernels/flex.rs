@@ -16,6 +16,7 @@ use burn_flex::FlexTensor;
 
 use super::conv;
 use super::cpu;
+use super::glu;
 use super::product::{self, MatrixView};
 
 /// Whether `tensor` lives on the flex backend (with or without autodiff) as f32.
@@ -97,6 +98,10 @@ pub fn lstm_step(gates: Tensor<2>, c: Tensor<2>) -> Tensor<2> {
     ))
 }
 
+pub fn glu_rows(x: Tensor<2>) -> Tensor<2> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::glu_rows(x.into_dispatch()))
+}
+
 pub fn conv2d(
     x: Tensor<4>,
     weight: Tensor<4>,
@@ -157,6 +162,9 @@ pub trait FusedOps: Backend {
         take: FloatTensor<Self>,
     ) -> FloatTensor<Self>;
 
+    /// x `[rows, 2n]` -> `[rows, n]`: each row's first half times the sigmoid of its second.
+    fn glu_rows(x: FloatTensor<Self>) -> FloatTensor<Self>;
+
     /// x `[B, C_in, H, W]`, weight `[C_out, C_in, kh, kw]`, stride, padding (top, left,
     /// bottom, right) -> `[B, C_out, oh, ow]`, no bias.
     fn conv2d_im2col(
@@ -215,6 +223,9 @@ pub trait FusedGrads: Backend {
         c: FloatTensor<Self>,
         grad: FloatTensor<Self>,
     ) -> [FloatTensor<Self>; 2];
+
+    /// `[d x]` of `glu_rows`.
+    fn glu_rows_grad(x: FloatTensor<Self>, grad: FloatTensor<Self>) -> [FloatTensor<Self>; 1];
 
     /// `[d x, d weight]` of `conv2d_im2col`, each computed only where `wanted` says (an empty
     /// tensor otherwise).
@@ -332,6 +343,12 @@ impl FusedOps for Flex {
         lstm_forward(gates, c, None)
     }
 
+    fn glu_rows(x: FlexTensor) -> FlexTensor {
+        let (x, _) = contiguous(x);
+        let [rows, width] = dims2(&x);
+        flex_tensor(glu::glu_rows(f32s(&x), width / 2), vec![rows, width / 2])
+    }
+
     fn conv2d_im2col(
         x: FlexTensor,
         weight: FlexTensor,
@@ -396,6 +413,15 @@ fn lstm_forward(
 }
 
 impl FusedGrads for Flex {
+    fn glu_rows_grad(x: FlexTensor, grad: FlexTensor) -> [FlexTensor; 1] {
+        let ((x, dims), (grad, _)) = (contiguous(x), contiguous(grad));
+        let [_, width] = dims2(&x);
+        [flex_tensor(
+            glu::glu_rows_grad(f32s(&x), f32s(&grad), width / 2),
+            dims,
+        )]
+    }
+
     fn conv2d_grads(
         x: FlexTensor,
         weight: FlexTensor,
@@ -642,6 +668,7 @@ fused_backward!(
     (input_gates, hidden_gates, h, take)
 );
 fused_backward!(LstmStepBackward, parents: 2, state: 2, lstm_step_grad, (gates, c));
+fused_backward!(GluRowsBackward, parents: 1, state: 1, glu_rows_grad, (x));
 fused_backward!(
     LstmStepMaskedBackward,
     parents: 3,
@@ -802,6 +829,10 @@ where
 
     fn lstm_step(gates: FloatTensor<Self>, c: FloatTensor<Self>) -> FloatTensor<Self> {
         record_fused::<B, C, _, _, _>(LstmStepBackward, [gates, c], |[g, c]| B::lstm_step(g, c))
+    }
+
+    fn glu_rows(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        record_fused::<B, C, _, _, _>(GluRowsBackward, [x], |[x]| B::glu_rows(x))
     }
 
     fn gru_step_masked(

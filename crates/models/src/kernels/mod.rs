@@ -25,6 +25,7 @@ pub mod cpu;
 mod direct;
 #[cfg(feature = "flex")]
 mod flex;
+pub mod glu;
 #[cfg(feature = "flex")]
 mod product;
 #[cfg(feature = "flex")]
@@ -110,6 +111,31 @@ pub fn matmul(x: Tensor<2>, w: Tensor<2>) -> Tensor<2> {
         return flex::matmul(x, w);
     }
     x.matmul(w)
+}
+
+/// Burn's `glu(x, dim)`: the first half of `x` along `dim` times the sigmoid of the second.
+///
+/// - `x`: `[..., 2n, ...]`, even along `dim`.
+/// - returns `[..., n, ...]`.
+///
+/// On flex, the loops of [`glu`](mod@glu) in one parallel pass forward and one backward,
+/// with the bits of Burn's; elsewhere Burn's `glu`.
+pub fn glu<const D: usize>(x: Tensor<D>, dim: usize) -> Tensor<D> {
+    let dims = x.dims();
+    assert!(
+        dim < D && dims[dim].is_multiple_of(2),
+        "glu: dimension {dim} of {dims:?} must exist and be even"
+    );
+    #[cfg(feature = "flex")]
+    if fused(&x) {
+        // Rows `[a | b]`: everything before `dim` counts rows, the rest is a row.
+        let rows: usize = dims[..dim].iter().product();
+        let width: usize = dims[dim..].iter().product();
+        let mut halved = dims;
+        halved[dim] /= 2;
+        return flex::glu_rows(x.reshape([rows, width])).reshape(halved);
+    }
+    burn::tensor::activation::glu(x, dim)
 }
 
 /// `Conv2d::forward`: `x` `[batch, c_in, h, w]` -> `[batch, c_out, oh, ow]`.

@@ -6,13 +6,13 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{GroupNorm, GroupNormConfig, Linear, LinearConfig, PaddingConfig2d};
-use burn::tensor::activation::{glu, sigmoid};
+use burn::tensor::activation::sigmoid;
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Bool, Device, Distribution, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::kernels::{conv2d, linear};
+use crate::kernels::{conv2d, glu, linear};
 use crate::vision::word_attention::{
     ConditioningAugmentation, ConditioningAugmentationConfig, WordAttention, WordAttentionConfig,
     kl_divergence,
