@@ -626,6 +626,8 @@ mod tests {
                 paths.push(Isa::Avx512);
             }
         }
+        // The path the kernels run on this machine is among those compared.
+        assert!(paths.contains(&detected), "{detected:?}");
         let g = geometry(2, 5, 6, [13, 20], [1, 1, 1, 1]);
         let x = values(g.batch * g.c_in * 13 * 20, 7);
         let w = values(g.c_out * g.c_in * 9, 8);
