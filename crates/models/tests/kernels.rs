@@ -1,4 +1,4 @@
-//! The fused kernels (additive energy, GRU step, LSTM step, matmul, GLU) against hand computations
+//! The fused kernels (additive energy, GRU step, LSTM step, matmul, GLU, leaky ReLU) against hand computations
 //! and against the same functions composed from Burn's operations: values and every input's
 //! gradient, for sizes that do and do not fill whole vector lanes.
 
@@ -6,7 +6,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use models::kernels::{
     additive_energy, additive_energy_composite, glu, gru_step, gru_step_composite, gru_step_masked,
-    gru_step_masked_composite, linear, linear_steps, lstm_step, lstm_step_composite,
+    gru_step_masked_composite, leaky_relu, linear, linear_steps, lstm_step, lstm_step_composite,
     lstm_step_masked, lstm_step_masked_composite, matmul, narrow_steps, take_step,
 };
 
@@ -490,4 +490,48 @@ fn glu_gives_the_bits_of_burns_own() {
         1,
         "channels of a transposed [3, 4, 6, 5]",
     );
+}
+
+/// `leaky_relu` gives the bits of Burn's, forward and backward, on a contiguous and a
+/// transposed input with exact zeros among its values, and output gradients of both signs
+/// of zero.
+#[test]
+fn leaky_relu_gives_the_bits_of_burns_own() {
+    let ad = Device::flex().autodiff();
+    let normal = Distribution::Normal(0.0, 2.0);
+    let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+    let signs = |n: usize, seed: usize| -> Vec<f32> {
+        (0..n)
+            .map(|i| match ((i + seed) % 4, (i + seed) % 7) {
+                (0, _) => 0.0,
+                (_, 0) => -0.0,
+                _ => 1.0,
+            })
+            .collect()
+    };
+    let inputs = [
+        ("contiguous", Tensor::<3>::random([4, 6, 5], normal, &ad)),
+        (
+            "transposed",
+            Tensor::<3>::random([4, 5, 6], normal, &ad).swap_dims(1, 2),
+        ),
+    ];
+    for (layout, x) in inputs {
+        let x = (x * Tensor::<1>::from_floats(signs(120, 1).as_slice(), &ad).reshape([4, 6, 5]))
+            .detach()
+            .require_grad();
+        let weighting = Tensor::<3>::random([4, 6, 5], normal, &ad)
+            * Tensor::<1>::from_floats(signs(120, 2).as_slice(), &ad).reshape([4, 6, 5]);
+        let run = |f: &dyn Fn(Tensor<3>) -> Tensor<3>| {
+            let y = f(x.clone());
+            let grads = (y.clone() * weighting.clone()).sum().backward();
+            (bits(values(y)), bits(values(x.grad(&grads).unwrap())))
+        };
+        for slope in [0.2, -0.5] {
+            let ours = run(&|x| leaky_relu(x, slope));
+            let burns = run(&|x| burn::tensor::activation::leaky_relu(x, slope));
+            assert_eq!(ours.0, burns.0, "y, {layout}, slope {slope}");
+            assert_eq!(ours.1, burns.1, "d x, {layout}, slope {slope}");
+        }
+    }
 }

@@ -14,9 +14,9 @@ use burn::backend::{
 use burn::tensor::{DType, Tensor, TensorData};
 use burn_flex::FlexTensor;
 
+use super::activations;
 use super::conv;
 use super::cpu;
-use super::glu;
 use super::product::{self, MatrixView};
 
 /// Whether `tensor` lives on the flex backend (with or without autodiff) as f32.
@@ -102,6 +102,13 @@ pub fn glu_rows(x: Tensor<2>) -> Tensor<2> {
     Tensor::from_dispatch(<Dispatch as FusedOps>::glu_rows(x.into_dispatch()))
 }
 
+pub fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f32) -> Tensor<D> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::leaky_relu_flat(
+        x.into_dispatch(),
+        slope,
+    ))
+}
+
 pub fn conv2d(
     x: Tensor<4>,
     weight: Tensor<4>,
@@ -165,6 +172,9 @@ pub trait FusedOps: Backend {
     /// x `[rows, 2n]` -> `[rows, n]`: each row's first half times the sigmoid of its second.
     fn glu_rows(x: FloatTensor<Self>) -> FloatTensor<Self>;
 
+    /// x (any shape, as one run of values) -> `x` where `x ≥ 0`, `slope · x` below.
+    fn leaky_relu_flat(x: FloatTensor<Self>, slope: f32) -> FloatTensor<Self>;
+
     /// x `[B, C_in, H, W]`, weight `[C_out, C_in, kh, kw]`, stride, padding (top, left,
     /// bottom, right) -> `[B, C_out, oh, ow]`, no bias.
     fn conv2d_im2col(
@@ -226,6 +236,13 @@ pub trait FusedGrads: Backend {
 
     /// `[d x]` of `glu_rows`.
     fn glu_rows_grad(x: FloatTensor<Self>, grad: FloatTensor<Self>) -> [FloatTensor<Self>; 1];
+
+    /// `d x` of `leaky_relu_flat`.
+    fn leaky_relu_flat_grad(
+        x: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        slope: f32,
+    ) -> FloatTensor<Self>;
 
     /// `[d x, d weight]` of `conv2d_im2col`, each computed only where `wanted` says (an empty
     /// tensor otherwise).
@@ -346,7 +363,15 @@ impl FusedOps for Flex {
     fn glu_rows(x: FlexTensor) -> FlexTensor {
         let (x, _) = contiguous(x);
         let [rows, width] = dims2(&x);
-        flex_tensor(glu::glu_rows(f32s(&x), width / 2), vec![rows, width / 2])
+        flex_tensor(
+            activations::glu_rows(f32s(&x), width / 2),
+            vec![rows, width / 2],
+        )
+    }
+
+    fn leaky_relu_flat(x: FlexTensor, slope: f32) -> FlexTensor {
+        let (x, dims) = contiguous(x);
+        flex_tensor(activations::leaky_relu(f32s(&x), slope), dims)
     }
 
     fn conv2d_im2col(
@@ -413,11 +438,19 @@ fn lstm_forward(
 }
 
 impl FusedGrads for Flex {
+    fn leaky_relu_flat_grad(x: FlexTensor, grad: FlexTensor, slope: f32) -> FlexTensor {
+        let ((x, dims), (grad, _)) = (contiguous(x), contiguous(grad));
+        flex_tensor(
+            activations::leaky_relu_grad(f32s(&x), f32s(&grad), slope),
+            dims,
+        )
+    }
+
     fn glu_rows_grad(x: FlexTensor, grad: FlexTensor) -> [FlexTensor; 1] {
         let ((x, dims), (grad, _)) = (contiguous(x), contiguous(grad));
         let [_, width] = dims2(&x);
         [flex_tensor(
-            glu::glu_rows_grad(f32s(&x), f32s(&grad), width / 2),
+            activations::glu_rows_grad(f32s(&x), f32s(&grad), width / 2),
             dims,
         )]
     }
@@ -740,6 +773,27 @@ impl<B: Backend + FusedGrads> Backward<B, 2> for Conv2dBackward {
 #[derive(Debug)]
 struct StepsBackward;
 
+/// The backward step of [`FusedOps::leaky_relu_flat`]: the state is the input and the slope.
+#[derive(Debug)]
+struct LeakyReluBackward;
+
+impl<B: Backend + FusedGrads> Backward<B, 1> for LeakyReluBackward {
+    type State = (FloatTensor<B>, f32);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 1>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let grad = grads.consume::<B>(&ops.node);
+        let (x, slope) = ops.state;
+        if let [Some(node)] = ops.parents {
+            grads.register::<B>(node.id, B::leaky_relu_flat_grad(x, grad, slope));
+        }
+    }
+}
+
 impl<B: Backend + FusedGrads> Backward<B, 1> for StepsBackward {
     type State = (usize, usize);
 
@@ -833,6 +887,20 @@ where
 
     fn glu_rows(x: FloatTensor<Self>) -> FloatTensor<Self> {
         record_fused::<B, C, _, _, _>(GluRowsBackward, [x], |[x]| B::glu_rows(x))
+    }
+
+    fn leaky_relu_flat(x: FloatTensor<Self>, slope: f32) -> FloatTensor<Self> {
+        match LeakyReluBackward
+            .prepare::<C>([x.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let state = x.primitive().clone();
+                prep.finish((state.clone(), slope), B::leaky_relu_flat(state, slope))
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::leaky_relu_flat(x.into_primitive(), slope)),
+        }
     }
 
     fn gru_step_masked(

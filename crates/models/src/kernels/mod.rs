@@ -18,6 +18,7 @@
 //! same function written with Burn's tensor operations, which the tests also compare the
 //! kernels against.
 
+pub mod activations;
 #[cfg(feature = "flex")]
 pub mod conv;
 pub mod cpu;
@@ -25,7 +26,6 @@ pub mod cpu;
 mod direct;
 #[cfg(feature = "flex")]
 mod flex;
-pub mod glu;
 #[cfg(feature = "flex")]
 mod product;
 #[cfg(feature = "flex")]
@@ -118,7 +118,7 @@ pub fn matmul(x: Tensor<2>, w: Tensor<2>) -> Tensor<2> {
 /// - `x`: `[..., 2n, ...]`, even along `dim`.
 /// - returns `[..., n, ...]`.
 ///
-/// On flex, the loops of [`glu`](mod@glu) in one parallel pass forward and one backward,
+/// On flex, the loops of [`activations`] in one parallel pass forward and one backward,
 /// with the bits of Burn's; elsewhere Burn's `glu`.
 pub fn glu<const D: usize>(x: Tensor<D>, dim: usize) -> Tensor<D> {
     let dims = x.dims();
@@ -136,6 +136,18 @@ pub fn glu<const D: usize>(x: Tensor<D>, dim: usize) -> Tensor<D> {
         return flex::glu_rows(x.reshape([rows, width])).reshape(halved);
     }
     burn::tensor::activation::glu(x, dim)
+}
+
+/// Burn's `leaky_relu(x, slope)`: `x` where `x ≥ 0`, `slope · x` below; any shape.
+///
+/// On flex, the loops of [`activations`] in one parallel pass forward and one backward,
+/// with the bits of Burn's; elsewhere Burn's `leaky_relu`.
+pub fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f64) -> Tensor<D> {
+    #[cfg(feature = "flex")]
+    if fused(&x) {
+        return flex::leaky_relu(x, slope as f32);
+    }
+    burn::tensor::activation::leaky_relu(x, slope)
 }
 
 /// `Conv2d::forward`: `x` `[batch, c_in, h, w]` -> `[batch, c_out, oh, ow]`.

@@ -5,10 +5,10 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::tensor::activation::{leaky_relu, log_sigmoid};
+use burn::tensor::activation::log_sigmoid;
 use burn::tensor::{Device, Tensor};
 
-use crate::kernels::conv2d;
+use crate::kernels::{conv2d, leaky_relu};
 
 /// The slope of every leaky ReLU of the discriminators, as the reference code.
 pub const LEAKY_SLOPE: f64 = 0.2;

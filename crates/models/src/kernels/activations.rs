@@ -1,7 +1,11 @@
-//! The gated linear unit's loops on `f32` rows: `y = a · σ(b)` for each row `[a | b]` of
-//! `2n` values, forward and backward, rows split between threads.
+//! Activations of AttnGAN's players as loops on `f32` slices split between threads, each
+//! with the bits of Burn's own: the generator's gated linear unit and the discriminators'
+//! leaky ReLU. On the flex backend Burn runs every elementwise operation on one thread,
+//! several passes over memory for each of these, and each of their gradients too.
 //!
-//! Burn's `glu` is two slices, a sigmoid and a product, each a pass over memory on one
+//! # GLU
+//!
+//! `y = a · σ(b)` for each row `[a | b]` of `2n` values. Burn's `glu` is two slices, a sigmoid and a product, each a pass over memory on one
 //! thread of the flex backend, and backward a product's two gradients, the sigmoid's, two
 //! zero-filled slice gradients and their sum: AttnGAN's generator runs it on every upsampled
 //! map (2.4 million values a step at 48 pixels). Here each pass is one loop, with the same
@@ -15,6 +19,42 @@
 
 use rayon::prelude::*;
 
+/// Values per parallel chunk of a flat pass, so a small tensor is not split into slivers.
+const CHUNK: usize = 1 << 14;
+
+/// `y = x` where `x ≥ 0` (or NaN), `slope · x` below, as Burn composes it (a mask of `x <
+/// 0`, `x · slope`, a masked choice).
+pub fn leaky_relu(x: &[f32], slope: f32) -> Vec<f32> {
+    let mut y = vec![0.0f32; x.len()];
+    y.par_chunks_mut(CHUNK)
+        .zip(x.par_chunks(CHUNK))
+        .for_each(|(y, x)| {
+            for (y, &x) in y.iter_mut().zip(x) {
+                *y = if x < 0.0 { x * slope } else { x };
+            }
+        });
+    y
+}
+
+/// `d x` of [`leaky_relu`] from `x` and the output gradient: Burn's masked choice sends
+/// `g` to one branch and `0.0` to the other, the scaled branch multiplies by `slope`, and
+/// the two are summed: `0.0 + g · slope` below zero, `g + 0.0 · slope` elsewhere.
+pub fn leaky_relu_grad(x: &[f32], grad: &[f32], slope: f32) -> Vec<f32> {
+    let mut dx = vec![0.0f32; x.len()];
+    dx.par_chunks_mut(CHUNK)
+        .zip(x.par_chunks(CHUNK).zip(grad.par_chunks(CHUNK)))
+        .for_each(|(dx, (x, grad))| {
+            for ((dx, &x), &g) in dx.iter_mut().zip(x).zip(grad) {
+                *dx = if x < 0.0 {
+                    0.0 + g * slope
+                } else {
+                    g + 0.0 * slope
+                };
+            }
+        });
+    dx
+}
+
 /// The logistic sigmoid as the flex backend computes it (its `sigmoid_f32`).
 fn sigmoid(x: f32) -> f32 {
     if x >= 0.0 {
@@ -25,13 +65,10 @@ fn sigmoid(x: f32) -> f32 {
     }
 }
 
-/// Rows of at least this many values each go to a thread on their own; shorter rows are
-/// taken several at a time, so a small tensor is not split into slivers.
-const MIN_CHUNK: usize = 4096;
-
-/// Rows per parallel chunk for rows of `width` values.
+/// Rows per parallel chunk for rows of `width` values: a row at least [`CHUNK`] long is a
+/// chunk of its own, shorter rows are taken several at a time.
 fn rows_per_chunk(width: usize) -> usize {
-    MIN_CHUNK.div_ceil(width.max(1)).max(1)
+    CHUNK.div_ceil(width.max(1)).max(1)
 }
 
 /// `y [rows, n]` of `x [rows, 2n]`: `y[r, i] = x[r, i] · σ(x[r, n + i])`.
@@ -91,6 +128,18 @@ mod tests {
         let x = [2.0f32, -4.0, 0.0, 0.0];
         assert_eq!(glu_rows(&x, 2), vec![1.0, -2.0]);
         assert_eq!(glu_rows_grad(&x, &[1.0, 2.0], 2), vec![0.5, 1.0, 0.5, -2.0]);
+    }
+
+    /// Hand values: slope 0.2 below zero, 1 above; a NaN passes through.
+    #[test]
+    fn leaky_relu_scales_the_negatives() {
+        let y = leaky_relu(&[-2.0, 0.0, 3.0, f32::NAN], 0.25);
+        assert_eq!(&y[..3], &[-0.5, 0.0, 3.0]);
+        assert!(y[3].is_nan());
+        assert_eq!(
+            leaky_relu_grad(&[-2.0, 0.0, 3.0], &[4.0, 4.0, -1.0], 0.25),
+            vec![1.0, 4.0, -1.0]
+        );
     }
 
     /// A gradient of `-0.0` gives `0.0`, as Burn's sum of the two slices' gradients does.
