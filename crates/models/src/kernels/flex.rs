@@ -773,6 +773,23 @@ impl<B: Backend + FusedGrads> Backward<B, 2> for Conv2dBackward {
 #[derive(Debug)]
 struct StepsBackward;
 
+impl<B: Backend + FusedGrads> Backward<B, 1> for StepsBackward {
+    type State = (usize, usize);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 1>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let grad = grads.consume::<B>(&ops.node);
+        let (steps, start) = ops.state;
+        if let [Some(node)] = ops.parents {
+            grads.register::<B>(node.id, B::pad_steps(grad, steps, start));
+        }
+    }
+}
+
 /// The backward step of [`FusedOps::leaky_relu_flat`]: the state is the input and the slope.
 #[derive(Debug)]
 struct LeakyReluBackward;
@@ -790,23 +807,6 @@ impl<B: Backend + FusedGrads> Backward<B, 1> for LeakyReluBackward {
         let (x, slope) = ops.state;
         if let [Some(node)] = ops.parents {
             grads.register::<B>(node.id, B::leaky_relu_flat_grad(x, grad, slope));
-        }
-    }
-}
-
-impl<B: Backend + FusedGrads> Backward<B, 1> for StepsBackward {
-    type State = (usize, usize);
-
-    fn backward(
-        self,
-        ops: Ops<Self::State, 1>,
-        grads: &mut Gradients,
-        _checkpointer: &mut Checkpointer,
-    ) {
-        let grad = grads.consume::<B>(&ops.node);
-        let (steps, start) = ops.state;
-        if let [Some(node)] = ops.parents {
-            grads.register::<B>(node.id, B::pad_steps(grad, steps, start));
         }
     }
 }
