@@ -5,11 +5,12 @@
 //!
 //! # GLU
 //!
-//! `y = a · σ(b)` for each row `[a | b]` of `2n` values. Burn's `glu` is two slices, a sigmoid and a product, each a pass over memory on one
-//! thread of the flex backend, and backward a product's two gradients, the sigmoid's, two
-//! zero-filled slice gradients and their sum: AttnGAN's generator runs it on every upsampled
-//! map (2.4 million values a step at 48 pixels). Here each pass is one loop, with the same
-//! arithmetic per value as Burn's, so the same bits:
+//! `y = a · σ(b)` for each row `[a | b]` of `2n` values. Burn's `glu` is two slices, a
+//! sigmoid and a product, each a pass over memory on one thread of the flex backend, and
+//! backward a product's two gradients, the sigmoid's, two zero-filled slice gradients and
+//! their sum: AttnGAN's generator runs it on every upsampled map (2.4 million values a step
+//! at 48 pixels). Here each pass is one loop, with the same arithmetic per value as Burn's,
+//! so the same bits:
 //!
 //! - `σ(b)` as flex computes it (`1 / (1 + e^-b)` for `b ≥ 0`, `e^b / (1 + e^b)` below);
 //! - `d a = g · σ(b)` and `d b = ((g · a) · σ(b)) · (1 - σ(b))`, the product's and the

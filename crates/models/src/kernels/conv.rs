@@ -349,7 +349,11 @@ pub fn conv2d_backward(
     if want_x && direct::takes_input_gradient(g) {
         // The input gradient direct; the weight gradient from the unfolded input, as below.
         let dx = direct::input_gradient(weight, dy, g);
-        let (_, dw) = unfolded_backward(x, weight, dy, g, [false, want_weight]);
+        let dw = if want_weight {
+            unfolded_backward(x, weight, dy, g, [false, true]).1
+        } else {
+            Vec::new()
+        };
         return (dx, dw);
     }
     unfolded_backward(x, weight, dy, g, [want_x, want_weight])

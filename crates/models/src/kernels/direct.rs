@@ -75,7 +75,7 @@ struct Layout {
     pitch: usize,
     /// `Hp · Wp`: one padded input channel.
     plane: usize,
-    /// Output values computed per channel: `oh · Wp` rounded up to whole tiles.
+    /// Output values computed per channel: `oh · Wp` rounded up to whole [`ROUND`]s.
     computed: usize,
     /// Offsets of the taps `ki · Wp + kj`, row-major.
     taps: [usize; 9],
@@ -85,13 +85,13 @@ struct Layout {
 }
 
 impl Layout {
-    fn of(g: &ConvGeometry, tile: usize) -> Self {
+    fn of(g: &ConvGeometry) -> Self {
         let [h, w] = g.input;
         let [top, left, bottom, right] = g.padding;
         let pitch = w + left + right;
         let plane = (h + top + bottom) * pitch;
         let [oh, _] = g.output();
-        let computed = (oh * pitch).div_ceil(tile) * tile;
+        let computed = (oh * pitch).div_ceil(ROUND) * ROUND;
         let taps = std::array::from_fn(|t| (t / 3) * pitch + t % 3);
         let padded_len = (g.c_in - 1) * plane + (computed + taps[8]).max(plane);
         Self {
@@ -402,7 +402,7 @@ fn run_images(isa: Isa, pass: Pass, x: &[f32], packed: &[f32], g: &ConvGeometry)
     if y.is_empty() {
         return y;
     }
-    let layout = Layout::of(g, ROUND);
+    let layout = Layout::of(g);
     let channels = g.c_out.div_ceil(isa.rows()) * isa.rows();
     let [h, w] = g.input;
     y.par_chunks_mut(g.c_out * oh * ow)

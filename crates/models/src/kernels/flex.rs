@@ -817,11 +817,21 @@ where
     C: CheckpointStrategy,
 {
     fn narrow_steps(x: FloatTensor<Self>, start: usize, len: usize) -> FloatTensor<Self> {
-        record_steps::<B, C>(x, start, |x| B::narrow_steps(x, start, len))
+        record_one::<B, C, _>(
+            StepsBackward,
+            x,
+            |x| (x.shape()[1], start),
+            |x| B::narrow_steps(x, start, len),
+        )
     }
 
     fn take_step(x: FloatTensor<Self>, t: usize) -> FloatTensor<Self> {
-        record_steps::<B, C>(x, t, |x| B::take_step(x, t))
+        record_one::<B, C, _>(
+            StepsBackward,
+            x,
+            |x| (x.shape()[1], t),
+            |x| B::take_step(x, t),
+        )
     }
 
     fn matmul(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self> {
@@ -890,17 +900,12 @@ where
     }
 
     fn leaky_relu_flat(x: FloatTensor<Self>, slope: f32) -> FloatTensor<Self> {
-        match LeakyReluBackward
-            .prepare::<C>([x.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let state = x.primitive().clone();
-                prep.finish((state.clone(), slope), B::leaky_relu_flat(state, slope))
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::leaky_relu_flat(x.into_primitive(), slope)),
-        }
+        record_one::<B, C, _>(
+            LeakyReluBackward,
+            x,
+            |x| (x.clone(), slope),
+            |x| B::leaky_relu_flat(x, slope),
+        )
     }
 
     fn gru_step_masked(
@@ -955,24 +960,24 @@ where
     }
 }
 
-/// Records [`FusedOps::narrow_steps`] or [`FusedOps::take_step`] of `x`, `[batch, steps, d]`,
-/// whose first step taken is `start`; `forward` takes the steps on the inner backend.
-fn record_steps<B, C>(
+/// Records a one-input op of `x` whose backward state is `state(x)`, taken only when the
+/// op is tracked; `forward` runs the op on the inner backend.
+fn record_one<B, C, O>(
+    op: O,
     x: FloatTensor<Autodiff<B, C>>,
-    start: usize,
-    forward: impl Fn(FloatTensor<B>) -> FloatTensor<B>,
+    state: impl FnOnce(&FloatTensor<B>) -> O::State,
+    forward: impl FnOnce(FloatTensor<B>) -> FloatTensor<B>,
 ) -> FloatTensor<Autodiff<B, C>>
 where
-    B: Backend + FusedGrads,
+    B: Backend,
     C: CheckpointStrategy,
+    O: Backward<B, 1>,
 {
-    let steps = x.primitive().shape()[1];
-    match StepsBackward
-        .prepare::<C>([x.node()])
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => prep.finish((steps, start), forward(x.into_primitive())),
+    match op.prepare::<C>([x.node()]).compute_bound().stateful() {
+        OpsKind::Tracked(prep) => {
+            let state = state(x.primitive());
+            prep.finish(state, forward(x.into_primitive()))
+        }
         OpsKind::UnTracked(prep) => prep.finish(forward(x.into_primitive())),
     }
 }
