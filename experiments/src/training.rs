@@ -11,6 +11,8 @@ use burn::tensor::{Device, Distribution, Int, Tensor};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{self, ExactF64, LoopState, Slot};
 
@@ -79,6 +81,34 @@ pub struct OptimizerSettings {
     pub learning_rate: f64,
     /// Gradient norm clip.
     pub grad_clip: f64,
+    /// How the learning rate moves over the steps.
+    pub schedule: LearningRateSchedule,
+}
+
+/// How the learning rate moves over a run's steps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LearningRateSchedule {
+    /// The same rate at every step.
+    #[default]
+    Constant,
+    /// Half a cosine from the full rate at step 1 down to 0 after the last step
+    /// (Loshchilov and Hutter 2017, without restarts): late steps make small moves, so
+    /// the model ends near a minimum instead of circling it at the full rate.
+    Cosine,
+}
+
+impl OptimizerSettings {
+    /// The learning rate of step `step` (counted from 1).
+    pub fn rate_at(&self, step: usize) -> f64 {
+        match self.schedule {
+            LearningRateSchedule::Constant => self.learning_rate,
+            LearningRateSchedule::Cosine => {
+                let progress = (step - 1) as f64 / self.steps as f64;
+                self.learning_rate * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
+            }
+        }
+    }
 }
 
 /// What a loss may draw on besides the model and the batch. Both parts are saved with a
@@ -203,7 +233,7 @@ pub fn train_and_select<M: Module, B>(
                 settings.grad_clip
             );
         }
-        model = optimizer.step(settings.learning_rate, model, grads);
+        model = optimizer.step(settings.rate_at(step), model, grads);
         if step == 1 {
             state.stream = device.as_ref().map_or(0, draw_stream);
         }
@@ -429,7 +459,25 @@ mod tests {
             steps,
             learning_rate: 0.1,
             grad_clip: f64::INFINITY,
+            schedule: LearningRateSchedule::Constant,
         }
+    }
+
+    #[test]
+    fn the_cosine_schedule_falls_from_the_full_rate_by_half_a_cosine() {
+        let cosine = OptimizerSettings {
+            steps: 4,
+            learning_rate: 2.0,
+            grad_clip: f64::INFINITY,
+            schedule: LearningRateSchedule::Cosine,
+        };
+        // 2 · ½ (1 + cos(π k / 4)) for k = 0..3: 2, 1 + √½, 1, 1 − √½.
+        let half = std::f64::consts::FRAC_1_SQRT_2;
+        for (step, want) in [(1, 2.0), (2, 1.0 + half), (3, 1.0), (4, 1.0 - half)] {
+            assert!((cosine.rate_at(step) - want).abs() < 1e-12, "step {step}");
+        }
+        let constant = settings(4);
+        assert!((1..=4).all(|step| constant.rate_at(step) == 0.1));
     }
 
     #[test]

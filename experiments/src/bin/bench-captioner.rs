@@ -30,7 +30,7 @@ use clap::Parser;
 use experiments::captioning::captioner_loss;
 use experiments::cli::run_in_pool;
 use experiments::reinforce::ReinforceWeights;
-use experiments::training::{OptimizerSettings, train_loop};
+use experiments::training::{LearningRateSchedule, OptimizerSettings, train_loop};
 use models::seq2seq::{BOS, EOS, PAD};
 use models::vision::{CaptionerConfig, ContextKind, ImageEncoderConfig};
 use rand::rngs::StdRng;
@@ -219,6 +219,7 @@ fn bench(args: Args) -> anyhow::Result<()> {
         steps: total,
         learning_rate: LEARNING_RATE,
         grad_clip: GRAD_CLIP,
+        schedule: LearningRateSchedule::Constant,
     };
     let next_batch = || {
         if let Some(started) = step_started {

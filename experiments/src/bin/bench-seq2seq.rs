@@ -13,7 +13,9 @@ use std::time::Instant;
 use burn::module::Module;
 use clap::Parser;
 use experiments::cli::run_in_pool;
-use experiments::training::{OptimizerSettings, cross_entropy_loss, train_loop};
+use experiments::training::{
+    LearningRateSchedule, OptimizerSettings, cross_entropy_loss, train_loop,
+};
 use models::seq2seq::{
     Architecture, Seq2SeqConfig, ids_tensor, mask_tensor, sequence_cross_entropy,
 };
@@ -131,6 +133,7 @@ fn bench(args: Args) -> anyhow::Result<()> {
         learning_rate: 1e-3,
         // No clipping, as the reference (`--clip 0`).
         grad_clip: f64::INFINITY,
+        schedule: LearningRateSchedule::Constant,
     };
     // A step is timed from the moment its batch is ready to the moment the next one is
     // asked for: forward, backward and optimizer, not the batch's generation (as the

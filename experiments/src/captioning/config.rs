@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::CaptionTask;
 use crate::experiment::{LONG_PRESET, Preset, Task};
 use crate::reinforce::ReinforceWeights;
-use crate::training::OptimizerSettings;
+use crate::training::{LearningRateSchedule, OptimizerSettings};
 use crate::validate::{
     require_distinct, require_finite_positive, require_non_negative, require_positive,
     require_seeds,
@@ -100,6 +100,10 @@ pub struct Config {
     pub batch_size: usize,
     /// Adam learning rate of the captioner.
     pub learning_rate: f64,
+    /// constant | cosine (half a cosine from `learning_rate` down to 0 over `steps`).
+    #[serde(default)]
+    #[schemars(with = "String")]
+    pub learning_rate_schedule: LearningRateSchedule,
     /// Gradient norm clip.
     pub grad_clip: f64,
     /// λ of the doubly stochastic penalty λ Σ_i (1 - Σ_t α_ti)² (soft attention).
@@ -189,6 +193,7 @@ impl Config {
             steps: 2000,
             batch_size: 32,
             learning_rate: 3e-3,
+            learning_rate_schedule: LearningRateSchedule::Constant,
             grad_clip: 5.0,
             doubly_stochastic: 1.0,
             hard_expected: 0.5,
@@ -366,6 +371,7 @@ impl Config {
             steps: self.steps,
             learning_rate: self.learning_rate,
             grad_clip: self.grad_clip,
+            schedule: self.learning_rate_schedule,
         }
     }
 }

@@ -21,7 +21,9 @@ use datasets::scenes::{Colour, Scene, Size};
 use models::vision::{ImageEncoder, multilabel_loss};
 
 use super::Config;
-use crate::training::{EpochBatches, OptimizerSettings, cross_entropy_loss, train_loop};
+use crate::training::{
+    EpochBatches, LearningRateSchedule, OptimizerSettings, cross_entropy_loss, train_loop,
+};
 use crate::vision::images_tensor;
 
 /// What the pretraining labels describe.
@@ -111,6 +113,7 @@ pub fn pretrain_encoder(
         steps: config.pretrain_steps,
         learning_rate: config.pretrain_learning_rate,
         grad_clip: config.grad_clip,
+        schedule: LearningRateSchedule::Constant,
     };
     let trained = train_loop(
         &settings,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::GlimpseTask;
 use super::variants::Classifier;
 use crate::experiment::{LONG_PRESET, Preset, Task};
-use crate::training::OptimizerSettings;
+use crate::training::{LearningRateSchedule, OptimizerSettings};
 use crate::validate::{require_distinct, require_finite_positive, require_positive, require_seeds};
 
 /// Every setting of a run. Presets fill it; a JSON file or `--set` overrides it.
@@ -69,6 +69,10 @@ pub struct Config {
     pub batch_size: usize,
     /// Adam learning rate.
     pub learning_rate: f64,
+    /// constant | cosine (half a cosine from `learning_rate` down to 0 over `steps`).
+    #[serde(default)]
+    #[schemars(with = "String")]
+    pub learning_rate_schedule: LearningRateSchedule,
     /// Gradient norm clip.
     pub grad_clip: f64,
     /// Test images per forward pass.
@@ -119,6 +123,7 @@ impl Config {
             steps: 2500,
             batch_size: 64,
             learning_rate: 1e-3,
+            learning_rate_schedule: LearningRateSchedule::Constant,
             grad_clip: 5.0,
             eval_batch_size: 250,
             curve_every: 50,
@@ -288,6 +293,7 @@ impl Config {
             steps: self.steps,
             learning_rate: self.learning_rate,
             grad_clip: self.grad_clip,
+            schedule: self.learning_rate_schedule,
         }
     }
 }

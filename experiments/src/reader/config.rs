@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ReaderTask;
 use crate::experiment::{LONG_PRESET, Preset, Task};
-use crate::training::OptimizerSettings;
+use crate::training::{LearningRateSchedule, OptimizerSettings};
 use crate::validate::{require_distinct, require_finite_positive, require_positive, require_seeds};
 
 /// Every setting of a run.
@@ -234,6 +234,7 @@ impl Config {
             steps: self.steps,
             learning_rate: self.learning_rate,
             grad_clip: self.grad_clip,
+            schedule: LearningRateSchedule::Constant,
         }
     }
 }

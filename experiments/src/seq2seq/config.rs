@@ -236,6 +236,7 @@ impl Config {
             steps: self.steps,
             learning_rate: self.learning_rate,
             grad_clip: self.grad_clip,
+            schedule: crate::training::LearningRateSchedule::Constant,
         }
     }
 }

@@ -16,7 +16,9 @@ use rand::rngs::StdRng;
 
 use super::Config;
 use super::negatives::one_attribute_off;
-use crate::training::{EpochBatches, OptimizerSettings, Trained, cross_entropy_loss, train_loop};
+use crate::training::{
+    EpochBatches, LearningRateSchedule, OptimizerSettings, Trained, cross_entropy_loss, train_loop,
+};
 use crate::vision::images_tensor;
 
 /// A DAMSM: the text and image encoders trained together by the DAMSM loss.
@@ -107,6 +109,7 @@ pub fn train_damsm(
         steps: config.damsm_steps,
         learning_rate: config.damsm_learning_rate,
         grad_clip: 5.0,
+        schedule: LearningRateSchedule::Constant,
     };
     let matching = config.damsm();
     train_loop(
@@ -168,6 +171,7 @@ pub fn train_judge(
         steps: config.judge_steps,
         learning_rate: 3e-3,
         grad_clip: 5.0,
+        schedule: LearningRateSchedule::Constant,
     };
     train_loop(
         &settings,
