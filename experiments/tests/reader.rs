@@ -2,7 +2,7 @@
 //! smoke preset writes its table and attention, `.question` directories in DeepMind's layout
 //! are read (and bad ones refused with one line naming the culprit).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use datasets::reader::Question;
@@ -19,14 +19,13 @@ use models::readers::ReaderKind;
 /// on parallel threads: runs that train hold this lock so their random draws do not interleave.
 static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "attention-lab-reader-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty directory for one test, removed when the test ends (when the returned
+/// guard is dropped).
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("attention-lab-reader-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// Every reader fits a tiny synthetic set: after training, its accuracy on those questions is
@@ -165,8 +164,8 @@ fn smoke_run_writes_table_and_attention() {
     let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let task = ReaderTask::Synthetic;
     let config = Config::preset(Preset::Smoke, &task);
-    let dir =
-        run::run::<ReaderExperiment>(&config, &task, Path::new("data"), &scratch("smoke")).unwrap();
+    let tmp = scratch("smoke");
+    let dir = run::run::<ReaderExperiment>(&config, &task, Path::new("data"), tmp.path()).unwrap();
     let rows = plots::read_metrics_csv(&dir.join("metrics.csv")).unwrap();
     for model in [
         "max-frequency",
@@ -266,7 +265,8 @@ fn error_line(args: &[&str]) -> String {
 /// shorter `train/`, end to end through the `reader` binary.
 #[test]
 fn question_directories_in_deepmind_layout_are_read() {
-    let root = scratch("layout");
+    let tmp = scratch("layout");
+    let root = tmp.path();
     let deepmind = root.join("cnn");
     write_layout(&deepmind, &["training", "validation", "test"], 3);
     // Two more training questions, so each split's count is its own.
@@ -324,7 +324,8 @@ fn question_directories_in_deepmind_layout_are_read() {
 /// the directory (once), and for the former the layout expected.
 #[test]
 fn question_directories_without_the_layout_are_named() {
-    let root = scratch("no-layout");
+    let tmp = scratch("no-layout");
+    let root = tmp.path();
     let out = root.join("out");
     let out = out.to_str().unwrap();
     let empty = root.join("empty");
@@ -365,7 +366,8 @@ fn question_directories_without_the_layout_are_named() {
 /// not a panic.
 #[test]
 fn too_few_stories_is_an_error_naming_the_field() {
-    let out = scratch("few-stories");
+    let tmp = scratch("few-stories");
+    let out = tmp.path();
     for stories in ["1", "2"] {
         let line = error_line(&[
             "--preset",
@@ -383,7 +385,8 @@ fn too_few_stories_is_an_error_naming_the_field() {
 /// skip_bad a count of it.
 #[test]
 fn malformed_question_files_are_named_or_skipped() {
-    let root = scratch("dirs");
+    let tmp = scratch("dirs");
+    let root = tmp.path();
     let stories = generate_stories(&StoryConfig {
         n: 6,
         min_sentences: 3,
@@ -403,7 +406,7 @@ fn malformed_question_files_are_named_or_skipped() {
         "http://x\n\nno placeholder here\n",
     )
     .unwrap();
-    let task = ReaderTask::Questions(root.clone());
+    let task = ReaderTask::Questions(root.to_path_buf());
     let config = Config::preset(Preset::Smoke, &task);
     let err = load_questions(&config, &task, Path::new("data"))
         .err()

@@ -52,7 +52,8 @@ fn loaded_classifiers_repeat_their_cells_bit_for_bit() {
     for model in [ram, Classifier::Cnn] {
         let cell = variants::cell(&canvas, model, config.seeds[0]);
         assert!(Glimpses::cells(&config).contains(&cell), "{cell:?}");
-        let dir = scratch(&format!("cell-{}", model.name())).join("model");
+        let tmp = scratch(&format!("cell-{}", model.name()));
+        let dir = tmp.path().join("model");
         let saved = Glimpses::run_cell(&config, &task, &data, &cell, &with_dir(&dir)).unwrap();
         let plain =
             Glimpses::run_cell(&config, &task, &data, &cell, &CellContext::default()).unwrap();
@@ -143,7 +144,8 @@ fn load_error(dir: &Path) -> String {
 fn descriptions_that_do_not_fit_are_refused_naming_file_and_tensor_or_field() {
     let _lock = lock();
     let (config, _, data, canvas) = smoke();
-    let root = scratch("refused");
+    let tmp = scratch("refused");
+    let root = tmp.path();
     let cases = [
         (
             Classifier::Ram { glimpses: 2 },
@@ -322,7 +324,8 @@ fn expected_lines(
 
 #[test]
 fn classify_reads_images_and_answers_as_the_saved_model_does() {
-    let out = scratch("classify-run");
+    let tmp = scratch("classify-run");
+    let out = tmp.path();
     let glimpses_bin = env!("CARGO_BIN_EXE_glimpses");
     let args = [
         "--preset",

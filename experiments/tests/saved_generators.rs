@@ -38,10 +38,14 @@ fn bits<const D: usize>(tensor: Tensor<D>) -> Vec<u32> {
 
 /// The `models` folder of one smoke run of `text-to-image --task shapes --save-models`
 /// (every variant, seed 1), run once for the tests that read it.
-fn smoke_models() -> &'static Path {
-    static MODELS: OnceLock<PathBuf> = OnceLock::new();
-    MODELS.get_or_init(|| {
-        let out = scratch("smoke-run");
+///
+/// A static is never dropped, so the run's folder has a fixed name (no process id): the next
+/// run of these tests replaces it rather than leaving another one behind.
+fn smoke_models() -> PathBuf {
+    static SMOKE_RUN: OnceLock<PathBuf> = OnceLock::new();
+    let out = SMOKE_RUN.get_or_init(|| {
+        let out = std::env::temp_dir().join("attention-lab-saved-generators-smoke-run");
+        let _ = std::fs::remove_dir_all(&out);
         let output = Command::new(env!("CARGO_BIN_EXE_text-to-image"))
             .args([
                 "--preset",
@@ -59,8 +63,9 @@ fn smoke_models() -> &'static Path {
             "{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        out.join("shapes").join("models")
-    })
+        out
+    });
+    out.join("shapes").join("models")
 }
 
 /// Runs `draw` with `args`; returns success, exit code, stdout and stderr.
@@ -108,7 +113,8 @@ fn a_loaded_generator_draws_as_its_cell_bit_for_bit() {
     let config = TextToImage::preset(Preset::Smoke, &task);
     let data = TextToImage::load(&config, &task, Path::new("data")).unwrap();
     let cell = Cell::new("attngan", 0, config.seeds[0]);
-    let dir = scratch("attngan").join("model");
+    let tmp = scratch("attngan");
+    let dir = tmp.path().join("model");
     let context = CellContext {
         model_dir: Some(dir.clone()),
     };
@@ -184,10 +190,15 @@ fn a_loaded_generator_draws_as_its_cell_bit_for_bit() {
     );
 }
 
-/// Copies the smoke run's `attngan` folder into `name` and edits its `model.json`.
-fn edited_model(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> PathBuf {
+/// Copies the smoke run's `attngan` folder into `name` and edits its `model.json`; returns
+/// the scratch folder's guard (keep it while the model is used) and the model's folder.
+fn edited_model(
+    name: &str,
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> (tempfile::TempDir, PathBuf) {
     let from = smoke_models().join("attngan-k0-seed1");
-    let dir = scratch(name).join("model");
+    let tmp = scratch(name);
+    let dir = tmp.path().join("model");
     std::fs::create_dir_all(&dir).unwrap();
     for file in [WEIGHTS_FILE, DESCRIPTION_FILE] {
         std::fs::copy(from.join(file), dir.join(file)).unwrap();
@@ -197,7 +208,7 @@ fn edited_model(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> PathBu
         serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     edit(&mut json);
     std::fs::write(&path, serde_json::to_vec_pretty(&json).unwrap()).unwrap();
-    dir
+    (tmp, dir)
 }
 
 /// The error of loading `dir`, in process and through `draw` (one line, exit status 1);
@@ -230,17 +241,17 @@ fn assert_refused(dir: &Path, names: &[&str]) {
 #[test]
 fn a_description_of_another_model_is_refused_naming_the_file_and_the_tensor() {
     // d_noise widens only stage 1's first layer: [d_condition + d_noise, ...].
-    let dir = edited_model("wider-noise", |json| {
+    let (_wider_noise, dir) = edited_model("wider-noise", |json| {
         json["model"]["generator"]["d_noise"] = 5.into();
     });
     assert_refused(&dir, &[WEIGHTS_FILE, "'generator.fc.weight'", "[9, 288]"]);
     // An attngan that says it reads the sentence only.
-    let dir = edited_model("other-conditioning", |json| {
+    let (_other_conditioning, dir) = edited_model("other-conditioning", |json| {
         json["model"]["generator"]["conditioning"] = "sentence-only".into();
     });
     assert_refused(&dir, &[DESCRIPTION_FILE, "model.generator.conditioning"]);
     // A canvas the generator cannot be built with is an error, not a panic.
-    let dir = edited_model("odd-canvas", |json| {
+    let (_odd_canvas, dir) = edited_model("odd-canvas", |json| {
         json["model"]["generator"]["canvas"] = 20.into();
         json["model"]["image_size"] = 20.into();
     });
@@ -259,7 +270,8 @@ fn draw_writes_pngs_from_captions() {
     let captions = std::fs::read_to_string(models.join("../example_captions.csv")).unwrap();
     let caption = captions.lines().nth(1).unwrap().split_once(',').unwrap().1;
     let caption = caption.trim_matches('"').to_string();
-    let out = scratch("draw");
+    let tmp = scratch("draw");
+    let out = tmp.path();
     let path = |name: &str| out.join(name).to_str().unwrap().to_string();
 
     let result = draw(&["--model", model, "--out", &path("a.png"), &caption]);

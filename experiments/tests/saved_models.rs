@@ -41,7 +41,8 @@ fn a_loaded_translator_repeats_its_cell_bit_for_bit() {
     // The RNNsearch cell that records the alignment of a test sentence.
     let k = config.longest_train_len();
     let cell = Cell::new("RNNsearch", k, config.seeds[0]);
-    let dir = scratch("seq2seq").join("model");
+    let tmp = scratch("seq2seq");
+    let dir = tmp.path().join("model");
     let saved = Seq2SeqLength::run_cell(&config, &task, &data, &cell, &with_dir(&dir)).unwrap();
     let plain =
         Seq2SeqLength::run_cell(&config, &task, &data, &cell, &CellContext::default()).unwrap();
@@ -105,7 +106,8 @@ fn logits_survive_a_round_trip_and_another_size_is_refused() {
         &model_config,
         Selection::Soft,
     );
-    let root = scratch("round-trip");
+    let tmp = scratch("round-trip");
+    let root = tmp.path();
     let dir = root.join("model");
     experiments::saved_model::seq2seq::save_seq2seq(&with_dir(&dir), &cell, save, &model).unwrap();
     let loaded = Translator::load(&dir, &inference_device().unwrap()).unwrap();
@@ -167,7 +169,8 @@ fn a_loaded_transformer_repeats_its_cell_bit_for_bit() {
     let data = load_data("test", base, &task, Path::new("data")).unwrap();
     let k = base.longest_train_len();
     let cell = Cell::new("Transformer", k, base.seeds[0]);
-    let dir = scratch("transformer").join("model");
+    let tmp = scratch("transformer");
+    let dir = tmp.path().join("model");
     let data = Some(data);
     let run_cell = |context: CellContext| {
         TransformerExperiment::run_cell(&config, &task, &data, &cell, &context).unwrap()
@@ -203,7 +206,8 @@ fn a_loaded_reader_repeats_its_cell_bit_for_bit() {
     let config = ReaderExperiment::preset(Preset::Smoke, &task);
     let data = ReaderExperiment::load(&config, &task, Path::new("data")).unwrap();
     let cell = Cell::new("attentive", 0, config.seeds[0]);
-    let dir = scratch("reader").join("model");
+    let tmp = scratch("reader");
+    let dir = tmp.path().join("model");
     let saved = ReaderExperiment::run_cell(&config, &task, &data, &cell, &with_dir(&dir)).unwrap();
     let plain =
         ReaderExperiment::run_cell(&config, &task, &data, &cell, &CellContext::default()).unwrap();
@@ -236,7 +240,8 @@ fn a_loaded_captioner_repeats_its_cell_bit_for_bit() {
     let config = Captioning::preset(Preset::Smoke, &task);
     let data = Captioning::load(&config, &task, Path::new("data")).unwrap();
     let cell = Cell::new("soft", 0, config.seeds[0]);
-    let dir = scratch("captioner").join("model");
+    let tmp = scratch("captioner");
+    let dir = tmp.path().join("model");
     let saved = Captioning::run_cell(&config, &task, &data, &cell, &with_dir(&dir)).unwrap();
     let plain =
         Captioning::run_cell(&config, &task, &data, &cell, &CellContext::default()).unwrap();
@@ -271,8 +276,9 @@ fn a_loaded_captioner_repeats_its_cell_bit_for_bit() {
 
 #[test]
 fn translate_reads_a_saved_run_and_shows_its_alignment() {
-    let out = scratch("translate-run");
-    let dir = smoke_run(env!("CARGO_BIN_EXE_seq2seq-length"), &out, "reverse", &[]);
+    let tmp = scratch("translate-run");
+    let out = tmp.path();
+    let dir = smoke_run(env!("CARGO_BIN_EXE_seq2seq-length"), out, "reverse", &[]);
     let models = dir.join("models");
     for name in [
         "RNNencdec-k4-seed1",
@@ -349,9 +355,10 @@ fn translate_reads_a_saved_run_and_shows_its_alignment() {
 /// shows an alignment.
 #[test]
 fn translate_reads_a_saved_transformer() {
-    let out = scratch("translate-transformer");
+    let tmp = scratch("translate-transformer");
+    let out = tmp.path();
     let args = ["--set", "cost_lengths=[]"];
-    let dir = smoke_run(env!("CARGO_BIN_EXE_transformer"), &out, "reverse", &args);
+    let dir = smoke_run(env!("CARGO_BIN_EXE_transformer"), out, "reverse", &args);
     let bin = env!("CARGO_BIN_EXE_translate");
     let models = dir.join("models");
     let transformer = models.join("Transformer-k4-seed1");
@@ -378,8 +385,9 @@ fn translate_reads_a_saved_transformer() {
 
 #[test]
 fn answer_reads_question_files_and_scores_them_as_the_run_did() {
-    let out = scratch("answer-run");
-    let dir = smoke_run(env!("CARGO_BIN_EXE_reader"), &out, "synthetic", &[]);
+    let tmp = scratch("answer-run");
+    let out = tmp.path();
+    let dir = smoke_run(env!("CARGO_BIN_EXE_reader"), out, "synthetic", &[]);
     let model = dir.join("models").join("attentive-k0-seed1");
     let questions = {
         let _lock = lock();
@@ -436,10 +444,11 @@ fn answer_reads_question_files_and_scores_them_as_the_run_did() {
 
 #[test]
 fn caption_reads_png_files_as_the_model_was_trained() {
-    let out = scratch("caption-run");
+    let tmp = scratch("caption-run");
+    let out = tmp.path();
     let dir = smoke_run(
         env!("CARGO_BIN_EXE_captioning"),
-        &out,
+        out,
         "shapes",
         &["--task", "shapes"],
     );

@@ -1,7 +1,7 @@
 //! End to end: a tiny run learns, runs are reproducible, bad input gets a clear error, and
 //! the other RNN experiments write what they promise.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use datasets::synthetic::SyntheticTask;
@@ -17,11 +17,13 @@ use plots::read_metrics_csv;
 /// on parallel threads: runs that train hold this lock so their random draws do not interleave.
 static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("attention-lab-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty directory for one test, removed when the test ends (when the returned
+/// guard is dropped).
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("attention-lab-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 fn overall(dir: &Path, model: &str, metric: &str) -> f64 {
@@ -53,8 +55,9 @@ fn tiny_rnnsearch_learns_to_copy_length_5() {
         d_attention: 32,
         ..Config::preset(Preset::Quick, &task)
     };
-    let out = scratch("copy");
-    let dir = run::run::<Seq2SeqLength>(&config, &task, Path::new("data"), &out).unwrap();
+    let tmp = scratch("copy");
+    let out = tmp.path();
+    let dir = run::run::<Seq2SeqLength>(&config, &task, Path::new("data"), out).unwrap();
     assert_eq!(dir, out.join("copy"), "results go to OUT/<task>");
     let em = overall(&dir, "RNNsearch", "exact_match");
     assert!(em >= 95.0, "RNNsearch copy-5 exact match {em}");
@@ -77,8 +80,9 @@ fn same_seed_same_metrics_csv() {
     let task = TaskSpec::Synthetic(SyntheticTask::Reverse);
     let config = Config::preset(Preset::Smoke, &task);
     let metrics = |config: &Config, name: &str| {
-        let out = scratch(&format!("det-{name}"));
-        let dir = run::run::<Seq2SeqLength>(config, &task, Path::new("data"), &out).unwrap();
+        let tmp = scratch(&format!("det-{name}"));
+        let out = tmp.path();
+        let dir = run::run::<Seq2SeqLength>(config, &task, Path::new("data"), out).unwrap();
         std::fs::read(dir.join("metrics.csv")).unwrap()
     };
     let (a, b) = (metrics(&config, "a"), metrics(&config, "b"));
@@ -134,7 +138,8 @@ fn assert_clean_error(args: &[&str], culprit: &str) {
 
 #[test]
 fn bad_input_gets_a_one_line_error_naming_the_culprit() {
-    let dir = scratch("cli");
+    let tmp = scratch("cli");
+    let dir = tmp.path();
     let out = dir.join("out");
     let out = out.to_str().unwrap();
     // A missing data file.
@@ -223,8 +228,9 @@ fn score_functions_and_soft_vs_hard_write_their_outputs() {
     let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let task = TaskSpec::Synthetic(SyntheticTask::Reverse);
     let config = experiments::score_functions::Config::preset(Preset::Smoke, &task);
+    let scores_tmp = scratch("scores");
     let dir =
-        run::run::<ScoreFunctions>(&config, &task, Path::new("data"), &scratch("scores")).unwrap();
+        run::run::<ScoreFunctions>(&config, &task, Path::new("data"), scores_tmp.path()).unwrap();
     let rows = read_metrics_csv(&dir.join("metrics.csv")).unwrap();
     for score in [
         "content",
@@ -239,7 +245,8 @@ fn score_functions_and_soft_vs_hard_write_their_outputs() {
     assert!(dir.join("alignment-grid.png").is_file());
 
     let config = experiments::soft_vs_hard::Config::preset(Preset::Smoke, &task);
-    let dir = run::run::<SoftVsHard>(&config, &task, Path::new("data"), &scratch("hard")).unwrap();
+    let hard_tmp = scratch("hard");
+    let dir = run::run::<SoftVsHard>(&config, &task, Path::new("data"), hard_tmp.path()).unwrap();
     let curve = plots::read_curve_csv(&dir.join("learning_curve.csv")).unwrap();
     assert_eq!(
         curve.iter().filter(|r| r.model == "hard").count(),
@@ -260,7 +267,8 @@ fn score_functions_and_soft_vs_hard_write_their_outputs() {
 #[test]
 fn score_functions_local_window_reaches_the_model() {
     let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = scratch("local-window");
+    let tmp = scratch("local-window");
+    let dir = tmp.path();
     // score-functions on its smoke preset with the dot score, writing to dir/name.
     let score_functions = |name: &str, extra: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_score-functions"))

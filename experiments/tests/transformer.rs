@@ -1,7 +1,7 @@
 //! The Transformer learns through the shared pipeline, and the experiment writes what it
 //! promises: metrics for all three models and both cost measures.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use burn::module::Module;
@@ -22,14 +22,13 @@ use models::transformer::TransformerSeq2SeqConfig;
 /// on parallel threads: runs that train hold this lock so their random draws do not interleave.
 static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "attention-lab-transformer-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty directory for one test, removed when the test ends (when the returned
+/// guard is dropped).
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("attention-lab-transformer-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// A small Transformer trained with the pipeline's `train` copies length-5 sentences.
@@ -94,9 +93,9 @@ fn smoke_run_writes_metrics_and_cost() {
     let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let task = TaskSpec::Synthetic(SyntheticTask::Reverse);
     let config = Config::preset(Preset::Smoke, &task);
+    let tmp = scratch("smoke");
     let dir =
-        run::run::<TransformerExperiment>(&config, &task, Path::new("data"), &scratch("smoke"))
-            .unwrap();
+        run::run::<TransformerExperiment>(&config, &task, Path::new("data"), tmp.path()).unwrap();
     let metrics = plots::read_metrics_csv(&dir.join("metrics.csv")).unwrap();
     for model in MODELS {
         assert!(
@@ -137,10 +136,11 @@ fn smoke_run_writes_metrics_and_cost() {
 #[test]
 fn skip_quality_measures_the_cost_only() {
     let _training = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
-    let out = scratch("cost-only");
+    let tmp = scratch("cost-only");
+    let out = tmp.path();
     let output = Command::new(env!("CARGO_BIN_EXE_transformer"))
         .args(["--preset", "smoke", "--set", "skip_quality=true", "--out"])
-        .arg(&out)
+        .arg(out)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);

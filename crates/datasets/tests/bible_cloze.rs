@@ -93,7 +93,8 @@ fn check_cloze(q: &Question) {
 fn cloze_questions_from_a_ztext_module() {
     // Slots: module, testament, book and chapter headings, then Gen 1:1-13;
     // the New Testament is empty.
-    let dir = scratch_dir("kjv");
+    let tmp = scratch_dir("kjv");
+    let dir = tmp.path();
     let mut raw = Vec::new();
     let mut bzv = Vec::new();
     for _ in 0..4 {
@@ -124,7 +125,7 @@ fn cloze_questions_from_a_ztext_module() {
         max_examples: usize::MAX,
         seed: 5,
     };
-    let questions = bible_cloze(&dir, &config).unwrap();
+    let questions = bible_cloze(dir, &config).unwrap();
     assert_eq!(
         questions,
         cloze_from_verses(&gen_verses("Gen", &VERSES), &config)
@@ -176,13 +177,13 @@ fn cloze_questions_from_a_ztext_module() {
     assert!(questions[4].query.contains(&"'s".to_string()));
 
     // Deterministic per seed; another seed blanks or numbers differently.
-    assert_eq!(questions, bible_cloze(&dir, &config).unwrap());
-    let other = bible_cloze(&dir, &ClozeConfig { seed: 6, ..config }).unwrap();
+    assert_eq!(questions, bible_cloze(dir, &config).unwrap());
+    let other = bible_cloze(dir, &ClozeConfig { seed: 6, ..config }).unwrap();
     assert_eq!(other.len(), questions.len());
     assert_ne!(other, questions);
     // max_examples keeps a subset, in Bible order.
     let few = bible_cloze(
-        &dir,
+        dir,
         &ClozeConfig {
             max_examples: 3,
             ..config
@@ -197,7 +198,7 @@ fn cloze_questions_from_a_ztext_module() {
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
     assert!(
         bible_cloze(
-            &dir,
+            dir,
             &ClozeConfig {
                 context_verses: 0,
                 ..config

@@ -16,12 +16,13 @@ use datasets::images::{Glyph, LabelledGlyphs};
 mod common;
 use common::{gzip, idx_bytes};
 
-/// A fresh, empty directory for one test.
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("datasets-images-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty directory for one test, removed when the test ends (when the returned
+/// guard is dropped).
+fn scratch_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("datasets-images-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// Three hand-made 2 × 3 images.
@@ -60,7 +61,8 @@ fn assert_names(err: &DataError, path: &Path, needles: &[&str]) {
 
 #[test]
 fn idx_images_and_labels_round_trip_gzipped_and_plain() {
-    let dir = scratch_dir("idx-round-trip");
+    let tmp = scratch_dir("idx-round-trip");
+    let dir = tmp.path();
     let glyphs = three_images();
     let gz = dir.join("images.gz");
     let plain = dir.join("images");
@@ -83,7 +85,8 @@ fn idx_images_and_labels_round_trip_gzipped_and_plain() {
 
 #[test]
 fn fashion_mnist_pairs_images_with_labels_in_both_splits() {
-    let dir = scratch_dir("fashion");
+    let tmp = scratch_dir("fashion");
+    let dir = tmp.path();
     let glyphs = three_images();
     fs::write(
         dir.join("train-images-idx3-ubyte.gz"),
@@ -103,14 +106,14 @@ fn fashion_mnist_pairs_images_with_labels_in_both_splits() {
     )
     .unwrap();
 
-    let train = read_fashion_mnist(&dir, Split::Train).unwrap();
+    let train = read_fashion_mnist(dir, Split::Train).unwrap();
     assert_eq!(train.glyphs, glyphs);
     assert_eq!(train.labels, [9, 0, 7]);
     assert_eq!(train.class_names, FASHION_MNIST);
     assert_eq!(train.class_names[9], "boot");
     assert_eq!(train.class_names[0], "t-shirt");
 
-    let test = read_fashion_mnist(&dir, Split::Test).unwrap();
+    let test = read_fashion_mnist(dir, Split::Test).unwrap();
     assert_eq!(test.glyphs, glyphs[..2]);
     assert_eq!(test.labels, [8, 5]);
     assert_eq!(test.class_names[usize::from(test.labels[0])], "bag");
@@ -118,7 +121,8 @@ fn fashion_mnist_pairs_images_with_labels_in_both_splits() {
 
 #[test]
 fn idx_bad_magic_shows_expected_and_found_in_hex() {
-    let dir = scratch_dir("idx-magic");
+    let tmp = scratch_dir("idx-magic");
+    let dir = tmp.path();
     // A labels file where images are expected.
     let path = dir.join("train-images-idx3-ubyte.gz");
     fs::write(&path, gzip(&idx_bytes(LABELS_MAGIC, &[3], &[1, 2, 3]))).unwrap();
@@ -157,7 +161,8 @@ fn idx_bad_magic_shows_expected_and_found_in_hex() {
 
 #[test]
 fn idx_truncated_data_says_bytes_expected_and_present() {
-    let dir = scratch_dir("idx-truncated");
+    let tmp = scratch_dir("idx-truncated");
+    let dir = tmp.path();
     let mut bytes = images_idx(&three_images());
     bytes.truncate(bytes.len() - 4); // 18 bytes declared, 14 present: image 2 is cut short
     let path = dir.join("images.gz");
@@ -208,7 +213,8 @@ fn idx_truncated_data_says_bytes_expected_and_present() {
 
 #[test]
 fn idx_trailing_bytes_and_broken_gzip_are_errors() {
-    let dir = scratch_dir("idx-trailing");
+    let tmp = scratch_dir("idx-trailing");
+    let dir = tmp.path();
     let mut bytes = images_idx(&three_images());
     bytes.extend_from_slice(&[1, 2, 3]);
     let path = dir.join("images");
@@ -226,12 +232,13 @@ fn idx_trailing_bytes_and_broken_gzip_are_errors() {
 
 #[test]
 fn fashion_mnist_count_mismatch_names_both_files() {
-    let dir = scratch_dir("fashion-count");
+    let tmp = scratch_dir("fashion-count");
+    let dir = tmp.path();
     let images = dir.join("train-images-idx3-ubyte.gz");
     let labels = dir.join("train-labels-idx1-ubyte.gz");
     fs::write(&images, gzip(&images_idx(&three_images()))).unwrap();
     fs::write(&labels, gzip(&idx_bytes(LABELS_MAGIC, &[2], &[1, 2]))).unwrap();
-    let err = read_fashion_mnist(&dir, Split::Train).unwrap_err();
+    let err = read_fashion_mnist(dir, Split::Train).unwrap_err();
     assert!(matches!(err, DataError::Mismatch { .. }), "{err:?}");
     assert_names(
         &err,
@@ -242,7 +249,8 @@ fn fashion_mnist_count_mismatch_names_both_files() {
 
 #[test]
 fn fashion_mnist_label_outside_the_classes_is_an_error() {
-    let dir = scratch_dir("fashion-label");
+    let tmp = scratch_dir("fashion-label");
+    let dir = tmp.path();
     let labels = dir.join("t10k-labels-idx1-ubyte.gz");
     fs::write(
         dir.join("t10k-images-idx3-ubyte.gz"),
@@ -250,7 +258,7 @@ fn fashion_mnist_label_outside_the_classes_is_an_error() {
     )
     .unwrap();
     fs::write(&labels, gzip(&idx_bytes(LABELS_MAGIC, &[3], &[4, 10, 2]))).unwrap();
-    let err = read_fashion_mnist(&dir, Split::Test).unwrap_err();
+    let err = read_fashion_mnist(dir, Split::Test).unwrap_err();
     match &err {
         DataError::Record { index, .. } => assert_eq!(*index, 1),
         other => panic!("expected a record error, got {other:?}"),
@@ -260,8 +268,9 @@ fn fashion_mnist_label_outside_the_classes_is_an_error() {
 
 #[test]
 fn fashion_mnist_missing_file_is_named() {
-    let dir = scratch_dir("fashion-missing");
-    let err = read_fashion_mnist(&dir, Split::Train).unwrap_err();
+    let tmp = scratch_dir("fashion-missing");
+    let dir = tmp.path();
+    let err = read_fashion_mnist(dir, Split::Train).unwrap_err();
     assert!(matches!(err, DataError::Io { .. }), "{err:?}");
     assert_names(&err, &dir.join("train-images-idx3-ubyte.gz"), &[]);
 }
@@ -294,7 +303,8 @@ fn digit_image(seed: u8) -> Vec<u8> {
 
 #[test]
 fn digits_round_trip_every_byte_value() {
-    let dir = scratch_dir("digits");
+    let tmp = scratch_dir("digits");
+    let dir = tmp.path();
     let mut expected = Vec::new();
     for digit in 0..10u8 {
         let images: Vec<Vec<u8>> = (0..(digit % 3 + 1))
@@ -303,7 +313,7 @@ fn digits_round_trip_every_byte_value() {
         fs::write(dir.join(format!("{digit}.json")), digit_json(&images)).unwrap();
         expected.extend(images.into_iter().map(|pixels| (digit, pixels)));
     }
-    let set = read_digits(&dir).unwrap();
+    let set = read_digits(dir).unwrap();
     assert_eq!(set.class_names, DIGITS);
     assert_eq!(set.class_names[7], "seven");
     assert_eq!(set.glyphs.len(), expected.len());
@@ -330,7 +340,8 @@ fn digits_round_trip_every_byte_value() {
 
 #[test]
 fn digits_not_json_gives_line_and_column() {
-    let dir = scratch_dir("digits-json");
+    let tmp = scratch_dir("digits-json");
+    let dir = tmp.path();
     let path = dir.join("3.json");
     fs::write(&path, "{ \"data\": [0, 0.5,\n 0.25, oops] }").unwrap();
     let err = read_digit_file(&path).unwrap_err();
@@ -343,7 +354,8 @@ fn digits_not_json_gives_line_and_column() {
 
 #[test]
 fn digits_without_a_data_array_say_what_they_found() {
-    let dir = scratch_dir("digits-shape");
+    let tmp = scratch_dir("digits-shape");
+    let dir = tmp.path();
     for (text, found) in [
         (r#"{"pixels": [0, 1]}"#, r#"an object with keys ["pixels"]"#),
         (r#"{"data": 5}"#, r#""data": a number"#),
@@ -359,7 +371,8 @@ fn digits_without_a_data_array_say_what_they_found() {
 
 #[test]
 fn digits_length_not_a_multiple_of_784_says_the_length() {
-    let dir = scratch_dir("digits-length");
+    let tmp = scratch_dir("digits-length");
+    let dir = tmp.path();
     let path = dir.join("1.json");
     let values = vec!["0"; 785];
     fs::write(&path, format!("{{\"data\": [{}]}}", values.join(","))).unwrap();
@@ -373,7 +386,8 @@ fn digits_length_not_a_multiple_of_784_says_the_length() {
 
 #[test]
 fn digits_value_outside_unit_range_says_the_index() {
-    let dir = scratch_dir("digits-range");
+    let tmp = scratch_dir("digits-range");
+    let dir = tmp.path();
     for (bad, message) in [
         ("1.5", "1.5, outside [0, 1]"),
         ("-0.001", "-0.001, outside [0, 1]"),
@@ -398,7 +412,8 @@ fn digits_value_outside_unit_range_says_the_index() {
 
 #[test]
 fn digits_missing_file_is_named() {
-    let dir = scratch_dir("digits-missing");
+    let tmp = scratch_dir("digits-missing");
+    let dir = tmp.path();
     for digit in 0..5 {
         fs::write(
             dir.join(format!("{digit}.json")),
@@ -406,7 +421,7 @@ fn digits_missing_file_is_named() {
         )
         .unwrap();
     }
-    let err = read_digits(&dir).unwrap_err();
+    let err = read_digits(dir).unwrap_err();
     assert!(matches!(err, DataError::Io { .. }), "{err:?}");
     assert_names(&err, &dir.join("5.json"), &[]);
 }

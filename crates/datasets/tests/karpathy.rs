@@ -14,12 +14,13 @@ use datasets::images::karpathy::{
 use image::{DynamicImage, ImageBuffer, Luma, LumaA, Rgb, Rgba};
 use serde_json::json;
 
-/// A fresh, empty directory for one test.
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("datasets-karpathy-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty directory for one test, removed when the test ends (when the returned
+/// guard is dropped).
+fn scratch_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("datasets-karpathy-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// One PNG chunk: length, type, data, CRC-32 of type and data.
@@ -190,8 +191,9 @@ fn names(set: &KarpathySet, split: Split) -> Vec<&str> {
 
 #[test]
 fn reads_every_layout_with_splits_and_captions() {
-    let dir = scratch_dir("layouts");
-    let json = write_fixture(&dir);
+    let tmp = scratch_dir("layouts");
+    let dir = tmp.path();
+    let json = write_fixture(dir);
     let images = dir.join("images");
     let options = KarpathyOptions {
         size: 4,
@@ -312,7 +314,8 @@ fn reads_every_layout_with_splits_and_captions() {
 
 #[test]
 fn resizing_keeps_the_centre_square_with_bilinear_weights() {
-    let dir = scratch_dir("resize");
+    let tmp = scratch_dir("resize");
+    let dir = tmp.path();
     // At the shorter side's own size the resize is the identity and the crop drops 8 rows
     // (or columns) at each end: only the blue band is left, exactly.
     for transpose in [false, true] {
@@ -347,8 +350,9 @@ fn resizing_keeps_the_centre_square_with_bilinear_weights() {
 
 #[test]
 fn max_per_split_and_skip_bad() {
-    let dir = scratch_dir("skip");
-    let json = write_fixture(&dir);
+    let tmp = scratch_dir("skip");
+    let dir = tmp.path();
+    let json = write_fixture(dir);
     let images = dir.join("images");
     let small = KarpathyOptions {
         size: 2,
@@ -417,12 +421,13 @@ fn json_error(dir: &Path, name: &str, text: &str) -> DataError {
 
 #[test]
 fn malformed_files_name_the_file_and_the_place() {
-    let dir = scratch_dir("malformed");
+    let tmp = scratch_dir("malformed");
+    let dir = tmp.path();
     let good = r#"{"filename": "a.png", "split": "train", "sentences": [{"tokens": ["a"]}]}"#;
 
     let text =
         "{\"images\": [\n {\"filename\": \"a.png\",\n \"split\": \"val\" \"sentences\": []}]}";
-    let error = json_error(&dir, "syntax.json", text);
+    let error = json_error(dir, "syntax.json", text);
     match &error {
         DataError::Format { path, line, msg } => {
             assert_eq!((path, *line), (&dir.join("syntax.json"), 3));
@@ -434,12 +439,12 @@ fn malformed_files_name_the_file_and_the_place() {
         error.to_string().contains("syntax.json:3: column"),
         "{error}"
     );
-    let typed = json_error(&dir, "typed.json", "{\"images\": [\n{\"filename\": 5}]}");
+    let typed = json_error(dir, "typed.json", "{\"images\": [\n{\"filename\": 5}]}");
     assert!(
         matches!(typed, DataError::Format { line: 2, .. }),
         "{typed}"
     );
-    let no_images = json_error(&dir, "empty.json", "{\"dataset\": \"coco\"}");
+    let no_images = json_error(dir, "empty.json", "{\"dataset\": \"coco\"}");
     assert!(
         no_images.to_string().contains("missing field `images`"),
         "{no_images}"
@@ -456,7 +461,7 @@ fn malformed_files_name_the_file_and_the_place() {
     for case in cases.trim().lines() {
         let [name, bad, words] = [0, 1, 2].map(|i| case.split('|').nth(i).unwrap().trim());
         let file = format!("{name}.json");
-        let error = json_error(&dir, &file, &format!(r#"{{"images": [{good}, {bad}]}}"#));
+        let error = json_error(dir, &file, &format!(r#"{{"images": [{good}, {bad}]}}"#));
         match &error {
             DataError::Record { path, index, msg } => {
                 assert_eq!((path, *index), (&dir.join(&file), 1), "{error}");
@@ -469,7 +474,7 @@ fn malformed_files_name_the_file_and_the_place() {
 
     // A missing JSON or image folder is an I/O error naming it.
     let missing = dir.join("absent.json");
-    let error = read_karpathy(&missing, &dir, &KarpathyOptions::default()).unwrap_err();
+    let error = read_karpathy(&missing, dir, &KarpathyOptions::default()).unwrap_err();
     assert!(
         matches!(&error, DataError::Io { path, .. } if path == &missing),
         "{error}"

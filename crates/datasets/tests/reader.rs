@@ -41,7 +41,8 @@ fn cnn_question() -> Question {
 
 #[test]
 fn reads_the_cnn_layout() {
-    let dir = scratch_dir("cnn");
+    let tmp = scratch_dir("cnn");
+    let dir = tmp.path();
     let path = dir.join("0001.question");
     fs::write(&path, CNN).unwrap();
     assert_eq!(read_question(&path).unwrap(), cnn_question());
@@ -178,7 +179,8 @@ fn malformed_files_name_the_line_and_the_problem() {
 
 #[test]
 fn invalid_utf8_names_its_line() {
-    let dir = scratch_dir("utf8");
+    let tmp = scratch_dir("utf8");
+    let dir = tmp.path();
     let path = dir.join("x.question");
     let mut bytes = CNN.as_bytes().to_vec();
     let at = CNN.find("said").unwrap();
@@ -197,7 +199,8 @@ fn invalid_utf8_names_its_line() {
 
 #[test]
 fn write_then_read_gives_the_question_back() {
-    let dir = scratch_dir("write");
+    let tmp = scratch_dir("write");
+    let dir = tmp.path();
     let path = dir.join("q.question");
     let q = cnn_question();
     write_question(&path, &q).unwrap();
@@ -238,7 +241,8 @@ fn write_then_read_gives_the_question_back() {
 
 #[test]
 fn reads_a_directory_in_name_order_and_skips_bad_files() {
-    let dir = scratch_dir("dir");
+    let tmp = scratch_dir("dir");
+    let dir = tmp.path();
     let mut q = cnn_question();
     for name in ["c", "a", "b"] {
         q.url = format!("http://example.com/{name}");
@@ -253,13 +257,13 @@ fn reads_a_directory_in_name_order_and_skips_bad_files() {
     fs::write(dir.join("notes.txt"), "not a question").unwrap();
     fs::create_dir(dir.join("sub.question")).unwrap();
 
-    let err = read_question_dir(&dir, false).unwrap_err();
+    let err = read_question_dir(dir, false).unwrap_err();
     assert!(
         matches!(&err, DataError::Format { path, line: 2, .. } if *path == dir.join("a2.question")),
         "{err:?}"
     );
 
-    let set = read_question_dir(&dir, true).unwrap();
+    let set = read_question_dir(dir, true).unwrap();
     let urls: Vec<&str> = set.questions.iter().map(|q| q.url.as_str()).collect();
     assert_eq!(
         urls,

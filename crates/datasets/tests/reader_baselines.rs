@@ -167,7 +167,8 @@ fn synthetic_stories_are_seeded_bounded_and_answerable() {
 
 #[test]
 fn synthetic_stories_write_and_read_back() {
-    let dir = scratch_dir("stories");
+    let tmp = scratch_dir("stories");
+    let dir = tmp.path();
     let stories = generate_stories(&StoryConfig {
         n: 20,
         min_sentences: 2,
@@ -178,7 +179,7 @@ fn synthetic_stories_write_and_read_back() {
     for (i, q) in stories.iter().enumerate() {
         write_question(&dir.join(format!("{i:03}.question")), q).unwrap();
     }
-    let set = read_question_dir(&dir, false).unwrap();
+    let set = read_question_dir(dir, false).unwrap();
     assert_eq!(set.questions, stories);
     assert!(set.skipped.is_empty());
 }

@@ -2,19 +2,20 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use datasets::DataError;
 use datasets::sword::{bible_pairs, kjv_verse_ref, read_ztext};
 use flate2::Compression;
 use flate2::write::ZlibEncoder;
 
-/// A fresh, empty directory for one test.
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("datasets-sword-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty directory for one test, removed when the test ends (when the returned
+/// guard is dropped).
+fn scratch_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("datasets-sword-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// Slot contents of one testament: `blocks[b]` lists the texts stored in
@@ -93,9 +94,10 @@ fn write_small_module(dir: &Path) {
 
 #[test]
 fn reads_a_module_back_exactly() {
-    let dir = scratch_dir("small");
-    write_small_module(&dir);
-    let texts = read_ztext(&dir).unwrap();
+    let tmp = scratch_dir("small");
+    let dir = tmp.path();
+    write_small_module(dir);
+    let texts = read_ztext(dir).unwrap();
     let expected = [
         None,
         None, // markup only
@@ -113,8 +115,9 @@ fn reads_a_module_back_exactly() {
 
 #[test]
 fn missing_files_name_the_path() {
-    let dir = scratch_dir("missing");
-    let err = read_ztext(&dir).unwrap_err();
+    let tmp = scratch_dir("missing");
+    let dir = tmp.path();
+    let err = read_ztext(dir).unwrap_err();
     assert!(
         matches!(&err, DataError::Io { path, .. } if *path == dir.join("ot.bzs")),
         "{err:?}"
@@ -124,13 +127,14 @@ fn missing_files_name_the_path() {
 
 /// Rewrites one file of the small module and returns the read error.
 fn corrupt(name: &str, file: &str, edit: impl FnOnce(&mut Vec<u8>)) -> DataError {
-    let dir = scratch_dir(name);
-    write_small_module(&dir);
+    let tmp = scratch_dir(name);
+    let dir = tmp.path();
+    write_small_module(dir);
     let path = dir.join(file);
     let mut bytes = fs::read(&path).unwrap();
     edit(&mut bytes);
     fs::write(&path, bytes).unwrap();
-    read_ztext(&dir).unwrap_err()
+    read_ztext(dir).unwrap_err()
 }
 
 #[test]
@@ -194,9 +198,10 @@ fn out_of_range_records_are_errors() {
     );
 
     // An empty .bzz with size-0 slots everywhere is fine, not a panic.
-    let dir = scratch_dir("empty");
+    let tmp = scratch_dir("empty");
+    let dir = tmp.path();
     write_testament(
-        &dir,
+        dir,
         "ot",
         &Testament {
             blocks: vec![],
@@ -204,23 +209,25 @@ fn out_of_range_records_are_errors() {
         },
     );
     write_testament(
-        &dir,
+        dir,
         "nt",
         &Testament {
             blocks: vec![],
             slots: vec![],
         },
     );
-    assert_eq!(read_ztext(&dir).unwrap(), vec![None; 3]);
+    assert_eq!(read_ztext(dir).unwrap(), vec![None; 3]);
 }
 
 #[test]
 fn bible_pairs_skips_slots_empty_on_either_side() {
-    let english = scratch_dir("pairs-en");
-    write_small_module(&english);
-    let spanish = scratch_dir("pairs-es");
+    let english_tmp = scratch_dir("pairs-en");
+    let english = english_tmp.path();
+    write_small_module(english);
+    let spanish_tmp = scratch_dir("pairs-es");
+    let spanish = spanish_tmp.path();
     write_testament(
-        &spanish,
+        spanish,
         "ot",
         &Testament {
             blocks: vec![vec![b"En el principio Dios.", b"Tierra.", b"Dios"]],
@@ -236,14 +243,14 @@ fn bible_pairs_skips_slots_empty_on_either_side() {
         },
     );
     write_testament(
-        &spanish,
+        spanish,
         "nt",
         &Testament {
             blocks: vec![vec![b"Jes\xc3\xbas llor\xc3\xb3."]],
             slots: vec![None, None, Some((0, 0))],
         },
     );
-    let pairs = bible_pairs(&english, &spanish).unwrap();
+    let pairs = bible_pairs(english, spanish).unwrap();
     let joined: Vec<(String, String)> = pairs
         .iter()
         .map(|p| (p.src.join(" "), p.tgt.join(" ")))
@@ -261,14 +268,14 @@ fn bible_pairs_skips_slots_empty_on_either_side() {
 
     // A module with a different slot count cannot be aligned.
     write_testament(
-        &spanish,
+        spanish,
         "nt",
         &Testament {
             blocks: vec![],
             slots: vec![None; 4],
         },
     );
-    let err = bible_pairs(&english, &spanish).unwrap_err();
+    let err = bible_pairs(english, spanish).unwrap_err();
     assert!(matches!(err, DataError::Mismatch { .. }), "{err:?}");
     assert!(err.to_string().contains("has 4 verse slots"), "{err}");
 }
@@ -297,9 +304,10 @@ fn write_kjv_module(dir: &Path, texts: &[(usize, &'static str)]) {
 #[test]
 fn kjv_heading_slots_are_none_and_disagreeing_chapters_dropped() {
     let matt_heading = slot_of("Matt 1:1") - 2; // the book heading of Matthew
-    let english = scratch_dir("kjv-en");
+    let english_tmp = scratch_dir("kjv-en");
+    let english = english_tmp.path();
     write_kjv_module(
-        &english,
+        english,
         &[
             (slot_of("Gen 1:1"), "In the beginning."),
             (slot_of("Gen 1:1") - 1, "<chapter n=\"1\"/>Chapter heading"),
@@ -309,7 +317,7 @@ fn kjv_heading_slots_are_none_and_disagreeing_chapters_dropped() {
             (slot_of("Matt 5:1"), "And seeing the multitudes."),
         ],
     );
-    let texts = read_ztext(&english).unwrap();
+    let texts = read_ztext(english).unwrap();
     assert_eq!(texts.len(), 24115 + 8246);
     assert_eq!(texts[4].as_deref(), Some("In the beginning."));
     assert_eq!(texts[3], None); // chapter heading, though it holds text
@@ -317,16 +325,17 @@ fn kjv_heading_slots_are_none_and_disagreeing_chapters_dropped() {
     assert_eq!(texts.iter().flatten().count(), 4);
 
     // The Spanish side lacks Matthew 2:1, so Matthew 1-3 are suspect.
-    let spanish = scratch_dir("kjv-es");
+    let spanish_tmp = scratch_dir("kjv-es");
+    let spanish = spanish_tmp.path();
     write_kjv_module(
-        &spanish,
+        spanish,
         &[
             (slot_of("Gen 1:1"), "En el principio."),
             (slot_of("Matt 1:1"), "El libro."),
             (slot_of("Matt 5:1"), "Y viendo las gentes."),
         ],
     );
-    let pairs = bible_pairs(&english, &spanish).unwrap();
+    let pairs = bible_pairs(english, spanish).unwrap();
     let sources: Vec<String> = pairs.iter().map(|p| p.src.join(" ")).collect();
     assert_eq!(
         sources,

@@ -1,17 +1,17 @@
 //! TSV reading and writing, including the error messages.
 
 use std::fs;
-use std::path::PathBuf;
 
 use datasets::tsv::{read_tsv, write_tsv};
 use datasets::{DataError, Pair};
 
-/// A fresh, empty directory for one test.
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("datasets-tsv-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty directory for one test, removed when the test ends (when the returned
+/// guard is dropped).
+fn scratch_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("datasets-tsv-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 fn pair(src: &[&str], tgt: &[&str]) -> Pair {
@@ -23,7 +23,8 @@ fn pair(src: &[&str], tgt: &[&str]) -> Pair {
 
 #[test]
 fn reads_pairs_and_skips_blank_lines() {
-    let dir = scratch_dir("read");
+    let tmp = scratch_dir("read");
+    let dir = tmp.path();
     let path = dir.join("x.tsv");
     fs::write(
         &path,
@@ -41,7 +42,8 @@ fn reads_pairs_and_skips_blank_lines() {
 
 #[test]
 fn malformed_lines_name_path_and_line() {
-    let dir = scratch_dir("malformed");
+    let tmp = scratch_dir("malformed");
+    let dir = tmp.path();
     let path = dir.join("x.tsv");
     let cases = [
         (
@@ -76,7 +78,8 @@ fn malformed_lines_name_path_and_line() {
 
 #[test]
 fn missing_file_error_names_the_path() {
-    let path = scratch_dir("missing").join("nope.tsv");
+    let tmp = scratch_dir("missing");
+    let path = tmp.path().join("nope.tsv");
     let err = read_tsv(&path).unwrap_err();
     assert!(matches!(&err, DataError::Io { path: p, .. } if *p == path));
     assert!(
@@ -88,7 +91,8 @@ fn missing_file_error_names_the_path() {
 
 #[test]
 fn write_then_read_round_trips_atomically() {
-    let dir = scratch_dir("write");
+    let tmp = scratch_dir("write");
+    let dir = tmp.path();
     let path = dir.join("out.tsv");
     fs::write(&path, "old content\n").unwrap();
     let rows = vec![

@@ -1,17 +1,15 @@
 //! The `bleu` command-line binary: output format, options and errors.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-/// A fresh scratch directory per test, so tests can run in parallel.
-fn scratch_dir(test_name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "metrics-bleu-cli-{}-{test_name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh scratch directory per test, so tests can run in parallel, removed when the test
+/// ends (when the returned guard is dropped).
+fn scratch_dir(test_name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("metrics-bleu-cli-{test_name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// Runs `bleu` with `args` inside `dir` (so error messages show the
@@ -45,10 +43,11 @@ fn assert_one_line_error(output: &Output, status: i32, needle: &str) {
 
 #[test]
 fn prints_sacrebleu_summary_line() {
-    let dir = scratch_dir("summary");
+    let tmp = scratch_dir("summary");
+    let dir = tmp.path();
     std::fs::write(dir.join("hyp.txt"), "a b c d\nThe cat sat.\n").unwrap();
     std::fs::write(dir.join("ref.txt"), "a b c e\nThe cat sat.\n").unwrap();
-    let output = run_bleu(&dir, &["hyp.txt", "ref.txt"]);
+    let output = run_bleu(dir, &["hyp.txt", "ref.txt"]);
     assert!(output.status.success(), "stderr: {}", stderr(&output));
     // Value from `sacrebleu ref.txt -i hyp.txt -f text -w 2` (2.4.3).
     assert_eq!(
@@ -59,7 +58,8 @@ fn prints_sacrebleu_summary_line() {
 
 #[test]
 fn score_only_and_smoothing_options() {
-    let dir = scratch_dir("options");
+    let tmp = scratch_dir("options");
+    let dir = tmp.path();
     std::fs::write(dir.join("h"), "a b c d").unwrap();
     std::fs::write(dir.join("r"), "a b c e").unwrap();
     let cases: [(&[&str], &str); 6] = [
@@ -76,7 +76,7 @@ fn score_only_and_smoothing_options() {
     for (options, expected) in cases {
         let mut args = vec!["h", "r"];
         args.extend_from_slice(options);
-        let output = run_bleu(&dir, &args);
+        let output = run_bleu(dir, &args);
         assert!(output.status.success(), "{options:?}: {}", stderr(&output));
         assert_eq!(stdout(&output), expected, "{options:?}");
     }
@@ -86,45 +86,50 @@ fn score_only_and_smoothing_options() {
 fn line_endings_follow_sacrebleu() {
     // CRLF endings and a missing final newline do not change the corpus;
     // only `\n` separates lines.
-    let dir = scratch_dir("endings");
+    let tmp = scratch_dir("endings");
+    let dir = tmp.path();
     std::fs::write(dir.join("h"), "a b c d\r\nx y").unwrap();
     std::fs::write(dir.join("r"), "a b c e\nx y\n").unwrap();
-    let output = run_bleu(&dir, &["h", "r"]);
+    let output = run_bleu(dir, &["h", "r"]);
     assert!(output.status.success(), "stderr: {}", stderr(&output));
     assert!(stdout(&output).ends_with("hyp_len = 6 ref_len = 6)\n"));
 }
 
 #[test]
 fn different_line_counts_are_an_error() {
-    let dir = scratch_dir("counts");
+    let tmp = scratch_dir("counts");
+    let dir = tmp.path();
     std::fs::write(dir.join("hyp.txt"), "a\nb\nc\n").unwrap();
     std::fs::write(dir.join("ref.txt"), "a\nb\n").unwrap();
-    let output = run_bleu(&dir, &["hyp.txt", "ref.txt"]);
+    let output = run_bleu(dir, &["hyp.txt", "ref.txt"]);
     assert_one_line_error(&output, 1, "hyp.txt has 3 lines but ref.txt has 2");
 }
 
 #[test]
 fn missing_file_is_an_error_naming_it() {
-    let dir = scratch_dir("missing");
+    let tmp = scratch_dir("missing");
+    let dir = tmp.path();
     std::fs::write(dir.join("hyp.txt"), "a\n").unwrap();
-    let output = run_bleu(&dir, &["hyp.txt", "no-such-ref.txt"]);
+    let output = run_bleu(dir, &["hyp.txt", "no-such-ref.txt"]);
     assert_one_line_error(&output, 1, "no-such-ref.txt");
-    let output = run_bleu(&dir, &["no-such-hyp.txt", "hyp.txt"]);
+    let output = run_bleu(dir, &["no-such-hyp.txt", "hyp.txt"]);
     assert_one_line_error(&output, 1, "no-such-hyp.txt");
 }
 
 #[test]
 fn invalid_utf8_is_an_error_naming_the_file() {
-    let dir = scratch_dir("utf8");
+    let tmp = scratch_dir("utf8");
+    let dir = tmp.path();
     std::fs::write(dir.join("hyp.txt"), b"ok\n\xff\xfe\n").unwrap();
     std::fs::write(dir.join("ref.txt"), "ok\nok\n").unwrap();
-    let output = run_bleu(&dir, &["hyp.txt", "ref.txt"]);
+    let output = run_bleu(dir, &["hyp.txt", "ref.txt"]);
     assert_one_line_error(&output, 1, "hyp.txt is not valid UTF-8");
 }
 
 #[test]
 fn bad_command_lines_are_rejected() {
-    let dir = scratch_dir("usage");
+    let tmp = scratch_dir("usage");
+    let dir = tmp.path();
     std::fs::write(dir.join("h"), "a\n").unwrap();
     let cases: [(&[&str], &str); 8] = [
         (&["h", "h", "--lowercase"], "unknown option --lowercase"),
@@ -155,7 +160,7 @@ fn bad_command_lines_are_rejected() {
         ),
     ];
     for (args, needle) in cases {
-        assert_one_line_error(&run_bleu(&dir, args), 2, needle);
+        assert_one_line_error(&run_bleu(dir, args), 2, needle);
     }
 }
 
@@ -180,7 +185,8 @@ fn help_explains_usage() {
 fn several_reference_files() {
     // The third hypothesis line is closest to the empty line of r2.txt, a
     // reference of length 0 as in sacreBLEU.
-    let dir = scratch_dir("multi");
+    let tmp = scratch_dir("multi");
+    let dir = tmp.path();
     let hyp = "a man riding a wave on a surfboard .\na cat on a bed\nred bus\n";
     std::fs::write(dir.join("hyp.txt"), hyp).unwrap();
     let r1 = "A man rides a wave on his surfboard.\na cat sleeping on a bed next to a laptop\nA red bus.\n";
@@ -211,13 +217,13 @@ fn several_reference_files() {
         let mut args = vec!["hyp.txt"];
         args.extend_from_slice(&refs);
         args.extend_from_slice(options);
-        let output = run_bleu(&dir, &args);
+        let output = run_bleu(dir, &args);
         assert!(output.status.success(), "{options:?}: {}", stderr(&output));
         assert_eq!(stdout(&output), expected, "{options:?}");
     }
     // BLEU-3 through the options after the files and before them.
     let output = run_bleu(
-        &dir,
+        dir,
         &[
             "-b",
             "--max-order",
@@ -233,12 +239,13 @@ fn several_reference_files() {
 
 #[test]
 fn reference_files_must_all_match_the_hypothesis_lines() {
-    let dir = scratch_dir("multi-counts");
+    let tmp = scratch_dir("multi-counts");
+    let dir = tmp.path();
     std::fs::write(dir.join("hyp.txt"), "a\nb\n").unwrap();
     std::fs::write(dir.join("r1.txt"), "a\nb\n").unwrap();
     std::fs::write(dir.join("r2.txt"), "a\n").unwrap();
-    let output = run_bleu(&dir, &["hyp.txt", "r1.txt", "r2.txt"]);
+    let output = run_bleu(dir, &["hyp.txt", "r1.txt", "r2.txt"]);
     assert_one_line_error(&output, 1, "hyp.txt has 2 lines but r2.txt has 1");
-    let output = run_bleu(&dir, &["hyp.txt", "r1.txt", "no-such-ref.txt"]);
+    let output = run_bleu(dir, &["hyp.txt", "r1.txt", "no-such-ref.txt"]);
     assert_one_line_error(&output, 1, "no-such-ref.txt");
 }

@@ -6,7 +6,8 @@ use crate::test_support::{assert_png, cleanup, no_tmp_files, png_size, scratch};
 
 #[test]
 fn heatmap_checks_shapes_and_writes_atomically() {
-    let dir = scratch("heatmap");
+    let tmp = scratch("heatmap");
+    let dir = tmp.path();
     let path = dir.join("h.png");
     let toks = |n: usize| (0..n).map(|i| format!("w{i}")).collect::<Vec<_>>();
     let err = attention_heatmap(&path, "t", &toks(3), &toks(2), &[vec![0.0; 3]]).unwrap_err();
@@ -24,8 +25,8 @@ fn heatmap_checks_shapes_and_writes_atomically() {
         .collect();
     attention_heatmap(&path, "long sentence", &toks(ns), &toks(nt), &w).unwrap();
     assert_png(&path);
-    no_tmp_files(&dir);
-    std::fs::remove_dir_all(&dir).unwrap();
+    no_tmp_files(dir);
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// `n` panels on one 20-token sentence, each with its own target length.
@@ -82,7 +83,8 @@ fn grid_panels(n: usize) -> Vec<Alignment> {
 
 #[test]
 fn alignment_grid_draws_panels_in_at_most_three_columns() {
-    let dir = scratch("grid");
+    let tmp = scratch("grid");
+    let dir = tmp.path();
     let five = dir.join("grid5.png");
     let three = dir.join("grid3.png");
     let two = dir.join("grid2.png");
@@ -118,13 +120,14 @@ fn alignment_grid_draws_panels_in_at_most_three_columns() {
         "{msg}"
     );
     assert!(!bad_path.exists());
-    no_tmp_files(&dir);
-    cleanup(&dir);
+    no_tmp_files(dir);
+    cleanup(dir);
 }
 
 #[test]
 fn redraw_writes_alignment_grid_only_for_several_groups() {
-    let dir = scratch("grid-redraw");
+    let tmp = scratch("grid-redraw");
+    let dir = tmp.path();
     let mut rows = Vec::new();
     for a in grid_panels(4) {
         for (i, t) in a.tgt_tokens.iter().enumerate() {
@@ -143,7 +146,7 @@ fn redraw_writes_alignment_grid_only_for_several_groups() {
         }
     }
     write_alignment_csv(&dir.join(ALIGNMENT_FILE), &rows).unwrap();
-    let written = redraw_results_dir(&dir).unwrap();
+    let written = redraw_results_dir(dir).unwrap();
     let names: Vec<String> = written
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
@@ -179,6 +182,6 @@ fn redraw_writes_alignment_grid_only_for_several_groups() {
         redraw_results_dir(&single).unwrap(),
         vec![single.join("alignment.png")]
     );
-    no_tmp_files(&dir);
-    cleanup(&dir);
+    no_tmp_files(dir);
+    cleanup(dir);
 }

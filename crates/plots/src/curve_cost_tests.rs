@@ -29,7 +29,8 @@ fn cost_row(model: &str, seq_len: usize, measure: &str, median_ms: f64) -> CostR
 
 #[test]
 fn curve_and_cost_csv_round_trip() {
-    let dir = scratch("curve-cost-csv");
+    let tmp = scratch("curve-cost-csv");
+    let dir = tmp.path();
     let curve = dir.join(CURVE_FILE);
     let rows = vec![
         curve_row("RNNsearch", 20, 1, 100, 2.5),
@@ -58,7 +59,7 @@ fn curve_and_cost_csv_round_trip() {
         "{text}"
     );
     assert_eq!(read_cost_csv(&cost).unwrap(), crows);
-    no_tmp_files(&dir);
+    no_tmp_files(dir);
 
     // Commas in text fields are refused and leave the old files intact.
     let mut bad = crows.clone();
@@ -69,13 +70,14 @@ fn curve_and_cost_csv_round_trip() {
     bad[0].model = "".into();
     assert!(write_curve_csv(&curve, &bad).is_err());
     assert_eq!(read_curve_csv(&curve).unwrap(), rows);
-    no_tmp_files(&dir);
-    cleanup(&dir);
+    no_tmp_files(dir);
+    cleanup(dir);
 }
 
 #[test]
 fn malformed_curve_and_cost_csv_name_file_line_and_field() {
-    let dir = scratch("curve-cost-malformed");
+    let tmp = scratch("curve-cost-malformed");
+    let dir = tmp.path();
     let curve = dir.join(CURVE_FILE);
     std::fs::write(
         &curve,
@@ -116,9 +118,9 @@ fn malformed_curve_and_cost_csv_name_file_line_and_field() {
     );
 
     // A folder whose only CSV is broken fails with the same message.
-    let msg = format!("{:#}", redraw_results_dir(&dir).unwrap_err());
+    let msg = format!("{:#}", redraw_results_dir(dir).unwrap_err());
     assert!(msg.contains("learning_curve.csv:2"), "{msg}");
-    cleanup(&dir);
+    cleanup(dir);
 }
 
 #[test]
@@ -200,7 +202,8 @@ fn write_cost(dir: &Path) {
 
 #[test]
 fn redraw_folder_with_only_cost_csv() {
-    let root = scratch("cost-only");
+    let tmp = scratch("cost-only");
+    let root = tmp.path();
     let dir = root.join("cost-vs-length");
     std::fs::create_dir_all(&dir).unwrap();
     write_cost(&dir);
@@ -217,13 +220,14 @@ fn redraw_folder_with_only_cost_csv() {
     no_tmp_files(&dir);
 
     // redraw_all finds a folder holding only cost.csv.
-    assert_eq!(redraw_all(&root).unwrap(), expected);
-    cleanup(&root);
+    assert_eq!(redraw_all(root).unwrap(), expected);
+    cleanup(root);
 }
 
 #[test]
 fn redraw_learning_curve() {
-    let dir = scratch("learning-curve");
+    let tmp = scratch("learning-curve");
+    let dir = tmp.path();
     let mut rows = Vec::new();
     for (model, floor) in [("RNNencdec", 0.9), ("RNNsearch", 0.3)] {
         for seed in 1..=3u64 {
@@ -246,10 +250,10 @@ fn redraw_learning_curve() {
         ));
     }
     write_curve_csv(&dir.join(CURVE_FILE), &rows).unwrap();
-    let written = redraw_results_dir(&dir).unwrap();
+    let written = redraw_results_dir(dir).unwrap();
     assert_eq!(written, vec![dir.join("learning_curve.png")]);
     assert_png(&written[0]);
     assert_eq!(png_size(&written[0]), (900, 600));
-    no_tmp_files(&dir);
-    cleanup(&dir);
+    no_tmp_files(dir);
+    cleanup(dir);
 }

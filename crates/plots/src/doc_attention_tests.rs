@@ -19,7 +19,8 @@ fn doc_row(model: &str, seed: u64, position: usize, token: &str, weight: f64) ->
 
 #[test]
 fn doc_attention_csv_round_trip() {
-    let dir = scratch("doc-csv");
+    let tmp = scratch("doc-csv");
+    let dir = tmp.path();
     let path = dir.join(DOC_ATTENTION_FILE);
     let rows = vec![
         doc_row("AttentiveReader", 1, 0, "@entity3", 0.5),
@@ -39,14 +40,14 @@ fn doc_attention_csv_round_trip() {
     );
     assert_eq!(DOC_ATTENTION_HEADER, "model,seed,position,token,weight");
     assert_eq!(read_doc_attention_csv(&path).unwrap(), rows);
-    no_tmp_files(&dir);
+    no_tmp_files(dir);
 
     // A model with a comma is refused and leaves the old file intact.
     let mut bad = rows.clone();
     bad[3].model = "a,b".into();
     assert!(write_doc_attention_csv(&path, &bad).is_err());
     assert_eq!(read_doc_attention_csv(&path).unwrap(), rows);
-    no_tmp_files(&dir);
+    no_tmp_files(dir);
 
     // Grouped by (model, seed), tokens in position order.
     let mut shuffled = rows.clone();
@@ -60,12 +61,13 @@ fn doc_attention_csv_round_trip() {
         (groups[1].model.as_str(), groups[1].seed),
         ("ImpatientReader", 7)
     );
-    cleanup(&dir);
+    cleanup(dir);
 }
 
 #[test]
 fn malformed_doc_attention_csv_names_file_line_and_field() {
-    let dir = scratch("doc-malformed");
+    let tmp = scratch("doc-malformed");
+    let dir = tmp.path();
     let path = dir.join(DOC_ATTENTION_FILE);
     let good = doc_row("AttentiveReader", 1, 0, "the", 0.1).to_csv_line();
     std::fs::write(
@@ -97,7 +99,7 @@ fn malformed_doc_attention_csv_names_file_line_and_field() {
         msg.contains("document_attention.csv:1") && msg.contains("header"),
         "{msg}"
     );
-    cleanup(&dir);
+    cleanup(dir);
 }
 
 /// A ~300-token CNN-style document with entity markers, and attention weights with
@@ -164,7 +166,8 @@ fn doc_example() -> (Vec<String>, Vec<f32>) {
 
 #[test]
 fn token_shading_wraps_and_grows_with_the_text() {
-    let dir = scratch("token-shading");
+    let tmp = scratch("token-shading");
+    let dir = tmp.path();
     let (tokens, weights) = doc_example();
     assert!((280..=330).contains(&tokens.len()), "{}", tokens.len());
     let long = dir.join("long.png");
@@ -200,13 +203,14 @@ fn token_shading_wraps_and_grows_with_the_text() {
     assert!(token_shading(&bad, "t", &tokens, &weights[1..]).is_err());
     assert!(token_shading(&bad, "t", &[], &[]).is_err());
     assert!(!bad.exists());
-    no_tmp_files(&dir);
-    cleanup(&dir);
+    no_tmp_files(dir);
+    cleanup(dir);
 }
 
 #[test]
 fn redraw_folder_with_only_document_attention() {
-    let root = scratch("doc-only");
+    let tmp = scratch("doc-only");
+    let root = tmp.path();
     let dir = root.join("reading-cnn");
     let (tokens, weights) = doc_example();
     let mut rows = Vec::new();
@@ -239,6 +243,6 @@ fn redraw_folder_with_only_document_attention() {
     no_tmp_files(&dir);
 
     // redraw_all finds a folder holding only document_attention.csv.
-    assert_eq!(redraw_all(&root).unwrap(), expected);
-    cleanup(&root);
+    assert_eq!(redraw_all(root).unwrap(), expected);
+    cleanup(root);
 }

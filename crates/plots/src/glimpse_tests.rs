@@ -68,7 +68,8 @@ fn patch(path: &GlimpsePathRow, value: f64) -> Vec<GlimpsePatchRow> {
 
 #[test]
 fn glimpse_csvs_round_trip_with_fixed_decimals() {
-    let dir = scratch("round-trip");
+    let tmp = scratch("round-trip");
+    let dir = tmp.path();
     let path = dir.join(GLIMPSE_PATHS_FILE);
     let rows = glimpse("RAM", 4, 1, 0, 2, (0.6, 27.25), (7, 1));
     write_glimpse_paths_csv(&path, &rows).unwrap();
@@ -100,12 +101,13 @@ fn glimpse_csvs_round_trip_with_fixed_decimals() {
     let back = read_glimpse_patches_csv(&path).unwrap();
     assert_eq!(back[..3], rows[..3]);
     assert_eq!(back[3].value, 0.1235);
-    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn malformed_glimpse_csvs_name_file_line_and_field() {
-    let dir = scratch("malformed");
+    let tmp = scratch("malformed");
+    let dir = tmp.path();
     let path = dir.join(GLIMPSE_PATHS_FILE);
     std::fs::write(
         &path,
@@ -141,7 +143,7 @@ fn malformed_glimpse_csvs_name_file_line_and_field() {
         )) && msg.contains("found 8; field 'value' is missing"),
         "{msg}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -242,9 +244,10 @@ fn error_vs_glimpses_mean_and_std_by_hand() {
 
 #[test]
 fn redraw_writes_error_vs_glimpses_only_with_two_glimpse_counts() {
-    let dir = scratch("error-vs-glimpses");
+    let dir_tmp = scratch("error-vs-glimpses");
+    let dir = dir_tmp.path();
     write_metrics_csv(&dir.join(METRICS_FILE), &glimpse_metrics("glimpses")).unwrap();
-    let written = file_names(&redraw_results_dir(&dir).unwrap());
+    let written = file_names(&redraw_results_dir(dir).unwrap());
     // Translated has two glimpse counts too (2 and 6) but each model only one: no figure.
     assert_eq!(
         written,
@@ -266,9 +269,10 @@ fn redraw_writes_error_vs_glimpses_only_with_two_glimpse_counts() {
     );
 
     // Another experiment's rows get the generic figures only.
-    let other = scratch("error-vs-glimpses-other");
+    let other_tmp = scratch("error-vs-glimpses-other");
+    let other = other_tmp.path();
     write_metrics_csv(&other.join(METRICS_FILE), &glimpse_metrics("other")).unwrap();
-    let written = file_names(&redraw_results_dir(&other).unwrap());
+    let written = file_names(&redraw_results_dir(other).unwrap());
     assert!(
         !written.iter().any(|f| f.starts_with("error_vs_glimpses")),
         "{written:?}"
@@ -281,11 +285,11 @@ fn redraw_writes_error_vs_glimpses_only_with_two_glimpse_counts() {
         r
     }));
     write_metrics_csv(&other.join(METRICS_FILE), &rows).unwrap();
-    let written = file_names(&redraw_results_dir(&other).unwrap());
+    let written = file_names(&redraw_results_dir(other).unwrap());
     assert!(written.contains(&"glimpses-letters-error_vs_glimpses-cluttered-60.png".to_string()));
     assert!(written.contains(&"glimpses-digits-error_vs_glimpses-cluttered-60.png".to_string()));
-    std::fs::remove_dir_all(&dir).unwrap();
-    std::fs::remove_dir_all(&other).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
+    std::fs::remove_dir_all(other).unwrap();
 }
 
 /// Two runs over examples 0 and 1 (two glimpses each), every square with its patch.
@@ -403,18 +407,19 @@ fn canvases(examples: &[usize]) -> Vec<ExampleImageRow> {
 
 #[test]
 fn redraw_draws_one_glimpse_figure_per_run() {
-    let dir = scratch("paths");
+    let dir_tmp = scratch("paths");
+    let dir = dir_tmp.path();
     let (paths, patches) = two_runs();
     write_glimpse_paths_csv(&dir.join(GLIMPSE_PATHS_FILE), &paths).unwrap();
     // Without canvases the figure cannot be drawn.
-    let msg = format!("{:#}", redraw_results_dir(&dir).unwrap_err());
+    let msg = format!("{:#}", redraw_results_dir(dir).unwrap_err());
     assert!(
         msg.contains("glimpse_paths.csv needs the canvases of example_images.csv"),
         "{msg}"
     );
 
     write_example_images_csv(&dir.join(EXAMPLE_IMAGES_FILE), &canvases(&[0])).unwrap();
-    let msg = format!("{:#}", redraw_results_dir(&dir).unwrap_err());
+    let msg = format!("{:#}", redraw_results_dir(dir).unwrap_err());
     assert!(
         msg.contains("example 1 of glimpse_paths.csv (RAM with 2 glimpses, seed 1) is not in"),
         "{msg}"
@@ -422,7 +427,7 @@ fn redraw_draws_one_glimpse_figure_per_run() {
 
     write_example_images_csv(&dir.join(EXAMPLE_IMAGES_FILE), &canvases(&[0, 1])).unwrap();
     write_glimpse_patches_csv(&dir.join(GLIMPSE_PATCHES_FILE), &patches).unwrap();
-    let written = redraw_all(&dir).unwrap();
+    let written = redraw_all(dir).unwrap();
     assert_eq!(
         file_names(&written),
         [
@@ -437,17 +442,18 @@ fn redraw_draws_one_glimpse_figure_per_run() {
     let mut broken = patches.clone();
     broken.push(broken[0].clone());
     write_glimpse_patches_csv(&dir.join(GLIMPSE_PATCHES_FILE), &broken).unwrap();
-    let msg = format!("{:#}", redraw_results_dir(&dir).unwrap_err());
+    let msg = format!("{:#}", redraw_results_dir(dir).unwrap_err());
     assert!(
         msg.contains("glimpse_patches.csv") && msg.contains("is given twice"),
         "{msg}"
     );
 
     // The patches alone make a results folder, but draw nothing.
-    let only = scratch("patches-only");
+    let only_tmp = scratch("patches-only");
+    let only = only_tmp.path();
     write_glimpse_patches_csv(&only.join(GLIMPSE_PATCHES_FILE), &patches).unwrap();
     assert!(RESULT_FILES.contains(&GLIMPSE_PATCHES_FILE));
-    assert!(redraw_results_dir(&only).unwrap().is_empty());
-    std::fs::remove_dir_all(&dir).unwrap();
-    std::fs::remove_dir_all(&only).unwrap();
+    assert!(redraw_results_dir(only).unwrap().is_empty());
+    std::fs::remove_dir_all(dir).unwrap();
+    std::fs::remove_dir_all(only).unwrap();
 }

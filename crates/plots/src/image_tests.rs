@@ -83,7 +83,8 @@ fn round_trip<T: PartialEq + std::fmt::Debug>(
 
 #[test]
 fn image_formats_round_trip_byte_for_byte() {
-    let dir = scratch("round-trip");
+    let tmp = scratch("round-trip");
+    let dir = tmp.path();
     let rows = vec![
         pixel(0, 0, 0, [1.0, 0.5, 0.0]),
         pixel(0, 0, 1, [0.1235, 0.9999, 0.0001]),
@@ -134,8 +135,8 @@ fn image_formats_round_trip_byte_for_byte() {
     let msg = format!("{:#}", write_image_attention_csv(&path, &bad).unwrap_err());
     assert!(msg.contains("image_attention.csv: row 2"), "{msg}");
     assert_eq!(std::fs::read(&path).unwrap(), before);
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 3);
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 3);
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// The error of reading `text` as the file `name` with `read`.
@@ -152,10 +153,11 @@ fn read_error<T: std::fmt::Debug>(
 
 #[test]
 fn malformed_image_files_name_file_line_and_field() {
-    let dir = scratch("malformed");
+    let tmp = scratch("malformed");
+    let dir = tmp.path();
     let images = |body: &str| {
         read_error(
-            &dir,
+            dir,
             EXAMPLE_IMAGES_FILE,
             &format!("{EXAMPLE_IMAGES_HEADER}\n0,0,0,0.1,0.2,0.3\n{body}"),
             read_example_images_csv,
@@ -179,7 +181,7 @@ fn malformed_image_files_name_file_line_and_field() {
 
     let attention = |body: &str| {
         read_error(
-            &dir,
+            dir,
             IMAGE_ATTENTION_FILE,
             &format!("{IMAGE_ATTENTION_HEADER}\nsoft,1,0,0,a,0,0.5\n{body}"),
             read_image_attention_csv,
@@ -207,13 +209,13 @@ fn malformed_image_files_name_file_line_and_field() {
         "{msg}"
     );
     let msg = read_error(
-        &dir,
+        dir,
         IMAGE_ATTENTION_FILE,
         "model,seed,step,word,cell,weight\nsoft,1,0,a,0,0.5\n",
         read_image_attention_csv,
     );
     assert!(msg.contains("image_attention.csv:1: wrong header"), "{msg}");
-    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -268,7 +270,8 @@ fn rows_group_into_images_and_captions() {
 
 #[test]
 fn redraw_draws_one_strip_per_model_seed_and_example() {
-    let root = scratch("redraw");
+    let tmp = scratch("redraw");
+    let root = tmp.path();
     let dir = root.join("captioning").join("scenes");
     let mut pixels = image_rows(0, 6);
     pixels.extend(image_rows(1, 6));
@@ -308,7 +311,7 @@ fn redraw_draws_one_strip_per_model_seed_and_example() {
     }
     // Redrawn from the same CSVs: the same bytes.
     let first = std::fs::read(&written[0]).unwrap();
-    assert_eq!(redraw_all(&root).unwrap(), expected);
+    assert_eq!(redraw_all(root).unwrap(), expected);
     assert_eq!(std::fs::read(&written[0]).unwrap(), first);
 
     // An example without its image is named.
@@ -323,5 +326,5 @@ fn redraw_draws_one_strip_per_model_seed_and_example() {
         let name = e.unwrap().file_name().to_string_lossy().into_owned();
         assert!(!name.contains(".tmp."), "leftover temporary file {name}");
     }
-    std::fs::remove_dir_all(&root).unwrap();
+    std::fs::remove_dir_all(root).unwrap();
 }

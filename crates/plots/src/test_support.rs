@@ -1,17 +1,24 @@
 //! What the unit tests of this crate share.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// A fresh, empty scratch folder under the system temp dir, named after the process, the
-/// running test and `name`: tests run in parallel in one process, each on a thread named
-/// after the test, so two tests asking for the same `name` get different folders.
-pub(crate) fn scratch(name: &str) -> PathBuf {
+/// A fresh, empty scratch folder under the system temp dir, named after the running test
+/// and `name` plus a random suffix, so tests running in parallel never share one. It is
+/// removed when the returned guard is dropped (when the test ends), unless
+/// `PLOTS_KEEP_TEST_OUTPUT` is set (to look at the figures).
+pub(crate) fn scratch(name: &str) -> tempfile::TempDir {
     let thread = std::thread::current();
     let test = thread.name().unwrap_or("test").replace("::", "-");
-    let d = std::env::temp_dir().join(format!("plots-{}-{test}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    tempfile::Builder::new()
+        .prefix(&format!("plots-{test}-{name}-"))
+        .disable_cleanup(keep_output())
+        .tempdir()
+        .unwrap()
+}
+
+/// Whether `PLOTS_KEEP_TEST_OUTPUT` asks to keep the scratch folders.
+fn keep_output() -> bool {
+    std::env::var_os("PLOTS_KEEP_TEST_OUTPUT").is_some()
 }
 
 /// Asserts that `path` is a PNG of some size.
@@ -28,7 +35,7 @@ pub(crate) fn assert_png(path: &Path) {
 
 /// Removes a scratch folder, unless `PLOTS_KEEP_TEST_OUTPUT` is set (to look at the figures).
 pub(crate) fn cleanup(dir: &Path) {
-    if std::env::var_os("PLOTS_KEEP_TEST_OUTPUT").is_some() {
+    if keep_output() {
         eprintln!("kept {}", dir.display());
     } else {
         std::fs::remove_dir_all(dir).unwrap();

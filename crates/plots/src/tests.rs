@@ -43,7 +43,8 @@ fn csv_line_format() {
 
 #[test]
 fn metrics_csv_round_trip() {
-    let dir = scratch("roundtrip");
+    let tmp = scratch("roundtrip");
+    let dir = tmp.path();
     let path = dir.join("metrics.csv");
     let rows = vec![
         row("RNNsearch", 20, 1, 1, 5, 212, "exact_match", 98.5849),
@@ -55,24 +56,25 @@ fn metrics_csv_round_trip() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.starts_with(&format!("{METRICS_HEADER}\n")));
     assert_eq!(read_metrics_csv(&path).unwrap(), rows);
-    no_tmp_files(&dir);
+    no_tmp_files(dir);
 
     // Writing a field with a comma is refused and leaves the old file intact.
     let mut bad = rows.clone();
     bad[0].model = "a,b".into();
     assert!(write_metrics_csv(&path, &bad).is_err());
     assert_eq!(read_metrics_csv(&path).unwrap(), rows);
-    no_tmp_files(&dir);
+    no_tmp_files(dir);
 
     // CRLF endings and a trailing blank line are accepted.
     std::fs::write(&path, text.replace('\n', "\r\n") + "\r\n").unwrap();
     assert_eq!(read_metrics_csv(&path).unwrap(), rows);
-    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn malformed_csv_names_file_line_and_field() {
-    let dir = scratch("malformed");
+    let tmp = scratch("malformed");
+    let dir = tmp.path();
     let path = dir.join("metrics.csv");
     let good = row("RNNsearch", 20, 1, 1, 5, 212, "exact_match", 98.5).to_csv_line();
 
@@ -103,7 +105,7 @@ fn malformed_csv_names_file_line_and_field() {
         msg.contains("metrics.csv:1") && msg.contains("header"),
         "{msg}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -204,12 +206,13 @@ fn write_tiny_results(dir: &Path, alignment_groups: &[(&str, usize, u64)]) {
 
 #[test]
 fn redraw_tiny_results_dir() {
-    let dir = scratch("redraw-one");
-    write_tiny_results(&dir, &[("RNNsearch", 20, 1)]);
+    let tmp = scratch("redraw-one");
+    let dir = tmp.path();
+    write_tiny_results(dir, &[("RNNsearch", 20, 1)]);
     let csv = std::fs::read_to_string(dir.join("alignment.csv")).unwrap();
     assert!(csv.contains(",<comma>,"), "commas in tokens are escaped");
 
-    let mut written = redraw_results_dir(&dir).unwrap();
+    let mut written = redraw_results_dir(dir).unwrap();
     written.sort();
     let expected: Vec<PathBuf> = [
         "alignment.png",
@@ -227,13 +230,14 @@ fn redraw_tiny_results_dir() {
     {
         assert_png(f);
     }
-    no_tmp_files(&dir);
-    std::fs::remove_dir_all(&dir).unwrap();
+    no_tmp_files(dir);
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn redraw_all_walks_and_splits_alignment_groups() {
-    let root = scratch("redraw-all");
+    let tmp = scratch("redraw-all");
+    let root = tmp.path();
     let a = root.join("exp-a");
     let b = root.join("nested").join("exp-b");
     std::fs::create_dir_all(&a).unwrap();
@@ -242,10 +246,10 @@ fn redraw_all_walks_and_splits_alignment_groups() {
     write_tiny_results(&a, &[("RNNsearch", 20, 1)]);
     write_tiny_results(&b, &[("RNNsearch", 50, 2), ("RNNencdec", 50, 1)]);
 
-    let written = redraw_all(&root).unwrap();
+    let written = redraw_all(root).unwrap();
     let mut names: Vec<String> = written
         .iter()
-        .map(|p| p.strip_prefix(&root).unwrap().display().to_string())
+        .map(|p| p.strip_prefix(root).unwrap().display().to_string())
         .collect();
     names.sort();
     assert_eq!(
@@ -271,12 +275,13 @@ fn redraw_all_walks_and_splits_alignment_groups() {
     }
     assert!(redraw_all(&root.join("missing")).is_err());
     assert!(redraw_results_dir(&root.join("empty")).is_err());
-    std::fs::remove_dir_all(&root).unwrap();
+    std::fs::remove_dir_all(root).unwrap();
 }
 
 #[test]
 fn line_plot_edge_cases() {
-    let dir = scratch("lines");
+    let tmp = scratch("lines");
+    let dir = tmp.path();
     let path = dir.join("l.png");
     assert!(line_plot_with_bands(&path, "t", "x", "y", 5.0..5.0, &[]).is_err());
     // No series, a single-point series, and NaN points all draw without error.
@@ -293,7 +298,7 @@ fn line_plot_edge_cases() {
     ];
     line_plot_with_bands(&path, "edge cases", "x", "y", 0.0..100.0, &s).unwrap();
     assert_png(&path);
-    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -422,11 +427,12 @@ fn summary_of_metrics_without_length_buckets() {
     assert!(!md.contains("buckets"), "{md}");
 
     // Redrawing writes the summary and no PNG for these metrics.
-    let dir = scratch("overall-only");
+    let tmp = scratch("overall-only");
+    let dir = tmp.path();
     write_metrics_csv(&dir.join(METRICS_FILE), &rows).unwrap();
-    let written = redraw_results_dir(&dir).unwrap();
+    let written = redraw_results_dir(dir).unwrap();
     assert_eq!(written, vec![dir.join("summary.md")]);
     assert_eq!(std::fs::read_to_string(&written[0]).unwrap(), md);
-    no_tmp_files(&dir);
-    cleanup(&dir);
+    no_tmp_files(dir);
+    cleanup(dir);
 }

@@ -85,7 +85,8 @@ fn word_attention(model: &str, seed: u64, example: usize, grid: usize) -> Vec<Im
 
 #[test]
 fn generated_images_and_captions_round_trip_byte_for_byte() {
-    let dir = scratch("round-trip");
+    let tmp = scratch("round-trip");
+    let dir = tmp.path();
     let path = dir.join(GENERATED_IMAGES_FILE);
     let rows = vec![
         GeneratedImageRow {
@@ -141,8 +142,8 @@ fn generated_images_and_captions_round_trip_byte_for_byte() {
     );
     assert!(msg.contains("generated_images.csv: row 1"), "{msg}");
     assert_eq!(std::fs::read(&path).unwrap(), before);
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
-    cleanup(&dir);
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 2);
+    cleanup(dir);
 }
 
 /// The error of reading `text` as the file `name` with `read`.
@@ -159,10 +160,11 @@ fn read_error<T: std::fmt::Debug>(
 
 #[test]
 fn malformed_text_to_image_files_name_file_line_and_field() {
-    let dir = scratch("malformed");
+    let tmp = scratch("malformed");
+    let dir = tmp.path();
     let images = |body: &str| {
         read_error(
-            &dir,
+            dir,
             GENERATED_IMAGES_FILE,
             &format!("{GENERATED_IMAGES_HEADER}\nattngan,1,0,0,0,0.1,0.2,0.3\n{body}"),
             read_generated_images_csv,
@@ -184,7 +186,7 @@ fn malformed_text_to_image_files_name_file_line_and_field() {
         "{msg}"
     );
     let msg = read_error(
-        &dir,
+        dir,
         GENERATED_IMAGES_FILE,
         "example,y,x,red,green,blue\n0,0,0,0.1,0.2,0.3\n",
         read_generated_images_csv,
@@ -196,7 +198,7 @@ fn malformed_text_to_image_files_name_file_line_and_field() {
 
     let captions = |body: &str| {
         read_error(
-            &dir,
+            dir,
             EXAMPLE_CAPTIONS_FILE,
             &format!("{EXAMPLE_CAPTIONS_HEADER}\n0,a red circle\n{body}"),
             read_example_captions_csv,
@@ -213,7 +215,7 @@ fn malformed_text_to_image_files_name_file_line_and_field() {
         msg.contains("example_captions.csv:3: expected 2") && msg.contains("found 3"),
         "{msg}"
     );
-    cleanup(&dir);
+    cleanup(dir);
 }
 
 #[test]
@@ -294,8 +296,9 @@ fn write_text_to_image_dir(dir: &Path, with_real: bool) {
 
 #[test]
 fn samples_follow_the_captions_and_take_each_models_lowest_seed() {
-    let dir = scratch("samples");
-    write_text_to_image_dir(&dir, true);
+    let tmp = scratch("samples");
+    let dir = tmp.path();
+    write_text_to_image_dir(dir, true);
     let rows = read_generated_images_csv(&dir.join(GENERATED_IMAGES_FILE)).unwrap();
     let generated = generated_images(&rows).unwrap();
     let captions = read_example_captions_csv(&dir.join(EXAMPLE_CAPTIONS_FILE)).unwrap();
@@ -372,12 +375,13 @@ fn samples_follow_the_captions_and_take_each_models_lowest_seed() {
             .unwrap()
     );
     assert_eq!(msg, "example 0 is captioned twice");
-    cleanup(&dir);
+    cleanup(dir);
 }
 
 #[test]
 fn text_to_image_folder_gets_samples_and_word_attention() {
-    let root = scratch("redraw");
+    let tmp = scratch("redraw");
+    let root = tmp.path();
     // The same folder name, so that both figures get the same title.
     let with_real = root.join("a").join("t2i");
     let without_real = root.join("b").join("t2i");
@@ -418,7 +422,7 @@ fn text_to_image_folder_gets_samples_and_word_attention() {
 
     // Drawn again from the same CSVs, by the walk over the root: the same bytes.
     let before: Vec<Vec<u8>> = written.iter().map(|p| std::fs::read(p).unwrap()).collect();
-    let again = redraw_all(&root).unwrap();
+    let again = redraw_all(root).unwrap();
     assert_eq!(again.len(), 6);
     for (path, bytes) in written.iter().zip(&before) {
         assert_eq!(&std::fs::read(path).unwrap(), bytes, "{}", path.display());
@@ -450,19 +454,20 @@ fn text_to_image_folder_gets_samples_and_word_attention() {
         msg.contains("generated_images.csv: the image of attngan seed 1 example 0: 15 of"),
         "{msg}"
     );
-    cleanup(&root);
+    cleanup(root);
 }
 
 #[test]
 fn captioning_folder_keeps_its_attention_strips() {
-    let dir = scratch("captioning");
+    let tmp = scratch("captioning");
+    let dir = tmp.path();
     let mut pixels = real(0, 6);
     pixels.extend(real(1, 6));
     write_example_images_csv(&dir.join(EXAMPLE_IMAGES_FILE), &pixels).unwrap();
     let mut attention = word_attention("soft", 1, 1, 3);
     attention.extend(word_attention("soft", 1, 0, 3));
     write_image_attention_csv(&dir.join(IMAGE_ATTENTION_FILE), &attention).unwrap();
-    let written = redraw_results_dir(&dir).unwrap();
+    let written = redraw_results_dir(dir).unwrap();
     assert_eq!(
         written,
         [
@@ -470,12 +475,12 @@ fn captioning_folder_keeps_its_attention_strips() {
             dir.join("attention-soft-seed1-example1.png")
         ]
     );
-    for e in std::fs::read_dir(&dir).unwrap() {
+    for e in std::fs::read_dir(dir).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().into_owned();
         assert!(
             !name.starts_with("word-attention") && name != "samples.png",
             "{name}"
         );
     }
-    cleanup(&dir);
+    cleanup(dir);
 }

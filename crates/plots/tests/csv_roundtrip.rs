@@ -81,9 +81,11 @@ fn every_committed_csv_is_rewritten_byte_for_byte() {
     let mut files = Vec::new();
     csv_files(&results, &mut files);
 
-    let scratch = std::env::temp_dir().join(format!("plots-csv-roundtrip-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&scratch);
-    std::fs::create_dir_all(&scratch).unwrap();
+    // Removed when dropped, so also when the test panics part-way.
+    let scratch = tempfile::Builder::new()
+        .prefix("plots-csv-roundtrip-")
+        .tempdir()
+        .unwrap();
 
     let mut failures = Vec::new();
     let mut checked = 0;
@@ -94,7 +96,7 @@ fn every_committed_csv_is_rewritten_byte_for_byte() {
             continue;
         }
         let name = src.file_name().unwrap().to_string_lossy().into_owned();
-        let copy = scratch.join(format!("{i}-{name}"));
+        let copy = scratch.path().join(format!("{i}-{name}"));
         let failure = match name.as_str() {
             "metrics.csv" => round_trip(src, &copy, read_metrics_csv, write_metrics_csv),
             "alignment.csv" => round_trip(src, &copy, read_alignment_csv, write_alignment_csv),
@@ -156,7 +158,7 @@ fn every_committed_csv_is_rewritten_byte_for_byte() {
             failures.push(format!("{}: {why}", src.display()));
         }
     }
-    std::fs::remove_dir_all(&scratch).unwrap();
+    scratch.close().unwrap();
 
     assert!(checked > 0, "no CSV found under {}", results.display());
     assert!(

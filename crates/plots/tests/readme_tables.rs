@@ -1,8 +1,7 @@
 //! The `readme-tables` command, run as a process on Markdown files in a scratch folder.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 const SUMMARY: &str = "\
 ### BLEU (mean ± std over 3 seeds; source length buckets)
@@ -28,24 +27,18 @@ const EXACT: &str = "\
 | RNNsearch-10 | 98.5 ± 2.6 | 87.7 ± 10.8 | 40.3 ± 4.6 |
 ";
 
-/// A fresh folder holding `results/run/summary.md` (the summary above) and `docs/`.
-fn scratch(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "readme-tables-{name}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
+/// A fresh folder holding `results/run/summary.md` (the summary above) and `docs/`, removed
+/// when the test ends (when the returned guard is dropped).
+fn scratch(name: &str) -> tempfile::TempDir {
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!("readme-tables-{name}-"))
+        .tempdir()
+        .unwrap();
+    let dir = tmp.path();
     std::fs::create_dir_all(dir.join("results/run")).unwrap();
     std::fs::create_dir_all(dir.join("docs")).unwrap();
     std::fs::write(dir.join("results/run/summary.md"), SUMMARY).unwrap();
-    dir
-}
-
-/// Removes a scratch folder once its test has passed (a failed test leaves it to look at).
-fn clean(dir: PathBuf) {
-    let _ = std::fs::remove_dir_all(dir);
+    tmp
 }
 
 fn run(dir: &Path, args: &[&str]) -> Output {
@@ -74,93 +67,94 @@ fn read(dir: &Path, file: &str) -> String {
 
 #[test]
 fn check_reports_each_stale_table_and_writes_nothing() {
-    let dir = scratch("stale");
+    let tmp = scratch("stale");
+    let dir = tmp.path();
     let readme = format!(
         "# title\n\n<!-- table: results/run/summary.md exact_match -->\n\n{}\n<!-- /table -->\n\n\
          text\n<!-- table: results/run/summary.md bleu -->\nold numbers\n<!-- /table -->\n",
         EXACT.replace("87.7 ± 10.8", "80.0 ± 9.0")
     );
-    write(&dir, "README.md", &readme);
-    let out = run(&dir, &["--check", "README.md"]);
+    write(dir, "README.md", &readme);
+    let out = run(dir, &["--check", "README.md"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let t = text(&out);
     assert!(t.contains("README.md:3: stale table"), "{t}");
     assert!(t.contains("README.md:13: stale table"), "{t}");
     assert!(t.contains("2 of 2 tables stale"), "{t}");
-    assert_eq!(read(&dir, "README.md"), readme, "--check must not write");
-    clean(dir);
+    assert_eq!(read(dir, "README.md"), readme, "--check must not write");
 }
 
 #[test]
 fn rewrite_makes_check_pass_and_keeps_the_rest() {
-    let dir = scratch("rewrite");
+    let tmp = scratch("rewrite");
+    let dir = tmp.path();
     write(
-        &dir,
+        dir,
         "README.md",
         "before\n<!-- table: results/run/summary.md exact_match -->\nstale\n<!-- /table -->\nafter\n",
     );
     // A file under docs/ names the summary relative to its own folder.
     write(
-        &dir,
+        dir,
         "docs/more.md",
         "<!-- table: ../results/run/summary.md BLEU rows=RNNsearch-10 cols=all,1-5 -->\n<!-- /table -->\n",
     );
-    let out = run(&dir, &["README.md", "docs/more.md"]);
+    let out = run(dir, &["README.md", "docs/more.md"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("README.md: 1 table rewritten"));
     assert_eq!(
-        read(&dir, "README.md"),
+        read(dir, "README.md"),
         format!(
             "before\n<!-- table: results/run/summary.md exact_match -->\n\n{EXACT}\n<!-- /table -->\nafter\n"
         )
     );
     assert_eq!(
-        read(&dir, "docs/more.md"),
+        read(dir, "docs/more.md"),
         "<!-- table: ../results/run/summary.md BLEU rows=RNNsearch-10 cols=all,1-5 -->\n\n\
          | model | all (n=500) | 1-5 (n=90) |\n|---|---:|---:|\n\
          | RNNsearch-10 | 56.1 ± 0.5 | 99.3 ± 1.2 |\n\n<!-- /table -->\n"
     );
-    let out = run(&dir, &["--check", "README.md", "docs/more.md"]);
+    let out = run(dir, &["--check", "README.md", "docs/more.md"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("2 tables in 2 files up to date"));
     // A second rewrite changes nothing.
-    let before = read(&dir, "README.md");
-    let out = run(&dir, &["README.md"]);
+    let before = read(dir, "README.md");
+    let out = run(dir, &["README.md"]);
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(read(&dir, "README.md"), before);
+    assert_eq!(read(dir, "README.md"), before);
     // A re-run experiment makes the table stale again.
     std::fs::write(
         dir.join("results/run/summary.md"),
         SUMMARY.replace("40.3 ± 4.6", "41.0 ± 4.0"),
     )
     .unwrap();
-    let out = run(&dir, &["--check", "README.md", "docs/more.md"]);
+    let out = run(dir, &["--check", "README.md", "docs/more.md"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("README.md:2: stale table"));
     assert!(!text(&out).contains("docs/more.md:"), "{}", text(&out));
-    clean(dir);
 }
 
 #[test]
 fn unknown_summary_is_an_error_naming_file_and_line() {
-    let dir = scratch("missing");
+    let tmp = scratch("missing");
+    let dir = tmp.path();
     let readme =
         "a\nb\n<!-- table: results/nowhere/summary.md exact_match -->\nkeep\n<!-- /table -->\n";
-    write(&dir, "README.md", readme);
+    write(dir, "README.md", readme);
     for args in [&["README.md"][..], &["--check", "README.md"][..]] {
-        let out = run(&dir, args);
+        let out = run(dir, args);
         assert_eq!(out.status.code(), Some(2), "{}", text(&out));
         let t = text(&out);
         assert!(t.contains("README.md:3:"), "{t}");
         assert!(t.contains("results/nowhere/summary.md"), "{t}");
     }
-    assert_eq!(read(&dir, "README.md"), readme);
-    clean(dir);
+    assert_eq!(read(dir, "README.md"), readme);
 }
 
 #[test]
 fn bad_selectors_are_errors_naming_file_and_line() {
-    let dir = scratch("selector");
+    let tmp = scratch("selector");
+    let dir = tmp.path();
     let cases = [
         ("exact_match colums=all", "unknown key `colums`"),
         ("token_accuracy", "no `token_accuracy` table"),
@@ -172,53 +166,52 @@ fn bad_selectors_are_errors_naming_file_and_line() {
     for (selector, message) in cases {
         let readme =
             format!("x\n<!-- table: results/run/summary.md {selector} -->\n<!-- /table -->\n");
-        write(&dir, "README.md", &readme);
-        let out = run(&dir, &["--check", "README.md"]);
+        write(dir, "README.md", &readme);
+        let out = run(dir, &["--check", "README.md"]);
         assert_eq!(out.status.code(), Some(2), "{selector}: {}", text(&out));
         let t = text(&out);
         assert!(t.contains("README.md:2:"), "{selector}: {t}");
         assert!(t.contains(message), "{selector}: {t}");
     }
-    clean(dir);
 }
 
 #[test]
 fn an_error_anywhere_means_nothing_is_written() {
-    let dir = scratch("atomic");
+    let tmp = scratch("atomic");
+    let dir = tmp.path();
     let good = "<!-- table: results/run/summary.md exact_match -->\nstale\n<!-- /table -->\n";
-    write(&dir, "README.md", good);
+    write(dir, "README.md", good);
     write(
-        &dir,
+        dir,
         "docs/bad.md",
         "<!-- table: ../results/run/summary.md exact_match -->\nno end marker\n",
     );
-    let out = run(&dir, &["README.md", "docs/bad.md"]);
+    let out = run(dir, &["README.md", "docs/bad.md"]);
     assert_eq!(out.status.code(), Some(2));
     let t = text(&out);
     assert!(
         t.contains("docs/bad.md:1: table marker never closed"),
         "{t}"
     );
-    assert_eq!(read(&dir, "README.md"), good);
-    clean(dir);
+    assert_eq!(read(dir, "README.md"), good);
 }
 
 #[test]
 fn unpaired_markers_are_errors() {
-    let dir = scratch("pairs");
-    write(&dir, "README.md", "a\n<!-- /table -->\n");
-    let out = run(&dir, &["--check", "README.md"]);
+    let tmp = scratch("pairs");
+    let dir = tmp.path();
+    write(dir, "README.md", "a\n<!-- /table -->\n");
+    let out = run(dir, &["--check", "README.md"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("README.md:2: <!-- /table --> without an opening"));
     write(
-        &dir,
+        dir,
         "README.md",
         "<!-- table: results/run/summary.md bleu -->\n<!-- table: results/run/summary.md bleu -->\n<!-- /table -->\n",
     );
-    let out = run(&dir, &["--check", "README.md"]);
+    let out = run(dir, &["--check", "README.md"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out).contains("README.md:2: a table marker opens before the one opened at line 1")
     );
-    clean(dir);
 }

@@ -15,14 +15,13 @@ pub fn lock() -> std::sync::MutexGuard<'static, ()> {
     TRAINING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "attention-lab-saved-models-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty directory for one test, removed when the test ends (when the returned
+/// guard is dropped).
+pub fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("attention-lab-saved-models-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 pub fn with_dir(dir: &Path) -> CellContext {

@@ -40,12 +40,13 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
-/// A fresh, empty directory for one test of the reader data.
-pub fn scratch_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("datasets-reader-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty directory for one test of the reader data, removed when the test ends
+/// (when the returned guard is dropped).
+pub fn scratch_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("datasets-reader-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// Whitespace-separated tokens.

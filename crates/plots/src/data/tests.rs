@@ -171,7 +171,8 @@ fn headers_match_the_struct_fields_in_order() {
 
 #[test]
 fn timings_csv_round_trip() {
-    let dir = scratch("timings");
+    let tmp = scratch("timings");
+    let dir = tmp.path();
     let path = dir.join("timings.csv");
     let rows = vec![TimingRow {
         model: "RNNencdec".into(),
@@ -205,12 +206,13 @@ fn timings_csv_round_trip() {
         format!("{READER_TIMINGS_HEADER}\nattentive,2,500,48.451,96.90\n")
     );
     assert_eq!(read_reader_timings_csv(&path).unwrap(), rows);
-    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn bad_value_names_file_line_and_field() {
-    let dir = scratch("bad-value");
+    let tmp = scratch("bad-value");
+    let dir = tmp.path();
     let path = dir.join("metrics.csv");
     let good = metric_row(98.5).to_csv_line();
     let msg = read_error(
@@ -238,12 +240,13 @@ fn bad_value_names_file_line_and_field() {
             && msg.ends_with("\"-20\""),
         "{msg}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn blank_text_field_is_named() {
-    let dir = scratch("blank-text");
+    let tmp = scratch("blank-text");
+    let dir = tmp.path();
     let path = dir.join("metrics.csv");
     let msg = read_error(
         &path,
@@ -253,12 +256,13 @@ fn blank_text_field_is_named() {
         msg,
         format!("{}:2: field 'model': empty text \" \"", path.display())
     );
-    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn missing_and_extra_fields_are_named() {
-    let dir = scratch("field-count");
+    let tmp = scratch("field-count");
+    let dir = tmp.path();
     let path = dir.join("metrics.csv");
     let msg = read_error(
         &path,
@@ -283,12 +287,13 @@ fn missing_and_extra_fields_are_named() {
         msg.contains(":2: expected 10") && msg.contains("found 11"),
         "{msg}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn wrong_header_shows_expected_and_found() {
-    let dir = scratch("wrong-header");
+    let tmp = scratch("wrong-header");
+    let dir = tmp.path();
     let path = dir.join("metrics.csv");
     let msg = read_error(&path, "experiment,task,model,value\na,b,c,1\n");
     assert_eq!(
@@ -312,12 +317,13 @@ fn wrong_header_shows_expected_and_found() {
     let good = metric_row(98.5).to_csv_line();
     std::fs::write(&path, format!("\u{feff}{METRICS_HEADER}\n{good}\n")).unwrap();
     assert_eq!(read_metrics_csv(&path).unwrap(), vec![metric_row(98.5)]);
-    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn refused_row_is_named_and_nothing_is_written() {
-    let dir = scratch("refused-row");
+    let tmp = scratch("refused-row");
+    let dir = tmp.path();
     let path = dir.join("metrics.csv");
     let mut rows = vec![metric_row(1.0), metric_row(2.0)];
     rows[1].metric = "exact,match".into();
@@ -327,13 +333,14 @@ fn refused_row_is_named_and_nothing_is_written() {
         "{msg}"
     );
     assert!(!path.exists());
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 0);
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn token_with_a_comma_round_trips_through_the_escape() {
-    let dir = scratch("comma-token");
+    let tmp = scratch("comma-token");
+    let dir = tmp.path();
     let path = dir.join("document_attention.csv");
     let rows = vec![
         DocAttentionRow {
@@ -377,5 +384,5 @@ fn token_with_a_comma_round_trips_through_the_escape() {
         format!("{ALIGNMENT_HEADER}\nRNNsearch,20,1,3,a<comma>b,4,<comma>,0.125000\n")
     );
     assert_eq!(read_alignment_csv(&path).unwrap(), rows);
-    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -450,7 +450,8 @@ mod tests {
     /// glimpse-path part without its `example_images.csv` would be an error if read.
     #[test]
     fn cell_parts_under_checkpoints_are_not_results() {
-        let root = crate::test_support::scratch("results");
+        let tmp = crate::test_support::scratch("results");
+        let root = tmp.path();
         let part = root.join("glimpses-long/digits/checkpoints/cells/3");
         std::fs::create_dir_all(&part).unwrap();
         std::fs::write(
@@ -459,7 +460,7 @@ mod tests {
         )
         .unwrap();
         let mut dirs = Vec::new();
-        collect_result_dirs(&root, &mut dirs).unwrap();
+        collect_result_dirs(root, &mut dirs).unwrap();
         assert!(dirs.is_empty(), "{dirs:?}");
         // The same folder outside checkpoints/ is a results folder.
         let results = root.join("glimpses/digits");
@@ -469,9 +470,9 @@ mod tests {
             results.join(GLIMPSE_PATHS_FILE),
         )
         .unwrap();
-        collect_result_dirs(&root, &mut dirs).unwrap();
+        collect_result_dirs(root, &mut dirs).unwrap();
         assert_eq!(dirs, vec![results]);
-        std::fs::remove_dir_all(&root).unwrap();
+        std::fs::remove_dir_all(root).unwrap();
     }
 
     #[test]

@@ -169,7 +169,8 @@ fn later_steps_take_later_colours_and_the_path_joins_the_centres() {
 
 #[test]
 fn figure_is_written_with_the_same_bytes_twice() {
-    let dir = scratch("write");
+    let tmp = scratch("write");
+    let dir = tmp.path();
     let data = gradient_canvas();
     let steps = one_glimpse();
     let rows = [
@@ -198,7 +199,7 @@ fn figure_is_written_with_the_same_bytes_twice() {
         panels.canvases[1].1 - panels.canvases[0].1,
         23 + 19 + 240 + 22
     );
-    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 fn row<'a>(canvas: GridImage<'a>, steps: &'a [GlimpseStep]) -> GlimpseFigureRow<'a> {
@@ -217,7 +218,8 @@ fn refusal(rows: &[GlimpseFigureRow<'_>]) -> String {
 #[test]
 fn malformed_input_is_refused() {
     let data = gradient_canvas();
-    let dir = scratch("refused");
+    let tmp = scratch("refused");
+    let dir = tmp.path();
     let path = dir.join("g.png");
     let msg = format!("{:#}", glimpse_figure(&path, "t", &[]).unwrap_err());
     assert!(msg.contains("no examples"), "{msg}");
@@ -242,5 +244,5 @@ fn malformed_input_is_refused() {
     );
     assert!(msg.contains("3 values for a 2 × 2 patch"), "{msg}");
     assert!(!path.exists());
-    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -93,20 +93,22 @@ fn long_captions_wrap_and_the_bytes_repeat() {
     );
     assert_eq!(long.height - short.height, extra_lines as u32);
 
-    let dir = scratch("bytes");
+    let tmp = scratch("bytes");
+    let dir = tmp.path();
     let path = dir.join("samples.png");
     image_grid(&path, "samples", &columns, &[row(long_caption)]).unwrap();
     let first = std::fs::read(&path).unwrap();
     assert_eq!(&first[..8], b"\x89PNG\r\n\x1a\n");
     image_grid(&path, "samples", &columns, &[row(long_caption)]).unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), first);
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn bad_shapes_are_refused_and_nothing_is_written() {
-    let dir = scratch("shapes");
+    let tmp = scratch("shapes");
+    let dir = tmp.path();
     let path = dir.join("samples.png");
     let green = flat(4, [0.0, 1.0, 0.0]);
     let columns = names(&["real", "attngan"]);
@@ -137,6 +139,6 @@ fn bad_shapes_are_refused_and_nothing_is_written() {
         msg.starts_with(&format!("image grid {}", path.display())),
         "{msg}"
     );
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 0);
+    std::fs::remove_dir_all(dir).unwrap();
 }

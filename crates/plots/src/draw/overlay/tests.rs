@@ -51,7 +51,8 @@ fn block(strip: &Strip, k: usize, (y, x): (usize, usize)) -> Vec<(usize, usize)>
 
 #[test]
 fn strip_has_the_expected_size_and_the_same_bytes_twice() {
-    let dir = scratch("size");
+    let tmp = scratch("size");
+    let dir = tmp.path();
     let image = orange_6x6();
     let caption = words(&["a", "red", "circle"]);
     let weights = vec![one_hot(0), one_hot(5), vec![1.0 / 9.0; 9]];
@@ -86,11 +87,11 @@ fn strip_has_the_expected_size_and_the_same_bytes_twice() {
     let huge = vec![0.5f32; 3 * 200 * 300];
     let strip = render_strip(&huge, 200, 300, &long[..1], &[vec![1.0; 4]], "t").unwrap();
     assert_eq!((strip.scale, strip.height), (1, 80 + 24 + 200 + 20));
-    for e in std::fs::read_dir(&dir).unwrap() {
+    for e in std::fs::read_dir(dir).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().into_owned();
         assert!(!name.contains(".tmp."), "leftover temporary file {name}");
     }
-    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -159,7 +160,8 @@ fn nearest_upsampling_on_sizes_the_grid_does_not_divide() {
 
 #[test]
 fn bad_shapes_are_refused_and_nothing_is_written() {
-    let dir = scratch("bad");
+    let tmp = scratch("bad");
+    let dir = tmp.path();
     let path = dir.join("bad.png");
     let image = orange_6x6();
     let one = words(&["red"]);
@@ -201,6 +203,6 @@ fn bad_shapes_are_refused_and_nothing_is_written() {
     // No words at all is just the image.
     attention_strip(&path, &image, 6, 6, &[], &[], "t").unwrap();
     assert_eq!(png_size(&path).1, 316);
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
 }
