@@ -33,6 +33,7 @@ fn changed(path: &str, current: &Value) -> Value {
             "cell" => "lstm",
             "arrangement" => "bahdanau",
             "encoder_tuning" => "fine-tune",
+            "learning_rate_schedule" => "cosine",
             _ => "another",
         }),
         Value::Array(items) => match items.first() {
