@@ -15,18 +15,12 @@ use experiments::reader::{
 use experiments::run;
 use models::readers::ReaderKind;
 
+mod common;
+use common::scratch;
+
 /// Burn seeds one random generator per backend and process, and the test harness runs tests
 /// on parallel threads: runs that train hold this lock so their random draws do not interleave.
 static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-/// A fresh, empty directory for one test, removed when the test ends (when the returned
-/// guard is dropped).
-fn scratch(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(&format!("attention-lab-reader-{name}-"))
-        .tempdir()
-        .unwrap()
-}
 
 /// Every reader fits a tiny synthetic set: after training, its accuracy on those questions is
 /// far above the frequency baselines' (which stay below 60% on these stories).

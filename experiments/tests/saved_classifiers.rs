@@ -18,7 +18,8 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::saved::{assert_failed_with_one_line, lock, scratch, with_dir};
+use common::saved::{assert_failed_with_one_line, lock, with_dir};
+use common::scratch;
 use datasets::images::RgbImage;
 use datasets::images::canvas::{Canvas, CanvasSpec};
 use experiments::experiment::{Cell, CellContext, Experiment, Preset};

@@ -20,7 +20,8 @@ use std::sync::OnceLock;
 
 use burn::module::Module;
 use burn::tensor::{Tensor, TensorData};
-use common::saved::{lock, scratch};
+use common::saved::lock;
+use common::scratch;
 use experiments::experiment::{Cell, CellContext, Experiment, Preset};
 use experiments::saved_model::generator::LoadedGenerator;
 use experiments::saved_model::{DESCRIPTION_FILE, WEIGHTS_FILE, inference_device};

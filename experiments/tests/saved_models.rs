@@ -15,7 +15,8 @@ mod common;
 use std::path::Path;
 
 use burn::tensor::{Int, Tensor, TensorData};
-use common::saved::{assert_one_line_error, lock, run, scratch, smoke_run, with_dir};
+use common::saved::{assert_one_line_error, lock, run, smoke_run, with_dir};
+use common::scratch;
 use experiments::captioning::{CaptionTask, Captioning, encoder, eval as caption_eval};
 use experiments::experiment::{Cell, CellContext, Experiment, Preset};
 use experiments::reader::{ReaderExperiment, ReaderTask, eval as reader_eval, make_reader_batch};

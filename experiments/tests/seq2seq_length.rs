@@ -13,18 +13,12 @@ use experiments::seq2seq_length::Seq2SeqLength;
 use experiments::soft_vs_hard::SoftVsHard;
 use plots::read_metrics_csv;
 
+mod common;
+use common::scratch;
+
 /// Burn seeds one random generator per backend and process, and the test harness runs tests
 /// on parallel threads: runs that train hold this lock so their random draws do not interleave.
 static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-/// A fresh, empty directory for one test, removed when the test ends (when the returned
-/// guard is dropped).
-fn scratch(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(&format!("attention-lab-{name}-"))
-        .tempdir()
-        .unwrap()
-}
 
 fn overall(dir: &Path, model: &str, metric: &str) -> f64 {
     let rows = read_metrics_csv(&dir.join("metrics.csv")).unwrap();

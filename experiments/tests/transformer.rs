@@ -18,18 +18,12 @@ use experiments::transformer::{
 use models::seq2seq::sequence_cross_entropy;
 use models::transformer::TransformerSeq2SeqConfig;
 
+mod common;
+use common::scratch;
+
 /// Burn seeds one random generator per backend and process, and the test harness runs tests
 /// on parallel threads: runs that train hold this lock so their random draws do not interleave.
 static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-/// A fresh, empty directory for one test, removed when the test ends (when the returned
-/// guard is dropped).
-fn scratch(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(&format!("attention-lab-transformer-{name}-"))
-        .tempdir()
-        .unwrap()
-}
 
 /// A small Transformer trained with the pipeline's `train` copies length-5 sentences.
 #[test]

@@ -14,16 +14,7 @@ use datasets::images::idx::{
 use datasets::images::{Glyph, LabelledGlyphs};
 
 mod common;
-use common::{gzip, idx_bytes};
-
-/// A fresh, empty directory for one test, removed when the test ends (when the returned
-/// guard is dropped).
-fn scratch_dir(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(&format!("datasets-images-{name}-"))
-        .tempdir()
-        .unwrap()
-}
+use common::{gzip, idx_bytes, scratch_dir};
 
 /// Three hand-made 2 × 3 images.
 fn three_images() -> Vec<Glyph> {

@@ -14,14 +14,8 @@ use datasets::images::karpathy::{
 use image::{DynamicImage, ImageBuffer, Luma, LumaA, Rgb, Rgba};
 use serde_json::json;
 
-/// A fresh, empty directory for one test, removed when the test ends (when the returned
-/// guard is dropped).
-fn scratch_dir(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(&format!("datasets-karpathy-{name}-"))
-        .tempdir()
-        .unwrap()
-}
+mod common;
+use common::scratch_dir;
 
 /// One PNG chunk: length, type, data, CRC-32 of type and data.
 fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {

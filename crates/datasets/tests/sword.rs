@@ -9,14 +9,8 @@ use datasets::sword::{bible_pairs, kjv_verse_ref, read_ztext};
 use flate2::Compression;
 use flate2::write::ZlibEncoder;
 
-/// A fresh, empty directory for one test, removed when the test ends (when the returned
-/// guard is dropped).
-fn scratch_dir(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(&format!("datasets-sword-{name}-"))
-        .tempdir()
-        .unwrap()
-}
+mod common;
+use common::scratch_dir;
 
 /// Slot contents of one testament: `blocks[b]` lists the texts stored in
 /// compressed block `b`; `slots` lists, per verse slot, `Some((block, i))`

@@ -5,14 +5,8 @@ use std::fs;
 use datasets::tsv::{read_tsv, write_tsv};
 use datasets::{DataError, Pair};
 
-/// A fresh, empty directory for one test, removed when the test ends (when the returned
-/// guard is dropped).
-fn scratch_dir(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(&format!("datasets-tsv-{name}-"))
-        .tempdir()
-        .unwrap()
-}
+mod common;
+use common::scratch_dir;
 
 fn pair(src: &[&str], tgt: &[&str]) -> Pair {
     Pair {

@@ -9,6 +9,15 @@ pub mod saved;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// A fresh, empty directory for one test, removed when the test ends (when the returned
+/// guard is dropped).
+pub fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("attention-lab-{name}-"))
+        .tempdir()
+        .unwrap()
+}
+
 /// Runs the experiment binary `bin` (named `experiment`) with `--task shapes` and `args`
 /// into a fresh `attention-lab-<experiment>-<name>` folder under the temporary directory;
 /// returns its `shapes` results folder, success and stderr.

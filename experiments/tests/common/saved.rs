@@ -15,15 +15,6 @@ pub fn lock() -> std::sync::MutexGuard<'static, ()> {
     TRAINING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A fresh, empty directory for one test, removed when the test ends (when the returned
-/// guard is dropped).
-pub fn scratch(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(&format!("attention-lab-saved-models-{name}-"))
-        .tempdir()
-        .unwrap()
-}
-
 pub fn with_dir(dir: &Path) -> CellContext {
     CellContext {
         model_dir: Some(dir.to_path_buf()),

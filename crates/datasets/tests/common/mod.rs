@@ -1,5 +1,5 @@
 //! Files in the real formats that several test files write: a CNN `.question` and IDX
-//! files, plain or gzipped.
+//! files, plain or gzipped; and the tests' scratch directories.
 
 #![allow(dead_code)] // each test file uses its own part
 
@@ -40,11 +40,11 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
-/// A fresh, empty directory for one test of the reader data, removed when the test ends
-/// (when the returned guard is dropped).
+/// A fresh, empty directory for one test, removed when the test ends (when the returned
+/// guard is dropped).
 pub fn scratch_dir(name: &str) -> tempfile::TempDir {
     tempfile::Builder::new()
-        .prefix(&format!("datasets-reader-{name}-"))
+        .prefix(&format!("datasets-{name}-"))
         .tempdir()
         .unwrap()
 }
