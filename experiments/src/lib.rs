@@ -10,11 +10,13 @@
 //! - Shared pipelines: [`seq2seq`] (task, data, decoding, scoring of the four
 //!   sequence-to-sequence experiments); the reader's lives in [`reader`]; [`vision`] (glyphs and
 //!   image tensors of the image experiments).
+//! - [`bench_timing`]: the timing helpers of the `bench-*` binaries.
 //! - Trained models as files: [`saved_model`] (`--save-models`, and the `translate`,
 //!   `answer` and `caption` commands that load them).
 //! - The experiments: [`seq2seq_length`], [`score_functions`], [`soft_vs_hard`],
 //!   [`transformer`], [`reader`], [`captioning`], [`text_to_image`], [`glimpses`].
 
+pub mod bench_timing;
 pub mod captioning;
 pub mod checkpoint;
 pub mod cli;

@@ -2,7 +2,7 @@
 //! alignments (at most three columns, drawn only when a folder has several groups).
 
 use super::*;
-use crate::test_support::{assert_png, cleanup, no_tmp_files, png_size, scratch};
+use crate::test_support::{assert_png, no_tmp_files, png_size, scratch};
 
 #[test]
 fn heatmap_checks_shapes_and_writes_atomically() {
@@ -26,7 +26,6 @@ fn heatmap_checks_shapes_and_writes_atomically() {
     attention_heatmap(&path, "long sentence", &toks(ns), &toks(nt), &w).unwrap();
     assert_png(&path);
     no_tmp_files(dir);
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// `n` panels on one 20-token sentence, each with its own target length.
@@ -121,7 +120,6 @@ fn alignment_grid_draws_panels_in_at_most_three_columns() {
     );
     assert!(!bad_path.exists());
     no_tmp_files(dir);
-    cleanup(dir);
 }
 
 #[test]
@@ -183,5 +181,4 @@ fn redraw_writes_alignment_grid_only_for_several_groups() {
         vec![single.join("alignment.png")]
     );
     no_tmp_files(dir);
-    cleanup(dir);
 }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
-use crate::test_support::{assert_png, cleanup, no_tmp_files, png_size, scratch};
+use crate::test_support::{assert_png, no_tmp_files, png_size, scratch};
 
 pub(crate) fn curve_row(model: &str, tml: usize, seed: u64, step: usize, loss: f64) -> CurveRow {
     CurveRow {
@@ -71,7 +71,6 @@ fn curve_and_cost_csv_round_trip() {
     assert!(write_curve_csv(&curve, &bad).is_err());
     assert_eq!(read_curve_csv(&curve).unwrap(), rows);
     no_tmp_files(dir);
-    cleanup(dir);
 }
 
 #[test]
@@ -120,7 +119,6 @@ fn malformed_curve_and_cost_csv_name_file_line_and_field() {
     // A folder whose only CSV is broken fails with the same message.
     let msg = format!("{:#}", redraw_results_dir(dir).unwrap_err());
     assert!(msg.contains("learning_curve.csv:2"), "{msg}");
-    cleanup(dir);
 }
 
 #[test]
@@ -221,7 +219,6 @@ fn redraw_folder_with_only_cost_csv() {
 
     // redraw_all finds a folder holding only cost.csv.
     assert_eq!(redraw_all(root).unwrap(), expected);
-    cleanup(root);
 }
 
 #[test]
@@ -255,5 +252,4 @@ fn redraw_learning_curve() {
     assert_png(&written[0]);
     assert_eq!(png_size(&written[0]), (900, 600));
     no_tmp_files(dir);
-    cleanup(dir);
 }

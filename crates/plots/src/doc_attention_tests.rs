@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::*;
-use crate::test_support::{assert_png, cleanup, no_tmp_files, png_size, scratch};
+use crate::test_support::{assert_png, no_tmp_files, png_size, scratch};
 
 fn doc_row(model: &str, seed: u64, position: usize, token: &str, weight: f64) -> DocAttentionRow {
     DocAttentionRow {
@@ -61,7 +61,6 @@ fn doc_attention_csv_round_trip() {
         (groups[1].model.as_str(), groups[1].seed),
         ("ImpatientReader", 7)
     );
-    cleanup(dir);
 }
 
 #[test]
@@ -99,7 +98,6 @@ fn malformed_doc_attention_csv_names_file_line_and_field() {
         msg.contains("document_attention.csv:1") && msg.contains("header"),
         "{msg}"
     );
-    cleanup(dir);
 }
 
 /// A ~300-token CNN-style document with entity markers, and attention weights with
@@ -204,7 +202,6 @@ fn token_shading_wraps_and_grows_with_the_text() {
     assert!(token_shading(&bad, "t", &[], &[]).is_err());
     assert!(!bad.exists());
     no_tmp_files(dir);
-    cleanup(dir);
 }
 
 #[test]
@@ -244,5 +241,4 @@ fn redraw_folder_with_only_document_attention() {
 
     // redraw_all finds a folder holding only document_attention.csv.
     assert_eq!(redraw_all(root).unwrap(), expected);
-    cleanup(root);
 }

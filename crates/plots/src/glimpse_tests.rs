@@ -101,7 +101,6 @@ fn glimpse_csvs_round_trip_with_fixed_decimals() {
     let back = read_glimpse_patches_csv(&path).unwrap();
     assert_eq!(back[..3], rows[..3]);
     assert_eq!(back[3].value, 0.1235);
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -143,7 +142,6 @@ fn malformed_glimpse_csvs_name_file_line_and_field() {
         )) && msg.contains("found 8; field 'value' is missing"),
         "{msg}"
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -288,8 +286,6 @@ fn redraw_writes_error_vs_glimpses_only_with_two_glimpse_counts() {
     let written = file_names(&redraw_results_dir(other).unwrap());
     assert!(written.contains(&"glimpses-letters-error_vs_glimpses-cluttered-60.png".to_string()));
     assert!(written.contains(&"glimpses-digits-error_vs_glimpses-cluttered-60.png".to_string()));
-    std::fs::remove_dir_all(dir).unwrap();
-    std::fs::remove_dir_all(other).unwrap();
 }
 
 /// Two runs over examples 0 and 1 (two glimpses each), every square with its patch.
@@ -454,6 +450,4 @@ fn redraw_draws_one_glimpse_figure_per_run() {
     write_glimpse_patches_csv(&only.join(GLIMPSE_PATCHES_FILE), &patches).unwrap();
     assert!(RESULT_FILES.contains(&GLIMPSE_PATCHES_FILE));
     assert!(redraw_results_dir(only).unwrap().is_empty());
-    std::fs::remove_dir_all(dir).unwrap();
-    std::fs::remove_dir_all(only).unwrap();
 }

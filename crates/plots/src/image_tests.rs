@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
-use crate::test_support::scratch;
+use crate::test_support::{read_error, scratch};
 
 fn pixel(example: usize, y: usize, x: usize, rgb: [f64; 3]) -> ExampleImageRow {
     ExampleImageRow {
@@ -136,19 +136,6 @@ fn image_formats_round_trip_byte_for_byte() {
     assert!(msg.contains("image_attention.csv: row 2"), "{msg}");
     assert_eq!(std::fs::read(&path).unwrap(), before);
     assert_eq!(std::fs::read_dir(dir).unwrap().count(), 3);
-    std::fs::remove_dir_all(dir).unwrap();
-}
-
-/// The error of reading `text` as the file `name` with `read`.
-fn read_error<T: std::fmt::Debug>(
-    dir: &Path,
-    name: &str,
-    text: &str,
-    read: fn(&Path) -> anyhow::Result<Vec<T>>,
-) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    format!("{:#}", read(&path).unwrap_err())
 }
 
 #[test]
@@ -215,7 +202,6 @@ fn malformed_image_files_name_file_line_and_field() {
         read_image_attention_csv,
     );
     assert!(msg.contains("image_attention.csv:1: wrong header"), "{msg}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -326,5 +312,4 @@ fn redraw_draws_one_strip_per_model_seed_and_example() {
         let name = e.unwrap().file_name().to_string_lossy().into_owned();
         assert!(!name.contains(".tmp."), "leftover temporary file {name}");
     }
-    std::fs::remove_dir_all(root).unwrap();
 }

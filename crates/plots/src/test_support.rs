@@ -33,13 +33,16 @@ pub(crate) fn assert_png(path: &Path) {
     );
 }
 
-/// Removes a scratch folder, unless `PLOTS_KEEP_TEST_OUTPUT` is set (to look at the figures).
-pub(crate) fn cleanup(dir: &Path) {
-    if keep_output() {
-        eprintln!("kept {}", dir.display());
-    } else {
-        std::fs::remove_dir_all(dir).unwrap();
-    }
+/// The error of reading `text` as the file `name` in `dir` with `read`, in full.
+pub(crate) fn read_error<T: std::fmt::Debug>(
+    dir: &Path,
+    name: &str,
+    text: &str,
+    read: fn(&Path) -> anyhow::Result<Vec<T>>,
+) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    format!("{:#}", read(&path).unwrap_err())
 }
 
 /// Width and height of a PNG, from its IHDR chunk.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::*;
 use crate::curve_cost_tests::curve_row;
-use crate::test_support::{assert_png, cleanup, no_tmp_files, scratch};
+use crate::test_support::{assert_png, no_tmp_files, scratch};
 
 #[allow(clippy::too_many_arguments)]
 fn row(
@@ -68,7 +68,6 @@ fn metrics_csv_round_trip() {
     // CRLF endings and a trailing blank line are accepted.
     std::fs::write(&path, text.replace('\n', "\r\n") + "\r\n").unwrap();
     assert_eq!(read_metrics_csv(&path).unwrap(), rows);
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -105,7 +104,6 @@ fn malformed_csv_names_file_line_and_field() {
         msg.contains("metrics.csv:1") && msg.contains("header"),
         "{msg}"
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -231,7 +229,6 @@ fn redraw_tiny_results_dir() {
         assert_png(f);
     }
     no_tmp_files(dir);
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -275,7 +272,6 @@ fn redraw_all_walks_and_splits_alignment_groups() {
     }
     assert!(redraw_all(&root.join("missing")).is_err());
     assert!(redraw_results_dir(&root.join("empty")).is_err());
-    std::fs::remove_dir_all(root).unwrap();
 }
 
 #[test]
@@ -298,7 +294,6 @@ fn line_plot_edge_cases() {
     ];
     line_plot_with_bands(&path, "edge cases", "x", "y", 0.0..100.0, &s).unwrap();
     assert_png(&path);
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -434,5 +429,4 @@ fn summary_of_metrics_without_length_buckets() {
     assert_eq!(written, vec![dir.join("summary.md")]);
     assert_eq!(std::fs::read_to_string(&written[0]).unwrap(), md);
     no_tmp_files(dir);
-    cleanup(dir);
 }

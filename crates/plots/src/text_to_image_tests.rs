@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
-use crate::test_support::{cleanup, png_size, scratch};
+use crate::test_support::{png_size, read_error, scratch};
 
 fn pixel(model: &str, seed: u64, example: usize, (y, x): (usize, usize)) -> GeneratedImageRow {
     GeneratedImageRow {
@@ -143,19 +143,6 @@ fn generated_images_and_captions_round_trip_byte_for_byte() {
     assert!(msg.contains("generated_images.csv: row 1"), "{msg}");
     assert_eq!(std::fs::read(&path).unwrap(), before);
     assert_eq!(std::fs::read_dir(dir).unwrap().count(), 2);
-    cleanup(dir);
-}
-
-/// The error of reading `text` as the file `name` with `read`.
-fn read_error<T: std::fmt::Debug>(
-    dir: &Path,
-    name: &str,
-    text: &str,
-    read: fn(&Path) -> anyhow::Result<Vec<T>>,
-) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    format!("{:#}", read(&path).unwrap_err())
 }
 
 #[test]
@@ -215,7 +202,6 @@ fn malformed_text_to_image_files_name_file_line_and_field() {
         msg.contains("example_captions.csv:3: expected 2") && msg.contains("found 3"),
         "{msg}"
     );
-    cleanup(dir);
 }
 
 #[test]
@@ -375,7 +361,6 @@ fn samples_follow_the_captions_and_take_each_models_lowest_seed() {
             .unwrap()
     );
     assert_eq!(msg, "example 0 is captioned twice");
-    cleanup(dir);
 }
 
 #[test]
@@ -454,7 +439,6 @@ fn text_to_image_folder_gets_samples_and_word_attention() {
         msg.contains("generated_images.csv: the image of attngan seed 1 example 0: 15 of"),
         "{msg}"
     );
-    cleanup(root);
 }
 
 #[test]
@@ -482,5 +466,4 @@ fn captioning_folder_keeps_its_attention_strips() {
             "{name}"
         );
     }
-    cleanup(dir);
 }

@@ -27,6 +27,7 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use clap::Parser;
+use experiments::bench_timing::{median_p10_p90, peak_rss_mib, time_calls};
 use experiments::captioning::captioner_loss;
 use experiments::cli::run_in_pool;
 use experiments::reinforce::ReinforceWeights;
@@ -135,43 +136,6 @@ fn random_batch(
     )
 }
 
-/// The `q` quantile of sorted values (linear interpolation, as numpy's default).
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
-
-/// Median, p10 and p90 of milliseconds.
-fn summary(mut ms: Vec<f64>) -> (f64, f64, f64) {
-    ms.sort_by(f64::total_cmp);
-    (
-        percentile(&ms, 0.5),
-        percentile(&ms, 0.1),
-        percentile(&ms, 0.9),
-    )
-}
-
-/// Milliseconds of each of `steps` calls of `f`, after `warmup` untimed ones.
-fn time_calls(warmup: usize, steps: usize, mut f: impl FnMut()) -> Vec<f64> {
-    (0..warmup).for_each(|_| f());
-    (0..steps)
-        .map(|_| {
-            let t0 = Instant::now();
-            f();
-            t0.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect()
-}
-
-/// Peak resident set size in MiB (Linux `VmHWM`), if readable.
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
-
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
     run_in_pool(args.threads, move || bench(args))
@@ -245,7 +209,7 @@ fn bench(args: Args) -> anyhow::Result<()> {
         .map(|d| d.as_secs_f64() * 1000.0)
         .collect();
     let timed_steps = step_ms.len();
-    let (median, p10, p90) = summary(step_ms);
+    let (median, p10, p90) = median_p10_p90(step_ms);
 
     // 2. The encoder on its own: forward without autodiff, forward + backward with it.
     let encoder = encoder_config.init(&device);
@@ -271,7 +235,7 @@ fn bench(args: Args) -> anyhow::Result<()> {
             let grads = encoder.forward(images.clone()).sum().backward();
             drop(grads);
         });
-        (Some(summary(fwd)), Some(summary(fwd_bwd)))
+        (Some(median_p10_p90(fwd)), Some(median_p10_p90(fwd_bwd)))
     } else {
         (None, None)
     };

@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use burn::module::Module;
 use clap::Parser;
+use experiments::bench_timing::{median_p10_p90, peak_rss_mib};
 use experiments::cli::run_in_pool;
 use experiments::training::{
     LearningRateSchedule, OptimizerSettings, cross_entropy_loss, train_loop,
@@ -90,21 +91,6 @@ fn reverse_batch(
     (src, mask, tgt_in, tgt_out, width)
 }
 
-/// The `q` quantile of sorted values (linear interpolation, as numpy's default).
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
-
-/// Peak resident set size in MiB (Linux `VmHWM`), if readable.
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
-
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
     run_in_pool(args.threads, move || bench(args))
@@ -169,18 +155,14 @@ fn bench(args: Args) -> anyhow::Result<()> {
     let trained = result?;
     // times[i] is step i+1 (the last step is not followed by a request, so it is not
     // timed); drop the warm-up.
-    let mut ms: Vec<f64> = times
+    let ms: Vec<f64> = times
         .iter()
         .skip(args.warmup)
         .map(|d| d.as_secs_f64() * 1000.0)
         .collect();
-    ms.sort_by(f64::total_cmp);
     let _ = trained.model.valid();
-    let (median, p10, p90) = (
-        percentile(&ms, 0.5),
-        percentile(&ms, 0.1),
-        percentile(&ms, 0.9),
-    );
+    let timed_steps = ms.len();
+    let (median, p10, p90) = median_p10_p90(ms);
     let peak = peak_rss_mib();
     println!(
         "{} backend, {} threads, model {}, lengths {}-{}, batch {}: median {median:.1} ms/step over {} steps (p10 {p10:.1}, p90 {p90:.1}), peak RSS {} MiB",
@@ -190,12 +172,12 @@ fn bench(args: Args) -> anyhow::Result<()> {
         args.min_len,
         args.max_len,
         args.batch,
-        ms.len(),
+        timed_steps,
         peak.map_or("unknown".to_string(), |m| format!("{m:.0}"))
     );
     let result = serde_json::json!({
         "model": args.model, "min_len": args.min_len, "max_len": args.max_len,
-        "batch": args.batch, "threads": args.threads, "steps": ms.len(),
+        "batch": args.batch, "threads": args.threads, "steps": timed_steps,
         "backend": harness::backend_name(), "median_ms": median, "p10_ms": p10,
         "p90_ms": p90, "peak_rss_mib": peak,
     });
