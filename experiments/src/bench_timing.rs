@@ -1,6 +1,6 @@
-//! Timing helpers of the `bench-*` binaries: calls timed after a warm-up, their median and
-//! spread (quantiles as numpy's default, so the PyTorch scripts' numbers compare), and the
-//! process's peak memory.
+//! Timing helpers of the `bench-*` binaries and of the transformer experiment's cost
+//! measurement: calls timed after a warm-up, their median and spread (quantiles as numpy's
+//! default, so the PyTorch scripts' numbers compare), and the process's peak memory.
 
 use std::time::Instant;
 
@@ -13,6 +13,15 @@ pub fn percentile(sorted: &[f64], q: f64) -> f64 {
     let pos = q * (sorted.len() - 1) as f64;
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+/// The median of `values` (any order): the mean of the middle two for an even count.
+///
+/// # Panics
+/// If `values` is empty.
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    percentile(&values, 0.5)
 }
 
 /// Median, 10th and 90th percentile of `ms` (any order).
@@ -56,12 +65,14 @@ mod tests {
     #[test]
     fn quantiles_interpolate_as_numpy() {
         // np.percentile([1, 2, 3, 4], [50, 10, 90]) = [2.5, 1.3, 3.7]
-        let (median, p10, p90) = median_p10_p90(vec![4.0, 1.0, 3.0, 2.0]);
-        assert!((median - 2.5).abs() < 1e-12);
+        let (mid, p10, p90) = median_p10_p90(vec![4.0, 1.0, 3.0, 2.0]);
+        assert!((mid - 2.5).abs() < 1e-12);
         assert!((p10 - 1.3).abs() < 1e-12);
         assert!((p90 - 3.7).abs() < 1e-12);
         // One value is every quantile of itself.
         assert_eq!(median_p10_p90(vec![7.0]), (7.0, 7.0, 7.0));
+        assert_eq!(median(vec![5.0, 1.0, 3.0]), 3.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use plots::CostRow;
 
 use super::translator::{Translator, batch_loss};
 use super::{Config, MODELS, TransformerExperiment, rnn_architecture, transformer_model};
+use crate::bench_timing::median;
 use crate::experiment::{CellRecord, Experiment};
 use crate::seq2seq::{BatchTensors, TaskData, seq2seq_model};
 
@@ -142,16 +143,5 @@ fn measure<M: Translator>(
             decode_ms.push(1000.0 * start.elapsed().as_secs_f64() / rows as f64);
         }
     }
-    Ok((median(&mut train_ms), median(&mut decode_ms)))
-}
-
-/// The median of a non-empty list (the mean of the middle two for an even count).
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len().is_multiple_of(2) {
-        (values[mid - 1] + values[mid]) / 2.0
-    } else {
-        values[mid]
-    }
+    Ok((median(train_ms), median(decode_ms)))
 }
