@@ -63,6 +63,10 @@ pub struct Config {
     /// Standard deviation of the location policy, in canvas half-widths (locations lie in
     /// [-1, 1]).
     pub location_std: f64,
+    /// Whether REINFORCE's gradient also trains the core and glimpse networks, as in the
+    /// paper (false: they learn from the cross-entropy alone, as common reimplementations).
+    #[serde(default)]
+    pub policy_gradient_to_core: bool,
     /// Optimizer steps of every model.
     pub steps: usize,
     /// Images per step.
@@ -116,6 +120,7 @@ impl Config {
             d_glimpse: 128,
             d_hidden: 128,
             location_std: 0.17,
+            policy_gradient_to_core: false,
             // Every model gets the same 2,500 steps of 64 canvases (18 epochs of the 9,000
             // training digits): the whole run fits in 20 minutes on 2 cores. No model has
             // converged there (the paper trains for far longer); the comparison is at an

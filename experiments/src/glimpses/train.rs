@@ -120,8 +120,11 @@ pub fn train(
         curve: trained.curve,
         device: device.clone().without_autodiff(),
     };
-    let cell_ram =
-        |policy| ram_config(config, canvas, data.n_classes, model.glimpses(), policy).init(&device);
+    let cell_ram = |policy| {
+        ram_config(config, canvas, data.n_classes, model.glimpses(), policy)
+            .init(&device)
+            .with_policy_gradient_to_core(config.policy_gradient_to_core)
+    };
     Ok(match model {
         Classifier::Ram { .. } | Classifier::RandomRam { .. } => {
             let policy = model.policy().expect("a RAM has a policy");

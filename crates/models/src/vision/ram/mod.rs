@@ -36,13 +36,16 @@
 //! - **`tanh` on the mean.** The paper's location network is `Linear(h)`; the `tanh` keeps
 //!   `μ_t` on the canvas, as reimplementations do (Léonard's Torch `rnn` package, Zakka's
 //!   PyTorch code).
-//! - **Detached inputs.** The location network and the baseline read `h_t.detach()`:
-//!   REINFORCE and the baseline's regression train only their own layer, and the glimpse
-//!   and core networks learn from the cross-entropy alone. This is what widely used
-//!   reimplementations do (Zakka's PyTorch `RecurrentAttention`); in the paper the REINFORCE
-//!   gradient flows back into the core and glimpse networks too (it trains "the whole
-//!   network"), which adds a noisy signal to them. A departure worth weighing when results
-//!   differ from the paper's.
+//! - **Detached inputs, by default.** The location network and the baseline read
+//!   `h_t.detach()`: REINFORCE and the baseline's regression train only their own layer,
+//!   and the glimpse and core networks learn from the cross-entropy alone. This is what
+//!   widely used reimplementations do (Zakka's PyTorch `RecurrentAttention`). In the paper
+//!   the REINFORCE gradient flows back into the core and glimpse networks too (it trains
+//!   "the whole network"), which adds a noisy signal to them but lets the state learn to
+//!   carry what the next location needs: [`Ram::with_policy_gradient_to_core`] turns that
+//!   on (the location network then reads `h_t` itself; the baseline still reads it
+//!   detached, so its regression stays its own). It is a training choice, not part of the
+//!   network: a saved model does not record it, and a test-time pass is the same either way.
 //! - **σ.** The paper fixes the policy's variance without giving it. Reimplementations use
 //!   standard deviations from 0.05 (Zakka) through 0.11 (Léonard) to 0.22 (Zhong Wen's
 //!   TensorFlow RAM), in the same `[-1, 1]` units; the default 0.17 sits between the last
@@ -180,6 +183,10 @@ pub struct Ram {
     pub glimpses: usize,
     /// `σ`.
     pub location_std: f64,
+    /// Whether the location network reads `h_t` undetached
+    /// ([`Ram::with_policy_gradient_to_core`]); false from [`RamConfig::init`].
+    #[module(skip)]
+    pub policy_gradient_to_core: bool,
 }
 
 /// What a pass returns.
@@ -251,6 +258,7 @@ impl RamConfig {
             canvas: self.canvas,
             glimpses: self.glimpses,
             location_std: self.location_std,
+            policy_gradient_to_core: false,
         }
     }
 
@@ -287,6 +295,14 @@ enum Choice<'a, 'b> {
 }
 
 impl Ram {
+    /// The same model, with REINFORCE's gradient flowing from the location network into the
+    /// core and glimpse networks (`true`, the paper's way) or not (`false`, the default);
+    /// see the module docs.
+    pub fn with_policy_gradient_to_core(mut self, on: bool) -> Self {
+        self.policy_gradient_to_core = on;
+        self
+    }
+
     /// A pass that picks its own locations (see [`LocationSampling`]).
     ///
     /// - `images`: `batch` greyscale canvases of `canvas × canvas` pixels, row-major,
@@ -347,7 +363,11 @@ impl Ram {
         for t in 0..self.glimpses {
             let state = h.clone().detach();
             baselines.push(linear(&self.baseline, state.clone())); // [B, 1]
-            let (used, log_pi) = self.locate(t, state, &mut choice);
+            let policy_state = match self.policy_gradient_to_core {
+                true => h.clone(),
+                false => state,
+            };
+            let (used, log_pi) = self.locate(t, policy_state, &mut choice);
             log_policy.push(log_pi.unsqueeze_dim::<2>(1)); // [B, 1]
             let glimpse = self.glimpse(images, &used, device); // [B, d_glimpse]
             h = relu(linear(&self.core_hidden, h) + linear(&self.core_glimpse, glimpse));
@@ -364,7 +384,8 @@ impl Ram {
     }
 
     /// Step `t`'s locations, one per image, as the glimpse will use them, and their
-    /// log-density `[B]`, from the detached state `h_t` `[B, d_hidden]`.
+    /// log-density `[B]`, from the state `h_t` `[B, d_hidden]` (detached unless the policy
+    /// gradient goes to the core).
     fn locate(
         &self,
         t: usize,
