@@ -1,0 +1,183 @@
+//! The forward passes of the fused ops on flex tensors, and the helpers that read flex
+//! tensors as slices and matrices and build new ones.
+
+use burn::backend::Flex;
+use burn::tensor::TensorData;
+use burn_flex::FlexTensor;
+
+use super::FusedOps;
+use crate::kernels::product::{self, MatrixView};
+use crate::kernels::{activations, conv, cpu};
+
+/// A contiguous copy (free when already contiguous) and its shape.
+pub(super) fn contiguous(tensor: FlexTensor) -> (FlexTensor, Vec<usize>) {
+    let tensor = tensor.to_contiguous();
+    let shape = tensor.layout().shape().to_vec();
+    (tensor, shape)
+}
+
+pub(super) fn dims2(tensor: &FlexTensor) -> [usize; 2] {
+    let shape = tensor.layout().shape();
+    [shape[0], shape[1]]
+}
+
+pub(super) fn f32s(tensor: &FlexTensor) -> &[f32] {
+    tensor.as_slice::<f32>().expect("a contiguous f32 tensor")
+}
+
+pub(super) fn flex_tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
+}
+
+/// A flex tensor's 2-D view, as gemm takes it.
+pub(super) fn view(tensor: &FlexTensor) -> MatrixView<'_> {
+    let layout = tensor.layout();
+    let strides = layout.strides();
+    MatrixView {
+        values: &tensor.storage::<f32>()[layout.start_offset()..],
+        row_stride: strides[0],
+        col_stride: strides[1],
+    }
+}
+
+/// `lhs [m, k] · rhs [k, n]` into a new row-major `[m, n]` tensor ([`product::product`]).
+/// Every product may be split between the pool's threads (gemm decides by size; flex keeps
+/// products under 192^3 on one thread, which is every per-step product of a recurrent
+/// model).
+pub(super) fn product(lhs: MatrixView, rhs: MatrixView, mkn: [usize; 3]) -> FlexTensor {
+    product_with(lhs, rhs, mkn, gemm::Parallelism::Rayon(0))
+}
+
+/// [`product`] with the given threading.
+pub(super) fn product_with(
+    lhs: MatrixView,
+    rhs: MatrixView,
+    [m, k, n]: [usize; 3],
+    parallelism: gemm::Parallelism,
+) -> FlexTensor {
+    flex_tensor(
+        product::product(lhs, rhs, [m, k, n], parallelism),
+        vec![m, n],
+    )
+}
+
+impl FusedOps for Flex {
+    fn matmul(x: FlexTensor, w: FlexTensor) -> FlexTensor {
+        let ([m, k], [_, n]) = (dims2(&x), dims2(&w));
+        product(view(&x), view(&w), [m, k, n])
+    }
+
+    fn narrow_steps(x: FlexTensor, start: usize, len: usize) -> FlexTensor {
+        x.narrow(1, start, len)
+    }
+
+    fn take_step(x: FlexTensor, t: usize) -> FlexTensor {
+        let shape = x.layout().shape();
+        let (batch, width) = (shape[0], shape[2]);
+        x.narrow(1, t, 1)
+            .to_contiguous()
+            .reshape(vec![batch, width].into())
+    }
+
+    fn additive_energy(keys: FlexTensor, query: FlexTensor, v: FlexTensor) -> FlexTensor {
+        let ((keys, dims), (query, _), (v, _)) =
+            (contiguous(keys), contiguous(query), contiguous(v));
+        let (batch, src_len) = (dims[0], dims[1]);
+        let mut out = vec![0.0f32; batch * src_len];
+        cpu::additive_energy_forward(f32s(&keys), f32s(&query), f32s(&v), src_len, &mut out);
+        flex_tensor(out, vec![batch, src_len])
+    }
+
+    fn gru_step(input_gates: FlexTensor, hidden_gates: FlexTensor, h: FlexTensor) -> FlexTensor {
+        gru_forward(input_gates, hidden_gates, h, None)
+    }
+
+    fn gru_step_masked(
+        input_gates: FlexTensor,
+        hidden_gates: FlexTensor,
+        h: FlexTensor,
+        take: FlexTensor,
+    ) -> FlexTensor {
+        gru_forward(input_gates, hidden_gates, h, Some(take))
+    }
+
+    fn lstm_step(gates: FlexTensor, c: FlexTensor) -> FlexTensor {
+        lstm_forward(gates, c, None)
+    }
+
+    fn glu_rows(x: FlexTensor) -> FlexTensor {
+        let (x, _) = contiguous(x);
+        let [rows, width] = dims2(&x);
+        flex_tensor(
+            activations::glu_rows(f32s(&x), width / 2),
+            vec![rows, width / 2],
+        )
+    }
+
+    fn leaky_relu_flat(x: FlexTensor, slope: f32) -> FlexTensor {
+        let (x, dims) = contiguous(x);
+        flex_tensor(activations::leaky_relu(f32s(&x), slope), dims)
+    }
+
+    fn conv2d_im2col(
+        x: FlexTensor,
+        weight: FlexTensor,
+        stride: [usize; 2],
+        padding: [usize; 4],
+    ) -> FlexTensor {
+        let ((x, _), (weight, _)) = (contiguous(x), contiguous(weight));
+        let geometry =
+            conv::ConvGeometry::of(x.layout().shape(), weight.layout().shape(), stride, padding);
+        let [oh, ow] = geometry.output();
+        let y = conv::conv2d_forward(f32s(&x), f32s(&weight), &geometry);
+        flex_tensor(y, vec![geometry.batch, geometry.c_out, oh, ow])
+    }
+
+    fn lstm_step_masked(
+        gates: FlexTensor,
+        h: FlexTensor,
+        c: FlexTensor,
+        take: FlexTensor,
+    ) -> FlexTensor {
+        lstm_forward(gates, c, Some((h, take)))
+    }
+}
+
+fn gru_forward(
+    x: FlexTensor,
+    hg: FlexTensor,
+    h: FlexTensor,
+    take: Option<FlexTensor>,
+) -> FlexTensor {
+    let ((x, _), (hg, _), (h, dims)) = (contiguous(x), contiguous(hg), contiguous(h));
+    let take = take.map(|t| contiguous(t).0);
+    let mut out = vec![0.0f32; dims[0] * dims[1]];
+    cpu::gru_forward(
+        f32s(&x),
+        f32s(&hg),
+        f32s(&h),
+        take.as_ref().map(f32s),
+        dims[1],
+        &mut out,
+    );
+    flex_tensor(out, dims)
+}
+
+fn lstm_forward(
+    gates: FlexTensor,
+    c: FlexTensor,
+    masked: Option<(FlexTensor, FlexTensor)>,
+) -> FlexTensor {
+    let ((gates, _), (c, dims)) = (contiguous(gates), contiguous(c));
+    let masked = masked.map(|(h, take)| (contiguous(h).0, contiguous(take).0));
+    let (batch, hidden) = (dims[0], dims[1]);
+    let mut out = vec![0.0f32; batch * 2 * hidden];
+    cpu::lstm_forward(
+        f32s(&gates),
+        f32s(&c),
+        masked.as_ref().map(|(h, take)| (f32s(h), f32s(take))),
+        hidden,
+        &mut out,
+    );
+    flex_tensor(out, vec![batch, 2 * hidden])
+}
