@@ -55,13 +55,7 @@ fn smoke_run_writes_every_output_and_repeats_byte_for_byte() {
     }
     let (again, ok, stderr) = run("smoke-b", &args);
     assert!(ok, "{stderr}");
-    for file in ["metrics.csv", "learning_curve.csv", "image_attention.csv"] {
-        assert_eq!(
-            std::fs::read(dir.join(file)).unwrap(),
-            std::fs::read(again.join(file)).unwrap(),
-            "{file} differs between two runs of the same command"
-        );
-    }
+    common::assert_same_results(&dir, &again, "between two runs of the same command");
 }
 
 /// `beam` above 1 captions the test scenes by beam search: the run records it, scores the

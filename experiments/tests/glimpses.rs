@@ -81,19 +81,7 @@ fn smoke_run_writes_every_output_and_repeats_byte_for_byte() {
     assert!(!metrics.contains("RAM-random,2,1,32,32,12,cluttered_error_mean_policy"));
     let (again, ok, stderr) = run("smoke-b", &args);
     assert!(ok, "{stderr}");
-    for file in [
-        "metrics.csv",
-        "learning_curve.csv",
-        "example_images.csv",
-        "glimpse_paths.csv",
-        "glimpse_patches.csv",
-    ] {
-        assert_eq!(
-            std::fs::read(dir.join(file)).unwrap(),
-            std::fs::read(again.join(file)).unwrap(),
-            "{file} differs between two runs of the same command"
-        );
-    }
+    common::assert_same_results(&dir, &again, "between two runs of the same command");
 }
 
 #[test]
