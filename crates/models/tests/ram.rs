@@ -8,7 +8,7 @@ use burn::module::{Module, Param};
 use burn::nn::Linear;
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::activation::log_softmax;
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Gradients, Int, Tensor, TensorData};
 use models::vision::{
     ConvClassifierConfig, GlimpseSensorConfig, LocationPolicy, LocationSampling,
     MlpClassifierConfig, Ram, RamConfig, RamOutput, gaussian_log_density, hybrid_loss,
@@ -281,6 +281,54 @@ fn reinforce_matches_the_exact_gradient_and_the_baseline_cuts_its_variance() {
 
 type Pick = fn(&mut Ram) -> &mut Linear;
 
+/// The glimpse and core networks: what the cross-entropy trains, and what the policy
+/// gradient reaches only when asked.
+const GLIMPSE_AND_CORE: [(&str, Pick); 6] = [
+    ("glimpse_pixels", |m| &mut m.glimpse_pixels),
+    ("glimpse_location", |m| &mut m.glimpse_location),
+    ("glimpse_what", |m| &mut m.glimpse_what),
+    ("glimpse_where", |m| &mut m.glimpse_where),
+    ("core_hidden", |m| &mut m.core_hidden),
+    ("core_glimpse", |m| &mut m.core_glimpse),
+];
+
+/// Each picked layer's weight gradient in `grads` (of `loss` on `model`) against central
+/// finite differences of `loss` computed on `plain`, at its first 6 entries.
+fn assert_weight_gradients(
+    model: &mut Ram,
+    grads: &Gradients,
+    picks: &[(&str, Pick)],
+    plain: &Device,
+    loss: impl Fn(&Ram, &Device) -> Tensor<1>,
+) {
+    let frozen = model.valid();
+    for &(name, pick) in picks {
+        let grad = values(pick(model).weight.val().grad(grads).unwrap());
+        assert_central_differences(name, &grad, 0..grad.len().min(6), 1e-2, |i, delta| {
+            let mut m = frozen.clone();
+            let layer = pick(&mut m);
+            layer.weight = nudged(&layer.weight, i, delta);
+            loss(&m, plain).into_scalar::<f32>()
+        });
+    }
+}
+
+/// No picked layer gets a gradient (or only zeros) in `grads`, the gradients of `what`.
+fn assert_no_weight_gradients(
+    model: &mut Ram,
+    grads: &Gradients,
+    picks: &[(&str, Pick)],
+    what: &str,
+) {
+    for &(name, pick) in picks {
+        let grad = pick(model).weight.val().grad(grads);
+        assert!(
+            grad.is_none_or(|g| values(g).iter().all(|&v| v == 0.0)),
+            "{name} gets a gradient from {what}"
+        );
+    }
+}
+
 /// The cross-entropy's gradient in the glimpse, core and classifier weights, and the
 /// gradient of `Σ w·log π + Σ v·b` in the location and baseline layers, against central
 /// finite differences, at fixed locations (a pass that samples them would move them with
@@ -314,45 +362,31 @@ fn gradients_match_finite_differences() {
         let v = tensor(weights.iter().rev().copied().collect(), [2, 2], device);
         (out.log_policy * w).sum() + (out.baselines * v).sum()
     };
-    let eps = 1e-2f32;
-    let glimpse_and_core: [(&str, Pick); 7] = [
-        ("glimpse_pixels", |m| &mut m.glimpse_pixels),
-        ("glimpse_location", |m| &mut m.glimpse_location),
-        ("glimpse_what", |m| &mut m.glimpse_what),
-        ("glimpse_where", |m| &mut m.glimpse_where),
-        ("core_hidden", |m| &mut m.core_hidden),
-        ("core_glimpse", |m| &mut m.core_glimpse),
-        ("classifier", |m| &mut m.classifier),
-    ];
     let heads: [(&str, Pick); 2] = [
         ("locator", |m| &mut m.locator),
         ("baseline", |m| &mut m.baseline),
     ];
-    for (loss, picks) in [(0, &glimpse_and_core[..]), (1, &heads[..])] {
-        let f = |m: &Ram, d: &Device| match loss {
-            0 => cross_entropy(m, d),
-            _ => policy(m, d),
-        };
-        let grads = f(&model, &ad).backward();
-        let frozen = model.valid();
-        for &(name, pick) in picks {
-            let grad = values(pick(&mut model).weight.val().grad(&grads).unwrap());
-            assert_central_differences(name, &grad, 0..grad.len().min(6), eps, |i, delta| {
-                let mut m = frozen.clone();
-                let layer = pick(&mut m);
-                layer.weight = nudged(&layer.weight, i, delta);
-                f(&m, &plain).into_scalar::<f32>()
-            });
-        }
-    }
+    let trained_by_cross_entropy: Vec<(&str, Pick)> = GLIMPSE_AND_CORE
+        .into_iter()
+        .chain([("classifier", (|m| &mut m.classifier) as Pick)])
+        .collect();
+    let grads = cross_entropy(&model, &ad).backward();
+    assert_weight_gradients(
+        &mut model,
+        &grads,
+        &trained_by_cross_entropy,
+        &plain,
+        cross_entropy,
+    );
     let grads = policy(&model, &ad).backward();
-    for (name, pick) in glimpse_and_core {
-        let grad = pick(&mut model).weight.val().grad(&grads);
-        assert!(
-            grad.is_none_or(|g| values(g).iter().all(|&v| v == 0.0)),
-            "{name} gets a gradient from the policy or the baseline"
-        );
-    }
+    assert_weight_gradients(&mut model, &grads, &heads, &plain, policy);
+    assert_no_weight_gradients(
+        &mut model,
+        &grads,
+        &GLIMPSE_AND_CORE,
+        "the policy or the baseline",
+    );
+    assert!(model.classifier.weight.val().grad(&grads).is_none());
 }
 
 /// With `policy_gradient_to_core`, the gradient of `Σ w·log π` reaches the glimpse and core
@@ -381,38 +415,18 @@ fn the_policy_gradient_reaches_the_core_when_asked() {
         let out = m.forward_at(&images, &locations, device);
         (out.baselines * tensor(weights.to_vec(), [2, 3], device)).sum()
     };
-    let upstream: [(&str, Pick); 6] = [
-        ("glimpse_pixels", |m| &mut m.glimpse_pixels),
-        ("glimpse_location", |m| &mut m.glimpse_location),
-        ("glimpse_what", |m| &mut m.glimpse_what),
-        ("glimpse_where", |m| &mut m.glimpse_where),
-        ("core_hidden", |m| &mut m.core_hidden),
-        ("core_glimpse", |m| &mut m.core_glimpse),
-    ];
     let grads = policy(&model, &ad).backward();
-    let frozen = model.valid();
-    for (name, pick) in upstream {
+    for (name, pick) in GLIMPSE_AND_CORE {
         let grad = values(pick(&mut model).weight.val().grad(&grads).unwrap());
         assert!(
             grad.iter().any(|&v| v != 0.0),
             "{name} gets no gradient from the policy"
         );
-        assert_central_differences(name, &grad, 0..grad.len().min(6), 1e-2, |i, delta| {
-            let mut m = frozen.clone();
-            let layer = pick(&mut m);
-            layer.weight = nudged(&layer.weight, i, delta);
-            policy(&m, &plain).into_scalar::<f32>()
-        });
     }
+    assert_weight_gradients(&mut model, &grads, &GLIMPSE_AND_CORE, &plain, policy);
     assert!(model.classifier.weight.val().grad(&grads).is_none());
     let grads = baseline(&model, &ad).backward();
-    for (name, pick) in upstream {
-        let grad = pick(&mut model).weight.val().grad(&grads);
-        assert!(
-            grad.is_none_or(|g| values(g).iter().all(|&v| v == 0.0)),
-            "{name} gets a gradient from the baseline"
-        );
-    }
+    assert_no_weight_gradients(&mut model, &grads, &GLIMPSE_AND_CORE, "the baseline");
 }
 
 /// Hand counts, 2 FLOPs per multiply-accumulate, sensor pixels counted once. RAM with a 2 × 2
