@@ -118,9 +118,10 @@ pub fn device(seed: u64) -> anyhow::Result<Device> {
 ///   threads allocating, 7,500 faults a step (30 MB touched afresh), 8% of the step in the
 ///   kernel's page faults. With one arena the count stays at the first touch of the peak
 ///   footprint, whatever the number of steps (50,000 over 5 steps and over 20), and the
-///   step ran about 10% faster. The pool's threads allocate little beside the products'
-///   outputs, so the one lock is not contended. It must be set before the threads
-///   start: [`in_thread_pool`] calls this first.
+///   step ran 3% faster at two threads. Its price is the one lock: where two threads
+///   allocate many small tensors at once (the seq2seq reference step at two threads) a
+///   step ran 2.6% slower; at one thread there is no such cost (docs/performance.md). It
+///   must be set before the threads start: [`in_thread_pool`] calls this first.
 /// - **A high mmap threshold** (`M_MMAP_THRESHOLD`): blocks below it come from the heap,
 ///   above it from a fresh `mmap` each time. 32 MiB, the largest glibc accepts on 64-bit
 ///   machines (it refuses more and keeps its default).
