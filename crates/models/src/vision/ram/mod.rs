@@ -363,9 +363,10 @@ impl Ram {
         for t in 0..self.glimpses {
             let state = h.clone().detach();
             baselines.push(linear(&self.baseline, state.clone())); // [B, 1]
-            let policy_state = match self.policy_gradient_to_core {
-                true => h.clone(),
-                false => state,
+            let policy_state = if self.policy_gradient_to_core {
+                h.clone()
+            } else {
+                state
             };
             let (used, log_pi) = self.locate(t, policy_state, &mut choice);
             log_policy.push(log_pi.unsqueeze_dim::<2>(1)); // [B, 1]
