@@ -175,20 +175,25 @@ impl Config {
     }
 
     /// The `long` preset, for `digits` only: RAM-6 against the CNN and FC-256 on the
-    /// translated and the cluttered 60 × 60 canvases, each trained 30,000 steps of 256
-    /// canvases (about 850 passes over the 9,000 training digits, 48 times the quick
-    /// preset's images); the quick preset keeps the sweeps over glimpses and canvas
-    /// sizes and the random-glimpse control. Sized from single runs of seed 1 on cluttered
+    /// translated and the cluttered 60 × 60 canvases, each trained 30,000 steps of 512
+    /// canvases (about 1,700 passes over the 9,000 training digits, 96 times the quick
+    /// preset's images), with REINFORCE's gradient reaching the core and glimpse networks
+    /// as in the paper; the quick preset keeps the sweeps over glimpses and canvas sizes
+    /// and the random-glimpse control. Sized from single runs of seed 1 on cluttered
     /// 60 × 60 (test error, one sample per glimpse; the quick preset's 2,500 steps of 64
     /// leave the CNN ahead, 24.5% against 29.3% over 3 seeds): at 10,000 steps RAM-6
     /// trails the CNN by 3.1 points with batches of 64 (18.6 against 15.5), by 1.1 with
     /// 128 (14.9, 13.8) and by 0.4 with 256 (13.2, 12.8); at 30,000 steps of 256 RAM-6
-    /// leads, 9.4 against 10.9. The larger batch helps RAM more than the CNN: it averages
-    /// the REINFORCE estimate over more sampled paths. Probes that did not help at 64: a
-    /// smaller location std (0.1, 0.05), learning rates 2e-3, 5e-4 and 3e-4, no gradient
-    /// clip, 256-unit glimpse and core layers, and letting the REINFORCE gradient reach
-    /// the core (much worse). About 8 minutes per cell on one core with another cell
-    /// beside it: 18 cells, a little over an hour on 2 cores.
+    /// leads, 9.4 against 10.9, and of 512, 8.1 against 10.4. The larger batch helps RAM
+    /// more than the CNN: it averages the REINFORCE estimate over more sampled paths.
+    /// With that batch, the policy's gradient in the core took RAM-6 from 9.0 ± 1.1% to
+    /// 6.7 ± 1.0% over seeds 1-3 (the CNN: 9.9 ± 0.5%); at batches of 64 it had made
+    /// RAM much worse, so the quick preset keeps it off. Probes that did not help at 64:
+    /// a smaller location std (0.1, 0.05), learning rates 2e-3, 5e-4 and 3e-4, no
+    /// gradient clip, 256-unit glimpse and core layers. The runs with batches of 256 and
+    /// of 512 without the policy's gradient in the core are in docs/long-runs.md, made by
+    /// this preset as it was then (pinned there). On one core with another cell beside
+    /// it, a RAM-6 cell takes 16-33 minutes, FC-256's 20-25 and the CNN's 30-45.
     pub fn long(task: &GlimpseTask) -> Option<Config> {
         if *task != GlimpseTask::Digits {
             return None;
@@ -200,8 +205,9 @@ impl Config {
             random_glimpses: 0,
             baselines: vec!["FC-256".into(), "CNN".into()],
             sweep_canvases: vec![],
+            policy_gradient_to_core: true,
             steps: 30_000,
-            batch_size: 256,
+            batch_size: 512,
             curve_every: 250,
             ..Config::preset(Preset::Quick, task)
         })
