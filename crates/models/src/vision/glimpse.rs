@@ -28,6 +28,7 @@
 //! ties, where `c` falls exactly on a pixel centre). That is why `g` must be even.
 
 use burn::config::Config;
+use rayon::prelude::*;
 
 /// Configuration of a [`GlimpseSensor`]. The defaults are the paper's MNIST sensor size
 /// (8 × 8 patches) with the three scales of its translated-MNIST runs.
@@ -165,8 +166,92 @@ impl GlimpseSensor {
             locations.len()
         );
         let g = self.patch;
-        let mut out = Vec::with_capacity(locations.len() * self.len());
-        for (image, &location) in images.chunks_exact(pixels).zip(locations) {
+        let mut out = vec![0.0f32; locations.len() * self.len()];
+        if pixels == 0 {
+            return out; // every pixel is off the canvas
+        }
+        // Each image's glimpse on its own: the threads change no value.
+        out.par_chunks_mut(self.len())
+            .zip(images.par_chunks(pixels))
+            .zip(locations.par_iter())
+            .for_each(|((glimpse, image), &location)| {
+                let squares = self.squares(side, location);
+                for (square, patch) in squares.into_iter().zip(glimpse.chunks_exact_mut(g * g)) {
+                    average_blocks(image, side, square, g, patch);
+                }
+            });
+        out
+    }
+}
+
+/// Averages the canvas pixels of `square` in blocks of `square.size / g` down to `patch`,
+/// `g × g` row-major; pixels off the canvas count as zeros.
+///
+/// Every output is the sum over its block row by row, left to right, one `f32` addition
+/// at a time from `+0.0`, times `1 / block²`: the order of the plain loop over the block
+/// (kept as the reference in the tests, which compare the bits). What differs is only
+/// the schedule: each canvas row is read once for the `g` outputs it feeds, every sum
+/// taking its block's values in that row before the next row, so the `g` chains of
+/// additions are independent and overlap; and the pixels off the canvas are skipped
+/// rather than added as zeros. Skipping them changes no sum: a sum that starts at `+0.0`
+/// is never `-0.0`, and `x + 0.0 = x` for every other `x`.
+fn average_blocks(image: &[f32], side: usize, square: GlimpseSquare, g: usize, patch: &mut [f32]) {
+    let block = square.size / g;
+    let scale = 1.0 / (block * block) as f32;
+    let side_i = side as i64;
+    // The columns of the square on the canvas, as offsets into the square.
+    let first = (-square.left).clamp(0, square.size as i64) as usize;
+    let last = (side_i - square.left).clamp(first as i64, square.size as i64) as usize;
+    let column = |offset: usize| (square.left + offset as i64) as usize;
+    for (r, sums) in patch.chunks_exact_mut(g).enumerate() {
+        sums.fill(0.0);
+        for dr in 0..block {
+            let row = square.top + (r * block + dr) as i64;
+            if !(0..side_i).contains(&row) {
+                continue;
+            }
+            let line = &image[row as usize * side..][..side];
+            if first == 0 && last == square.size {
+                // The whole row of the square is on the canvas: the sums advance together,
+                // a value each, so no addition waits on the one before.
+                let values = &line[column(0)..column(square.size)];
+                for dq in 0..block {
+                    for (sum, chunk) in sums.iter_mut().zip(values.chunks_exact(block)) {
+                        *sum += chunk[dq];
+                    }
+                }
+                continue;
+            }
+            for (q, sum) in sums.iter_mut().enumerate() {
+                let (from, to) = ((q * block).max(first), ((q + 1) * block).min(last));
+                if from < to {
+                    for value in &line[column(from)..column(to)] {
+                        *sum += value;
+                    }
+                }
+            }
+        }
+        for sum in sums {
+            *sum *= scale;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plain loop [`GlimpseSensor::extract`] reschedules: each output's block summed
+    /// row by row, left to right, reading 0 off the canvas.
+    fn extract_one_value_at_a_time(
+        sensor: &GlimpseSensor,
+        images: &[f32],
+        side: usize,
+        locations: &[[f32; 2]],
+    ) -> Vec<f32> {
+        let g = sensor.patch;
+        let mut out = Vec::new();
+        for (image, &location) in images.chunks_exact(side * side).zip(locations) {
             let at = |row: i64, col: i64| -> f32 {
                 let inside = (0..side as i64).contains(&row) && (0..side as i64).contains(&col);
                 if inside {
@@ -175,7 +260,7 @@ impl GlimpseSensor {
                     0.0
                 }
             };
-            for (i, square) in self.squares(side, location).into_iter().enumerate() {
+            for (i, square) in sensor.squares(side, location).into_iter().enumerate() {
                 let block = 1i64 << i;
                 let scale = 1.0 / (block * block) as f32;
                 for r in 0..g as i64 {
@@ -194,11 +279,43 @@ impl GlimpseSensor {
         }
         out
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+    /// The same bits as the plain loop, on canvases of values whose sums round (signed,
+    /// of mixed magnitudes, some -0.0), for glimpses inside, across every edge and corner,
+    /// and wholly off the canvas, on one thread and on three.
+    #[test]
+    fn extract_gives_the_bits_of_the_plain_loop() {
+        for (patch, scales, side) in [(2, 3, 9), (4, 4, 30), (12, 4, 100), (6, 2, 5)] {
+            let sensor = GlimpseSensorConfig::new()
+                .with_patch(patch)
+                .with_scales(scales)
+                .init();
+            let locations: Vec<[f32; 2]> = [-1.3f32, -1.0, -0.77, -0.2, 0.0, 0.31, 0.9, 1.0, 1.6]
+                .iter()
+                .flat_map(|&x| [[x, -0.45], [0.62, x], [x, x]])
+                .collect();
+            let images: Vec<f32> = (0..locations.len() * side * side)
+                .map(|i| match i % 97 {
+                    0 => -0.0,
+                    k => ((i as f32) * 0.731).sin() * (1.0 + (k % 7) as f32 * 1e3),
+                })
+                .collect();
+            let want = extract_one_value_at_a_time(&sensor, &images, side, &locations);
+            for threads in [1, 3] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let got = pool.install(|| sensor.extract(&images, side, &locations));
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&got),
+                    bits(&want),
+                    "g {patch}, k {scales}, side {side}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn odd_or_empty_sizes_are_refused() {
