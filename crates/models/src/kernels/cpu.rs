@@ -553,6 +553,36 @@ fn lstm_gates(gates: &[f32], hidden: usize) -> [&[f32]; 4] {
     ]
 }
 
+/// One unit's gates and new cell, `[i, f, g, o, c']`, from its pre-activations and `c`.
+#[inline(always)]
+fn lstm_unit([gi, gf, gg, go]: [f32; 4], c: f32) -> [f32; 5] {
+    let i = sigmoid_approx(gi);
+    let f = sigmoid_approx(gf);
+    let g = tanh_approx(gg);
+    let o = sigmoid_approx(go);
+    let c_new = f * c + i * g;
+    [i, f, g, o, c_new]
+}
+
+/// One unit's `(∂L/∂c', [∂L/∂i, ∂L/∂f, ∂L/∂g, ∂L/∂o] before the activations)` from the
+/// gradients reaching `h'` and `c'`.
+#[inline(always)]
+fn lstm_unit_backward(
+    [i, f, g, o, c_new]: [f32; 5],
+    c: f32,
+    g_h: f32,
+    g_c: f32,
+) -> (f32, [f32; 4]) {
+    let tc = tanh_approx(c_new);
+    // h' = o tanh(c'); c' feeds both h' and the next step.
+    let d_c_new = g_c + g_h * o * (1.0 - tc * tc);
+    let di = d_c_new * g * i * (1.0 - i);
+    let df = d_c_new * c * f * (1.0 - f);
+    let dg = d_c_new * i * (1.0 - g * g);
+    let d_o = g_h * tc * o * (1.0 - o);
+    (d_c_new, [di, df, dg, d_o])
+}
+
 /// Gradients of [`lstm_forward`] given `grad = [∂L/∂h'; ∂L/∂c']` per row (`batch * 2
 /// hidden`): `dgates`: `batch * 4 hidden`; `dc`: `batch * hidden`; with a mask also
 /// `dh`: `batch * hidden` (the previous `h` enters only through the blend; empty without).
@@ -614,28 +644,27 @@ avx2_dispatch! {
             let (dg, d_o) = rest.split_at_mut(n);
             let (c, dc) = (&c[..n], &mut dc[..n]);
             let t = masked.map(|(_, take)| take[row]);
-            for j in 0..n {
-                let i = sigmoid_approx(gi[j]);
-                let f = sigmoid_approx(gf[j]);
-                let g = tanh_approx(gg[j]);
-                let o = sigmoid_approx(go[j]);
-                let c_new = f * c[j] + i * g;
-                let tc = tanh_approx(c_new);
-                // Through the blend: ∂out/∂new = take, ∂out/∂prev = 1 - take.
-                let (g_h, g_c) = match t {
-                    Some(t) => (grad_h[j] * t, grad_c[j] * t),
-                    None => (grad_h[j], grad_c[j]),
-                };
-                // h' = o tanh(c'); c' feeds both h' and the next step.
-                let d_c_new = g_c + g_h * o * (1.0 - tc * tc);
-                di[j] = d_c_new * g * i * (1.0 - i);
-                df[j] = d_c_new * c[j] * f * (1.0 - f);
-                dg[j] = d_c_new * i * (1.0 - g * g);
-                d_o[j] = g_h * tc * o * (1.0 - o);
-                dc[j] = match t {
-                    Some(_) => (grad_c[j] - g_c) + d_c_new * f,
-                    None => d_c_new * f,
-                };
+            // One loop per case, so that neither tests the mask per unit and both vectorize.
+            match t {
+                Some(t) => {
+                    for j in 0..n {
+                        // Through the blend: ∂out/∂new = take, ∂out/∂prev = 1 - take.
+                        let (g_h, g_c) = (grad_h[j] * t, grad_c[j] * t);
+                        let [i, f, g, o, c_new] = lstm_unit([gi[j], gf[j], gg[j], go[j]], c[j]);
+                        let (d_c_new, d) = lstm_unit_backward([i, f, g, o, c_new], c[j], g_h, g_c);
+                        [di[j], df[j], dg[j], d_o[j]] = d;
+                        dc[j] = (grad_c[j] - g_c) + d_c_new * f;
+                    }
+                }
+                None => {
+                    for j in 0..n {
+                        let [i, f, g, o, c_new] = lstm_unit([gi[j], gf[j], gg[j], go[j]], c[j]);
+                        let (d_c_new, d) =
+                            lstm_unit_backward([i, f, g, o, c_new], c[j], grad_h[j], grad_c[j]);
+                        [di[j], df[j], dg[j], d_o[j]] = d;
+                        dc[j] = d_c_new * f;
+                    }
+                }
             }
             // The previous h enters only through the blend.
             if let Some(t) = t {
@@ -688,6 +717,67 @@ mod tests {
             .zip(whole)
             .filter(|(a, b)| a.to_bits() != b.to_bits());
         assert_eq!(differ.count(), 0, "{what}: the split run differs");
+    }
+
+    /// The LSTM step's backward against its formulas written out one unit at a time (the
+    /// mask tested inside the loop, as the kernel once did): the same bits, with and
+    /// without a mask, for a row width the vectors divide and one they do not.
+    #[test]
+    fn lstm_backward_gives_the_bits_of_the_unit_by_unit_formulas() {
+        for (batch, n) in [(5, 16), (4, 13)] {
+            let (gates, c, grad) = (
+                values(batch * 4 * n, 11),
+                values(batch * n, 12),
+                values(batch * 2 * n, 13),
+            );
+            let h = values(batch * n, 14);
+            let take: Vec<f32> = (0..batch).map(|b| [1.0, 0.0, 0.25][b % 3]).collect();
+            for masked in [None, Some((&h[..], &take[..]))] {
+                let (mut want_dgates, mut want_dc, mut want_dh) = (
+                    vec![0.0f32; gates.len()],
+                    vec![0.0f32; c.len()],
+                    vec![0.0f32; if masked.is_some() { h.len() } else { 0 }],
+                );
+                for row in 0..batch {
+                    let t = masked.map(|(_, take)| take[row]);
+                    for j in 0..n {
+                        let gate = |k: usize| gates[row * 4 * n + k * n + j];
+                        let (grad_h, grad_c) = (grad[row * 2 * n + j], grad[row * 2 * n + n + j]);
+                        let cj = c[row * n + j];
+                        let i = sigmoid_approx(gate(0));
+                        let f = sigmoid_approx(gate(1));
+                        let g = tanh_approx(gate(2));
+                        let o = sigmoid_approx(gate(3));
+                        let c_new = f * cj + i * g;
+                        let tc = tanh_approx(c_new);
+                        let (g_h, g_c) = match t {
+                            Some(t) => (grad_h * t, grad_c * t),
+                            None => (grad_h, grad_c),
+                        };
+                        let d_c_new = g_c + g_h * o * (1.0 - tc * tc);
+                        let d = &mut want_dgates[row * 4 * n..];
+                        d[j] = d_c_new * g * i * (1.0 - i);
+                        d[n + j] = d_c_new * cj * f * (1.0 - f);
+                        d[2 * n + j] = d_c_new * i * (1.0 - g * g);
+                        d[3 * n + j] = g_h * tc * o * (1.0 - o);
+                        want_dc[row * n + j] = match t {
+                            Some(_) => (grad_c - g_c) + d_c_new * f,
+                            None => d_c_new * f,
+                        };
+                        if let Some(t) = t {
+                            want_dh[row * n + j] = grad_h - grad_h * t;
+                        }
+                    }
+                }
+                let mut dgates = vec![f32::NAN; gates.len()];
+                let mut dc = vec![f32::NAN; c.len()];
+                let mut dh = vec![f32::NAN; want_dh.len()];
+                lstm_backward_rows(&gates, &c, masked, &grad, n, &mut dgates, &mut dc, &mut dh);
+                assert_same_bits(&dgates, &want_dgates, "d gates");
+                assert_same_bits(&dc, &want_dc, "d c");
+                assert_same_bits(&dh, &want_dh, "d h");
+            }
+        }
     }
 
     /// Every kernel split between two threads against the same loop run whole on one: the
