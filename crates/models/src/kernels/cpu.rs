@@ -526,8 +526,8 @@ avx2_dispatch! {
             let (out_h, out_c) = out.split_at_mut(n);
             let c = &c[..n];
             for j in 0..n {
-                let c_new = sigmoid_approx(gf[j]) * c[j] + sigmoid_approx(gi[j]) * tanh_approx(gg[j]);
-                out_h[j] = sigmoid_approx(go[j]) * tanh_approx(c_new);
+                let [_, _, _, o, c_new] = lstm_unit([gi[j], gf[j], gg[j], go[j]], c[j]);
+                out_h[j] = o * tanh_approx(c_new);
                 out_c[j] = c_new;
             }
             if let Some((h, take)) = masked {
