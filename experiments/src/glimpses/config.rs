@@ -193,7 +193,8 @@ impl Config {
     /// gradient clip, 256-unit glimpse and core layers. The runs with batches of 256 and
     /// of 512 without the policy's gradient in the core are in docs/long-runs.md, made by
     /// this preset as it was then (pinned there). On one core with another cell beside
-    /// it, a RAM-6 cell takes 16-33 minutes, FC-256's 20-25 and the CNN's 30-45.
+    /// it, a RAM-6 cell took 13-14 minutes (at d4a01d1), FC-256's 20-25 and the CNN's
+    /// 30-45 (at the earlier runs' revisions).
     pub fn long(task: &GlimpseTask) -> Option<Config> {
         if *task != GlimpseTask::Digits {
             return None;
