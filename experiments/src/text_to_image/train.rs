@@ -23,8 +23,8 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use datasets::images::RgbImage;
 use datasets::scenes::Scene;
 use models::vision::{
-    AttnGanDiscriminator, AttnGanGenerator, DamsmConfig, DiscriminatorOutput, GeneratorOutput,
-    discriminator_loss, generator_adversarial_loss, mismatched,
+    AttnGanDiscriminator, AttnGanGenerator, DamsmConfig, DiscriminatorOutput, discriminator_loss,
+    generator_adversarial_loss, mismatched,
 };
 use serde::{Deserialize, Serialize};
 
@@ -147,38 +147,6 @@ fn real_logits(
     (out, wrong)
 }
 
-/// The discriminators' step on real images, the drawn ones (detached) and mismatched
-/// captions, at both stages; returns its loss.
-fn discriminator_step(
-    config: &Config,
-    players: &mut Players,
-    batch: &GanBatch,
-    fake: &GeneratorOutput,
-    sentence: &Tensor<2>,
-    device: &Device,
-) -> f64 {
-    let stage_loss = |discriminator: &AttnGanDiscriminator, real: &Tensor<4>, drawn: &Tensor<4>| {
-        let (real_out, wrong) = real_logits(discriminator, real.clone(), sentence.clone());
-        let drawn_out = discriminator.forward(drawn.clone().detach(), sentence.clone());
-        discriminator_loss(&real_out, &drawn_out, wrong).total
-    };
-    let discriminators = &players.discriminators;
-    // The stages share no parameter: side by side too.
-    let (loss1, loss2) = rayon::join(
-        || stage_loss(&discriminators.stage1, &batch.real1, &fake.image0),
-        || stage_loss(&discriminators.stage2, &batch.real2, &fake.image1),
-    );
-    let d_loss = Tensor::<1>::zeros([1], device) + loss1 + loss2;
-    let d_value = d_loss.clone().into_scalar::<f32>() as f64;
-    let grads = GradientsParams::from_grads(d_loss.backward(), &players.discriminators);
-    players.discriminators = players.discriminator_optimizer.step(
-        config.discriminator_learning_rate,
-        players.discriminators.clone(),
-        grads,
-    );
-    d_value
-}
-
 /// One discriminator step and one generator step on `batch`; the noise comes from the
 /// device's generator.
 pub fn gan_step(
@@ -201,51 +169,50 @@ pub fn gan_step(
         .generator
         .forward(sentence.clone(), words, mask, noise);
 
-    // The discriminators' step and the generator's DAMSM term need nothing of each other:
-    // the first sees the drawn images detached, the second only the frozen DAMSM. Each is
-    // a long chain of operations, many of which run on one thread, so the two chains run
-    // side by side. The numbers do not change: every operation computes the same values
-    // on whichever thread runs it, and the only gradients that meet from the two sides
-    // are two (at the drawn images), whose sum does not depend on their order.
-    // Without the DAMSM term its value is still reported, from the detached images.
-    let drawn = if objective.damsm_weight > 0.0 {
-        fake.image1.clone()
-    } else {
-        fake.image1.clone().detach()
-    };
-    let (d_value, damsm) = rayon::join(
-        || discriminator_step(config, players, batch, &fake, &sentence, device),
-        || {
-            objective
-                .matching
-                .loss(&objective.damsm.image.forward(drawn), &text)
-                .total
-                .div_scalar(size as f64)
-        },
+    // Discriminators: real, drawn (detached) and mismatched, at both stages.
+    let discriminators = &players.discriminators;
+    let mut d_loss = Tensor::<1>::zeros([1], device);
+    for (discriminator, real, drawn) in [
+        (&discriminators.stage1, &batch.real1, &fake.image0),
+        (&discriminators.stage2, &batch.real2, &fake.image1),
+    ] {
+        let (real_out, wrong) = real_logits(discriminator, real.clone(), sentence.clone());
+        let drawn_out = discriminator.forward(drawn.clone().detach(), sentence.clone());
+        d_loss = d_loss + discriminator_loss(&real_out, &drawn_out, wrong).total;
+    }
+    let d_value = d_loss.clone().into_scalar::<f32>() as f64;
+    let grads = GradientsParams::from_grads(d_loss.backward(), &players.discriminators);
+    players.discriminators = players.discriminator_optimizer.step(
+        config.discriminator_learning_rate,
+        players.discriminators.clone(),
+        grads,
     );
 
     // Generator, against the updated discriminators. (Their parameters' gradients are
     // computed here too and dropped; a frozen clone, `Module::freeze`, measured a third
     // slower per step.)
     let discriminators = &players.discriminators;
-    let (adversarial1, adversarial2) = rayon::join(
-        || {
-            generator_adversarial_loss(
-                &discriminators
-                    .stage1
-                    .forward(fake.image0.clone(), sentence.clone()),
-            )
-        },
-        || {
-            generator_adversarial_loss(
-                &discriminators
-                    .stage2
-                    .forward(fake.image1.clone(), sentence.clone()),
-            )
-        },
+    let mut g_loss = generator_adversarial_loss(
+        &discriminators
+            .stage1
+            .forward(fake.image0.clone(), sentence.clone()),
+    ) + generator_adversarial_loss(
+        &discriminators
+            .stage2
+            .forward(fake.image1.clone(), sentence.clone()),
     );
-    let mut g_loss = adversarial1 + adversarial2;
     g_loss = g_loss + fake.kl().mul_scalar(objective.kl_weight);
+    // Without the DAMSM term its value is still reported, from the detached images.
+    let drawn = if objective.damsm_weight > 0.0 {
+        fake.image1.clone()
+    } else {
+        fake.image1.clone().detach()
+    };
+    let damsm = objective
+        .matching
+        .loss(&objective.damsm.image.forward(drawn), &text)
+        .total
+        .div_scalar(size as f64);
     let damsm_value = damsm.clone().into_scalar::<f32>() as f64;
     if objective.damsm_weight > 0.0 {
         g_loss = g_loss + damsm.mul_scalar(objective.damsm_weight);
