@@ -2,9 +2,9 @@
 
 use super::{blend, sigmoid_approx, split_point, tanh_approx};
 
-/// One GRU step (see [`crate::kernels::gru_step`]), `hidden` units: `x`, `hg`: `batch * 3 hidden`
-/// (gate blocks r, z, n in each row); `h`, `out`: `batch * hidden`; `take`: `batch`
-/// (see [`blend`]), or `None` for no padding.
+/// One GRU step (see [`crate::kernels::gru_step`]), `hidden` units: `x`, `hg`: `batch *
+/// 3 hidden` (gate blocks r, z, n in each row); `h`, `out`: `batch * hidden`; `take`:
+/// `batch` (see [`blend`]), or `None` for no padding.
 pub fn gru_forward(
     x: &[f32],
     hg: &[f32],
@@ -174,15 +174,17 @@ avx2_dispatch! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::cpu::test_data::{assert_same_bits, values};
+    use crate::kernels::cpu::test_data::{
+        SPLIT_CASES, assert_same_bits, every_third_padded, values,
+    };
 
     /// Split between two threads against the same loop run whole on one: the same bits,
     /// so results do not depend on the thread count; with and without padding, hidden 128
     /// (the reference workload's) and an odd batch.
     #[test]
     fn splitting_between_threads_keeps_the_bits() {
-        for (batch, n) in [(64, 128), (33, 40)] {
-            let take: Vec<f32> = (0..batch).map(|b| (b % 3 != 1) as u8 as f32).collect();
+        for (batch, n) in SPLIT_CASES {
+            let take = every_third_padded(batch);
             let zeros = |n| vec![0.0f32; n];
             for take in [None, Some(&take[..])] {
                 let (x, hg, h) = (

@@ -2,10 +2,10 @@
 
 use super::{blend, sigmoid_approx, split_point, tanh_approx};
 
-/// One LSTM step (see [`crate::kernels::lstm_step`]), `hidden` units: `gates`: `batch * 4 hidden`
-/// (blocks i, f, g, o in each row); `c`: `batch * hidden`; `out`: `batch * 2 hidden`, each
-/// row `[h'; c']`. `masked`: the previous `h` (`batch * hidden`) and `take` (`batch`, see
-/// [`blend`]), or `None` for no padding.
+/// One LSTM step (see [`crate::kernels::lstm_step`]), `hidden` units: `gates`: `batch *
+/// 4 hidden` (blocks i, f, g, o in each row); `c`: `batch * hidden`; `out`: `batch * 2
+/// hidden`, each row `[h'; c']`. `masked`: the previous `h` (`batch * hidden`) and `take`
+/// (`batch`, see [`blend`]), or `None` for no padding.
 pub fn lstm_forward(
     gates: &[f32],
     c: &[f32],
@@ -215,7 +215,9 @@ avx2_dispatch! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::cpu::test_data::{assert_same_bits, values};
+    use crate::kernels::cpu::test_data::{
+        SPLIT_CASES, assert_same_bits, every_third_padded, values,
+    };
 
     /// The LSTM step's backward against its formulas written out one unit at a time (the
     /// mask tested inside the loop, as the kernel once did): the same bits, with and
@@ -283,8 +285,8 @@ mod tests {
     /// (the reference workload's) and an odd batch.
     #[test]
     fn splitting_between_threads_keeps_the_bits() {
-        for (batch, n) in [(64, 128), (33, 40)] {
-            let take: Vec<f32> = (0..batch).map(|b| (b % 3 != 1) as u8 as f32).collect();
+        for (batch, n) in SPLIT_CASES {
+            let take = every_third_padded(batch);
             let zeros = |n| vec![0.0f32; n];
             for take in [None, Some(&take[..])] {
                 let (gates, c, h) = (

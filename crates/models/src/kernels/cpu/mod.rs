@@ -148,6 +148,15 @@ mod test_data {
             .collect()
     }
 
+    /// The recurrent kernels' split-between-threads cases, `(batch, hidden)`: the reference
+    /// workload's (64, 128) and odd ones.
+    pub(super) const SPLIT_CASES: [(usize, usize); 2] = [(64, 128), (33, 40)];
+
+    /// A padding mask over `batch` rows (see `blend`): rows 1, 4, 7, ... padded.
+    pub(super) fn every_third_padded(batch: usize) -> Vec<f32> {
+        (0..batch).map(|b| (b % 3 != 1) as u8 as f32).collect()
+    }
+
     pub(super) fn assert_same_bits(split: &[f32], whole: &[f32], what: &str) {
         assert_eq!(split.len(), whole.len(), "{what}: length");
         let differ = split
