@@ -368,6 +368,9 @@ def gan_step(gen, d1, d2, text, image, opt_g, opt_d, damsm_weight, batch):
     d_loss.backward()
     opt_d.step()
 
+    # The generator's step reads the discriminators without their parameters' gradients
+    # (as the experiment does): pix2pix's set_requires_grad(netD, False).
+    set_requires_grad((d1, d2), False)
     g_loss = (generator_adversarial(d1, image0, sentence)
               + generator_adversarial(d2, image1, sentence) + kl * KL_WEIGHT)
     regions, global_ = image(image1)
@@ -379,7 +382,15 @@ def gan_step(gen, d1, d2, text, image, opt_g, opt_d, damsm_weight, batch):
     opt_g.zero_grad(set_to_none=True)
     g_loss.backward()
     opt_g.step()
+    set_requires_grad((d1, d2), True)
     return d_value, g_value, damsm_value
+
+
+def set_requires_grad(modules, flag):
+    """Whether backward computes these modules' parameters' gradients."""
+    for module in modules:
+        for p in module.parameters():
+            p.requires_grad_(flag)
 
 
 # ----------------------------------------------------------------------------- data

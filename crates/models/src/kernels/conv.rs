@@ -270,7 +270,7 @@ const COLUMNS: usize = 512;
 
 impl ConvGeometry {
     /// Images per group (see [`COLUMNS`]).
-    fn group(&self) -> usize {
+    pub(super) fn group(&self) -> usize {
         COLUMNS
             .div_ceil(self.pixels().max(1))
             .clamp(1, self.batch.max(1))
@@ -346,17 +346,21 @@ pub fn conv2d_backward(
     g: &ConvGeometry,
     [want_x, want_weight]: [bool; 2],
 ) -> (Vec<f32>, Vec<f32>) {
-    if want_x && direct::takes_input_gradient(g) {
-        // The input gradient direct; the weight gradient from the unfolded input, as below.
-        let dx = direct::input_gradient(weight, dy, g);
-        let dw = if want_weight {
-            unfolded_backward(x, weight, dy, g, [false, true]).1
-        } else {
-            Vec::new()
-        };
-        return (dx, dw);
+    let direct_x = want_x && direct::takes_input_gradient(g);
+    let direct_weight = want_weight && direct::takes_weight_gradient(g);
+    let unfolded = [want_x && !direct_x, want_weight && !direct_weight];
+    let (mut dx, mut dw) = if unfolded.contains(&true) {
+        unfolded_backward(x, weight, dy, g, unfolded)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    if direct_x {
+        dx = direct::input_gradient(weight, dy, g);
     }
-    unfolded_backward(x, weight, dy, g, [want_x, want_weight])
+    if direct_weight {
+        dw = direct::weight_gradient(x, dy, g);
+    }
+    (dx, dw)
 }
 
 /// [`conv2d_backward`] through the unfolded input.

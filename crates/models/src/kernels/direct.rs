@@ -7,8 +7,8 @@
 //! kj)`, so every tap is one contiguous run of the padded channel and the convolution is
 //! nine shifted multiply-adds over it, vectorized over 16 consecutive output pixels and
 //! shared by 4 output channels a tile. The `Wp - ow` columns past each output row are
-//! computed and dropped (4% at 48 pixels). The weight gradient stays unfolded (see
-//! [`super::conv`]).
+//! computed and dropped (4% at 48 pixels). The weight gradient has a module of its own,
+//! [`weight_gradient`], whose sums are gemm's blocked ones.
 //!
 //! # The same sums as the unfolded path
 //!
@@ -30,7 +30,10 @@
 use rayon::prelude::*;
 
 use super::conv::ConvGeometry;
+
+mod weight_gradient;
 use super::scratch::Scratch;
+pub use weight_gradient::{takes_weight_gradient, weight_gradient};
 
 /// Output pixels per vector: the lanes of the chains.
 const LANES: usize = 16;
@@ -432,7 +435,7 @@ mod tests {
     use crate::kernels::conv::{unfolded_backward, unfolded_forward};
     use crate::kernels::scratch::fill_spares;
 
-    fn geometry(
+    pub(super) fn geometry(
         batch: usize,
         c_in: usize,
         c_out: usize,
@@ -451,7 +454,7 @@ mod tests {
     }
 
     /// Values in (-1, 1) of no simple pattern, from `seed`.
-    fn values(len: usize, seed: u64) -> Vec<f32> {
+    pub(super) fn values(len: usize, seed: u64) -> Vec<f32> {
         let mut state = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
@@ -465,7 +468,7 @@ mod tests {
             .collect()
     }
 
-    fn bits(values: &[f32]) -> Vec<u32> {
+    pub(super) fn bits(values: &[f32]) -> Vec<u32> {
         values.iter().map(|v| v.to_bits()).collect()
     }
 

@@ -111,3 +111,41 @@ unsafe fn gemm_into(
         );
     }
 }
+
+/// gemm's f32 FMA microkernel (`gemm_f32::microkernel::fma::f32::x2x6`): 16 rows (two
+/// 8-lane vectors) by 6 columns. Its block lengths depend on them.
+const FMA_KERNEL: [usize; 2] = [16, 6];
+
+/// How [`product`] sums its inner dimension on this machine, where gemm runs its FMA
+/// microkernel: the length of the blocks `k` is cut into. Each output value is summed as
+/// one chain of fused multiply-adds per block, from zero, over the block's terms in
+/// ascending order; the first block's chain is written to the output and each later one
+/// added to it (one rounding each). The last block takes what is left.
+///
+/// `None` where gemm takes another path, whose sums are not these: no FMA (its portable
+/// kernel multiplies and adds apart), or a product small or thin enough for its
+/// horizontal, matrix-vector or rank-2 kernels. The rule is gemm-common 0.19's
+/// (`gemm_basic_generic`): gemm computes a row-major output transposed, so its `m` is our
+/// `n`; outputs of at most 64 × 64 take blocks of 512, larger ones blocks sized from the L1
+/// data cache (`cache::kernel_params`, at least 512, then evened out over `k`).
+pub fn inner_block([m, k, n]: [usize; 3]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let fma = std::arch::is_x86_feature_detected!("fma");
+        if !fma || m <= 1 || n <= 1 || k <= 2 || m * n <= 16 * 16 {
+            return None;
+        }
+        let (gemm_m, gemm_n) = (n, m);
+        Some(if gemm_m <= 64 && gemm_n <= 64 {
+            k.min(512)
+        } else {
+            let [mr, nr] = FMA_KERNEL;
+            gemm_common::cache::kernel_params(gemm_m, gemm_n, k, mr, nr, size_of::<f32>()).kc
+        })
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (m, k, n);
+        None
+    }
+}
