@@ -434,12 +434,17 @@ pub(super) fn unfolded_backward(
             dw_g
         })
         .collect();
+    // The groups' products added from zero in order, value by value (rows in parallel).
     let mut dw = vec![0.0f32; if want_weight { g.c_out * patch } else { 0 }];
-    for partial in &partials {
-        for (sum, value) in dw.iter_mut().zip(partial) {
-            *sum += value;
-        }
-    }
+    dw.par_chunks_mut(patch)
+        .enumerate()
+        .for_each(|(co, dw_co)| {
+            for partial in &partials {
+                for (sum, value) in dw_co.iter_mut().zip(&partial[co * patch..]) {
+                    *sum += value;
+                }
+            }
+        });
     (dx, dw)
 }
 

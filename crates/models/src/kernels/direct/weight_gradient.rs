@@ -321,23 +321,26 @@ fn weight_gradient_on(isa: Isa, x: &[f32], dy: &[f32], g: &ConvGeometry) -> Vec<
             tiles_on(isa, &mut tile, out);
         });
 
-    // Each group's product as the unfolded path lays it out, the groups added from zero.
+    // Each group's product as the unfolded path lays it out, the groups added from zero
+    // in order; the output channels' rows in parallel.
     let mut dw = vec![0.0f32; g.c_out * g.c_in * 9];
-    let per_group = row_blocks * lane_blocks;
-    for group in sums.chunks_exact(per_group * tile_len) {
-        for (job, tile) in group.chunks_exact(tile_len).enumerate() {
-            let (rb, lb) = (job / lane_blocks, job % lane_blocks);
-            for r in 0..per_tile.min(g.c_out - rb * per_tile) {
-                let co = rb * per_tile + r;
-                for lane in 0..LANES.min(g.c_in - lb * LANES) {
-                    let ci = lb * LANES + lane;
-                    for tap in 0..9 {
-                        dw[(co * g.c_in + ci) * 9 + tap] += tile[(r * 9 + tap) * LANES + lane];
+    let per_group = row_blocks * lane_blocks * tile_len;
+    dw.par_chunks_mut(g.c_in * 9)
+        .enumerate()
+        .for_each(|(co, dw_co)| {
+            let (rb, r) = (co / per_tile, co % per_tile);
+            for group in sums.chunks_exact(per_group) {
+                for lb in 0..lane_blocks {
+                    let tile = &group[(rb * lane_blocks + lb) * tile_len..][..tile_len];
+                    for lane in 0..LANES.min(g.c_in - lb * LANES) {
+                        let ci = lb * LANES + lane;
+                        for tap in 0..9 {
+                            dw_co[ci * 9 + tap] += tile[(r * 9 + tap) * LANES + lane];
+                        }
                     }
                 }
             }
-        }
-    }
+        });
     dw
 }
 
