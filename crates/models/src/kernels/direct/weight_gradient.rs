@@ -183,15 +183,19 @@ fn run_chains<const R: usize>(
     channels: usize,
     dy_rows: [&[f32]; R],
 ) -> [[[f32; LANES]; 3]; R] {
+    let pixel = |j: usize| -> [f32; LANES] {
+        grid_run[j * channels..][..LANES]
+            .try_into()
+            .expect("a whole vector")
+    };
+    // The three taps of the kernel row at pixel j are pixels j, j + 1 and j + 2: each
+    // step loads one and keeps the two before it.
+    let mut xs = [pixel(0), pixel(1), [0.0; LANES]];
     for j in 0..dy_rows[0].len() {
-        // The three taps of the kernel row at this pixel: it and the next two.
-        let xs: [[f32; LANES]; 3] = std::array::from_fn(|kj| {
-            grid_run[(j + kj) * channels..][..LANES]
-                .try_into()
-                .expect("a whole vector")
-        });
+        xs[2] = pixel(j + 2);
         let ds: [f32; R] = std::array::from_fn(|r| dy_rows[r][j]);
         multiply_add(&mut acc, &xs, &ds);
+        xs = [xs[1], xs[2], xs[2]];
     }
     acc
 }
