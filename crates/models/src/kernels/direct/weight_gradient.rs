@@ -191,10 +191,9 @@ fn run_chains<const R: usize>(
     // The three taps of the kernel row at pixel j are pixels j, j + 1 and j + 2: each
     // step loads one and keeps the two before it.
     let mut xs = [pixel(0), pixel(1), [0.0; LANES]];
-    let run = dy_rows[0].len();
-    for j in 0..run {
+    for j in 0..dy_rows[0].len() {
         xs[2] = pixel(j + 2);
-        let ds: [f32; R] = std::array::from_fn(|r| dy_rows[r][j]);
+        let ds: [f32; R] = dy_rows.map(|row| row[j]);
         multiply_add(&mut acc, &xs, &ds);
         xs = [xs[1], xs[2], xs[2]];
     }
