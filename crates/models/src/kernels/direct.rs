@@ -616,12 +616,12 @@ mod tests {
         }
     }
 
-    #[test]
-    fn every_instruction_set_gives_the_same_bits() {
-        let detected = Isa::detect();
+    /// The paths this machine runs, the portable one included.
+    pub(super) fn paths() -> Vec<Isa> {
         let mut paths = vec![Isa::Portable];
         #[cfg(target_arch = "x86_64")]
         {
+            let detected = Isa::detect();
             if matches!(detected, Isa::Avx512 | Isa::Avx2) {
                 paths.push(Isa::Avx2);
             }
@@ -629,6 +629,12 @@ mod tests {
                 paths.push(Isa::Avx512);
             }
         }
+        paths
+    }
+
+    #[test]
+    fn every_instruction_set_gives_the_same_bits() {
+        let (detected, paths) = (Isa::detect(), paths());
         // The path the kernels run on this machine is among those compared.
         assert!(paths.contains(&detected), "{detected:?}");
         let g = geometry(2, 5, 6, [13, 20], [1, 1, 1, 1]);

@@ -352,24 +352,8 @@ fn weight_gradient_on(isa: Isa, x: &[f32], dy: &[f32], g: &ConvGeometry) -> Vec<
 mod tests {
     use super::*;
     use crate::kernels::conv::unfolded_backward;
-    use crate::kernels::direct::tests::{bits, geometry, values};
+    use crate::kernels::direct::tests::{bits, geometry, paths, values};
     use crate::kernels::scratch::fill_spares;
-
-    /// The paths this machine runs, the portable one included.
-    fn paths() -> Vec<Isa> {
-        let mut paths = vec![Isa::Portable];
-        #[cfg(target_arch = "x86_64")]
-        {
-            let detected = Isa::detect();
-            if matches!(detected, Isa::Avx512 | Isa::Avx2) {
-                paths.push(Isa::Avx2);
-            }
-            if detected == Isa::Avx512 {
-                paths.push(Isa::Avx512);
-            }
-        }
-        paths
-    }
 
     /// Shapes whose sums gemm cuts in different ways: one 48-pixel image per group (2,304
     /// terms, several L1-sized blocks), 24-pixel images (576), four 12-pixel images a group
