@@ -97,8 +97,8 @@ impl Grid {
     }
 }
 
-/// What one tile computes: the chains of output channels `rows`, input channels
-/// `lanes · LANES..` and kernel row `ki`, over one group's images.
+/// What one job computes: the chains of output channels `first_row..` and input channels
+/// `lanes · LANES..`, one tile per kernel row, over one group's images.
 struct Tile<'a> {
     /// The group's grids, one after another.
     grids: &'a [f32],
@@ -110,7 +110,6 @@ struct Tile<'a> {
     first_row: usize,
     c_out: usize,
     lanes: usize,
-    ki: usize,
     /// Output width and pixels per image.
     width: usize,
     pixels: usize,
@@ -119,10 +118,10 @@ struct Tile<'a> {
     block: usize,
 }
 
-/// The tile's sums `[r][kj][lane]`: per block of columns one chain from zero, each block's
-/// chain added to the sum in order (the first written as it is).
+/// Kernel row `ki`'s sums `[r][kj][lane]`: per block of columns one chain from zero, each
+/// block's chain added to the sum in order (the first written as it is).
 #[inline(always)]
-fn tile_sums<const R: usize>(tile: &Tile) -> [[[f32; LANES]; 3]; R] {
+fn tile_sums<const R: usize>(tile: &Tile, ki: usize) -> [[[f32; LANES]; 3]; R] {
     let Tile {
         grid,
         width,
@@ -144,7 +143,7 @@ fn tile_sums<const R: usize>(tile: &Tile) -> [[[f32; LANES]; 3]; R] {
             let dy_rows: [&[f32]; R] =
                 rows.map(|co| &tile.dy[(image * tile.c_out + co) * pixels + p..][..run]);
             let first = image * grid.len
-                + ((oy + tile.ki) * grid.pitch + ox) * grid.channels
+                + ((oy + ki) * grid.pitch + ox) * grid.channels
                 + tile.lanes * LANES;
             // The run's pixels and the two past it, which its last taps reach.
             let grid_run = &tile.grids[first..first + (run + 1) * grid.channels + LANES];
@@ -220,10 +219,9 @@ fn multiply_add<const R: usize>(
 /// Every kernel row's tile for output channels `first_row..first_row + R` and one vector
 /// of input channels, into `out [R][ki][kj][lane]`.
 #[inline(always)]
-fn tiles<const R: usize>(tile: &mut Tile, out: &mut [f32]) {
+fn tiles<const R: usize>(tile: &Tile, out: &mut [f32]) {
     for ki in 0..3 {
-        tile.ki = ki;
-        let sums = tile_sums::<R>(tile);
+        let sums = tile_sums::<R>(tile, ki);
         for (r, per_kj) in sums.iter().enumerate() {
             for (kj, lanes) in per_kj.iter().enumerate() {
                 out[((r * 3 + ki) * 3 + kj) * LANES..][..LANES].copy_from_slice(lanes);
@@ -234,13 +232,13 @@ fn tiles<const R: usize>(tile: &mut Tile, out: &mut [f32]) {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
-fn tiles_avx512(tile: &mut Tile, out: &mut [f32]) {
+fn tiles_avx512(tile: &Tile, out: &mut [f32]) {
     tiles::<4>(tile, out)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn tiles_avx2(tile: &mut Tile, out: &mut [f32]) {
+fn tiles_avx2(tile: &Tile, out: &mut [f32]) {
     tiles::<2>(tile, out)
 }
 
@@ -256,7 +254,7 @@ fn rows(isa: Isa) -> usize {
     }
 }
 
-fn tiles_on(isa: Isa, tile: &mut Tile, out: &mut [f32]) {
+fn tiles_on(isa: Isa, tile: &Tile, out: &mut [f32]) {
     match isa {
         // SAFETY: `Isa::detect` found the features these paths are compiled for (tests
         // only ask for paths the machine has).
@@ -295,34 +293,34 @@ fn weight_gradient_on(isa: Isa, x: &[f32], dy: &[f32], g: &ConvGeometry) -> Vec<
     let per_tile = rows(isa);
     let (row_blocks, lane_blocks) = (g.c_out.div_ceil(per_tile), grid.channels / LANES);
     let tile_len = per_tile * 9 * LANES;
-    // Jobs in group order, each group's tiles together (they read the same grids).
-    let jobs: Vec<(Range<usize>, usize, usize)> = groups(g)
+    // Jobs in group order, each group's tiles together (they read the same grids), with
+    // the group's block length.
+    let jobs: Vec<(Range<usize>, usize, usize, usize)> = groups(g)
         .into_iter()
         .flat_map(|images| {
+            let block = block(g, images.len()).expect("takes_weight_gradient checked the blocks");
             (0..row_blocks)
                 .flat_map(move |rb| (0..lane_blocks).map(move |lb| (rb, lb)))
-                .map(move |(rb, lb)| (images.clone(), rb, lb))
+                .map(move |(rb, lb)| (images.clone(), block, rb, lb))
         })
         .collect();
     let mut sums = vec![0.0f32; jobs.len() * tile_len];
     sums.par_chunks_mut(tile_len)
         .zip(&jobs)
-        .for_each(|(out, (images, rb, lb))| {
-            let columns = images.len() * pixels;
-            let mut tile = Tile {
+        .for_each(|(out, &(ref images, block, rb, lb))| {
+            let tile = Tile {
                 grids: &grids[images.start * grid.len..images.end * grid.len],
                 grid,
                 dy: &dy[images.start * g.c_out * pixels..images.end * g.c_out * pixels],
                 first_row: rb * per_tile,
                 c_out: g.c_out,
-                lanes: *lb,
-                ki: 0,
+                lanes: lb,
                 width,
                 pixels,
-                columns,
-                block: block(g, images.len()).expect("takes_weight_gradient checked the blocks"),
+                columns: images.len() * pixels,
+                block,
             };
-            tiles_on(isa, &mut tile, out);
+            tiles_on(isa, &tile, out);
         });
 
     // Each group's product as the unfolded path lays it out, the groups added from zero
