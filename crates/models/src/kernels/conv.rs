@@ -29,6 +29,9 @@ use rayon::prelude::*;
 use super::direct;
 use super::product::{MatrixView, product, product_into};
 use super::scratch::Scratch;
+use unfold::Unfolding;
+
+mod unfold;
 
 /// The shapes of one convolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,132 +107,6 @@ impl ConvGeometry {
     fn image(&self) -> usize {
         self.c_in * self.input[0] * self.input[1]
     }
-}
-
-/// Along one axis, for kernel offset `k`: the output coordinates `lo..hi` whose input
-/// coordinate `o · stride + k - before` lies inside `0..size` (the others read padding).
-fn inside(k: usize, stride: usize, before: usize, size: usize, out: usize) -> (usize, usize) {
-    // o · stride + k >= before, and o · stride + k - before <= size - 1.
-    let lo = before.saturating_sub(k).div_ceil(stride);
-    let hi = if size + before > k {
-        ((size + before - k - 1) / stride + 1).min(out)
-    } else {
-        0
-    };
-    (lo.min(hi), hi)
-}
-
-/// Where row `r` of the unfolded matrix reads: its input channel, its kernel offset
-/// `(ki, kj)` (output row `oy` reads input row `oy · stride + ki - top`), and the output
-/// rows and columns whose window pixel lies inside the image (see [`inside`]).
-struct RowReach {
-    channel: usize,
-    ki: usize,
-    kj: usize,
-    rows: (usize, usize),
-    cols: (usize, usize),
-}
-
-impl RowReach {
-    /// Every row's reach, `K` of them, worked out once per call rather than once per row
-    /// and image.
-    fn all(g: &ConvGeometry) -> Vec<Self> {
-        let ([h, w], [oh, ow], [kh, kw]) = (g.input, g.output(), g.kernel);
-        (0..g.patch())
-            .map(|r| {
-                let (ki, kj) = (r / kw % kh, r % kw);
-                Self {
-                    channel: r / (kh * kw),
-                    ki,
-                    kj,
-                    rows: inside(ki, g.stride[0], g.padding[0], h, oh),
-                    cols: inside(kj, g.stride[1], g.padding[1], w, ow),
-                }
-            })
-            .collect()
-    }
-}
-
-/// Unfolds the batch `x` `[B, c_in, h, w]` into `cols` `[K, B · P]`: row `(ci · kh + ki) ·
-/// kw + kj`, column `b · P + oy · ow + ox`, zeros where the window reads padding. Rows are
-/// filled in parallel.
-/// Every value of `cols` is written, whatever it held before.
-fn im2col(x: &[f32], g: &ConvGeometry, reaches: &[RowReach], cols: &mut [f32]) {
-    let [h, w] = g.input;
-    let [oh, ow] = g.output();
-    let [sh, sw] = g.stride;
-    let [top, left, _, _] = g.padding;
-    let pixels = oh * ow;
-    cols.par_chunks_exact_mut(g.batch * pixels)
-        .zip(reaches)
-        .for_each(|(row, reach)| {
-            let &RowReach {
-                channel: ci,
-                ki,
-                kj,
-                rows: (y_lo, y_hi),
-                cols: (x_lo, x_hi),
-            } = reach;
-            for (b, row) in row.chunks_exact_mut(pixels).enumerate() {
-                let channel = &x[(b * g.c_in + ci) * h * w..][..h * w];
-                row[..y_lo * ow].fill(0.0);
-                row[y_hi * ow..].fill(0.0);
-                for oy in y_lo..y_hi {
-                    let line = &channel[(oy * sh + ki - top) * w..][..w];
-                    let out = &mut row[oy * ow..(oy + 1) * ow];
-                    out[..x_lo].fill(0.0);
-                    out[x_hi..].fill(0.0);
-                    let first = x_lo * sw + kj - left;
-                    if sw == 1 {
-                        out[x_lo..x_hi].copy_from_slice(&line[first..first + x_hi - x_lo]);
-                    } else {
-                        for (value, ix) in out[x_lo..x_hi].iter_mut().zip((first..).step_by(sw)) {
-                            *value = line[ix];
-                        }
-                    }
-                }
-            }
-        });
-}
-
-/// Folds `cols` `[K, B · P]` back onto the input gradient `dx` `[B, c_in, h, w]`, which
-/// must hold zeros, adding each value where [`im2col`] read it. Images in parallel, each
-/// summed in row order, so the sums do not depend on the thread count.
-fn col2im(cols: &[f32], g: &ConvGeometry, reaches: &[RowReach], dx: &mut [f32]) {
-    let [h, w] = g.input;
-    let [oh, ow] = g.output();
-    let [sh, sw] = g.stride;
-    let [top, left, _, _] = g.padding;
-    let pixels = oh * ow;
-    dx.par_chunks_exact_mut(g.image())
-        .enumerate()
-        .for_each(|(b, image)| {
-            for (row, reach) in cols.chunks_exact(g.batch * pixels).zip(reaches) {
-                let &RowReach {
-                    channel: ci,
-                    ki,
-                    kj,
-                    rows: (y_lo, y_hi),
-                    cols: (x_lo, x_hi),
-                } = reach;
-                let row = &row[b * pixels..(b + 1) * pixels];
-                let channel = &mut image[ci * h * w..(ci + 1) * h * w];
-                for oy in y_lo..y_hi {
-                    let line = &mut channel[(oy * sh + ki - top) * w..][..w];
-                    let out = &row[oy * ow + x_lo..oy * ow + x_hi];
-                    let first = x_lo * sw + kj - left;
-                    if sw == 1 {
-                        for (sum, value) in line[first..first + out.len()].iter_mut().zip(out) {
-                            *sum += value;
-                        }
-                    } else {
-                        for (value, ix) in out.iter().zip((first..).step_by(sw)) {
-                            line[ix] += value;
-                        }
-                    }
-                }
-            }
-        });
 }
 
 /// `values` `[B, rows, P]` into `out` as `[rows, B · P]`, or back with `to_batch_major`:
@@ -309,7 +186,7 @@ pub(super) fn unfolded_forward(x: &[f32], weight: &[f32], g: &ConvGeometry) -> V
         return y;
     }
     let threads = parallelism(g.batch.div_ceil(group));
-    let reaches = RowReach::all(g);
+    let unfolding = Unfolding::of(g);
     y.par_chunks_mut(group * g.c_out * pixels)
         .zip(x.par_chunks(group * g.image()))
         .for_each(|(y_g, x_g)| {
@@ -317,7 +194,7 @@ pub(super) fn unfolded_forward(x: &[f32], weight: &[f32], g: &ConvGeometry) -> V
             let columns = gg.batch * pixels;
             let mut cols = Scratch::take(patch * columns);
             let cols = cols.values();
-            im2col(x_g, &gg, &reaches, cols);
+            unfolding.im2col(x_g, &gg, cols);
             let (w, cols) = (
                 MatrixView::rows(weight, patch),
                 MatrixView::rows(cols, columns),
@@ -381,7 +258,7 @@ pub(super) fn unfolded_backward(
     }
     let n_groups = g.batch.div_ceil(group);
     let threads = parallelism(n_groups);
-    let reaches = RowReach::all(g);
+    let unfolding = Unfolding::of(g);
     let mut dx_groups: Vec<Option<&mut [f32]>> = if want_x {
         dx.chunks_mut(group * g.image()).map(Some).collect()
     } else {
@@ -409,7 +286,7 @@ pub(super) fn unfolded_backward(
             let mut cols = Scratch::take(patch * columns);
             let cols = cols.values();
             let dw_g = if want_weight {
-                im2col(x_g, &gg, &reaches, cols);
+                unfolding.im2col(x_g, &gg, cols);
                 product(
                     MatrixView::rows(dy_g, columns),
                     MatrixView::rows(cols, columns).t(),
@@ -429,7 +306,7 @@ pub(super) fn unfolded_backward(
                     threads,
                     cols,
                 );
-                col2im(cols, &gg, &reaches, dx_g);
+                unfolding.col2im(cols, &gg, dx_g);
             }
             dw_g
         })
