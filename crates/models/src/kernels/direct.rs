@@ -13,7 +13,8 @@
 //! # The same sums as the unfolded path
 //!
 //! Each value is computed as the unfolded path's gemm product computes it when its inner
-//! dimension fits one of gemm's blocks (at least 512 values, more with a larger L1 cache):
+//! dimension fits one of gemm's blocks (at least 512 values, more with a larger L1 cache;
+//! [`inner_block`] says how long they are on this machine):
 //!
 //! - forward: one chain of fused multiply-adds from zero, `y[co, p] = fma(w[co, ci, ki,
 //!   kj], x[ci, p + tap], ·)` over `ci`, then `ki`, then `kj`, ascending (`K = 9 · c_in`);
@@ -21,15 +22,19 @@
 //!   the nine added from zero in tap order, as the folding adds them.
 //!
 //! gemm sizes its blocks from the L1 data cache, never shorter than 512 ([`ONE_BLOCK`]), so
-//! this path takes only the sums that fit one block on every machine, and there gives the
-//! unfolded path's bits (a test checks both at the generator's 16 and 32 channels).
+//! this path takes the sums that fit one block on every machine, and the longer ones that
+//! fit one block on this machine, and there gives the unfolded path's bits (a test checks
+//! both at the generator's 16, 32 and 64 channels).
 //! Threads split images, never a chain, and the AVX-512, AVX2 and portable paths run the
 //! same chains with wider or narrower registers (a test checks all the machine has, bit for
 //! bit).
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
 use super::conv::ConvGeometry;
+use super::product::inner_block;
 
 mod weight_gradient;
 use super::scratch::Scratch;
@@ -39,9 +44,24 @@ pub use weight_gradient::{takes_weight_gradient, weight_gradient};
 const LANES: usize = 16;
 
 /// Whether [`forward`] takes this convolution: one that [`fits`], whose chains (`9 · c_in`
-/// terms) fit one of gemm's blocks on every machine, so that both paths give the same bits.
+/// terms) fit one of gemm's blocks on every machine, or in every group's product on this
+/// one, so that both paths give the same bits.
 pub fn takes_forward(g: &ConvGeometry) -> bool {
-    fits(g) && 9 * g.c_in <= ONE_BLOCK
+    let terms = g.patch();
+    fits(g)
+        && (terms <= ONE_BLOCK
+            || groups(g).iter().all(|images| {
+                inner_block([g.c_out, terms, images.len() * g.pixels()])
+                    .is_some_and(|block| block >= terms)
+            }))
+}
+
+/// The images of each group, as the unfolded path groups them.
+fn groups(g: &ConvGeometry) -> Vec<Range<usize>> {
+    let (batch, group) = (g.batch, g.group());
+    (0..batch.div_ceil(group))
+        .map(|i| i * group..((i + 1) * group).min(batch))
+        .collect()
 }
 
 /// Whether [`input_gradient`] takes this convolution: one that [`fits`], whose chains
@@ -594,10 +614,17 @@ mod tests {
         for (i, g) in [
             geometry(2, 16, 3, [24, 24], [1, 1, 1, 1]),
             geometry(2, 32, 32, [12, 12], [1, 1, 1, 1]),
+            // 576 terms: one block where gemm's is at least that long (a 48 KiB L1).
+            geometry(5, 64, 64, [12, 12], [1, 1, 1, 1]),
         ]
         .into_iter()
         .enumerate()
         {
+            if !takes_forward(&g) {
+                // Longer chains than this machine's gemm sums in one block.
+                assert!(g.patch() > ONE_BLOCK, "{g:?}");
+                continue;
+            }
             let x = values(g.batch * g.c_in * g.input[0] * g.input[1], 10 + i as u64);
             let w = values(g.c_out * g.c_in * 9, 20 + i as u64);
             let y = forward(&x, &w, &g);

@@ -26,7 +26,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::{Isa, LANES, fits};
+use super::{Isa, LANES, fits, groups};
 use crate::kernels::conv::ConvGeometry;
 use crate::kernels::product::inner_block;
 use crate::kernels::scratch::Scratch;
@@ -40,14 +40,6 @@ pub fn takes_weight_gradient(g: &ConvGeometry) -> bool {
         && groups(g)
             .iter()
             .all(|images| block(g, images.len()).is_some())
-}
-
-/// The images of each group, as the unfolded path groups them.
-fn groups(g: &ConvGeometry) -> Vec<Range<usize>> {
-    let (batch, group) = (g.batch, g.group());
-    (0..batch.div_ceil(group))
-        .map(|i| i * group..((i + 1) * group).min(batch))
-        .collect()
 }
 
 /// The block length of the unfolded path's product for a group of `images`: `dy [c_out,
