@@ -36,14 +36,11 @@ impl Unfolding {
         let reaches = RowReach::all(g);
         let pixels = g.pixels();
         let offsets = if pixels <= SMALL_MAP {
-            let ([_, w], [_, ow], [sh, sw], [top, left, _, _]) =
-                (g.input, g.output(), g.stride, g.padding);
             let mut offsets = vec![PADDING; reaches.len() * pixels];
             for (row, reach) in offsets.chunks_exact_mut(pixels).zip(&reaches) {
-                for oy in reach.rows.0..reach.rows.1 {
-                    for ox in reach.cols.0..reach.cols.1 {
-                        let (y, x) = (oy * sh + reach.ki - top, ox * sw + reach.kj - left);
-                        row[oy * ow + ox] = (y * w + x) as u32;
+                for (start, len, first) in reach.runs(g) {
+                    for (i, offset) in row[start..start + len].iter_mut().enumerate() {
+                        *offset = (first + i * g.stride[1]) as u32;
                     }
                 }
             }
@@ -146,79 +143,69 @@ impl RowReach {
             })
             .collect()
     }
+
+    /// The row's runs inside the image, one per output row whose window row lies in it
+    /// (empty ones left out): the run's first output pixel within an image's `P`, its
+    /// length, and the offset within the input channel of the value its first pixel reads;
+    /// each next pixel reads `stride` values further along the input row.
+    fn runs(&self, g: &ConvGeometry) -> impl Iterator<Item = (usize, usize, usize)> {
+        let ([_, w], [_, ow], [sh, sw], [top, left, _, _]) =
+            (g.input, g.output(), g.stride, g.padding);
+        let ((x_lo, x_hi), (ki, kj)) = (self.cols, (self.ki, self.kj));
+        (self.rows.0..self.rows.1)
+            .filter(move |_| x_hi > x_lo)
+            .map(move |oy| {
+                let first = (oy * sh + ki - top) * w + x_lo * sw + kj - left;
+                (oy * ow + x_lo, x_hi - x_lo, first)
+            })
+    }
 }
 
 /// [`Unfolding::im2col`] a run of output columns at a time: each row's window rows are
-/// copied whole. Rows are filled in parallel.
+/// copied whole, zeros between them. Rows are filled in parallel.
 fn im2col_runs(x: &[f32], g: &ConvGeometry, reaches: &[RowReach], cols: &mut [f32]) {
-    let [h, w] = g.input;
-    let [oh, ow] = g.output();
-    let [sh, sw] = g.stride;
-    let [top, left, _, _] = g.padding;
-    let pixels = oh * ow;
+    let ([h, w], pixels, sw) = (g.input, g.pixels(), g.stride[1]);
     cols.par_chunks_exact_mut(g.batch * pixels)
         .zip(reaches)
         .for_each(|(row, reach)| {
-            let &RowReach {
-                channel: ci,
-                ki,
-                kj,
-                rows: (y_lo, y_hi),
-                cols: (x_lo, x_hi),
-            } = reach;
             for (b, row) in row.chunks_exact_mut(pixels).enumerate() {
-                let channel = &x[(b * g.c_in + ci) * h * w..][..h * w];
-                row[..y_lo * ow].fill(0.0);
-                row[y_hi * ow..].fill(0.0);
-                for oy in y_lo..y_hi {
-                    let line = &channel[(oy * sh + ki - top) * w..][..w];
-                    let out = &mut row[oy * ow..(oy + 1) * ow];
-                    out[..x_lo].fill(0.0);
-                    out[x_hi..].fill(0.0);
-                    let first = x_lo * sw + kj - left;
+                let channel = &x[(b * g.c_in + reach.channel) * h * w..][..h * w];
+                let mut written = 0;
+                for (start, len, first) in reach.runs(g) {
+                    row[written..start].fill(0.0);
+                    let out = &mut row[start..start + len];
                     if sw == 1 {
-                        out[x_lo..x_hi].copy_from_slice(&line[first..first + x_hi - x_lo]);
+                        out.copy_from_slice(&channel[first..first + len]);
                     } else {
-                        for (value, ix) in out[x_lo..x_hi].iter_mut().zip((first..).step_by(sw)) {
-                            *value = line[ix];
+                        for (value, ix) in out.iter_mut().zip((first..).step_by(sw)) {
+                            *value = channel[ix];
                         }
                     }
+                    written = start + len;
                 }
+                row[written..].fill(0.0);
             }
         });
 }
 
 /// [`Unfolding::col2im`] a run of output columns at a time. Images in parallel.
 fn col2im_runs(cols: &[f32], g: &ConvGeometry, reaches: &[RowReach], dx: &mut [f32]) {
-    let [h, w] = g.input;
-    let [oh, ow] = g.output();
-    let [sh, sw] = g.stride;
-    let [top, left, _, _] = g.padding;
-    let pixels = oh * ow;
+    let ([h, w], pixels, sw) = (g.input, g.pixels(), g.stride[1]);
     dx.par_chunks_exact_mut(g.image())
         .enumerate()
         .for_each(|(b, image)| {
             for (row, reach) in cols.chunks_exact(g.batch * pixels).zip(reaches) {
-                let &RowReach {
-                    channel: ci,
-                    ki,
-                    kj,
-                    rows: (y_lo, y_hi),
-                    cols: (x_lo, x_hi),
-                } = reach;
-                let row = &row[b * pixels..(b + 1) * pixels];
-                let channel = &mut image[ci * h * w..(ci + 1) * h * w];
-                for oy in y_lo..y_hi {
-                    let line = &mut channel[(oy * sh + ki - top) * w..][..w];
-                    let out = &row[oy * ow + x_lo..oy * ow + x_hi];
-                    let first = x_lo * sw + kj - left;
+                let row = &row[b * pixels..][..pixels];
+                let channel = &mut image[reach.channel * h * w..][..h * w];
+                for (start, len, first) in reach.runs(g) {
+                    let out = &row[start..start + len];
                     if sw == 1 {
-                        for (sum, value) in line[first..first + out.len()].iter_mut().zip(out) {
+                        for (sum, value) in channel[first..first + len].iter_mut().zip(out) {
                             *sum += value;
                         }
                     } else {
                         for (value, ix) in out.iter().zip((first..).step_by(sw)) {
-                            line[ix] += value;
+                            channel[ix] += value;
                         }
                     }
                 }
