@@ -535,3 +535,49 @@ fn leaky_relu_gives_the_bits_of_burns_own() {
         }
     }
 }
+
+/// `layer_norm` agrees with Burn's `GroupNorm` (one group) to rounding, forward and in the
+/// gradients of the input, γ and β, on a generator-sized map with γ and β away from their
+/// initial ones; and a layer Burn's way (ε other than the default) takes Burn's own path.
+#[test]
+fn layer_norm_matches_burns_group_norm() {
+    use burn::module::Param;
+    use burn::nn::GroupNormConfig;
+    use models::kernels::layer_norm;
+
+    let ad = Device::flex().autodiff();
+    let normal = Distribution::Normal(0.5, 2.0);
+    let mut layer = GroupNormConfig::new(1, 6).init(&ad);
+    layer.gamma = Some(Param::from_tensor(Tensor::<1>::random([6], normal, &ad)));
+    layer.beta = Some(Param::from_tensor(Tensor::<1>::random([6], normal, &ad)));
+    let x = Tensor::<4>::random([3, 6, 5, 7], normal, &ad).require_grad();
+    let weighting = Tensor::<4>::random([3, 6, 5, 7], normal, &ad);
+    let run = |f: &dyn Fn(Tensor<4>) -> Tensor<4>| {
+        let y = f(x.clone());
+        let grads = (y.clone() * weighting.clone()).sum().backward();
+        let gamma = layer.gamma.as_ref().unwrap().val().grad(&grads).unwrap();
+        let beta = layer.beta.as_ref().unwrap().val().grad(&grads).unwrap();
+        (
+            values(y),
+            values(x.grad(&grads).unwrap()),
+            values(gamma),
+            values(beta),
+        )
+    };
+    let ours = run(&|x| layer_norm(&layer, x));
+    let burns = run(&|x| layer.forward(x));
+    assert_close(&ours.0, &burns.0, 1e-5, "y");
+    assert_close(&ours.1, &burns.1, 1e-4, "d x");
+    assert_close(&ours.2, &burns.2, 1e-4, "d gamma");
+    assert_close(&ours.3, &burns.3, 1e-4, "d beta");
+    assert_ne!(ours.0, burns.0, "the fused path ran (its sums differ in the last bits)");
+
+    let mut other = GroupNormConfig::new(1, 6).with_epsilon(1e-3).init(&ad);
+    other.gamma = layer.gamma.clone();
+    other.beta = layer.beta.clone();
+    assert_eq!(
+        values(layer_norm(&other, x.clone())),
+        values(other.forward(x)),
+        "another ε: Burn's path"
+    );
+}

@@ -26,11 +26,13 @@ pub mod cpu;
 mod direct;
 #[cfg(feature = "flex")]
 mod flex;
+pub mod norm;
 #[cfg(feature = "flex")]
 mod product;
 #[cfg(feature = "flex")]
 mod scratch;
 
+use burn::nn::GroupNorm;
 use burn::nn::Linear;
 use burn::nn::conv::Conv2d;
 use burn::tensor::Tensor;
@@ -148,6 +150,25 @@ pub fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f64) -> Tensor<D> {
         return flex::leaky_relu(x, slope as f32);
     }
     burn::tensor::activation::leaky_relu(x, slope)
+}
+
+/// `GroupNorm::forward` for a layer norm of images (one group, with γ and β): `x` `[batch,
+/// c, h, w]` -> the same shape, each image normalized over all its values.
+///
+/// On flex, with Burn's default ε, the loops of [`norm`] (one parallel pass forward and one
+/// backward); elsewhere, and for other layers, `layer.forward(x)`. The values agree with
+/// Burn's to rounding (the sums run in another order, in `f64`), not bit for bit.
+pub fn layer_norm(layer: &GroupNorm, x: Tensor<4>) -> Tensor<4> {
+    #[cfg(feature = "flex")]
+    if fused(&x) && layer.num_groups == 1 && layer.affine && layer.epsilon == norm::EPSILON {
+        if let (Some(gamma), Some(beta)) = (&layer.gamma, &layer.beta) {
+            let [batch, channels, h, w] = x.dims();
+            let flat = x.reshape([batch, channels, h * w]);
+            return flex::layer_norm_images(flat, gamma.val(), beta.val())
+                .reshape([batch, channels, h, w]);
+        }
+    }
+    layer.forward(x)
 }
 
 /// `Conv2d::forward`: `x` `[batch, c_in, h, w]` -> `[batch, c_out, oh, ow]`.

@@ -55,6 +55,7 @@ fused_backward!(
 );
 fused_backward!(LstmStepBackward, parents: 2, state: 2, lstm_step_grad, (gates, c));
 fused_backward!(GluRowsBackward, parents: 1, state: 1, glu_rows_grad, (x));
+fused_backward!(LayerNormBackward, parents: 3, state: 3, layer_norm_images_grads, (x, gamma, beta));
 fused_backward!(
     LstmStepMaskedBackward,
     parents: 3,
@@ -251,6 +252,16 @@ where
 
     fn glu_rows(x: FloatTensor<Self>) -> FloatTensor<Self> {
         record_fused::<B, C, _, _, _>(GluRowsBackward, [x], |[x]| B::glu_rows(x))
+    }
+
+    fn layer_norm_images(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        record_fused::<B, C, _, _, _>(LayerNormBackward, [x, gamma, beta], |[x, g, b]| {
+            B::layer_norm_images(x, g, b)
+        })
     }
 
     fn leaky_relu_flat(x: FloatTensor<Self>, slope: f32) -> FloatTensor<Self> {

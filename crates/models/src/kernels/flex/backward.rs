@@ -6,7 +6,7 @@ use burn_flex::FlexTensor;
 
 use super::FusedGrads;
 use super::forward::{contiguous, dims2, f32s, flex_tensor, product, product_with, view};
-use crate::kernels::{activations, conv, cpu};
+use crate::kernels::{activations, conv, cpu, norm};
 
 impl FusedGrads for Flex {
     fn leaky_relu_flat_grad(x: FlexTensor, grad: FlexTensor, slope: f32) -> FlexTensor {
@@ -24,6 +24,23 @@ impl FusedGrads for Flex {
             activations::glu_rows_grad(f32s(&x), f32s(&grad), width / 2),
             dims,
         )]
+    }
+
+    fn layer_norm_images_grads(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        _beta: FlexTensor,
+        grad: FlexTensor,
+    ) -> [FlexTensor; 3] {
+        let ((x, dims), (gamma, gamma_dims), (grad, _)) =
+            (contiguous(x), contiguous(gamma), contiguous(grad));
+        let (dx, dgamma, dbeta) =
+            norm::layer_norm_grads(f32s(&x), f32s(&gamma), f32s(&grad), dims[2]);
+        [
+            flex_tensor(dx, dims),
+            flex_tensor(dgamma, gamma_dims.clone()),
+            flex_tensor(dbeta, gamma_dims),
+        ]
     }
 
     fn conv2d_grads(

@@ -7,7 +7,7 @@ use burn_flex::FlexTensor;
 
 use super::FusedOps;
 use crate::kernels::product::{self, MatrixView};
-use crate::kernels::{activations, conv, cpu};
+use crate::kernels::{activations, conv, cpu, norm};
 
 /// A contiguous copy (free when already contiguous) and its shape.
 pub(super) fn contiguous(tensor: FlexTensor) -> (FlexTensor, Vec<usize>) {
@@ -117,6 +117,13 @@ impl FusedOps for Flex {
     fn leaky_relu_flat(x: FlexTensor, slope: f32) -> FlexTensor {
         let (x, dims) = contiguous(x);
         flex_tensor(activations::leaky_relu(f32s(&x), slope), dims)
+    }
+
+    fn layer_norm_images(x: FlexTensor, gamma: FlexTensor, beta: FlexTensor) -> FlexTensor {
+        let ((x, dims), (gamma, _), (beta, _)) =
+            (contiguous(x), contiguous(gamma), contiguous(beta));
+        let y = norm::layer_norm(f32s(&x), f32s(&gamma), f32s(&beta), dims[2]);
+        flex_tensor(y, dims)
     }
 
     fn conv2d_im2col(

@@ -106,6 +106,14 @@ pub fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f32) -> Tensor<D> {
     ))
 }
 
+pub fn layer_norm_images(x: Tensor<3>, gamma: Tensor<1>, beta: Tensor<1>) -> Tensor<3> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::layer_norm_images(
+        x.into_dispatch(),
+        gamma.into_dispatch(),
+        beta.into_dispatch(),
+    ))
+}
+
 pub fn conv2d(
     x: Tensor<4>,
     weight: Tensor<4>,
@@ -171,6 +179,14 @@ pub trait FusedOps: Backend {
 
     /// x (any shape, as one run of values) -> `x` where `x ≥ 0`, `slope · x` below.
     fn leaky_relu_flat(x: FloatTensor<Self>, slope: f32) -> FloatTensor<Self>;
+
+    /// x `[B, C, P]`, γ `[C]`, β `[C]` -> `[B, C, P]`, each image normalized over its `C · P`
+    /// values (ε of [`super::norm::EPSILON`]).
+    fn layer_norm_images(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
 
     /// x `[B, C_in, H, W]`, weight `[C_out, C_in, kh, kw]`, stride, padding (top, left,
     /// bottom, right) -> `[B, C_out, oh, ow]`, no bias.
@@ -240,6 +256,14 @@ pub trait FusedGrads: Backend {
         grad: FloatTensor<Self>,
         slope: f32,
     ) -> FloatTensor<Self>;
+
+    /// `[d x, d γ, d β]` of `layer_norm_images` (β is not read).
+    fn layer_norm_images_grads(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> [FloatTensor<Self>; 3];
 
     /// `[d x, d weight]` of `conv2d_im2col`, each computed only where `wanted` says (an empty
     /// tensor otherwise).

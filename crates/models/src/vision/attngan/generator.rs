@@ -12,7 +12,7 @@ use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Bool, Device, Distribution, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::kernels::{conv2d, glu, linear};
+use crate::kernels::{conv2d, glu, layer_norm, linear};
 use crate::vision::word_attention::{
     ConditioningAugmentation, ConditioningAugmentationConfig, WordAttention, WordAttentionConfig,
     kl_divergence,
@@ -176,14 +176,14 @@ fn conv3x3(c_in: usize, c_out: usize, device: &Device) -> Conv2d {
 }
 
 /// Layer normalization of `[batch, c, h, w]` maps: one group over all channels and pixels.
-fn layer_norm(channels: usize, device: &Device) -> GroupNorm {
+fn init_layer_norm(channels: usize, device: &Device) -> GroupNorm {
     GroupNormConfig::new(1, channels).init(device)
 }
 
 fn up_block(c_in: usize, c_out: usize, device: &Device) -> UpBlock {
     UpBlock {
         conv: conv3x3(c_in, 2 * c_out, device),
-        norm: layer_norm(2 * c_out, device),
+        norm: init_layer_norm(2 * c_out, device),
     }
 }
 
@@ -230,9 +230,9 @@ impl AttnGanGeneratorConfig {
             residual: (0..self.residual_blocks)
                 .map(|_| ResidualBlock {
                     conv1: conv3x3(joined, 2 * joined, device),
-                    norm1: layer_norm(2 * joined, device),
+                    norm1: init_layer_norm(2 * joined, device),
                     conv2: conv3x3(joined, joined, device),
-                    norm2: layer_norm(joined, device),
+                    norm2: init_layer_norm(joined, device),
                 })
                 .collect(),
             up1: up_block(joined, c, device),
@@ -251,7 +251,7 @@ impl UpBlock {
         let options =
             InterpolateOptions::new(InterpolateMode::Nearest).with_output_size([2 * h, 2 * w]);
         let x = interpolate(x, options); // [B, c_in, 2h, 2w]
-        let x = self.norm.forward(conv2d(&self.conv, x)); // [B, 2 c_out, 2h, 2w]
+        let x = layer_norm(&self.norm, conv2d(&self.conv, x)); // [B, 2 c_out, 2h, 2w]
         glu(x, 1) // [B, c_out, 2h, 2w]
     }
 }
@@ -259,8 +259,8 @@ impl UpBlock {
 impl ResidualBlock {
     /// `[batch, c, h, w]` -> `[batch, c, h, w]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let y = glu(self.norm1.forward(conv2d(&self.conv1, x.clone())), 1); // [B, c, h, w]
-        x + self.norm2.forward(conv2d(&self.conv2, y)) // [B, c, h, w]
+        let y = glu(layer_norm(&self.norm1, conv2d(&self.conv1, x.clone())), 1); // [B, c, h, w]
+        x + layer_norm(&self.norm2, conv2d(&self.conv2, y)) // [B, c, h, w]
     }
 }
 
