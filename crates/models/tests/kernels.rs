@@ -437,12 +437,13 @@ fn linear_steps_gives_the_bits_of_burns_linear() {
     }
 }
 
-/// `glu` gives the bits of Burn's, forward and backward: split along the channels of a
-/// generator's map, along the features of a batch of vectors, along the first dimension,
-/// and on a transposed (strided) input. The output gradient holds zeros of both signs, so
-/// the `-0.0` Burn's summed slice gradients turn into `0.0` is checked too.
+/// `glu` agrees with Burn's to rounding, forward and backward: split along the channels of
+/// a generator's map, along the features of a batch of vectors, along the first dimension,
+/// and on a transposed (strided) input. The output gradient holds zeros of both signs: where
+/// it is a zero, the input's gradient is `+0.0` in both, as Burn's summed slice gradients
+/// turn a `-0.0` into `0.0`.
 #[test]
-fn glu_gives_the_bits_of_burns_own() {
+fn glu_matches_burns_own() {
     let ad = Device::flex().autodiff();
     let normal = Distribution::Normal(0.0, 3.0);
     let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
@@ -467,8 +468,25 @@ fn glu_gives_the_bits_of_burns_own() {
         };
         let ours = run(&|x| glu(x, dim));
         let burns = run(&|x| burn::tensor::activation::glu(x, dim));
-        assert_eq!(ours.0, burns.0, "y, {case}");
-        assert_eq!(ours.1, burns.1, "d x, {case}");
+        let floats = |bits: &[u32]| bits.iter().map(|&b| f32::from_bits(b)).collect::<Vec<_>>();
+        assert_close(
+            &floats(&ours.0),
+            &floats(&burns.0),
+            1e-6,
+            &format!("y, {case}"),
+        );
+        assert_close(
+            &floats(&ours.1),
+            &floats(&burns.1),
+            1e-6,
+            &format!("d x, {case}"),
+        );
+        let zeros = |bits: &[u32]| bits.iter().map(|&b| b == 0).collect::<Vec<_>>();
+        assert_eq!(zeros(&ours.1), zeros(&burns.1), "+0.0 gradients, {case}");
+        assert_ne!(
+            ours.0, burns.0,
+            "the fused path ran (its exp differs in the last bits)"
+        );
     };
     check(
         Tensor::<4>::random([3, 8, 5, 6], normal, &ad),
@@ -570,7 +588,10 @@ fn layer_norm_matches_burns_group_norm() {
     assert_close(&ours.1, &burns.1, 1e-4, "d x");
     assert_close(&ours.2, &burns.2, 1e-4, "d gamma");
     assert_close(&ours.3, &burns.3, 1e-4, "d beta");
-    assert_ne!(ours.0, burns.0, "the fused path ran (its sums differ in the last bits)");
+    assert_ne!(
+        ours.0, burns.0,
+        "the fused path ran (its sums differ in the last bits)"
+    );
 
     let mut other = GroupNormConfig::new(1, 6).with_epsilon(1e-3).init(&ad);
     other.gamma = layer.gamma.clone();
@@ -580,4 +601,33 @@ fn layer_norm_matches_burns_group_norm() {
         values(other.forward(x)),
         "another ε: Burn's path"
     );
+}
+
+/// `word_attention_weights` agrees with its composite twin (Burn's softmaxes and masks) to
+/// rounding, forward and in the similarities' gradient, with padded words in some captions.
+#[test]
+fn word_attention_weights_match_the_composite() {
+    use burn::tensor::Bool;
+    use models::kernels::{word_attention_weights, word_attention_weights_composite};
+
+    let ad = Device::flex().autodiff();
+    let normal = Distribution::Normal(0.0, 2.0);
+    let (captions, words, images, regions) = (3, 5, 4, 6);
+    let s = Tensor::<4>::random([captions, words, images, regions], normal, &ad).require_grad();
+    // Caption 1 has 3 real words, caption 2 one.
+    let real: Vec<bool> = (0..captions * words)
+        .map(|j| j % words < [words, 3, 1][j / words])
+        .collect();
+    let real = Tensor::<2, Bool>::from_data(TensorData::new(real, [captions, words]), &ad);
+    let weighting = Tensor::<4>::random([images, captions, words, regions], normal, &ad);
+    let run = |f: &dyn Fn(Tensor<4>, Tensor<2, Bool>, f64) -> Tensor<4>| {
+        let alpha = f(s.clone(), real.clone(), 5.0);
+        let grads = (alpha.clone() * weighting.clone()).sum().backward();
+        (values(alpha), values(s.grad(&grads).unwrap()))
+    };
+    let ours = run(&word_attention_weights);
+    let composite = run(&word_attention_weights_composite);
+    assert_close(&ours.0, &composite.0, 1e-6, "α");
+    assert_close(&ours.1, &composite.1, 1e-5, "d s");
+    assert_ne!(ours.1, composite.1, "the fused path ran");
 }

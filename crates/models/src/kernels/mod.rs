@@ -31,12 +31,16 @@ pub mod norm;
 mod product;
 #[cfg(feature = "flex")]
 mod scratch;
+pub mod word_attention;
 
 use burn::nn::GroupNorm;
 use burn::nn::Linear;
 use burn::nn::conv::Conv2d;
+use burn::tensor::Bool;
 use burn::tensor::Tensor;
-use burn::tensor::activation::{sigmoid, tanh};
+use burn::tensor::activation::{sigmoid, softmax, tanh};
+
+use crate::attention::MASKED_SCORE;
 
 /// Whether the fused kernel can take this tensor (flex backend, f32). Only compiled with
 /// the `flex` feature: without it every call site runs the composite twin.
@@ -121,7 +125,7 @@ pub fn matmul(x: Tensor<2>, w: Tensor<2>) -> Tensor<2> {
 /// - returns `[..., n, ...]`.
 ///
 /// On flex, the loops of [`activations`] in one parallel pass forward and one backward,
-/// with the bits of Burn's; elsewhere Burn's `glu`.
+/// equal to Burn's to rounding (a vectorized `exp`); elsewhere Burn's `glu`.
 pub fn glu<const D: usize>(x: Tensor<D>, dim: usize) -> Tensor<D> {
     let dims = x.dims();
     assert!(
@@ -160,15 +164,55 @@ pub fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f64) -> Tensor<D> {
 /// Burn's to rounding (the sums run in another order, in `f64`), not bit for bit.
 pub fn layer_norm(layer: &GroupNorm, x: Tensor<4>) -> Tensor<4> {
     #[cfg(feature = "flex")]
-    if fused(&x) && layer.num_groups == 1 && layer.affine && layer.epsilon == norm::EPSILON {
-        if let (Some(gamma), Some(beta)) = (&layer.gamma, &layer.beta) {
-            let [batch, channels, h, w] = x.dims();
-            let flat = x.reshape([batch, channels, h * w]);
-            return flex::layer_norm_images(flat, gamma.val(), beta.val())
-                .reshape([batch, channels, h, w]);
-        }
+    if fused(&x)
+        && layer.num_groups == 1
+        && layer.epsilon == norm::EPSILON
+        && let (Some(gamma), Some(beta)) = (&layer.gamma, &layer.beta)
+    {
+        let [batch, channels, h, w] = x.dims();
+        let flat = x.reshape([batch, channels, h * w]);
+        return flex::layer_norm_images(flat, gamma.val(), beta.val())
+            .reshape([batch, channels, h, w]);
     }
     layer.forward(x)
+}
+
+/// The DAMSM's word-region attention weights (Xu et al. 2018, eqs. 8-9): `s̄`, the softmax
+/// of the similarities over each caption's real words, for each region; then `α`, the
+/// softmax of `γ1 · s̄` over the regions, for each word, zero at padded words.
+///
+/// - `similarities`: `s = eᵀ v`, `[captions, words, images, regions]`.
+/// - `real`: `[captions, words]`, true for a real word (at least one a caption).
+/// - returns `α`, `[images, captions, words, regions]`.
+///
+/// On flex, the loops of [`word_attention`] (one parallel pass forward and one backward);
+/// elsewhere [`word_attention_weights_composite`]. The values agree to rounding.
+pub fn word_attention_weights(
+    similarities: Tensor<4>,
+    real: Tensor<2, Bool>,
+    gamma1: f64,
+) -> Tensor<4> {
+    #[cfg(feature = "flex")]
+    if fused(&similarities) {
+        return flex::word_attention_weights(similarities, real.float(), gamma1 as f32);
+    }
+    word_attention_weights_composite(similarities, real, gamma1)
+}
+
+/// [`word_attention_weights`] from Burn's softmaxes and masks.
+pub fn word_attention_weights_composite(
+    similarities: Tensor<4>,
+    real: Tensor<2, Bool>,
+    gamma1: f64,
+) -> Tensor<4> {
+    let [captions, words, images, regions] = similarities.dims();
+    let similarities = similarities.permute([2, 0, 1, 3]); // [I, C, T, L]
+    let padded = real
+        .bool_not()
+        .reshape([1, captions, words, 1])
+        .expand([images, captions, words, regions]); // [I, C, T, L]
+    let normalized = softmax(similarities.mask_fill(padded.clone(), MASKED_SCORE), 2);
+    softmax(normalized.mul_scalar(gamma1), 3).mask_fill(padded, 0.0)
 }
 
 /// `Conv2d::forward`: `x` `[batch, c_in, h, w]` -> `[batch, c_out, oh, ow]`.

@@ -152,10 +152,21 @@ impl ImageEncoder {
     /// - `images`: `[batch, in_channels, canvas, canvas]`.
     /// - returns `[batch, G·G, D]`, cell `i` at grid row `i / G`, column `i % G`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<3> {
+        self.forward_with(images, |conv, x| conv.forward(x))
+    }
+
+    /// [`Self::forward`] with each convolution layer run by `convolve` (say,
+    /// [`crate::kernels::conv2d`]: the same function, computed in another order, so to
+    /// rounding the same values but not the same bits).
+    pub fn forward_with(
+        &self,
+        images: Tensor<4>,
+        convolve: impl Fn(&Conv2d, Tensor<4>) -> Tensor<4>,
+    ) -> Tensor<3> {
         let mut x = images; // [B, C_0, H, W]
         for conv in &self.convs {
             // [B, C_k, H_k, W_k] -> [B, C_{k+1}, H_k, W_k] -> [B, C_{k+1}, H_k / 2, W_k / 2]
-            x = self.pool.forward(relu(conv.forward(x)));
+            x = self.pool.forward(relu(convolve(conv, x)));
         }
         if let Some(pool) = &self.grid_pool {
             x = pool.forward(x); // [B, D, G, G]

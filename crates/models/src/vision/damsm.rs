@@ -69,12 +69,12 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
-use burn::tensor::activation::{log_softmax, softmax};
+use burn::tensor::activation::log_softmax;
 use burn::tensor::{Bool, Device, Int, Tensor};
 
 use super::cnn::{EncoderTuning, ImageEncoder, ImageEncoderConfig};
 use crate::attention::MASKED_SCORE;
-use crate::kernels::{linear, linear_steps, matmul};
+use crate::kernels::{linear, linear_steps, matmul, word_attention_weights};
 use crate::rnn::{CellKind, RnnEncoder, RnnEncoderConfig};
 use crate::seq2seq::PAD;
 
@@ -224,7 +224,9 @@ impl DamsmImageEncoder {
     /// - `images`: `[batch, in_channels, canvas, canvas]`.
     /// - returns regions `[batch, G·G, D]` and global `[batch, D]`.
     pub fn forward(&self, images: Tensor<4>) -> DamsmImageOutput {
-        self.project(self.cnn.forward(images))
+        // The project's own convolution: the generator's step runs this encoder on every
+        // drawn image, forward and back to the pixels, where Burn's took a tenth of the step.
+        self.project(self.cnn.forward_with(images, crate::kernels::conv2d))
     }
 
     /// The projections alone, for annotations computed elsewhere (a frozen CNN's, say).
@@ -296,17 +298,10 @@ pub fn word_scores(
         words.clone().reshape([captions * len, d]),
         regions.clone().reshape([images * cells, d]).transpose(),
     )
-    .reshape([captions, len, images, cells])
-    .permute([2, 0, 1, 3]);
-    let padded = mask
-        .clone()
-        .bool_not()
-        .reshape([1, captions, len, 1])
-        .expand([images, captions, len, cells]); // [I, C, T, L]
-    // s̄: softmax over the caption's real words, for each region (eq. 8): [I, C, T, L].
-    let normalized = softmax(similarities.mask_fill(padded.clone(), MASKED_SCORE), 2);
-    // α: softmax of γ1 s̄ over the regions, for each word (eq. 9); 0 at padded words.
-    let weights = softmax(normalized.mul_scalar(gamma1), 3).mask_fill(padded, 0.0); // [I, C, T, L]
+    .reshape([captions, len, images, cells]);
+    // s̄: softmax over the caption's real words, for each region (eq. 8); α: softmax of
+    // γ1 s̄ over the regions, for each word (eq. 9), 0 at padded words: [I, C, T, L].
+    let weights = word_attention_weights(similarities, mask.clone(), gamma1);
     // c_t = Σ_j α_tj v_j (eq. 9): [I, C·T, L] x [I, L, D] -> [I, C, T, D].
     let context = weights
         .clone()

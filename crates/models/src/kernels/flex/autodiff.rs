@@ -166,6 +166,14 @@ one_input_backward!(
     |(x, slope), grad| B::leaky_relu_flat_grad(x, grad, slope)
 );
 
+one_input_backward!(
+    /// The backward step of [`FusedOps::word_attention_weights`]: the state is the
+    /// similarities, the mask of real words and `γ1`.
+    WordAttentionBackward,
+    (FloatTensor<B>, FloatTensor<B>, f32),
+    |(s, real, gamma1), grad| B::word_attention_weights_grad(s, real, grad, gamma1)
+);
+
 impl<B, C> FusedOps for Autodiff<B, C>
 where
     B: Backend + FusedOps + FusedGrads,
@@ -262,6 +270,20 @@ where
         record_fused::<B, C, _, _, _>(LayerNormBackward, [x, gamma, beta], |[x, g, b]| {
             B::layer_norm_images(x, g, b)
         })
+    }
+
+    fn word_attention_weights(
+        s: FloatTensor<Self>,
+        real: FloatTensor<Self>,
+        gamma1: f32,
+    ) -> FloatTensor<Self> {
+        let real = real.into_primitive();
+        record_one::<B, C, _>(
+            WordAttentionBackward,
+            s,
+            |s| (s.clone(), real.clone(), gamma1),
+            |s| B::word_attention_weights(s, real.clone(), gamma1),
+        )
     }
 
     fn leaky_relu_flat(x: FloatTensor<Self>, slope: f32) -> FloatTensor<Self> {

@@ -5,8 +5,10 @@ use burn::backend::Flex;
 use burn_flex::FlexTensor;
 
 use super::FusedGrads;
-use super::forward::{contiguous, dims2, f32s, flex_tensor, product, product_with, view};
-use crate::kernels::{activations, conv, cpu, norm};
+use super::forward::{
+    attention_dims, contiguous, dims2, f32s, flex_tensor, product, product_with, view,
+};
+use crate::kernels::{activations, conv, cpu, norm, word_attention};
 
 impl FusedGrads for Flex {
     fn leaky_relu_flat_grad(x: FlexTensor, grad: FlexTensor, slope: f32) -> FlexTensor {
@@ -41,6 +43,23 @@ impl FusedGrads for Flex {
             flex_tensor(dgamma, gamma_dims.clone()),
             flex_tensor(dbeta, gamma_dims),
         ]
+    }
+
+    fn word_attention_weights_grad(
+        s: FlexTensor,
+        real: FlexTensor,
+        grad: FlexTensor,
+        gamma1: f32,
+    ) -> FlexTensor {
+        let ((s, dims), (real, _), (grad, _)) = (contiguous(s), contiguous(real), contiguous(grad));
+        let ds = word_attention::weights_grad(
+            f32s(&s),
+            f32s(&real),
+            attention_dims(&dims),
+            gamma1,
+            f32s(&grad),
+        );
+        flex_tensor(ds, dims)
     }
 
     fn conv2d_grads(

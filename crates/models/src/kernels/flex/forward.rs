@@ -7,7 +7,7 @@ use burn_flex::FlexTensor;
 
 use super::FusedOps;
 use crate::kernels::product::{self, MatrixView};
-use crate::kernels::{activations, conv, cpu, norm};
+use crate::kernels::{activations, conv, cpu, norm, word_attention};
 
 /// A contiguous copy (free when already contiguous) and its shape.
 pub(super) fn contiguous(tensor: FlexTensor) -> (FlexTensor, Vec<usize>) {
@@ -126,6 +126,13 @@ impl FusedOps for Flex {
         flex_tensor(y, dims)
     }
 
+    fn word_attention_weights(s: FlexTensor, real: FlexTensor, gamma1: f32) -> FlexTensor {
+        let ((s, dims), (real, _)) = (contiguous(s), contiguous(real));
+        let shape = attention_dims(&dims);
+        let alpha = word_attention::weights(f32s(&s), f32s(&real), shape, gamma1);
+        flex_tensor(alpha, vec![dims[2], dims[0], dims[1], dims[3]])
+    }
+
     fn conv2d_im2col(
         x: FlexTensor,
         weight: FlexTensor,
@@ -147,6 +154,16 @@ impl FusedOps for Flex {
         take: FlexTensor,
     ) -> FlexTensor {
         lstm_forward(gates, c, Some((h, take)))
+    }
+}
+
+/// The shape of the similarities `[C, T, I, L]`.
+pub(super) fn attention_dims(dims: &[usize]) -> word_attention::Dims {
+    word_attention::Dims {
+        captions: dims[0],
+        words: dims[1],
+        images: dims[2],
+        regions: dims[3],
     }
 }
 

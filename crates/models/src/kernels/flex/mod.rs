@@ -114,6 +114,14 @@ pub fn layer_norm_images(x: Tensor<3>, gamma: Tensor<1>, beta: Tensor<1>) -> Ten
     ))
 }
 
+pub fn word_attention_weights(s: Tensor<4>, real: Tensor<2>, gamma1: f32) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::word_attention_weights(
+        s.into_dispatch(),
+        real.into_dispatch(),
+        gamma1,
+    ))
+}
+
 pub fn conv2d(
     x: Tensor<4>,
     weight: Tensor<4>,
@@ -186,6 +194,14 @@ pub trait FusedOps: Backend {
         x: FloatTensor<Self>,
         gamma: FloatTensor<Self>,
         beta: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+
+    /// s `[C, T, I, L]`, real `[C, T]` (1 or 0) -> α `[I, C, T, L]`: the DAMSM's word-region
+    /// attention weights (see [`super::word_attention`]).
+    fn word_attention_weights(
+        s: FloatTensor<Self>,
+        real: FloatTensor<Self>,
+        gamma1: f32,
     ) -> FloatTensor<Self>;
 
     /// x `[B, C_in, H, W]`, weight `[C_out, C_in, kh, kw]`, stride, padding (top, left,
@@ -264,6 +280,14 @@ pub trait FusedGrads: Backend {
         beta: FloatTensor<Self>,
         grad: FloatTensor<Self>,
     ) -> [FloatTensor<Self>; 3];
+
+    /// `d s` of `word_attention_weights` (`real` is not differentiated).
+    fn word_attention_weights_grad(
+        s: FloatTensor<Self>,
+        real: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        gamma1: f32,
+    ) -> FloatTensor<Self>;
 
     /// `[d x, d weight]` of `conv2d_im2col`, each computed only where `wanted` says (an empty
     /// tensor otherwise).
