@@ -631,3 +631,47 @@ fn word_attention_weights_match_the_composite() {
     assert_close(&ours.1, &composite.1, 1e-5, "d s");
     assert_ne!(ours.1, composite.1, "the fused path ran");
 }
+
+/// `word_relevance` agrees with its composite twin (Burn's products, sums and norms) to
+/// rounding, forward and in both inputs' gradients, with an all-zero context row (a padded
+/// word's) held at the norm's floor.
+#[test]
+fn word_relevance_matches_the_composite() {
+    use models::kernels::{word_relevance, word_relevance_composite};
+
+    let ad = Device::flex().autodiff();
+    let normal = Distribution::Normal(0.0, 1.0);
+    let (images, captions, words, d) = (3, 4, 5, 10);
+    let keep: Vec<f32> = (0..images * captions * words * d)
+        .map(|j| if j / d == 7 { 0.0 } else { 1.0 })
+        .collect();
+    let context = (Tensor::<4>::random([images, captions, words, d], normal, &ad)
+        * Tensor::<1>::from_floats(keep.as_slice(), &ad).reshape([images, captions, words, d]))
+    .detach()
+    .require_grad();
+    let embedded = Tensor::<3>::random([captions, words, d], normal, &ad).require_grad();
+    let weighting = Tensor::<3>::random([images, captions, words], normal, &ad);
+    let run = |f: &dyn Fn(Tensor<4>, Tensor<3>) -> Tensor<3>| {
+        let r = f(context.clone(), embedded.clone());
+        let grads = (r.clone() * weighting.clone()).sum().backward();
+        (
+            values(r),
+            values(context.grad(&grads).unwrap()),
+            values(embedded.grad(&grads).unwrap()),
+        )
+    };
+    let ours = run(&word_relevance);
+    let composite = run(&word_relevance_composite);
+    assert_eq!(ours.0[7], 0.0, "the zero row's cosine");
+    assert_close(&ours.0, &composite.0, 1e-6, "R");
+    // The zero row's gradient is g b / floor: large, so compared relative to its size.
+    let scale = |v: &[f32]| v.iter().fold(1.0f32, |m, x| m.max(x.abs()));
+    assert_close(
+        &ours.1,
+        &composite.1,
+        1e-5 * scale(&composite.1),
+        "d context",
+    );
+    assert_close(&ours.2, &composite.2, 1e-5, "d words");
+    assert_ne!(ours.2, composite.2, "the fused path ran");
+}

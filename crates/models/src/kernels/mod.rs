@@ -215,6 +215,34 @@ pub fn word_attention_weights_composite(
     softmax(normalized.mul_scalar(gamma1), 3).mask_fill(padded, 0.0)
 }
 
+/// The DAMSM's relevance of each word to an image (Xu et al. 2018, eq. 10's `R(c_t, e_t)`):
+/// the cosine of the word's context vector with the word, each norm floored at
+/// [`word_attention::NORM_FLOOR`].
+///
+/// - `context`: `c`, `[images, captions, words, D]`.
+/// - `words`: `e`, `[captions, words, D]`.
+/// - returns `[images, captions, words]`.
+///
+/// On flex, the loops of [`word_attention`] (one parallel pass forward, two backward);
+/// elsewhere [`word_relevance_composite`]. The values agree to rounding.
+pub fn word_relevance(context: Tensor<4>, words: Tensor<3>) -> Tensor<3> {
+    #[cfg(feature = "flex")]
+    if fused(&context) {
+        return flex::word_relevance(context, words);
+    }
+    word_relevance_composite(context, words)
+}
+
+/// [`word_relevance`] from Burn's tensor operations.
+pub fn word_relevance_composite(context: Tensor<4>, words: Tensor<3>) -> Tensor<3> {
+    let [images, captions, len, _] = context.dims();
+    let floor = word_attention::NORM_FLOOR;
+    let norm = |x: Tensor<4>| (x.clone() * x).sum_dim(3).clamp_min(floor * floor).sqrt();
+    let words = words.unsqueeze_dim::<4>(0); // [1, C, T, D]
+    let dot = (context.clone() * words.clone()).sum_dim(3); // [I, C, T, 1]
+    (dot / (norm(context) * norm(words))).reshape([images, captions, len])
+}
+
 /// `Conv2d::forward`: `x` `[batch, c_in, h, w]` -> `[batch, c_out, oh, ow]`.
 ///
 /// On flex, with no dilation and one group, the convolution of [`conv`] (im2col and one

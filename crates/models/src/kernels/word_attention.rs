@@ -236,6 +236,170 @@ pub fn weights_grad(s: &[f32], real: &[f32], dims: Dims, gamma1: f32, d_alpha: &
     ds
 }
 
+/// The floor of every norm in the DAMSM's cosines (the word relevances here, the sentence
+/// scores in `vision::damsm`): a padded word's context is all zeros.
+pub const NORM_FLOOR: f64 = 1e-6;
+
+/// The shape of the word-context vectors `[images, captions, words, d]`.
+#[derive(Clone, Copy, Debug)]
+pub struct ContextDims {
+    pub images: usize,
+    pub captions: usize,
+    pub words: usize,
+    pub d: usize,
+}
+
+/// `Σ x[a] y[a]` in [`LANES`] chains combined in a fixed order.
+#[inline(always)]
+fn dot(x: &[f32], y: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let (x_chunks, y_chunks) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
+    let tail: f32 = x_chunks
+        .remainder()
+        .iter()
+        .zip(y_chunks.remainder())
+        .map(|(a, b)| a * b)
+        .sum();
+    for (x, y) in x_chunks.zip(y_chunks) {
+        for l in 0..LANES {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7])) + tail
+}
+
+/// One row's cosine: the norms `max(|a|, floor)` and `max(|b|, floor)`, whether each is
+/// above the floor (where the norm has a gradient), and `r = a · b / (|a| |b|)`.
+struct Cosine {
+    norm_a: f32,
+    norm_b: f32,
+    a_free: bool,
+    b_free: bool,
+    r: f32,
+}
+
+impl Cosine {
+    #[inline(always)]
+    fn of(a: &[f32], b: &[f32], floor: f32) -> Self {
+        let (sa, sb, floor2) = (dot(a, a), dot(b, b), floor * floor);
+        let (norm_a, norm_b) = (sa.max(floor2).sqrt(), sb.max(floor2).sqrt());
+        Cosine {
+            norm_a,
+            norm_b,
+            a_free: sa > floor2,
+            b_free: sb > floor2,
+            r: dot(a, b) / (norm_a * norm_b),
+        }
+    }
+}
+
+/// `R [I, C, T]`: the cosine of each word-context vector `context [I, C, T, D]` with its
+/// word `words [C, T, D]` (eq. 10's `R(c_t, e_t)`), each norm floored at `floor`.
+pub fn relevance(context: &[f32], words: &[f32], dims: ContextDims, floor: f32) -> Vec<f32> {
+    let ContextDims {
+        captions,
+        words: len,
+        d,
+        ..
+    } = dims;
+    let mut out = vec![0.0f32; context.len() / d.max(1)];
+    if d == 0 {
+        return out;
+    }
+    // One image-caption pair's `[T]` a job.
+    out.par_chunks_mut(len)
+        .zip(context.par_chunks(len * d))
+        .enumerate()
+        .with_min_len(8)
+        .for_each(|(pair, (out, context))| {
+            let c = pair % captions;
+            let words = &words[c * len * d..][..len * d];
+            for ((r, a), b) in out
+                .iter_mut()
+                .zip(context.chunks_exact(d))
+                .zip(words.chunks_exact(d))
+            {
+                *r = Cosine::of(a, b, floor).r;
+            }
+        });
+    out
+}
+
+/// `(d context [I, C, T, D], d words [C, T, D])` of [`relevance`] from its inputs and the
+/// output gradient `g [I, C, T]`: with `r = a · b / (|a| |b|)`,
+///
+/// - `d a = g (b / (|a| |b|) - r a / |a|²)`;
+/// - `d b = Σ_i g_i (a_i / (|a_i| |b|) - r_i b / |b|²)`, the images in order;
+///
+/// a norm held at the floor has no gradient (its second term is left out).
+pub fn relevance_grads(
+    context: &[f32],
+    words: &[f32],
+    dims: ContextDims,
+    floor: f32,
+    grad: &[f32],
+) -> (Vec<f32>, Vec<f32>) {
+    let ContextDims {
+        images,
+        captions,
+        words: len,
+        d,
+    } = dims;
+    let mut d_context = vec![0.0f32; context.len()];
+    let mut d_words = vec![0.0f32; words.len()];
+    if d == 0 {
+        return (d_context, d_words);
+    }
+    d_context
+        .par_chunks_mut(len * d)
+        .zip(context.par_chunks(len * d).zip(grad.par_chunks(len)))
+        .enumerate()
+        .with_min_len(8)
+        .for_each(|(pair, (da, (context, grad)))| {
+            let c = pair % captions;
+            let words = &words[c * len * d..][..len * d];
+            let rows = da.chunks_exact_mut(d).zip(context.chunks_exact(d));
+            for (((da, a), b), &g) in rows.zip(words.chunks_exact(d)).zip(grad) {
+                let cos = Cosine::of(a, b, floor);
+                let along_b = g / (cos.norm_a * cos.norm_b);
+                let along_a = if cos.a_free {
+                    g * cos.r / (cos.norm_a * cos.norm_a)
+                } else {
+                    0.0
+                };
+                for ((da, &a), &b) in da.iter_mut().zip(a).zip(b) {
+                    *da = along_b * b - along_a * a;
+                }
+            }
+        });
+    // One caption's `[T, D]` of `d words` a job, summed over the images in order.
+    d_words
+        .par_chunks_mut(len * d)
+        .enumerate()
+        .for_each(|(c, db)| {
+            let words = &words[c * len * d..][..len * d];
+            for i in 0..images {
+                let pair = i * captions + c;
+                let context = &context[pair * len * d..][..len * d];
+                let grad = &grad[pair * len..][..len];
+                let rows = db.chunks_exact_mut(d).zip(words.chunks_exact(d));
+                for (((db, b), a), &g) in rows.zip(context.chunks_exact(d)).zip(grad) {
+                    let cos = Cosine::of(a, b, floor);
+                    let along_a = g / (cos.norm_a * cos.norm_b);
+                    let along_b = if cos.b_free {
+                        g * cos.r / (cos.norm_b * cos.norm_b)
+                    } else {
+                        0.0
+                    };
+                    for ((db, &a), &b) in db.iter_mut().zip(a).zip(b) {
+                        *db += along_a * a - along_b * b;
+                    }
+                }
+            }
+        });
+    (d_context, d_words)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +423,91 @@ mod tests {
         let (w10, w11) = softmax2(0.5, 0.25);
         for (got, want) in alpha.iter().zip([w00, w01, w10, w11, 0.0, 0.0]) {
             assert!((*got as f64 - want).abs() < 1e-6, "{alpha:?}");
+        }
+    }
+
+    /// Hand values, one image, one caption of two words, D = 2: `a = (3, 4)` against `b = (4,
+    /// 3)` gives `24 / 25`; `a = (0, 0)` (a padded word's context) stays at the floor and
+    /// gives 0, and its gradient is `g b / (floor |b|)`.
+    #[test]
+    fn relevance_matches_a_hand_computed_case() {
+        let dims = ContextDims {
+            images: 1,
+            captions: 1,
+            words: 2,
+            d: 2,
+        };
+        let (context, words) = ([3.0, 4.0, 0.0, 0.0], [4.0, 3.0, 1.0, 0.0]);
+        let r = relevance(&context, &words, dims, 1e-3);
+        assert!((r[0] - 0.96).abs() < 1e-6 && r[1] == 0.0, "{r:?}");
+        let (da, db) = relevance_grads(&context, &words, dims, 1e-3, &[1.0, 2.0]);
+        // d a = b / 25 - (24 / 25) a / 25 for the first word; 2 b / 1e-3 for the second.
+        let want_da = [
+            (4.0 - 0.96 * 3.0) / 25.0,
+            (3.0 - 0.96 * 4.0) / 25.0,
+            2000.0,
+            0.0,
+        ];
+        for (got, want) in da.iter().zip(want_da) {
+            assert!((got - want).abs() < 1e-3 * want.abs().max(1.0), "{da:?}");
+        }
+        let want_db = [
+            (3.0 - 0.96 * 4.0) / 25.0,
+            (4.0 - 0.96 * 3.0) / 25.0,
+            0.0,
+            0.0,
+        ];
+        for (got, want) in db.iter().zip(want_db) {
+            assert!((got - want).abs() < 1e-6, "{db:?}");
+        }
+    }
+
+    /// Both gradients against central finite differences of `Σ w · R`, three images, two
+    /// captions of three words, D = 5.
+    #[test]
+    fn relevance_gradients_match_finite_differences() {
+        let dims = ContextDims {
+            images: 3,
+            captions: 2,
+            words: 3,
+            d: 5,
+        };
+        let n_context = dims.images * dims.captions * dims.words * dims.d;
+        let context: Vec<f32> = (0..n_context).map(|i| (i as f32 * 0.73).sin()).collect();
+        let words: Vec<f32> = (0..n_context / dims.images)
+            .map(|i| (i as f32 * 1.91).cos())
+            .collect();
+        let w: Vec<f32> = (0..n_context / dims.d)
+            .map(|i| (i as f32 * 0.37).sin())
+            .collect();
+        let loss = |context: &[f32], words: &[f32]| -> f64 {
+            relevance(context, words, dims, 1e-6)
+                .iter()
+                .zip(&w)
+                .map(|(&r, &w)| r as f64 * w as f64)
+                .sum()
+        };
+        let (dc, dw) = relevance_grads(&context, &words, dims, 1e-6, &w);
+        let h = 1e-2f32;
+        for (j, &analytic) in dc.iter().enumerate() {
+            let (mut up, mut down) = (context.clone(), context.clone());
+            up[j] += h;
+            down[j] -= h;
+            let numeric = (loss(&up, &words) - loss(&down, &words)) / (2.0 * h as f64);
+            assert!(
+                (analytic as f64 - numeric).abs() < 2e-3,
+                "d context[{j}]: {analytic} against {numeric}"
+            );
+        }
+        for (j, &analytic) in dw.iter().enumerate() {
+            let (mut up, mut down) = (words.clone(), words.clone());
+            up[j] += h;
+            down[j] -= h;
+            let numeric = (loss(&context, &up) - loss(&context, &down)) / (2.0 * h as f64);
+            assert!(
+                (analytic as f64 - numeric).abs() < 2e-3,
+                "d words[{j}]: {analytic} against {numeric}"
+            );
         }
     }
 

@@ -74,12 +74,10 @@ use burn::tensor::{Bool, Device, Int, Tensor};
 
 use super::cnn::{EncoderTuning, ImageEncoder, ImageEncoderConfig};
 use crate::attention::MASKED_SCORE;
-use crate::kernels::{linear, linear_steps, matmul, word_attention_weights};
+use crate::kernels::word_attention::NORM_FLOOR;
+use crate::kernels::{linear, linear_steps, matmul, word_attention_weights, word_relevance};
 use crate::rnn::{CellKind, RnnEncoder, RnnEncoderConfig};
 use crate::seq2seq::PAD;
-
-/// The floor of every norm in a cosine; see the module docs.
-const NORM_FLOOR: f64 = 1e-6;
 
 /// Configuration of a [`DamsmTextEncoder`].
 #[derive(Config, Debug)]
@@ -308,10 +306,8 @@ pub fn word_scores(
         .reshape([images, captions * len, cells])
         .matmul(regions)
         .reshape([images, captions, len, d]);
-    // R(c_t, e_t) = cos(c_t, e_t): [I, C, T, D] against [1, C, T, D] -> [I, C, T].
-    let words = words.unsqueeze_dim::<4>(0);
-    let dot = (context.clone() * words.clone()).sum_dim(3);
-    let relevance = (dot / (norm(context, 3) * norm(words, 3))).reshape([images, captions, len]);
+    // R(c_t, e_t) = cos(c_t, e_t): [I, C, T, D] against [C, T, D] -> [I, C, T].
+    let relevance = word_relevance(context, words);
     let padded = mask
         .bool_not()
         .reshape([1, captions, len])

@@ -54,6 +54,7 @@ fused_backward!(
     (input_gates, hidden_gates, h, take)
 );
 fused_backward!(LstmStepBackward, parents: 2, state: 2, lstm_step_grad, (gates, c));
+fused_backward!(WordRelevanceBackward, parents: 2, state: 2, word_relevance_grads, (context, words));
 fused_backward!(GluRowsBackward, parents: 1, state: 1, glu_rows_grad, (x));
 fused_backward!(LayerNormBackward, parents: 3, state: 3, layer_norm_images_grads, (x, gamma, beta));
 fused_backward!(
@@ -269,6 +270,12 @@ where
     ) -> FloatTensor<Self> {
         record_fused::<B, C, _, _, _>(LayerNormBackward, [x, gamma, beta], |[x, g, b]| {
             B::layer_norm_images(x, g, b)
+        })
+    }
+
+    fn word_relevance(context: FloatTensor<Self>, words: FloatTensor<Self>) -> FloatTensor<Self> {
+        record_fused::<B, C, _, _, _>(WordRelevanceBackward, [context, words], |[c, w]| {
+            B::word_relevance(c, w)
         })
     }
 

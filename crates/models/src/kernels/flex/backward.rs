@@ -6,7 +6,7 @@ use burn_flex::FlexTensor;
 
 use super::FusedGrads;
 use super::forward::{
-    attention_dims, contiguous, dims2, f32s, flex_tensor, product, product_with, view,
+    attention_dims, context_dims, contiguous, dims2, f32s, flex_tensor, product, product_with, view,
 };
 use crate::kernels::{activations, conv, cpu, norm, word_attention};
 
@@ -17,6 +17,26 @@ impl FusedGrads for Flex {
             activations::leaky_relu_grad(f32s(&x), f32s(&grad), slope),
             dims,
         )
+    }
+
+    fn word_relevance_grads(
+        context: FlexTensor,
+        words: FlexTensor,
+        grad: FlexTensor,
+    ) -> [FlexTensor; 2] {
+        let ((context, dims), (words, words_dims), (grad, _)) =
+            (contiguous(context), contiguous(words), contiguous(grad));
+        let (d_context, d_words) = word_attention::relevance_grads(
+            f32s(&context),
+            f32s(&words),
+            context_dims(&dims),
+            word_attention::NORM_FLOOR as f32,
+            f32s(&grad),
+        );
+        [
+            flex_tensor(d_context, dims),
+            flex_tensor(d_words, words_dims),
+        ]
     }
 
     fn glu_rows_grad(x: FlexTensor, grad: FlexTensor) -> [FlexTensor; 1] {

@@ -133,6 +133,18 @@ impl FusedOps for Flex {
         flex_tensor(alpha, vec![dims[2], dims[0], dims[1], dims[3]])
     }
 
+    fn word_relevance(context: FlexTensor, words: FlexTensor) -> FlexTensor {
+        let ((context, dims), (words, _)) = (contiguous(context), contiguous(words));
+        let shape = context_dims(&dims);
+        let r = word_attention::relevance(
+            f32s(&context),
+            f32s(&words),
+            shape,
+            word_attention::NORM_FLOOR as f32,
+        );
+        flex_tensor(r, dims[..3].to_vec())
+    }
+
     fn conv2d_im2col(
         x: FlexTensor,
         weight: FlexTensor,
@@ -154,6 +166,16 @@ impl FusedOps for Flex {
         take: FlexTensor,
     ) -> FlexTensor {
         lstm_forward(gates, c, Some((h, take)))
+    }
+}
+
+/// The shape of the word-context vectors `[I, C, T, D]`.
+pub(super) fn context_dims(dims: &[usize]) -> word_attention::ContextDims {
+    word_attention::ContextDims {
+        images: dims[0],
+        captions: dims[1],
+        words: dims[2],
+        d: dims[3],
     }
 }
 

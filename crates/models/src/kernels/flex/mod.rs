@@ -122,6 +122,13 @@ pub fn word_attention_weights(s: Tensor<4>, real: Tensor<2>, gamma1: f32) -> Ten
     ))
 }
 
+pub fn word_relevance(context: Tensor<4>, words: Tensor<3>) -> Tensor<3> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::word_relevance(
+        context.into_dispatch(),
+        words.into_dispatch(),
+    ))
+}
+
 pub fn conv2d(
     x: Tensor<4>,
     weight: Tensor<4>,
@@ -203,6 +210,10 @@ pub trait FusedOps: Backend {
         real: FloatTensor<Self>,
         gamma1: f32,
     ) -> FloatTensor<Self>;
+
+    /// context `[I, C, T, D]`, words `[C, T, D]` -> `[I, C, T]`: the DAMSM's relevance
+    /// cosines (see [`super::word_attention`]).
+    fn word_relevance(context: FloatTensor<Self>, words: FloatTensor<Self>) -> FloatTensor<Self>;
 
     /// x `[B, C_in, H, W]`, weight `[C_out, C_in, kh, kw]`, stride, padding (top, left,
     /// bottom, right) -> `[B, C_out, oh, ow]`, no bias.
@@ -288,6 +299,13 @@ pub trait FusedGrads: Backend {
         grad: FloatTensor<Self>,
         gamma1: f32,
     ) -> FloatTensor<Self>;
+
+    /// `[d context, d words]` of `word_relevance`.
+    fn word_relevance_grads(
+        context: FloatTensor<Self>,
+        words: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> [FloatTensor<Self>; 2];
 
     /// `[d x, d weight]` of `conv2d_im2col`, each computed only where `wanted` says (an empty
     /// tensor otherwise).
