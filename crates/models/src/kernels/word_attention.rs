@@ -19,7 +19,7 @@
 
 use rayon::prelude::*;
 
-use super::cpu::exp_approx;
+use super::cpu::{dot, exp_approx};
 
 /// The shape `[captions, words, images, regions]` of the similarities.
 #[derive(Clone, Copy, Debug)]
@@ -249,25 +249,6 @@ pub struct ContextDims {
     pub d: usize,
 }
 
-/// `Σ x[a] y[a]` in [`LANES`] chains combined in a fixed order.
-#[inline(always)]
-fn dot(x: &[f32], y: &[f32]) -> f32 {
-    let mut acc = [0.0f32; LANES];
-    let (x_chunks, y_chunks) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
-    let tail: f32 = x_chunks
-        .remainder()
-        .iter()
-        .zip(y_chunks.remainder())
-        .map(|(a, b)| a * b)
-        .sum();
-    for (x, y) in x_chunks.zip(y_chunks) {
-        for l in 0..LANES {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7])) + tail
-}
-
 /// One row's cosine: the norms `max(|a|, floor)` and `max(|b|, floor)`, whether each is
 /// above the floor (where the norm has a gradient), and `r = a · b / (|a| |b|)`.
 struct Cosine {
@@ -290,6 +271,24 @@ impl Cosine {
             b_free: sb > floor2,
             r: dot(a, b) / (norm_a * norm_b),
         }
+    }
+
+    /// The gradient of `g · r` with respect to one side `x`, the other being `y`, is
+    /// `u y - v x` with `u = g / (|a| |b|)` and `v = g r / |x|²` (0 where `|x|` is held at
+    /// the floor): `(u, v)` for `x = a` (`of_a`) or `x = b`.
+    #[inline(always)]
+    fn coefficients(&self, g: f32, of_a: bool) -> (f32, f32) {
+        let (norm, free) = if of_a {
+            (self.norm_a, self.a_free)
+        } else {
+            (self.norm_b, self.b_free)
+        };
+        let v = if free {
+            g * self.r / (norm * norm)
+        } else {
+            0.0
+        };
+        (g / (self.norm_a * self.norm_b), v)
     }
 }
 
@@ -360,15 +359,9 @@ pub fn relevance_grads(
             let words = &words[c * len * d..][..len * d];
             let rows = da.chunks_exact_mut(d).zip(context.chunks_exact(d));
             for (((da, a), b), &g) in rows.zip(words.chunks_exact(d)).zip(grad) {
-                let cos = Cosine::of(a, b, floor);
-                let along_b = g / (cos.norm_a * cos.norm_b);
-                let along_a = if cos.a_free {
-                    g * cos.r / (cos.norm_a * cos.norm_a)
-                } else {
-                    0.0
-                };
+                let (u, v) = Cosine::of(a, b, floor).coefficients(g, true);
                 for ((da, &a), &b) in da.iter_mut().zip(a).zip(b) {
-                    *da = along_b * b - along_a * a;
+                    *da = u * b - v * a;
                 }
             }
         });
@@ -384,15 +377,9 @@ pub fn relevance_grads(
                 let grad = &grad[pair * len..][..len];
                 let rows = db.chunks_exact_mut(d).zip(words.chunks_exact(d));
                 for (((db, b), a), &g) in rows.zip(context.chunks_exact(d)).zip(grad) {
-                    let cos = Cosine::of(a, b, floor);
-                    let along_a = g / (cos.norm_a * cos.norm_b);
-                    let along_b = if cos.b_free {
-                        g * cos.r / (cos.norm_b * cos.norm_b)
-                    } else {
-                        0.0
-                    };
+                    let (u, v) = Cosine::of(a, b, floor).coefficients(g, false);
                     for ((db, &a), &b) in db.iter_mut().zip(a).zip(b) {
-                        *db += along_a * a - along_b * b;
+                        *db += u * a - v * b;
                     }
                 }
             }

@@ -141,7 +141,7 @@ pub fn sigmoid_approx(x: f32) -> f32 {
 
 /// `Σ_a x[a] y[a]` with [`LANES`] accumulators combined in a fixed order.
 #[inline(always)]
-fn dot(x: &[f32], y: &[f32]) -> f32 {
+pub(crate) fn dot(x: &[f32], y: &[f32]) -> f32 {
     let mut acc = [0.0f32; LANES];
     let (x_chunks, y_chunks) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
     let tail: f32 = x_chunks
