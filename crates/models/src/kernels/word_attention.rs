@@ -391,6 +391,27 @@ pub fn relevance_grads(
 mod tests {
     use super::*;
 
+    /// `analytic` against central finite differences of `loss` at `at`, one value at a
+    /// time (steps of 1e-2, within 2e-3); `what` names the gradient in the message.
+    fn assert_matches_differences(
+        analytic: &[f32],
+        at: &[f32],
+        loss: impl Fn(&[f32]) -> f64,
+        what: &str,
+    ) {
+        let h = 1e-2f32;
+        for (j, &analytic) in analytic.iter().enumerate() {
+            let (mut up, mut down) = (at.to_vec(), at.to_vec());
+            up[j] += h;
+            down[j] -= h;
+            let numeric = (loss(&up) - loss(&down)) / (2.0 * h as f64);
+            assert!(
+                (analytic as f64 - numeric).abs() < 2e-3,
+                "{what}[{j}]: {analytic} against {numeric}"
+            );
+        }
+    }
+
     /// One image, one caption of two real words and one padded, two regions, γ1 = 1, by
     /// hand: s = [[0, ln 3], [0, 0], [5, 5]] (the last row padded). Over the real words,
     /// region 0 has s̄ = (½, ½) and region 1 (¾, ¼); then word 0's α is the softmax of
@@ -475,27 +496,8 @@ mod tests {
                 .sum()
         };
         let (dc, dw) = relevance_grads(&context, &words, dims, 1e-6, &w);
-        let h = 1e-2f32;
-        for (j, &analytic) in dc.iter().enumerate() {
-            let (mut up, mut down) = (context.clone(), context.clone());
-            up[j] += h;
-            down[j] -= h;
-            let numeric = (loss(&up, &words) - loss(&down, &words)) / (2.0 * h as f64);
-            assert!(
-                (analytic as f64 - numeric).abs() < 2e-3,
-                "d context[{j}]: {analytic} against {numeric}"
-            );
-        }
-        for (j, &analytic) in dw.iter().enumerate() {
-            let (mut up, mut down) = (words.clone(), words.clone());
-            up[j] += h;
-            down[j] -= h;
-            let numeric = (loss(&context, &up) - loss(&context, &down)) / (2.0 * h as f64);
-            assert!(
-                (analytic as f64 - numeric).abs() < 2e-3,
-                "d words[{j}]: {analytic} against {numeric}"
-            );
-        }
+        assert_matches_differences(&dc, &context, |c| loss(c, &words), "d context");
+        assert_matches_differences(&dw, &words, |e| loss(&context, e), "d words");
     }
 
     /// The gradient against central finite differences of `Σ w · α` (a fixed weighting),
@@ -521,17 +523,7 @@ mod tests {
                 .sum()
         };
         let ds = weights_grad(&s, &real, dims, gamma1, &w);
-        let h = 1e-2f32;
-        for (i, &analytic) in ds.iter().enumerate() {
-            let (mut up, mut down) = (s.clone(), s.clone());
-            up[i] += h;
-            down[i] -= h;
-            let numeric = (loss(&up) - loss(&down)) / (2.0 * h as f64);
-            assert!(
-                (analytic as f64 - numeric).abs() < 2e-3,
-                "ds[{i}]: {analytic} against {numeric}"
-            );
-        }
+        assert_matches_differences(&ds, &s, loss, "ds");
         // Padded words get no gradient.
         let word = |j: usize| j / (dims.images * dims.regions) % dims.words;
         let caption = |j: usize| j / (dims.words * dims.images * dims.regions);
