@@ -108,7 +108,9 @@ Output (stdout)
   discriminator_params, discriminator1_params, discriminator2_params, damsm_text_params,
   damsm_image_params, median_ms, p10_ms, p90_ms, disc_fwd_bwd_ms, disc_fwd_bwd_p10_ms,
   disc_fwd_bwd_p90_ms, gen_fwd_bwd_ms, gen_fwd_bwd_p10_ms, gen_fwd_bwd_p90_ms (null when
-  skipped), peak_rss_mib (ru_maxrss, torch itself included); and also device and torch.
+  skipped), peak_rss_mib (ru_maxrss, torch itself included), and each phase of the step
+  (STEP_PHASES, timed as train.rs's gan_step_timed times them in bench-attngan) as
+  phase_<name>_ms, phase_<name>_p10_ms and phase_<name>_p90_ms; and also device and torch.
 """
 import argparse
 import json
@@ -353,35 +355,52 @@ def noise(size, device):
             torch.randn(size, D_CONDITION, device=device))
 
 
-def gan_step(gen, d1, d2, text, image, opt_g, opt_d, damsm_weight, batch):
+# The phases of a step, in order: train.rs's STEP_PHASES.
+STEP_PHASES = ["text_encoder", "generator_forward", "discriminators_forward",
+               "discriminators_backward", "discriminators_adam", "generator_adversarial",
+               "damsm", "generator_backward", "generator_adam"]
+
+
+def gan_step(gen, d1, d2, text, image, opt_g, opt_d, damsm_weight, batch,
+             phase_done=lambda i: None):
+    """train.rs's gan_step_timed: phase_done(i) as STEP_PHASES[i] ends."""
     tokens, lengths, real1, real2 = batch
     size = tokens.shape[0]
     with torch.no_grad():                       # the frozen text encoder
         words, sentence, mask = text(tokens, lengths)
+    phase_done(0)
     z, eps = noise(size, tokens.device)
     image0, image1, kl = gen(sentence, words, mask, z, eps)
+    phase_done(1)
 
     d_loss = (discriminator_loss(d1, real1, image0.detach(), sentence)
               + discriminator_loss(d2, real2, image1.detach(), sentence))
     d_value = d_loss.item()
+    phase_done(2)
     opt_d.zero_grad(set_to_none=True)
     d_loss.backward()
+    phase_done(3)
     opt_d.step()
+    phase_done(4)
 
     # The generator's step reads the discriminators without their parameters' gradients
     # (as the experiment does): pix2pix's set_requires_grad(netD, False).
     set_requires_grad((d1, d2), False)
     g_loss = (generator_adversarial(d1, image0, sentence)
               + generator_adversarial(d2, image1, sentence) + kl * KL_WEIGHT)
+    phase_done(5)
     regions, global_ = image(image1)
     damsm = damsm_loss(regions, global_, words, sentence, mask) / size
     damsm_value = damsm.item()
     if damsm_weight > 0:
         g_loss = g_loss + damsm * damsm_weight
     g_value = g_loss.item()
+    phase_done(6)
     opt_g.zero_grad(set_to_none=True)
     g_loss.backward()
+    phase_done(7)
     opt_g.step()
+    phase_done(8)
     set_requires_grad((d1, d2), True)
     return d_value, g_value, damsm_value
 
@@ -508,18 +527,31 @@ def main():
     opt_d = torch.optim.Adam(list(d1.parameters()) + list(d2.parameters()), **adam)
     damsm_weight = 0.0 if args.variant == "no-damsm" else DAMSM_WEIGHT
     step_ms, last = [], None
+    phase_ms = [[] for _ in STEP_PHASES]
     for step in range(args.warmup + args.steps):
         batch = to_device(random_batch(args, data_gen), device)  # moved before the timer
         sync(device)
         t0 = time.perf_counter()
-        last = gan_step(gen, d1, d2, text, image, opt_g, opt_d, damsm_weight, batch)
+        phases, lap = [0.0] * len(STEP_PHASES), [t0]
+
+        def phase_done(i):
+            sync(device)
+            now = time.perf_counter()
+            phases[i] = (now - lap[0]) * 1e3
+            lap[0] = now
+
+        last = gan_step(gen, d1, d2, text, image, opt_g, opt_d, damsm_weight, batch,
+                        phase_done)
         sync(device)
         elapsed = (time.perf_counter() - t0) * 1e3
         if any(v != v or v in (float("inf"), float("-inf")) for v in last):
             raise SystemExit(f"a loss became non-finite at step {step + 1}: {last}")
         if step >= args.warmup:
             step_ms.append(elapsed)
+            for every, ms in zip(phase_ms, phases):
+                every.append(ms)
     median, p10, p90 = summary(step_ms)
+    phase_summaries = [summary(every) for every in phase_ms]
 
     # 2 and 3. The players on their own, on one batch.
     disc = gen_part = None
@@ -551,6 +583,8 @@ def main():
     print(f"training step: median {median:.2f} ms over {len(step_ms)} steps "
           f"(p10 {p10:.2f}, p90 {p90:.2f}); last losses: discriminators {last[0]:.4f}, "
           f"generator {last[1]:.4f}, DAMSM {last[2]:.4f}")
+    for name, s in zip(STEP_PHASES, phase_summaries):
+        print(f"  phase {name}: {show(s)}")
     print(f"discriminators forward+backward (real images): {show(disc)}")
     print(f"generator forward+backward: {show(gen_part)}")
     print(f"peak RSS {peak:.0f} MiB (torch itself included)")
@@ -570,6 +604,9 @@ def main():
         gen_fwd_bwd_ms=pick(gen_part, 0), gen_fwd_bwd_p10_ms=pick(gen_part, 1),
         gen_fwd_bwd_p90_ms=pick(gen_part, 2),
         peak_rss_mib=peak, torch=torch.__version__)
+    for name, s in zip(STEP_PHASES, phase_summaries):
+        for suffix, value in zip(("", "_p10", "_p90"), s):
+            result[f"phase_{name}{suffix}_ms"] = value
     print("RESULT " + json.dumps(result), flush=True)
 
 

@@ -24,8 +24,13 @@
 //! 3. The generator alone: forward from one batch's sentences, words and noise, and backward
 //!    from the sum of its 48-pixel images.
 //!
+//! The step is also timed phase by phase (`train::STEP_PHASES`, through `gan_step_timed`: a
+//! clock read as each phase ends, which flex allows since it finishes every operation
+//! before returning), as the PyTorch script times its own.
+//!
 //! Prints the median, p10 and p90 milliseconds of each, the parameter counts and the peak
-//! resident memory; the last stdout line is `RESULT {json}`.
+//! resident memory; the last stdout line is `RESULT {json}`, the phases as
+//! `phase_<name>_ms` (and `_p10_ms`, `_p90_ms`).
 
 use std::time::Instant;
 
@@ -36,7 +41,9 @@ use experiments::bench_timing::{median_p10_p90, peak_rss_mib, time_calls};
 use experiments::cli::run_in_pool;
 use experiments::experiment::Preset;
 use experiments::text_to_image::pretrain::Damsm;
-use experiments::text_to_image::train::{GanBatch, GanObjective, Players, gan_step};
+use experiments::text_to_image::train::{
+    GanBatch, GanObjective, Players, STEP_PHASES, gan_step_timed,
+};
 use experiments::text_to_image::{Config, TextToImageTask, Variant};
 use models::seq2seq::PAD;
 use rand::rngs::StdRng;
@@ -162,22 +169,41 @@ fn bench(args: Args) -> anyhow::Result<()> {
     };
     let mut rng = StdRng::seed_from_u64(args.seed);
     let mut step_ms = Vec::with_capacity(args.steps);
+    // Each phase's time in every timed step (the clock read as the phase ends).
+    let mut phase_ms = vec![Vec::with_capacity(args.steps); STEP_PHASES.len()];
     let mut last = None;
     for step in 0..args.warmup + args.steps {
         let batch = random_batch(&mut rng, &args, canvas, &device);
+        let mut phases = [0.0f64; STEP_PHASES.len()];
         let t0 = Instant::now();
-        let losses = gan_step(&config, &mut players, &objective, &batch, &device);
+        let mut lap = t0;
+        let losses = gan_step_timed(
+            &config,
+            &mut players,
+            &objective,
+            &batch,
+            &device,
+            &mut |i| {
+                let now = Instant::now();
+                phases[i] = (now - lap).as_secs_f64() * 1000.0;
+                lap = now;
+            },
+        );
         let elapsed = t0.elapsed().as_secs_f64() * 1000.0;
         if !(losses.discriminator.is_finite() && losses.generator.is_finite()) {
             anyhow::bail!("a loss became non-finite at step {}: {losses:?}", step + 1);
         }
         if step >= args.warmup {
             step_ms.push(elapsed);
+            for (all, ms) in phase_ms.iter_mut().zip(phases) {
+                all.push(ms);
+            }
         }
         last = Some(losses);
     }
     let timed_steps = step_ms.len();
     let (median, p10, p90) = median_p10_p90(step_ms);
+    let phases: Vec<(f64, f64, f64)> = phase_ms.into_iter().map(median_p10_p90).collect();
 
     // 2 and 3. The players on their own, on one batch.
     let (discriminators, generator) = if args.part_steps > 0 {
@@ -240,6 +266,9 @@ fn bench(args: Args) -> anyhow::Result<()> {
          {p90:.2}); last losses: discriminators {:.4}, generator {:.4}, DAMSM {:.4}",
         last.discriminator, last.generator, last.damsm
     );
+    for (name, (m, lo, hi)) in STEP_PHASES.iter().zip(&phases) {
+        println!("  phase {name}: median {m:.2} ms (p10 {lo:.2}, p90 {hi:.2})");
+    }
     println!(
         "discriminators forward+backward (real images): {}",
         fmt_ms(discriminators)
@@ -250,7 +279,7 @@ fn bench(args: Args) -> anyhow::Result<()> {
         peak.map_or("unknown".to_string(), |m| format!("{m:.0}"))
     );
     let pick = |s: Option<(f64, f64, f64)>, i: usize| s.map(|t| [t.0, t.1, t.2][i]);
-    let result = serde_json::json!({
+    let mut result = serde_json::json!({
         "variant": args.variant, "batch": args.batch, "threads": args.threads,
         "steps": timed_steps, "warmup": args.warmup, "part_steps": args.part_steps,
         "seed": args.seed, "backend": harness::backend_name(),
@@ -269,6 +298,12 @@ fn bench(args: Args) -> anyhow::Result<()> {
         "gen_fwd_bwd_p90_ms": pick(generator, 2),
         "peak_rss_mib": peak,
     });
+    // Each phase as `phase_<name>_ms`, `_p10_ms` and `_p90_ms`.
+    for (name, (m, lo, hi)) in STEP_PHASES.iter().zip(phases) {
+        for (suffix, value) in [("", m), ("_p10", lo), ("_p90", hi)] {
+            result[format!("phase_{name}{suffix}_ms")] = serde_json::json!(value);
+        }
+    }
     println!("RESULT {result}");
     Ok(())
 }

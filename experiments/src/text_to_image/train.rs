@@ -147,6 +147,23 @@ fn real_logits(
     (out, wrong)
 }
 
+/// The phases of [`gan_step`], in order: the frozen text encoder, the generator's forward
+/// pass, the discriminators' forward passes (real, mismatched and drawn images, both
+/// stages), their backward pass, their Adam step, the discriminators read by the generator's
+/// step (with the KL term), the DAMSM term, the generator's backward pass (through the
+/// discriminators and the DAMSM) and its Adam step.
+pub const STEP_PHASES: [&str; 9] = [
+    "text_encoder",
+    "generator_forward",
+    "discriminators_forward",
+    "discriminators_backward",
+    "discriminators_adam",
+    "generator_adversarial",
+    "damsm",
+    "generator_backward",
+    "generator_adam",
+];
+
 /// One discriminator step and one generator step on `batch`; the noise comes from the
 /// device's generator.
 pub fn gan_step(
@@ -156,6 +173,20 @@ pub fn gan_step(
     batch: &GanBatch,
     device: &Device,
 ) -> StepLosses {
+    gan_step_timed(config, players, objective, batch, device, &mut |_| {})
+}
+
+/// [`gan_step`], calling `phase_done(i)` as phase [`STEP_PHASES`]`[i]` ends: on a backend
+/// that finishes every operation before returning (flex), a clock read there times each
+/// phase (`bench-attngan` does).
+pub fn gan_step_timed(
+    config: &Config,
+    players: &mut Players,
+    objective: &GanObjective,
+    batch: &GanBatch,
+    device: &Device,
+    phase_done: &mut dyn FnMut(usize),
+) -> StepLosses {
     let size = batch.tokens.dims()[0];
     // The frozen text encoder: no gradient reaches it or flows out of it.
     let text = objective.damsm.text.forward(batch.tokens.clone());
@@ -164,10 +195,12 @@ pub fn gan_step(
         text.words.clone().detach(),
         text.mask.clone(),
     );
+    phase_done(0);
     let noise = players.generator.draw_noise(size, device);
     let fake = players
         .generator
         .forward(sentence.clone(), words, mask, noise);
+    phase_done(1);
 
     // Discriminators: real, drawn (detached) and mismatched, at both stages.
     let discriminators = &players.discriminators;
@@ -181,12 +214,15 @@ pub fn gan_step(
         d_loss = d_loss + discriminator_loss(&real_out, &drawn_out, wrong).total;
     }
     let d_value = d_loss.clone().into_scalar::<f32>() as f64;
+    phase_done(2);
     let grads = GradientsParams::from_grads(d_loss.backward(), &players.discriminators);
+    phase_done(3);
     players.discriminators = players.discriminator_optimizer.step(
         config.discriminator_learning_rate,
         players.discriminators.clone(),
         grads,
     );
+    phase_done(4);
 
     // Generator, against the updated discriminators, read without their parameters'
     // gradients: untracked weights skip the convolutions' weight gradients.
@@ -201,6 +237,7 @@ pub fn gan_step(
             .forward(fake.image1.clone(), sentence.clone()),
     );
     g_loss = g_loss + fake.kl().mul_scalar(objective.kl_weight);
+    phase_done(5);
     // Without the DAMSM term its value is still reported, from the detached images.
     let drawn = if objective.damsm_weight > 0.0 {
         fake.image1.clone()
@@ -217,12 +254,15 @@ pub fn gan_step(
         g_loss = g_loss + damsm.mul_scalar(objective.damsm_weight);
     }
     let g_value = g_loss.clone().into_scalar::<f32>() as f64;
+    phase_done(6);
     let grads = GradientsParams::from_grads(g_loss.backward(), &players.generator);
+    phase_done(7);
     players.generator = players.generator_optimizer.step(
         config.generator_learning_rate,
         players.generator.clone(),
         grads,
     );
+    phase_done(8);
     StepLosses {
         discriminator: d_value,
         generator: g_value,
