@@ -328,6 +328,7 @@ pub(super) fn unfolded_backward(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::test_support::on_threads;
 
     fn geometry(stride: [usize; 2], padding: [usize; 4]) -> ConvGeometry {
         ConvGeometry {
@@ -389,11 +390,7 @@ mod tests {
     /// come out exact, padding included, forward and backward.
     #[test]
     fn leftover_values_in_reused_buffers_are_never_read() {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap();
-        pool.install(|| {
+        on_threads(1, || {
             let poison = || crate::kernels::scratch::fill_spares(f32::NAN, 256);
             let x: Vec<f32> = (1..=9).map(|v| v as f32).collect();
             let w = [1.0, 0.0, 0.0, -1.0];
@@ -437,11 +434,7 @@ mod tests {
             let w = wave(g.c_out * g.patch(), 1.13);
             let dy = wave(g.batch * g.c_out * g.pixels(), 0.71);
             let run = |threads: usize| {
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .unwrap();
-                pool.install(|| {
+                on_threads(threads, || {
                     let y = conv2d_forward(&x, &w, &g);
                     let (dx, dw) = conv2d_backward(&x, &w, &dy, &g, [true, true]);
                     (y, dx, dw)

@@ -128,6 +128,7 @@ pub fn layer_norm_grads(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::test_support::{assert_matches_differences, on_threads};
 
     /// One image of one channel, x = (1, 2, 3, 4), γ = 2, β = 1: μ = 2.5, σ² = 1.25, so
     /// x̂ = (x - 2.5) / √(1.25 + ε) and y = 2 x̂ + 1, worked out by hand.
@@ -162,43 +163,9 @@ mod tests {
                 .sum()
         };
         let (dx, dgamma, dbeta) = layer_norm_grads(&x, &gamma, &w, pixels);
-        let h = 1e-2f32;
-        let check = |analytic: &[f32], bump: &dyn Fn(usize, f32) -> f64, name: &str| {
-            for (i, &a) in analytic.iter().enumerate() {
-                let numeric = (bump(i, h) - bump(i, -h)) / (2.0 * h as f64);
-                assert!(
-                    (a as f64 - numeric).abs() < 2e-3 * (1.0 + numeric.abs()),
-                    "{name}[{i}]: {a} against {numeric}"
-                );
-            }
-        };
-        check(
-            &dx,
-            &|i, d| {
-                let mut x = x.clone();
-                x[i] += d;
-                loss(&x, &gamma, &beta)
-            },
-            "dx",
-        );
-        check(
-            &dgamma,
-            &|i, d| {
-                let mut gamma = gamma.clone();
-                gamma[i] += d;
-                loss(&x, &gamma, &beta)
-            },
-            "dgamma",
-        );
-        check(
-            &dbeta,
-            &|i, d| {
-                let mut beta = beta.clone();
-                beta[i] += d;
-                loss(&x, &gamma, &beta)
-            },
-            "dbeta",
-        );
+        assert_matches_differences(&dx, &x, |x| loss(x, &gamma, &beta), "dx");
+        assert_matches_differences(&dgamma, &gamma, |g| loss(&x, g, &beta), "dgamma");
+        assert_matches_differences(&dbeta, &beta, |b| loss(&x, &gamma, b), "dbeta");
     }
 
     /// The same bits on one thread and on three.
@@ -211,11 +178,7 @@ mod tests {
         let dy: Vec<f32> = (0..x.len()).map(|i| (i as f32 * 0.71).cos()).collect();
         let (gamma, beta) = (vec![1.0, -0.5, 2.0, 0.25], vec![0.0, 0.1, -0.2, 0.3]);
         let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            pool.install(|| {
+            on_threads(threads, || {
                 (
                     layer_norm(&x, &gamma, &beta, pixels),
                     layer_norm_grads(&x, &gamma, &dy, pixels),

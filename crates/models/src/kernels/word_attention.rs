@@ -390,27 +390,7 @@ pub fn relevance_grads(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `analytic` against central finite differences of `loss` at `at`, one value at a
-    /// time (steps of 1e-2, within 2e-3); `what` names the gradient in the message.
-    fn assert_matches_differences(
-        analytic: &[f32],
-        at: &[f32],
-        loss: impl Fn(&[f32]) -> f64,
-        what: &str,
-    ) {
-        let h = 1e-2f32;
-        for (j, &analytic) in analytic.iter().enumerate() {
-            let (mut up, mut down) = (at.to_vec(), at.to_vec());
-            up[j] += h;
-            down[j] -= h;
-            let numeric = (loss(&up) - loss(&down)) / (2.0 * h as f64);
-            assert!(
-                (analytic as f64 - numeric).abs() < 2e-3,
-                "{what}[{j}]: {analytic} against {numeric}"
-            );
-        }
-    }
+    use crate::kernels::test_support::assert_matches_differences;
 
     /// One image, one caption of two real words and one padded, two regions, γ1 = 1, by
     /// hand: s = [[0, ln 3], [0, 0], [5, 5]] (the last row padded). Over the real words,

@@ -240,6 +240,7 @@ fn average_blocks(image: &[f32], side: usize, square: GlimpseSquare, g: usize, p
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::test_support::on_threads;
 
     /// The plain loop [`GlimpseSensor::extract`] reschedules: each output's block summed
     /// row by row, left to right, reading 0 off the canvas.
@@ -302,11 +303,7 @@ mod tests {
                 .collect();
             let want = extract_one_value_at_a_time(&sensor, &images, side, &locations);
             for threads in [1, 3] {
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .unwrap();
-                let got = pool.install(|| sensor.extract(&images, side, &locations));
+                let got = on_threads(threads, || sensor.extract(&images, side, &locations));
                 let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(
                     bits(&got),

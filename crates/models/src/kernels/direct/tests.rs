@@ -4,6 +4,7 @@
 use super::*;
 use crate::kernels::conv::{unfolded_backward, unfolded_forward};
 use crate::kernels::scratch::fill_spares;
+use crate::kernels::test_support::on_threads;
 
 pub(super) fn geometry(
     batch: usize,
@@ -239,11 +240,7 @@ fn the_thread_count_does_not_change_the_bits() {
     let w = values(g.c_out * g.c_in * 9, 2);
     let dy = values(g.batch * g.c_out * 144, 3);
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("a pool");
-        pool.install(|| {
+        on_threads(threads, || {
             (
                 bits(&forward(&x, &w, &g)),
                 bits(&input_gradient(&w, &dy, &g)),
@@ -261,11 +258,7 @@ fn leftover_values_in_reused_buffers_are_never_read() {
     let x = values(3 * 12 * 13, 4);
     let w = values(4 * 3 * 9, 5);
     let dy = values(4 * g.pixels(), 6);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .expect("a pool");
-    pool.install(|| {
+    on_threads(1, || {
         let clean = (
             bits(&forward(&x, &w, &g)),
             bits(&input_gradient(&w, &dy, &g)),

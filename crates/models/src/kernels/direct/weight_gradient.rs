@@ -344,6 +344,7 @@ mod tests {
     use crate::kernels::conv::unfolded_backward;
     use crate::kernels::direct::tests::{bits, geometry, paths, values};
     use crate::kernels::scratch::fill_spares;
+    use crate::kernels::test_support::on_threads;
 
     /// Shapes whose sums gemm cuts in different ways: one 48-pixel image per group (2,304
     /// terms, several L1-sized blocks), 24-pixel images (576), four 12-pixel images a group
@@ -412,11 +413,9 @@ mod tests {
         let x = values(g.batch * g.c_in * 144, 11);
         let dy = values(g.batch * g.c_out * 144, 12);
         let run = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .expect("a pool");
-            pool.install(|| bits(&weight_gradient_on(Isa::detect(), &x, &dy, &g)))
+            on_threads(threads, || {
+                bits(&weight_gradient_on(Isa::detect(), &x, &dy, &g))
+            })
         };
         assert_eq!(run(1), run(3));
     }
@@ -427,11 +426,7 @@ mod tests {
         let g = geometry(2, 5, 7, [12, 13], [1, 0, 1, 2]);
         let x = values(g.batch * g.c_in * 12 * 13, 13);
         let dy = values(g.batch * g.c_out * g.pixels(), 14);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .expect("a pool");
-        pool.install(|| {
+        on_threads(1, || {
             let clean = bits(&weight_gradient_on(Isa::Portable, &x, &dy, &g));
             fill_spares(f32::NAN, 1 << 16);
             assert_eq!(bits(&weight_gradient_on(Isa::Portable, &x, &dy, &g)), clean);
