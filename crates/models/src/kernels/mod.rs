@@ -238,11 +238,16 @@ pub fn word_relevance(context: Tensor<4>, words: Tensor<3>) -> Tensor<3> {
 /// [`word_relevance`] from Burn's tensor operations.
 pub fn word_relevance_composite(context: Tensor<4>, words: Tensor<3>) -> Tensor<3> {
     let [images, captions, len, _] = context.dims();
-    let floor = word_attention::NORM_FLOOR;
-    let norm = |x: Tensor<4>| (x.clone() * x).sum_dim(3).clamp_min(floor * floor).sqrt();
     let words = words.unsqueeze_dim::<4>(0); // [1, C, T, D]
     let dot = (context.clone() * words.clone()).sum_dim(3); // [I, C, T, 1]
-    (dot / (norm(context) * norm(words))).reshape([images, captions, len])
+    (dot / (floored_norm(context, 3) * floored_norm(words, 3))).reshape([images, captions, len])
+}
+
+/// The Euclidean norm along `dim`, kept as a dimension of size 1, floored at
+/// [`word_attention::NORM_FLOOR`]: the norm of the DAMSM's cosines.
+pub fn floored_norm<const D: usize>(x: Tensor<D>, dim: usize) -> Tensor<D> {
+    let floor = word_attention::NORM_FLOOR;
+    (x.clone() * x).sum_dim(dim).clamp_min(floor * floor).sqrt()
 }
 
 /// `Conv2d::forward`: `x` `[batch, c_in, h, w]` -> `[batch, c_out, oh, ow]`.

@@ -74,8 +74,9 @@ use burn::tensor::{Bool, Device, Int, Tensor};
 
 use super::cnn::{EncoderTuning, ImageEncoder, ImageEncoderConfig};
 use crate::attention::MASKED_SCORE;
-use crate::kernels::word_attention::NORM_FLOOR;
-use crate::kernels::{linear, linear_steps, matmul, word_attention_weights, word_relevance};
+use crate::kernels::{
+    floored_norm, linear, linear_steps, matmul, word_attention_weights, word_relevance,
+};
 use crate::rnn::{CellKind, RnnEncoder, RnnEncoderConfig};
 use crate::seq2seq::PAD;
 
@@ -337,16 +338,11 @@ pub fn word_scores(
 /// - returns `[images, captions]`.
 pub fn sentence_scores(global: Tensor<2>, sentence: Tensor<2>) -> Tensor<2> {
     let dot = matmul(global.clone(), sentence.clone().transpose()); // [I, C]
-    let norms = matmul(norm(global, 1), norm(sentence, 1).transpose()); // [I, 1] x [1, C]
+    let norms = matmul(
+        floored_norm(global, 1),
+        floored_norm(sentence, 1).transpose(),
+    ); // [I, 1] x [1, C]
     dot / norms
-}
-
-/// The Euclidean norm along `dim`, kept as a dimension of size 1, floored at [`NORM_FLOOR`].
-fn norm<const D: usize>(x: Tensor<D>, dim: usize) -> Tensor<D> {
-    (x.clone() * x)
-        .sum_dim(dim)
-        .clamp_min(NORM_FLOOR * NORM_FLOOR)
-        .sqrt()
 }
 
 /// The four DAMSM losses (eqs. 12-14), each summed over the batch; one element each.
