@@ -19,7 +19,7 @@
 
 use rayon::prelude::*;
 
-use super::cpu::{dot, exp_approx};
+use super::cpu::{LANES, add_lanes, dot, exp_approx};
 
 /// The shape `[captions, words, images, regions]` of the similarities.
 #[derive(Clone, Copy, Debug)]
@@ -29,9 +29,6 @@ pub struct Dims {
     pub images: usize,
     pub regions: usize,
 }
-
-/// Lanes of the explicit accumulators of a row's sum or maximum.
-const LANES: usize = 8;
 
 /// `Σ x` in [`LANES`] chains combined in a fixed order.
 #[inline(always)]
@@ -44,7 +41,7 @@ fn sum(x: &[f32]) -> f32 {
             *acc += v;
         }
     }
-    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7])) + tail
+    add_lanes(&acc) + tail
 }
 
 /// `max x` (`-∞` for an empty row).

@@ -15,8 +15,15 @@
 //! each cell); this file holds what they share: the AVX2 dispatch, the rational `tanh`
 //! and sigmoid, the dot product, the split between threads and the padding blend.
 
-/// Lanes of the explicit accumulators of a dot product (see [`dot`]).
-const LANES: usize = 8;
+/// Lanes of the explicit accumulators of a dot product (see [`dot`]) or a sum.
+pub(crate) const LANES: usize = 8;
+
+/// The [`LANES`] accumulators of a sum added up, always in the same order: lanes four
+/// apart first.
+#[inline(always)]
+pub(crate) fn add_lanes(acc: &[f32; LANES]) -> f32 {
+    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]))
+}
 
 /// Defines `fn $name` that runs its body compiled for AVX2 when the CPU has it, and the
 /// baseline build otherwise.
@@ -155,7 +162,7 @@ pub(crate) fn dot(x: &[f32], y: &[f32]) -> f32 {
             acc[l] += x[l] * y[l];
         }
     }
-    ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7])) + tail
+    add_lanes(&acc) + tail
 }
 
 /// Below this many values a kernel runs on one thread: the hand-off (a few microseconds)
