@@ -23,12 +23,15 @@
 //! 3 × 3 convolutions at stride 1 on maps at least 12 pixels wide (the generator's) skip
 //! the unfolding for the forward pass (up to 56 input channels) and the input gradient:
 //! [`super::direct`] computes them on padded planes, the same sums in the same order.
+//! The discriminators' smaller maps (4 × 4, stride-2 layers down to 6 × 6 outputs, and the
+//! input gradients of their 3 × 3 joins) take [`super::small_maps`], channels last, whose
+//! sums run in another order and agree with these to rounding.
 
 use rayon::prelude::*;
 
-use super::direct;
 use super::product::{MatrixView, product, product_into};
 use super::scratch::Scratch;
+use super::{direct, small_maps};
 use unfold::Unfolding;
 
 mod unfold;
@@ -175,6 +178,9 @@ pub fn conv2d_forward(x: &[f32], weight: &[f32], g: &ConvGeometry) -> Vec<f32> {
     if direct::takes_forward(g) {
         return direct::forward(x, weight, g);
     }
+    if small_maps::takes_forward(g) {
+        return small_maps::forward(x, weight, g);
+    }
     unfolded_forward(x, weight, g)
 }
 
@@ -225,7 +231,12 @@ pub fn conv2d_backward(
 ) -> (Vec<f32>, Vec<f32>) {
     let direct_x = want_x && direct::takes_input_gradient(g);
     let direct_weight = want_weight && direct::takes_weight_gradient(g);
-    let unfolded = [want_x && !direct_x, want_weight && !direct_weight];
+    let small_x = want_x && !direct_x && small_maps::takes_input_gradient(g);
+    let small_weight = want_weight && !direct_weight && small_maps::takes_weight_gradient(g);
+    let unfolded = [
+        want_x && !direct_x && !small_x,
+        want_weight && !direct_weight && !small_weight,
+    ];
     let (mut dx, mut dw) = if unfolded.contains(&true) {
         unfolded_backward(x, weight, dy, g, unfolded)
     } else {
@@ -236,6 +247,12 @@ pub fn conv2d_backward(
     }
     if direct_weight {
         dw = direct::weight_gradient(x, dy, g);
+    }
+    if small_x {
+        dx = small_maps::input_gradient(weight, dy, g);
+    }
+    if small_weight {
+        dw = small_maps::weight_gradient(x, dy, g);
     }
     (dx, dw)
 }

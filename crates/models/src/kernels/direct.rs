@@ -146,7 +146,7 @@ const ROUND: usize = 4 * LANES;
 
 /// The instruction sets with a path of their own. Every path gives the same bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Isa {
+pub(super) enum Isa {
     #[cfg(target_arch = "x86_64")]
     Avx512,
     #[cfg(target_arch = "x86_64")]
@@ -156,7 +156,7 @@ enum Isa {
 
 impl Isa {
     /// The widest this machine runs.
-    fn detect() -> Self {
+    pub(super) fn detect() -> Self {
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx512f")
@@ -450,4 +450,4 @@ fn run_images(isa: Isa, pass: Pass, x: &[f32], packed: &[f32], g: &ConvGeometry)
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -31,6 +31,8 @@ pub mod norm;
 mod product;
 #[cfg(feature = "flex")]
 mod scratch;
+#[cfg(feature = "flex")]
+mod small_maps;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod word_attention;

@@ -25,7 +25,7 @@ pub(super) fn geometry(
 }
 
 /// Values in (-1, 1) of no simple pattern, from `seed`.
-pub(super) fn values(len: usize, seed: u64) -> Vec<f32> {
+pub(in crate::kernels) fn values(len: usize, seed: u64) -> Vec<f32> {
     let mut state = seed
         .wrapping_mul(6364136223846793005)
         .wrapping_add(1442695040888963407);
@@ -39,7 +39,7 @@ pub(super) fn values(len: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
-pub(super) fn bits(values: &[f32]) -> Vec<u32> {
+pub(in crate::kernels) fn bits(values: &[f32]) -> Vec<u32> {
     values.iter().map(|v| v.to_bits()).collect()
 }
 
@@ -191,7 +191,7 @@ fn the_unfolded_path_gives_the_same_bits() {
 }
 
 /// The paths this machine runs, the portable one included.
-pub(super) fn paths() -> Vec<Isa> {
+pub(in crate::kernels) fn paths() -> Vec<Isa> {
     let mut paths = vec![Isa::Portable];
     #[cfg(target_arch = "x86_64")]
     {

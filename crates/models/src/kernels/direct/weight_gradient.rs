@@ -30,6 +30,7 @@ use super::{Isa, LANES, fits, groups};
 use crate::kernels::conv::ConvGeometry;
 use crate::kernels::product::inner_block;
 use crate::kernels::scratch::Scratch;
+use crate::kernels::small_maps::Grid;
 
 /// Whether [`weight_gradient`] takes this convolution on this machine: one that
 /// [`fits`] the direct layers, on a machine with a vector path, where every group's
@@ -46,47 +47,6 @@ pub fn takes_weight_gradient(g: &ConvGeometry) -> bool {
 /// G · P] · colsᵀ [G · P, 9 · c_in]`.
 fn block(g: &ConvGeometry, images: usize) -> Option<usize> {
     inner_block([g.c_out, images * g.pixels(), g.patch()])
-}
-
-/// One image's zero-padded grid, channels last: pixel `(y, x)` of the padded image at
-/// `(y · pitch + x) · channels`, its input channels in order, then zeros up to `channels`.
-#[derive(Clone, Copy)]
-struct Grid {
-    /// Padded row length `w + left + right`.
-    pitch: usize,
-    /// Input channels rounded up to whole vectors.
-    channels: usize,
-    /// Values of one image's grid.
-    len: usize,
-}
-
-impl Grid {
-    fn of(g: &ConvGeometry) -> Self {
-        let [h, w] = g.input;
-        let [top, left, bottom, right] = g.padding;
-        let pitch = w + left + right;
-        let channels = g.c_in.div_ceil(LANES) * LANES;
-        Self {
-            pitch,
-            channels,
-            len: (h + top + bottom) * pitch * channels,
-        }
-    }
-
-    /// Copies one image `[c_in, h, w]` into `grid`, zeros around it and past its channels.
-    fn fill(&self, image: &[f32], g: &ConvGeometry, grid: &mut [f32]) {
-        let [h, w] = g.input;
-        let [top, left, _, _] = g.padding;
-        grid.fill(0.0);
-        for (ci, channel) in image.chunks_exact(h * w).enumerate() {
-            for (y, row) in channel.chunks_exact(w).enumerate() {
-                let first = ((y + top) * self.pitch + left) * self.channels + ci;
-                for (x, &value) in row.iter().enumerate() {
-                    grid[first + x * self.channels] = value;
-                }
-            }
-        }
-    }
 }
 
 /// What one job computes: the chains of output channels `first_row..` and input channels
@@ -271,7 +231,8 @@ fn weight_gradient_on(isa: Isa, x: &[f32], dy: &[f32], g: &ConvGeometry) -> Vec<
         "direct::weight_gradient: unsupported geometry {g:?}"
     );
     let (pixels, width) = (g.pixels(), g.output()[1]);
-    let grid = Grid::of(g);
+    // Input channels rounded up to whole vectors: a tile loads `LANES` of them.
+    let grid = Grid::of(g, g.c_in.div_ceil(LANES) * LANES);
     let image = g.c_in * g.input[0] * g.input[1];
     // Every image's grid, built in parallel.
     let mut grids = Scratch::take(g.batch * grid.len);
