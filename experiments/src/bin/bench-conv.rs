@@ -32,6 +32,10 @@ struct Args {
     /// Worker threads for the kernels' parallel loops.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Time only the layers whose name contains this (e.g. "64x6x6", "4x4/2"), as the
+    /// table names them: to profile one layer.
+    #[arg(long)]
+    only: Option<String>,
 }
 
 /// A layer: its player, input channels, input side, output channels, kernel side, stride
@@ -86,6 +90,14 @@ fn main() -> ExitCode {
                 stride: [stride, stride],
                 padding: [pad; 4],
             };
+            let name = format!("{c_in}x{side}x{side} -> {c_out}, {kernel}x{kernel}/{stride}");
+            if args
+                .only
+                .as_ref()
+                .is_some_and(|only| !name.contains(only.as_str()))
+            {
+                continue;
+            }
             let x = wave(args.batch * c_in * side * side, 0.37);
             let w = wave(c_out * g.patch(), 1.13);
             let dy = wave(args.batch * c_out * g.pixels(), 0.71);
@@ -95,7 +107,6 @@ fn main() -> ExitCode {
             let weight = pass(&|| drop(conv2d_backward(&x, &w, &dy, &g, [false, true])));
             let input = pass(&|| drop(conv2d_backward(&x, &w, &dy, &g, [true, false])));
             let flops = 2.0 * (args.batch * c_out * g.pixels() * g.patch()) as f64;
-            let name = format!("{c_in}x{side}x{side} -> {c_out}, {kernel}x{kernel}/{stride}");
             println!(
                 "{player:<16} {name:>24} {:>10.3} {:>8.0} {:>10.3} {:>10.3}",
                 forward.0,

@@ -39,6 +39,11 @@ impl Scratch {
     pub(super) fn values(&mut self) -> &mut [f32] {
         &mut self.buffer[..self.len]
     }
+
+    /// The `len` values asked for, to read.
+    pub(super) fn values_ref(&self) -> &[f32] {
+        &self.buffer[..self.len]
+    }
 }
 
 /// Spare buffers a thread keeps: a backward pass holds two at once. Those a convolution

@@ -5,8 +5,9 @@
 //! and each conditional head joins the sentence to the map by a 3 × 3 layer on the 3 × 3
 //! map. Unfolded (see [`super::conv`]) these are small, thin products, plus the unfolding
 //! and its folding back: on 2 cores they ran at 90-165 GFLOP/s where the generator's direct
-//! layers ([`super::direct`]) run at 300-400. A map this small has too few pixels to fill
-//! vectors along its rows, so here the vectors run along channels instead. Every image is
+//! layers ([`super::direct`]) run at 300-400 (`bench-conv`). A map this small has too few
+//! pixels to fill vectors along its rows, so here the vectors run along channels instead,
+//! at 220-350 GFLOP/s on the same layers (100 on the 3-channel images). Every image is
 //! copied once into a zero-padded grid, channels last (`grid[(y · Wp + x) · c + ci]`), and
 //! every pass is a tile of `R × V` vectors of [`LANES`] chains which, at each step, loads
 //! `V` vectors of weights (or of the output gradient) and broadcasts `R` values:
@@ -19,9 +20,9 @@
 //!
 //! (`s·p + tap` is the padded input pixel that tap `(ki, kj)` of output pixel `p` reads.)
 //!
-//! Each pass is taken only where it measured faster than the unfolded one
-//! ([`takes_forward`], [`takes_input_gradient`], [`takes_weight_gradient`]): on the 3 × 3
-//! maps the unfolded product still wins the forward pass and the weight gradient.
+//! Each pass is taken where it measured faster than the unfolded one ([`takes_forward`],
+//! [`takes_input_gradient`], [`takes_weight_gradient`]): every pass of the discriminators'
+//! layers but the gradients of the 3-channel images.
 //!
 //! # Sums
 //!
@@ -35,16 +36,25 @@
 //!   output pixels, then taps, then pixels within the tile;
 //! - weight gradient: over every image of the batch, then every output pixel, in order.
 //!
-//! Threads split images (forward, input gradient) or tiles (weight gradient), never a
-//! chain, and the instruction sets' tiles differ only in how many chains they run at once,
-//! so the bits depend on neither. They are not the unfolded path's (gemm cuts its sums into
-//! other blocks): the two agree to rounding.
+//! Threads split output pixels (forward), images (input gradient) or (tap, channel) pairs
+//! (weight gradient), never a chain; a chain stopped to keep its operands in cache and
+//! taken up again keeps its sum in `f32`, exactly; and the instruction sets' tiles differ
+//! only in how many chains they run at once. So the bits depend on none of these. They are
+//! not the unfolded path's (gemm cuts its sums into other blocks): the two agree to
+//! rounding.
 
 use rayon::prelude::*;
 
 use super::conv::ConvGeometry;
 use super::direct::Isa;
 use super::scratch::Scratch;
+use lanes::{Lanes, Shape, Zmm, multiply_add, on_isa};
+
+mod lanes;
+mod weight_gradient;
+pub use weight_gradient::weight_gradient;
+#[cfg(test)]
+use weight_gradient::{WEIGHT_GRADIENT_ROWS, weight_gradient_on};
 
 /// Channels per vector: the lanes of the chains.
 pub(super) const LANES: usize = 16;
@@ -57,16 +67,12 @@ const MAX_PIXELS: usize = 24 * 24;
 /// order in which the tiles' chains reach an input pixel depends on it.
 const INPUT_GRADIENT_PIXELS: usize = 6;
 
-/// The passes' thresholds, measured with `bench-conv` on AttnGAN's quick preset (2
-/// threads, AVX-512) against the unfolded path: the forward pass and the weight gradient
-/// only won on maps of at least 6 × 6 and 12 × 12 output pixels (on 3 × 3 maps the
-/// unfolded product reuses each weight for all 9 pixels of a group of images, where a tile
-/// here streams the weights for 4 to 8 pixels); the input gradient won wherever a vector
-/// of input channels is full, and lost on the 3-channel images, 13 of whose 16 lanes are
-/// padding.
-const FORWARD_MIN_PIXELS: usize = 6 * 6;
-const WEIGHT_GRADIENT_MIN_PIXELS: usize = 12 * 12;
-const INPUT_GRADIENT_MIN_CHANNELS: usize = LANES;
+/// The fewest input channels for which this path takes the gradients: measured with
+/// `bench-conv` on AttnGAN's quick preset (2 threads, AVX-512) against the unfolded path,
+/// the first layers' 3-channel images lost both (their input gradient's vectors are 13/16
+/// padding; their weight gradient has 48 (tap, channel) pairs to split between jobs);
+/// every other pass of the discriminators' layers won.
+const GRADIENT_MIN_CHANNELS: usize = LANES;
 
 /// Whether this path can compute `g`: output maps of at most [`MAX_PIXELS`] pixels, with
 /// at least a vector of output channels (the one-pixel heads, one channel out, stay
@@ -76,22 +82,20 @@ fn fits(g: &ConvGeometry) -> bool {
     g.c_out >= LANES && g.c_in > 0 && g.batch > 0 && (1..=MAX_PIXELS).contains(&pixels)
 }
 
-/// Whether [`forward`] takes `g`: it [`fits`] and is faster here (see
-/// [`FORWARD_MIN_PIXELS`]).
+/// Whether [`forward`] takes `g`: whenever it [`fits`].
 pub fn takes_forward(g: &ConvGeometry) -> bool {
-    fits(g) && g.pixels() >= FORWARD_MIN_PIXELS
+    fits(g)
 }
 
 /// Whether [`input_gradient`] takes `g`: it [`fits`], with at least
-/// [`INPUT_GRADIENT_MIN_CHANNELS`] input channels (see [`FORWARD_MIN_PIXELS`]).
+/// [`GRADIENT_MIN_CHANNELS`] input channels.
 pub fn takes_input_gradient(g: &ConvGeometry) -> bool {
-    fits(g) && g.c_in >= INPUT_GRADIENT_MIN_CHANNELS
+    fits(g) && g.c_in >= GRADIENT_MIN_CHANNELS
 }
 
-/// Whether [`weight_gradient`] takes `g`: it [`fits`], on a map of at least
-/// [`WEIGHT_GRADIENT_MIN_PIXELS`] (see [`FORWARD_MIN_PIXELS`]).
+/// Whether [`weight_gradient`] takes `g`: as [`takes_input_gradient`].
 pub fn takes_weight_gradient(g: &ConvGeometry) -> bool {
-    fits(g) && g.pixels() >= WEIGHT_GRADIENT_MIN_PIXELS
+    takes_input_gradient(g)
 }
 
 /// One image's zero-padded grid, channels last: pixel `(y, x)` of the padded image at
@@ -121,16 +125,12 @@ impl Grid {
     }
 
     /// Copies one image `[c_in, h, w]` into `grid`, zeros around it and past its channels.
+    /// Pixel by pixel, so that the grid is written in order.
     pub fn fill(&self, image: &[f32], g: &ConvGeometry, grid: &mut [f32]) {
-        let [h, w] = g.input;
-        let [top, left, _, _] = g.padding;
         grid.fill(0.0);
-        for (ci, channel) in image.chunks_exact(h * w).enumerate() {
-            for (y, row) in channel.chunks_exact(w).enumerate() {
-                let first = ((y + top) * self.pitch + left) * self.channels + ci;
-                for (x, &value) in row.iter().enumerate() {
-                    grid[first + x * self.channels] = value;
-                }
+        for (y, x, pixel) in self.pixels(g) {
+            for (ci, value) in grid[pixel..][..g.c_in].iter_mut().enumerate() {
+                *value = image[(ci * g.input[0] + y) * g.input[1] + x];
             }
         }
     }
@@ -138,16 +138,20 @@ impl Grid {
     /// Crops `grid` (channels last, padded) into one image `[c_in, h, w]`: the inverse
     /// of [`Grid::fill`].
     fn crop(&self, grid: &[f32], g: &ConvGeometry, image: &mut [f32]) {
-        let [h, w] = g.input;
-        let [top, left, _, _] = g.padding;
-        for (ci, channel) in image.chunks_exact_mut(h * w).enumerate() {
-            for (y, row) in channel.chunks_exact_mut(w).enumerate() {
-                let first = ((y + top) * self.pitch + left) * self.channels + ci;
-                for (x, value) in row.iter_mut().enumerate() {
-                    *value = grid[first + x * self.channels];
-                }
+        for (y, x, pixel) in self.pixels(g) {
+            for (ci, &value) in grid[pixel..][..g.c_in].iter().enumerate() {
+                image[(ci * g.input[0] + y) * g.input[1] + x] = value;
             }
         }
+    }
+
+    /// Every pixel `(y, x)` of `g`'s images, row by row, with its offset in the grid.
+    fn pixels(&self, g: &ConvGeometry) -> impl Iterator<Item = (usize, usize, usize)> {
+        let [h, w] = g.input;
+        let [top, left, _, _] = g.padding;
+        (0..h).flat_map(move |y| {
+            (0..w).map(move |x| (y, x, ((y + top) * self.pitch + left + x) * self.channels))
+        })
     }
 }
 
@@ -181,135 +185,85 @@ impl Taps {
     }
 }
 
-/// A vector of [`LANES`] chains: `[f32; LANES]`, which the compiler vectorizes as the
-/// instruction set allows, or one AVX-512 register. Both round each link once
-/// (`f32::mul_add`, `vfmadd`), so they give the same bits.
-trait Lanes: Copy {
-    fn zero() -> Self;
-    /// The vector `values[..LANES]`.
-    fn load(values: &[f32]) -> Self;
-    /// `fma(x, self[l], acc[l])` in every lane.
-    fn multiply_add(self, x: f32, acc: Self) -> Self;
-    fn to_array(self) -> [f32; LANES];
+/// Every image of a batch in one buffer of grids, and the window of every output pixel of
+/// every image in it: the rows of the forward pass's and the weight gradient's products.
+struct Batch {
+    grids: Scratch,
+    /// The grid offset of each output pixel's window, image by image, in pixel order.
+    windows: Vec<usize>,
 }
 
-impl Lanes for [f32; LANES] {
-    #[inline(always)]
-    fn zero() -> Self {
-        [0.0; LANES]
-    }
-
-    #[inline(always)]
-    fn load(values: &[f32]) -> Self {
-        values[..LANES].try_into().expect("a whole vector")
-    }
-
-    #[inline(always)]
-    fn multiply_add(self, x: f32, mut acc: Self) -> Self {
-        for (a, w) in acc.iter_mut().zip(self) {
-            *a = x.mul_add(w, *a);
-        }
-        acc
-    }
-
-    #[inline(always)]
-    fn to_array(self) -> [f32; LANES] {
-        self
+impl Batch {
+    /// The grids of `x [B, c_in, h, w]`, `grid`'s layout each, built in parallel.
+    fn of(x: &[f32], g: &ConvGeometry, grid: &Grid, taps: &Taps) -> Self {
+        let mut grids = Scratch::take(g.batch * grid.len);
+        grids
+            .values()
+            .par_chunks_mut(grid.len)
+            .zip(x.par_chunks(g.c_in * g.input[0] * g.input[1]))
+            .for_each(|(grid_b, x_b)| grid.fill(x_b, g, grid_b));
+        let windows = (0..g.batch)
+            .flat_map(|b| taps.windows.iter().map(move |w| b * grid.len + w))
+            .collect();
+        Self { grids, windows }
     }
 }
 
-/// One AVX-512 register of [`LANES`] chains. Its methods are compiled into the passes
-/// built for AVX-512 only (`image_avx512`, `tile_avx512`), which run where `Isa::detect`
-/// found it.
-#[cfg(target_arch = "x86_64")]
+/// The rows of a product: output pixels, each the window at `windows[row]` in `grids`.
 #[derive(Clone, Copy)]
-struct Zmm(std::arch::x86_64::__m512);
-
-#[cfg(target_arch = "x86_64")]
-impl Lanes for Zmm {
-    #[inline(always)]
-    fn zero() -> Self {
-        // SAFETY: only reached from the AVX-512 passes (see the type's docs).
-        Self(unsafe { std::arch::x86_64::_mm512_setzero_ps() })
-    }
-
-    #[inline(always)]
-    fn load(values: &[f32]) -> Self {
-        let values = &values[..LANES];
-        // SAFETY: `values` holds the 16 values read; AVX-512 as above.
-        Self(unsafe { std::arch::x86_64::_mm512_loadu_ps(values.as_ptr()) })
-    }
-
-    #[inline(always)]
-    fn multiply_add(self, x: f32, acc: Self) -> Self {
-        use std::arch::x86_64::{_mm512_fmadd_ps, _mm512_set1_ps};
-        // SAFETY: AVX-512 as above.
-        Self(unsafe { _mm512_fmadd_ps(_mm512_set1_ps(x), self.0, acc.0) })
-    }
-
-    #[inline(always)]
-    fn to_array(self) -> [f32; LANES] {
-        // SAFETY: a `__m512` is 16 `f32`s.
-        unsafe { std::mem::transmute::<std::arch::x86_64::__m512, [f32; LANES]>(self.0) }
-    }
+struct Rows<'a> {
+    grids: &'a [f32],
+    windows: &'a [usize],
 }
 
-/// A tile's accumulators: `R` rows of `V` vectors.
-type Tile<T, const R: usize, const V: usize> = [[T; V]; R];
+/// Rows of the forward pass's jobs: each job computes these output pixels (of any images)
+/// for every output channel. A multiple of every tile's rows (4, 6 and 8).
+const FORWARD_JOB_ROWS: usize = 48;
 
-/// One link of every chain of a tile: `acc[r][v] = fma(xs[at[r]], vectors[v · LANES..],
-/// acc[r][v])`. Each `x` is read where it is used, so that it stays a memory operand of its
-/// broadcast; the accumulators come in and go out by value, so that they stay in
-/// registers.
-#[inline(always)]
-fn multiply_add<T: Lanes, const R: usize, const V: usize>(
-    mut acc: Tile<T, R, V>,
-    xs: &[f32],
-    at: &[usize; R],
-    vectors: &[f32],
-) -> Tile<T, R, V> {
-    let vectors: [T; V] = std::array::from_fn(|v| T::load(&vectors[v * LANES..]));
-    for (acc_r, &at) in acc.iter_mut().zip(at) {
-        let x = xs[at];
-        for (a, w) in acc_r.iter_mut().zip(vectors) {
-            *a = w.multiply_add(x, *a);
-        }
-    }
-    acc
-}
+/// The weights of the links each tile of a forward job runs before the next tile's turn
+/// (24 KiB): they stay in the L1 cache while every tile of the job reads them. The chains
+/// go on from where they stopped (the sums kept in `f32`, exactly), so this changes no
+/// value.
+const FORWARD_WEIGHT_VALUES: usize = 6 * 1024;
 
-/// One image's forward pass: `y [c_out, P]` from its grid (`c_in` channels a pixel) and
-/// the weights packed `[block][tap][ci][V · LANES]`, blocks of `V · LANES` output channels.
+/// One forward job: the sums `out [rows, blocks · V · LANES]`, channels last, of `rows`
+/// windows, from the batch's grids and the weights packed `[block][link][V · LANES]`
+/// (`steps[link]` is the link's grid offset from the window).
 #[inline(always)]
-fn forward_image<T: Lanes, const R: usize, const V: usize>(
-    grid: &[f32],
-    taps: &Taps,
-    c_in: usize,
+fn forward_rows<T: Lanes, const R: usize, const V: usize>(
+    rows: Rows,
+    steps: &[usize],
     packed: &[f32],
-    y: &mut [f32],
+    out: &mut [f32],
 ) {
-    let pixels = taps.windows.len();
-    let c_out = y.len() / pixels;
+    let Rows { grids, windows } = rows;
     let width = V * LANES;
-    let depth = taps.offsets.len() * c_in;
-    // Each link's grid offset from the window: the taps in order, each over the channels.
-    let steps: Vec<usize> = taps
-        .offsets
-        .iter()
-        .flat_map(|&offset| offset..offset + c_in)
-        .collect();
-    for first in (0..pixels).step_by(R) {
-        let windows = taps.tile::<R>(first);
-        for (block, weights) in packed.chunks_exact(depth * width).enumerate() {
-            let mut acc = [[T::zero(); V]; R];
-            for (&at, vectors) in steps.iter().zip(weights.chunks_exact(width)) {
-                acc = multiply_add(acc, &grid[at..], &windows, vectors);
-            }
-            for (r, acc_r) in acc.iter().enumerate().take(pixels - first) {
-                for (v, lanes) in acc_r.iter().enumerate() {
-                    let co0 = block * width + v * LANES;
-                    for (co, value) in (co0..c_out).zip(lanes.to_array()) {
-                        y[co * pixels + first + r] = value;
+    let (rows, depth) = (windows.len(), steps.len());
+    let channels = out.len() / rows;
+    let links = (FORWARD_WEIGHT_VALUES / width).max(1);
+    for (block, weights) in packed.chunks_exact(depth * width).enumerate() {
+        for start in (0..depth).step_by(links) {
+            let end = (start + links).min(depth);
+            for first in (0..rows).step_by(R) {
+                let at: [usize; R] = std::array::from_fn(|r| windows[(first + r).min(rows - 1)]);
+                let stored = |r: usize| &out[(first + r) * channels + block * width..][..width];
+                let mut acc = [[T::zero(); V]; R];
+                if start > 0 {
+                    for (r, acc_r) in acc.iter_mut().enumerate().take(rows - first) {
+                        let sums = stored(r);
+                        *acc_r = std::array::from_fn(|v| T::load(&sums[v * LANES..]));
+                    }
+                }
+                for (&step, vectors) in steps[start..end]
+                    .iter()
+                    .zip(weights[start * width..end * width].chunks_exact(width))
+                {
+                    acc = multiply_add(acc, &grids[step..], &at, vectors);
+                }
+                for (r, acc_r) in acc.iter().enumerate().take(rows - first) {
+                    let sums = &mut out[(first + r) * channels + block * width..][..width];
+                    for (lanes, value) in sums.chunks_exact_mut(LANES).zip(acc_r) {
+                        lanes.copy_from_slice(&value.to_array());
                     }
                 }
             }
@@ -354,189 +308,53 @@ fn input_gradient_image<T: Lanes, const V: usize>(
     }
 }
 
-/// What the weight gradient's tiles read: every image's grid (`c_in` channels a pixel) and
-/// output gradient channels last (`[B, P, blocks · V · LANES]`).
-struct WeightGradientInput<'a> {
-    grids: &'a [f32],
-    /// The window of every output pixel of every image in `grids`, in order.
-    windows: Vec<usize>,
-    dy: &'a [f32],
-    /// Values a pixel of `dy`.
-    dy_channels: usize,
-}
-
-/// The sums `[pair][V · LANES]` of the (tap, input channel) pairs `first_pair..` (at most
-/// `R`; `pairs` holds every pair's grid offset from the window, the last repeated past the
-/// end and dropped) for output-channel block `block`, over every image and pixel.
+/// The forward job of [`forward_rows`] in tiles of `shape`.
 #[inline(always)]
-fn weight_gradient_tile<T: Lanes, const R: usize, const V: usize>(
-    input: &WeightGradientInput,
-    pairs: &[usize],
-    first_pair: usize,
-    block: usize,
-) -> Vec<f32> {
-    let width = V * LANES;
-    let last = pairs.len() - 1;
-    let pairs: [usize; R] = std::array::from_fn(|r| pairs[(first_pair + r).min(last)]);
-    let mut acc = [[T::zero(); V]; R];
-    for (&window, dy_p) in input
-        .windows
-        .iter()
-        .zip(input.dy.chunks_exact(input.dy_channels))
-    {
-        acc = multiply_add(acc, &input.grids[window..], &pairs, &dy_p[block * width..]);
-    }
-    acc.iter()
-        .flatten()
-        .flat_map(|lanes| lanes.to_array())
-        .collect()
-}
-
-/// The chains of a pass (see the module's docs).
-#[derive(Clone, Copy)]
-enum Pass<'a> {
-    /// One image's `y`: [`forward_image`].
-    Forward { grid: &'a [f32], c_in: usize },
-    /// One image's `dx`, in its grid: [`input_gradient_image`].
-    InputGradient { dy: &'a [f32] },
-}
-
-/// A tile's rows (pixels or pairs) and vectors of channels: as many accumulators as the
-/// instruction set's registers hold. They do not change the bits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Shape {
-    rows: usize,
-    vectors: usize,
-}
-
-impl Shape {
-    /// The tiles of `isa` over `channels` channels (output channels forward and for the
-    /// weight gradient, input channels for the input gradient, whose rows are always
-    /// [`INPUT_GRADIENT_PIXELS`]): AVX-512 blocks of up to four vectors where they waste no
-    /// lane (16 to 24 of its 32 registers); elsewhere one vector of 16 lanes, two AVX2
-    /// registers, six rows.
-    fn of(isa: Isa, channels: usize, pass_rows: Option<usize>) -> Self {
-        let (rows, vectors) = match isa {
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 if channels.is_multiple_of(4 * LANES) => (4, 4),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 if channels.is_multiple_of(2 * LANES) => (6, 2),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => (8, 1),
-            _ => (6, 1),
-        };
-        Self {
-            rows: pass_rows.unwrap_or(rows),
-            vectors,
-        }
-    }
-}
-
-/// One image of `pass` in tiles of `shape`.
-#[inline(always)]
-fn image_generic<T: Lanes>(pass: Pass, taps: &Taps, shape: Shape, packed: &[f32], out: &mut [f32]) {
-    match (pass, shape.rows, shape.vectors) {
-        (Pass::Forward { grid, c_in }, 4, 4) => {
-            forward_image::<T, 4, 4>(grid, taps, c_in, packed, out)
-        }
-        (Pass::Forward { grid, c_in }, 6, 2) => {
-            forward_image::<T, 6, 2>(grid, taps, c_in, packed, out)
-        }
-        (Pass::Forward { grid, c_in }, 8, 1) => {
-            forward_image::<T, 8, 1>(grid, taps, c_in, packed, out)
-        }
-        (Pass::Forward { grid, c_in }, _, _) => {
-            forward_image::<T, 6, 1>(grid, taps, c_in, packed, out)
-        }
-        (Pass::InputGradient { dy }, _, 4) => input_gradient_image::<T, 4>(dy, taps, packed, out),
-        (Pass::InputGradient { dy }, _, 2) => input_gradient_image::<T, 2>(dy, taps, packed, out),
-        (Pass::InputGradient { dy }, _, _) => input_gradient_image::<T, 1>(dy, taps, packed, out),
-    }
-}
-
-/// The weight gradient's tile of pairs `first_pair..` in `shape`.
-#[inline(always)]
-fn tile_generic<T: Lanes>(
-    input: &WeightGradientInput,
-    pairs: &[usize],
-    first_pair: usize,
-    block: usize,
+fn forward_generic<T: Lanes>(
     shape: Shape,
-) -> Vec<f32> {
+    rows: Rows,
+    steps: &[usize],
+    packed: &[f32],
+    out: &mut [f32],
+) {
     match (shape.rows, shape.vectors) {
-        (4, 4) => weight_gradient_tile::<T, 4, 4>(input, pairs, first_pair, block),
-        (6, 2) => weight_gradient_tile::<T, 6, 2>(input, pairs, first_pair, block),
-        (8, 1) => weight_gradient_tile::<T, 8, 1>(input, pairs, first_pair, block),
-        _ => weight_gradient_tile::<T, 6, 1>(input, pairs, first_pair, block),
+        (4, 4) => forward_rows::<T, 4, 4>(rows, steps, packed, out),
+        (6, 2) => forward_rows::<T, 6, 2>(rows, steps, packed, out),
+        (8, 1) => forward_rows::<T, 8, 1>(rows, steps, packed, out),
+        _ => forward_rows::<T, 6, 1>(rows, steps, packed, out),
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-fn image_avx512(pass: Pass, taps: &Taps, shape: Shape, packed: &[f32], out: &mut [f32]) {
-    image_generic::<Zmm>(pass, taps, shape, packed, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn image_avx2(pass: Pass, taps: &Taps, shape: Shape, packed: &[f32], out: &mut [f32]) {
-    image_generic::<[f32; LANES]>(pass, taps, shape, packed, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-fn tile_avx512(
-    input: &WeightGradientInput,
-    pairs: &[usize],
-    first_pair: usize,
-    block: usize,
+/// One image's input gradient ([`input_gradient_image`]) in tiles of `shape`.
+#[inline(always)]
+fn input_gradient_generic<T: Lanes>(
     shape: Shape,
-) -> Vec<f32> {
-    tile_generic::<Zmm>(input, pairs, first_pair, block, shape)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn tile_avx2(
-    input: &WeightGradientInput,
-    pairs: &[usize],
-    first_pair: usize,
-    block: usize,
-    shape: Shape,
-) -> Vec<f32> {
-    tile_generic::<[f32; LANES]>(input, pairs, first_pair, block, shape)
-}
-
-fn image_on(isa: Isa, pass: Pass, taps: &Taps, shape: Shape, packed: &[f32], out: &mut [f32]) {
-    match isa {
-        // SAFETY: `Isa::detect` found the features these paths are compiled for (tests
-        // only ask for paths the machine has).
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { image_avx512(pass, taps, shape, packed, out) },
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { image_avx2(pass, taps, shape, packed, out) },
-        Isa::Portable => image_generic::<[f32; LANES]>(pass, taps, shape, packed, out),
+    dy: &[f32],
+    taps: &Taps,
+    packed: &[f32],
+    dx: &mut [f32],
+) {
+    match shape.vectors {
+        4 => input_gradient_image::<T, 4>(dy, taps, packed, dx),
+        2 => input_gradient_image::<T, 2>(dy, taps, packed, dx),
+        _ => input_gradient_image::<T, 1>(dy, taps, packed, dx),
     }
 }
 
-fn tile_on(
-    isa: Isa,
-    input: &WeightGradientInput,
-    pairs: &[usize],
-    first_pair: usize,
-    block: usize,
+on_isa!(forward_job, forward_generic, (
     shape: Shape,
-) -> Vec<f32> {
-    match isa {
-        // SAFETY: as in `image_on`.
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { tile_avx512(input, pairs, first_pair, block, shape) },
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { tile_avx2(input, pairs, first_pair, block, shape) },
-        Isa::Portable => tile_generic::<[f32; LANES]>(input, pairs, first_pair, block, shape),
-    }
-}
-
+    rows: Rows,
+    steps: &[usize],
+    packed: &[f32],
+    out: &mut [f32],
+));
+on_isa!(input_gradient_job, input_gradient_generic, (
+    shape: Shape,
+    dy: &[f32],
+    taps: &Taps,
+    packed: &[f32],
+    dx: &mut [f32],
+));
 /// `weight [c_out, c_in, kh, kw]` as `[block][tap][depth][width]`: the chains' channels
 /// (`c_out` forward, `c_in` for the input gradient) in blocks of `width`, zeros past them,
 /// each tap's rows over the other channels (`depth`).
@@ -549,15 +367,31 @@ fn pack_weights(weight: &[f32], g: &ConvGeometry, forward: bool, width: usize) -
     let taps = g.kernel[0] * g.kernel[1];
     let blocks = lanes.div_ceil(width);
     let mut packed = vec![0.0f32; blocks * taps * depth * width];
-    for co in 0..g.c_out {
-        for ci in 0..g.c_in {
-            let (lane, d) = if forward { (co, ci) } else { (ci, co) };
-            for t in 0..taps {
-                let at = ((lane / width * taps + t) * depth + d) * width + lane % width;
-                packed[at] = weight[(co * g.c_in + ci) * taps + t];
+    // A block's tap rows for one of the other channels at a time, gathered in a local tile
+    // and written out whole: written lane by lane, each row a multiple of 4 KiB from the
+    // next, the 16 taps' rows fought over the same ways of the L1 cache.
+    packed
+        .par_chunks_mut(taps * depth * width)
+        .enumerate()
+        .for_each(|(block, packed)| {
+            let mut tile = vec![0.0f32; taps * width];
+            for d in 0..depth {
+                for lane in 0..width.min(lanes - block * width) {
+                    let (co, ci) = if forward {
+                        (block * width + lane, d)
+                    } else {
+                        (d, block * width + lane)
+                    };
+                    let kernel = &weight[(co * g.c_in + ci) * taps..][..taps];
+                    for (t, &value) in kernel.iter().enumerate() {
+                        tile[t * width + lane] = value;
+                    }
+                }
+                for (t, row) in tile.chunks_exact(width).enumerate() {
+                    packed[(t * depth + d) * width..][..width].copy_from_slice(row);
+                }
             }
-        }
-    }
+        });
     packed
 }
 
@@ -570,22 +404,38 @@ pub fn forward(x: &[f32], weight: &[f32], g: &ConvGeometry) -> Vec<f32> {
 fn forward_on(isa: Isa, x: &[f32], weight: &[f32], g: &ConvGeometry) -> Vec<f32> {
     debug_assert!(fits(g), "small_maps::forward: unsupported geometry {g:?}");
     let shape = Shape::of(isa, g.c_out, None);
-    let packed = pack_weights(weight, g, true, shape.vectors * LANES);
+    let width = shape.vectors * LANES;
+    let channels = g.c_out.div_ceil(width) * width;
+    let packed = pack_weights(weight, g, true, width);
     let grid = Grid::of(g, g.c_in);
     let taps = Taps::of(g, &grid);
-    let image = g.c_in * g.input[0] * g.input[1];
-    let mut y = vec![0.0f32; g.batch * g.c_out * g.pixels()];
-    y.par_chunks_mut(g.c_out * g.pixels())
-        .zip(x.par_chunks(image))
-        .for_each(|(y_b, x_b)| {
-            let mut padded = Scratch::take(grid.len);
-            let padded = padded.values();
-            grid.fill(x_b, g, padded);
-            let pass = Pass::Forward {
-                grid: padded,
-                c_in: g.c_in,
-            };
-            image_on(isa, pass, &taps, shape, &packed, y_b);
+    let batch = Batch::of(x, g, &grid, &taps);
+    // Each link's grid offset from the window: the taps in order, each over the channels.
+    let steps: Vec<usize> = taps
+        .offsets
+        .iter()
+        .flat_map(|&offset| offset..offset + g.c_in)
+        .collect();
+    // The sums channels last, `[B · P, channels]`, then turned into `[B, c_out, P]`.
+    let mut sums = Scratch::take(batch.windows.len() * channels);
+    let sums = sums.values();
+    let grids: &[f32] = batch.grids.values_ref();
+    sums.par_chunks_mut(FORWARD_JOB_ROWS * channels)
+        .zip(batch.windows.par_chunks(FORWARD_JOB_ROWS))
+        .for_each(|(out, windows)| {
+            let rows = Rows { grids, windows };
+            forward_job(isa, shape, rows, &steps, &packed, out)
+        });
+    let pixels = g.pixels();
+    let mut y = vec![0.0f32; g.batch * g.c_out * pixels];
+    y.par_chunks_mut(g.c_out * pixels)
+        .zip(sums.par_chunks(pixels * channels))
+        .for_each(|(y_b, sums_b)| {
+            for (co, y_c) in y_b.chunks_exact_mut(pixels).enumerate() {
+                for (value, sums_p) in y_c.iter_mut().zip(sums_b.chunks_exact(channels)) {
+                    *value = sums_p[co];
+                }
+            }
         });
     y
 }
@@ -614,83 +464,10 @@ fn input_gradient_on(isa: Isa, weight: &[f32], dy: &[f32], g: &ConvGeometry) -> 
             let mut padded = Scratch::take(grid.len);
             let padded = padded.values();
             padded.fill(0.0);
-            let pass = Pass::InputGradient { dy: dy_b };
-            image_on(isa, pass, &taps, shape, &packed, padded);
+            input_gradient_job(isa, shape, dy_b, &taps, &packed, padded);
             grid.crop(padded, g, dx_b);
         });
     dx
-}
-
-/// `dw [c_out, c_in, kh, kw]` of [`forward`] from the input `x` `[B, c_in, h, w]` and the
-/// output gradient `dy` `[B, c_out, oh, ow]`; the geometry must be one that this path
-/// [`fits`].
-pub fn weight_gradient(x: &[f32], dy: &[f32], g: &ConvGeometry) -> Vec<f32> {
-    weight_gradient_on(Isa::detect(), x, dy, g)
-}
-
-fn weight_gradient_on(isa: Isa, x: &[f32], dy: &[f32], g: &ConvGeometry) -> Vec<f32> {
-    debug_assert!(
-        fits(g),
-        "small_maps::weight_gradient: unsupported geometry {g:?}"
-    );
-    let (pixels, image) = (g.pixels(), g.c_in * g.input[0] * g.input[1]);
-    let shape = Shape::of(isa, g.c_out, None);
-    let width = shape.vectors * LANES;
-    let dy_channels = g.c_out.div_ceil(width) * width;
-    let grid = Grid::of(g, g.c_in);
-    let taps = Taps::of(g, &grid);
-    // Every image's grid and output gradient, channels last, built in parallel.
-    let mut grids = Scratch::take(g.batch * grid.len);
-    let grids = grids.values();
-    let mut dy_last = Scratch::take(g.batch * pixels * dy_channels);
-    let dy_last = dy_last.values();
-    grids
-        .par_chunks_mut(grid.len)
-        .zip(dy_last.par_chunks_mut(pixels * dy_channels))
-        .zip(x.par_chunks(image).zip(dy.par_chunks(g.c_out * pixels)))
-        .for_each(|((grid_b, dy_last_b), (x_b, dy_b))| {
-            grid.fill(x_b, g, grid_b);
-            dy_last_b.fill(0.0);
-            for (co, row) in dy_b.chunks_exact(pixels).enumerate() {
-                for (p, &value) in row.iter().enumerate() {
-                    dy_last_b[p * dy_channels + co] = value;
-                }
-            }
-        });
-    let windows = (0..g.batch)
-        .flat_map(|b| taps.windows.iter().map(move |w| b * grid.len + w))
-        .collect();
-    let input = WeightGradientInput {
-        grids,
-        windows,
-        dy: dy_last,
-        dy_channels,
-    };
-    // The pairs (tap, ci) in order, each as its grid offset from the window.
-    let pairs: Vec<usize> = taps
-        .offsets
-        .iter()
-        .flat_map(|&offset| (0..g.c_in).map(move |ci| offset + ci))
-        .collect();
-    let jobs: Vec<(usize, usize)> = (0..pairs.len())
-        .step_by(shape.rows)
-        .flat_map(|first| (0..dy_channels / width).map(move |block| (first, block)))
-        .collect();
-    let tiles: Vec<Vec<f32>> = jobs
-        .par_iter()
-        .map(|&(first, block)| tile_on(isa, &input, &pairs, first, block, shape))
-        .collect();
-    let n_taps = taps.offsets.len();
-    let mut dw = vec![0.0f32; g.c_out * g.c_in * n_taps];
-    for (&(first, block), tile) in jobs.iter().zip(&tiles) {
-        for (pair, sums) in (first..pairs.len()).zip(tile.chunks_exact(width)) {
-            let (t, ci) = (pair / g.c_in, pair % g.c_in);
-            for (co, &value) in (block * width..g.c_out).zip(sums) {
-                dw[(co * g.c_in + ci) * n_taps + t] = value;
-            }
-        }
-    }
-    dw
 }
 
 #[cfg(test)]

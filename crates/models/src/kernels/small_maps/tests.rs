@@ -34,10 +34,13 @@ fn halving(batch: usize, c_in: usize, side: usize, c_out: usize) -> ConvGeometry
 }
 
 /// Shapes that cover one and two vectors a block, a last block past the channels, the
-/// joins' 3 × 3 maps, and a rectangular, asymmetric case.
+/// joins' 3 × 3 maps, a rectangular, asymmetric case, chains stopped and taken up again
+/// (more links than one pass of the forward's weights, more output pixels than one pass of
+/// the weight gradient's) and several forward jobs.
 fn shapes() -> Vec<ConvGeometry> {
     vec![
         halving(2, 3, 12, 16),
+        geometry(2, 48, [3, 3], 16, [3, 3], [1, 1], [1; 4]),
         halving(2, 5, 6, 32),
         halving(3, 32, 6, 16),
         geometry(2, 20, [3, 3], 48, [3, 3], [1, 1], [1; 4]),
@@ -181,6 +184,23 @@ fn every_value_is_the_documented_chain_bit_for_bit() {
     let (detected, paths) = (Isa::detect(), paths());
     // The path the kernels run on this machine is among those compared.
     assert!(paths.contains(&detected), "{detected:?}");
+    // The shapes stop and take up chains, and split the forward pass into jobs.
+    let links = |g: &ConvGeometry| g.c_in * taps_of(g);
+    assert!(
+        shapes()
+            .iter()
+            .any(|g| links(g) > FORWARD_WEIGHT_VALUES / LANES)
+    );
+    assert!(
+        shapes()
+            .iter()
+            .any(|g| g.batch * g.pixels() > WEIGHT_GRADIENT_ROWS)
+    );
+    assert!(
+        shapes()
+            .iter()
+            .any(|g| g.batch * g.pixels() > FORWARD_JOB_ROWS)
+    );
     for (i, g) in shapes().into_iter().enumerate() {
         assert!(fits(&g), "{g:?}");
         let (x, w, dy) = operands(&g, 10 * i as u64);
@@ -262,17 +282,25 @@ fn the_convolution_takes_this_path_which_agrees_with_the_unfolded_one() {
     }
 }
 
-/// Each pass where it measured faster: the large maps' forward passes and weight
-/// gradients, the input gradients of more than a few channels; never the one-pixel heads
-/// or the generator's 48 × 48 maps.
+/// Each pass where it measured faster: every pass of the discriminators' layers but the
+/// gradients of the 3-channel images; never the one-pixel heads or the generator's 48 × 48
+/// maps.
 #[test]
 fn takes_each_pass_where_it_is_faster() {
     let first = halving(32, 3, 48, 16);
-    assert!(takes_forward(&first) && takes_weight_gradient(&first));
-    assert!(!takes_input_gradient(&first));
-    let last = halving(32, 64, 6, 128);
-    assert!(!takes_forward(&last) && !takes_weight_gradient(&last));
-    assert!(takes_input_gradient(&last));
+    assert!(takes_forward(&first));
+    assert!(!takes_input_gradient(&first) && !takes_weight_gradient(&first));
+    for layer in [
+        halving(32, 16, 24, 32),
+        halving(32, 64, 6, 128),
+        geometry(32, 192, [3, 3], 128, [3, 3], [1, 1], [1; 4]),
+    ] {
+        assert!(takes_forward(&layer), "{layer:?}");
+        assert!(
+            takes_input_gradient(&layer) && takes_weight_gradient(&layer),
+            "{layer:?}"
+        );
+    }
     for other in [
         geometry(32, 128, [3, 3], 1, [3, 3], [1, 1], [0; 4]),
         geometry(32, 32, [48, 48], 32, [3, 3], [1, 1], [1; 4]),
