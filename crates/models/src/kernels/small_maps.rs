@@ -48,7 +48,7 @@ use rayon::prelude::*;
 use super::conv::ConvGeometry;
 use super::direct::Isa;
 use super::scratch::Scratch;
-use lanes::{Lanes, Shape, Zmm, multiply_add, on_isa};
+use lanes::{Lanes, Shape, Zmm, load_row, multiply_add, on_isa, store_row};
 
 mod lanes;
 mod weight_gradient;
@@ -246,12 +246,11 @@ fn forward_rows<T: Lanes, const R: usize, const V: usize>(
             let end = (start + links).min(depth);
             for first in (0..rows).step_by(R) {
                 let at: [usize; R] = std::array::from_fn(|r| windows[(first + r).min(rows - 1)]);
-                let stored = |r: usize| &out[(first + r) * channels + block * width..][..width];
+                let at_row = |r: usize| (first + r) * channels + block * width;
                 let mut acc = [[T::zero(); V]; R];
                 if start > 0 {
                     for (r, acc_r) in acc.iter_mut().enumerate().take(rows - first) {
-                        let sums = stored(r);
-                        *acc_r = std::array::from_fn(|v| T::load(&sums[v * LANES..]));
+                        *acc_r = load_row(&out[at_row(r)..]);
                     }
                 }
                 for (&step, vectors) in steps[start..end]
@@ -261,10 +260,7 @@ fn forward_rows<T: Lanes, const R: usize, const V: usize>(
                     acc = multiply_add(acc, &grids[step..], &at, vectors);
                 }
                 for (r, acc_r) in acc.iter().enumerate().take(rows - first) {
-                    let sums = &mut out[(first + r) * channels + block * width..][..width];
-                    for (lanes, value) in sums.chunks_exact_mut(LANES).zip(acc_r) {
-                        lanes.copy_from_slice(&value.to_array());
-                    }
+                    store_row(acc_r, &mut out[at_row(r)..]);
                 }
             }
         }

@@ -79,6 +79,20 @@ impl Lanes for Zmm {
 /// A tile's accumulators: `R` rows of `V` vectors.
 pub(super) type Tile<T, const R: usize, const V: usize> = [[T; V]; R];
 
+/// The `V` vectors of `values[..V · LANES]`: a row of a tile.
+#[inline(always)]
+pub(super) fn load_row<T: Lanes, const V: usize>(values: &[f32]) -> [T; V] {
+    std::array::from_fn(|v| T::load(&values[v * LANES..]))
+}
+
+/// A row of a tile into `values[..V · LANES]`.
+#[inline(always)]
+pub(super) fn store_row<T: Lanes, const V: usize>(row: &[T; V], values: &mut [f32]) {
+    for (lanes, vector) in values[..V * LANES].chunks_exact_mut(LANES).zip(row) {
+        lanes.copy_from_slice(&vector.to_array());
+    }
+}
+
 /// One link of every chain of a tile: `acc[r][v] = fma(xs[at[r]], vectors[v · LANES..],
 /// acc[r][v])`. Each `x` is read where it is used, so that it stays a memory operand of its
 /// broadcast; the accumulators come in and go out by value, so that they stay in
@@ -90,7 +104,7 @@ pub(super) fn multiply_add<T: Lanes, const R: usize, const V: usize>(
     at: &[usize; R],
     vectors: &[f32],
 ) -> Tile<T, R, V> {
-    let vectors: [T; V] = std::array::from_fn(|v| T::load(&vectors[v * LANES..]));
+    let vectors: [T; V] = load_row(vectors);
     for (acc_r, &at) in acc.iter_mut().zip(at) {
         let x = xs[at];
         for (a, w) in acc_r.iter_mut().zip(vectors) {

@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::lanes::{Lanes, Shape, Zmm, multiply_add, on_isa};
+use super::lanes::{Lanes, Shape, Zmm, load_row, multiply_add, on_isa, store_row};
 use super::{Batch, Grid, LANES, Rows, Taps, fits};
 use crate::kernels::conv::ConvGeometry;
 use crate::kernels::direct::Isa;
@@ -43,8 +43,7 @@ fn weight_gradient_pairs<T: Lanes, const R: usize, const V: usize>(
             let mut acc = [[T::zero(); V]; R];
             if start > 0 {
                 for (r, acc_r) in acc.iter_mut().enumerate().take(kept) {
-                    let sums = &out[(first + r) * width..][..width];
-                    *acc_r = std::array::from_fn(|v| T::load(&sums[v * LANES..]));
+                    *acc_r = load_row(&out[(first + r) * width..]);
                 }
             }
             for (&window, dy_p) in windows[start..end]
@@ -54,10 +53,7 @@ fn weight_gradient_pairs<T: Lanes, const R: usize, const V: usize>(
                 acc = multiply_add(acc, &grids[window..], &at, &dy_p[block * width..]);
             }
             for (r, acc_r) in acc.iter().enumerate().take(kept) {
-                let sums = &mut out[(first + r) * width..][..width];
-                for (lanes, value) in sums.chunks_exact_mut(LANES).zip(acc_r) {
-                    lanes.copy_from_slice(&value.to_array());
-                }
+                store_row(acc_r, &mut out[(first + r) * width..]);
             }
         }
     }
