@@ -304,53 +304,29 @@ fn input_gradient_image<T: Lanes, const V: usize>(
     }
 }
 
-/// The forward job of [`forward_rows`] in tiles of `shape`.
-#[inline(always)]
-fn forward_generic<T: Lanes>(
-    shape: Shape,
-    rows: Rows,
-    steps: &[usize],
-    packed: &[f32],
-    out: &mut [f32],
-) {
-    match (shape.rows, shape.vectors) {
-        (4, 4) => forward_rows::<T, 4, 4>(rows, steps, packed, out),
-        (6, 2) => forward_rows::<T, 6, 2>(rows, steps, packed, out),
-        (8, 1) => forward_rows::<T, 8, 1>(rows, steps, packed, out),
-        _ => forward_rows::<T, 6, 1>(rows, steps, packed, out),
+on_isa! {
+    /// The forward job of [`forward_rows`] in tiles of `shape`.
+    fn forward_job<T>(shape: Shape, rows: Rows, steps: &[usize], packed: &[f32], out: &mut [f32]) {
+        match (shape.rows, shape.vectors) {
+            (4, 4) => forward_rows::<T, 4, 4>(rows, steps, packed, out),
+            (6, 2) => forward_rows::<T, 6, 2>(rows, steps, packed, out),
+            (8, 1) => forward_rows::<T, 8, 1>(rows, steps, packed, out),
+            _ => forward_rows::<T, 6, 1>(rows, steps, packed, out),
+        }
     }
 }
 
-/// One image's input gradient ([`input_gradient_image`]) in tiles of `shape`.
-#[inline(always)]
-fn input_gradient_generic<T: Lanes>(
-    shape: Shape,
-    dy: &[f32],
-    taps: &Taps,
-    packed: &[f32],
-    dx: &mut [f32],
-) {
-    match shape.vectors {
-        4 => input_gradient_image::<T, 4>(dy, taps, packed, dx),
-        2 => input_gradient_image::<T, 2>(dy, taps, packed, dx),
-        _ => input_gradient_image::<T, 1>(dy, taps, packed, dx),
+on_isa! {
+    /// One image's input gradient ([`input_gradient_image`]) in tiles of `shape`.
+    fn input_gradient_job<T>(shape: Shape, dy: &[f32], taps: &Taps, packed: &[f32], dx: &mut [f32]) {
+        match shape.vectors {
+            4 => input_gradient_image::<T, 4>(dy, taps, packed, dx),
+            2 => input_gradient_image::<T, 2>(dy, taps, packed, dx),
+            _ => input_gradient_image::<T, 1>(dy, taps, packed, dx),
+        }
     }
 }
 
-on_isa!(forward_job, forward_generic, (
-    shape: Shape,
-    rows: Rows,
-    steps: &[usize],
-    packed: &[f32],
-    out: &mut [f32],
-));
-on_isa!(input_gradient_job, input_gradient_generic, (
-    shape: Shape,
-    dy: &[f32],
-    taps: &Taps,
-    packed: &[f32],
-    dx: &mut [f32],
-));
 /// `weight [c_out, c_in, kh, kw]` as `[block][tap][depth][width]`: the chains' channels
 /// (`c_out` forward, `c_in` for the input gradient) in blocks of `width`, zeros past them,
 /// each tap's rows over the other channels (`depth`).

@@ -145,21 +145,29 @@ impl Shape {
     }
 }
 
-/// `fn $name(isa, args…)`: `$generic` on the widest path `isa` allows, each path compiled
-/// for its instruction set.
+/// `fn $name(isa, args…)`: the body, generic over the vectors `T` it runs in, on the
+/// widest path `isa` allows, each path compiled for its instruction set (AVX-512 on
+/// [`Zmm`], AVX2 and the portable path on `[f32; LANES]`).
 macro_rules! on_isa {
-    ($name:ident, $generic:ident, ($($arg:ident: $ty:ty),* $(,)?)) => {
+    (
+        $(#[$meta:meta])*
+        fn $name:ident<$t:ident>($($arg:ident: $ty:ty),* $(,)?) $body:block
+    ) => {
+        $(#[$meta])*
         fn $name(isa: Isa, $($arg: $ty),*) {
+            #[inline(always)]
+            fn generic<$t: Lanes>($($arg: $ty),*) $body
+
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx512f,avx2,fma")]
             fn avx512($($arg: $ty),*) {
-                $generic::<Zmm>($($arg),*)
+                generic::<Zmm>($($arg),*)
             }
 
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx2,fma")]
             fn avx2($($arg: $ty),*) {
-                $generic::<[f32; LANES]>($($arg),*)
+                generic::<[f32; LANES]>($($arg),*)
             }
 
             match isa {
@@ -169,7 +177,7 @@ macro_rules! on_isa {
                 Isa::Avx512 => unsafe { avx512($($arg),*) },
                 #[cfg(target_arch = "x86_64")]
                 Isa::Avx2 => unsafe { avx2($($arg),*) },
-                Isa::Portable => $generic::<[f32; LANES]>($($arg),*),
+                Isa::Portable => generic::<[f32; LANES]>($($arg),*),
             }
         }
     };

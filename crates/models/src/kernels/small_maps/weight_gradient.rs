@@ -59,32 +59,24 @@ fn weight_gradient_pairs<T: Lanes, const R: usize, const V: usize>(
     }
 }
 
-/// The weight-gradient job of [`weight_gradient_pairs`] in tiles of `shape`.
-#[inline(always)]
-fn weight_gradient_generic<T: Lanes>(
-    shape: Shape,
-    rows: Rows,
-    dy: &[f32],
-    pairs: &[usize],
-    block: usize,
-    out: &mut [f32],
-) {
-    match (shape.rows, shape.vectors) {
-        (4, 4) => weight_gradient_pairs::<T, 4, 4>(rows, dy, pairs, block, out),
-        (6, 2) => weight_gradient_pairs::<T, 6, 2>(rows, dy, pairs, block, out),
-        (8, 1) => weight_gradient_pairs::<T, 8, 1>(rows, dy, pairs, block, out),
-        _ => weight_gradient_pairs::<T, 6, 1>(rows, dy, pairs, block, out),
+on_isa! {
+    /// The weight-gradient job of [`weight_gradient_pairs`] in tiles of `shape`.
+    fn weight_gradient_job<T>(
+        shape: Shape,
+        rows: Rows,
+        dy: &[f32],
+        pairs: &[usize],
+        block: usize,
+        out: &mut [f32],
+    ) {
+        match (shape.rows, shape.vectors) {
+            (4, 4) => weight_gradient_pairs::<T, 4, 4>(rows, dy, pairs, block, out),
+            (6, 2) => weight_gradient_pairs::<T, 6, 2>(rows, dy, pairs, block, out),
+            (8, 1) => weight_gradient_pairs::<T, 8, 1>(rows, dy, pairs, block, out),
+            _ => weight_gradient_pairs::<T, 6, 1>(rows, dy, pairs, block, out),
+        }
     }
 }
-
-on_isa!(weight_gradient_job, weight_gradient_generic, (
-    shape: Shape,
-    rows: Rows,
-    dy: &[f32],
-    pairs: &[usize],
-    block: usize,
-    out: &mut [f32],
-));
 
 /// `dw [c_out, c_in, kh, kw]` of [`super::forward`] from the input `x` `[B, c_in, h, w]` and the
 /// output gradient `dy` `[B, c_out, oh, ow]`; the geometry must be one that this path
