@@ -125,33 +125,50 @@ impl Grid {
     }
 
     /// Copies one image `[c_in, h, w]` into `grid`, zeros around it and past its channels.
-    /// Pixel by pixel, so that the grid is written in order.
+    /// A row at a time: each channel's row read in order and spread over the grid's row,
+    /// which stays in the L1 cache.
     pub fn fill(&self, image: &[f32], g: &ConvGeometry, grid: &mut [f32]) {
         grid.fill(0.0);
-        for (y, x, pixel) in self.pixels(g) {
-            for (ci, value) in grid[pixel..][..g.c_in].iter_mut().enumerate() {
-                *value = image[(ci * g.input[0] + y) * g.input[1] + x];
+        for (y, row) in self.rows(g, grid) {
+            for (ci, channel) in image.chunks_exact(g.input[0] * g.input[1]).enumerate() {
+                let values = &channel[y * g.input[1]..][..g.input[1]];
+                for (to, &value) in row[ci..].iter_mut().step_by(self.channels).zip(values) {
+                    *to = value;
+                }
             }
         }
     }
 
     /// Crops `grid` (channels last, padded) into one image `[c_in, h, w]`: the inverse
     /// of [`Grid::fill`].
-    fn crop(&self, grid: &[f32], g: &ConvGeometry, image: &mut [f32]) {
-        for (y, x, pixel) in self.pixels(g) {
-            for (ci, &value) in grid[pixel..][..g.c_in].iter().enumerate() {
-                image[(ci * g.input[0] + y) * g.input[1] + x] = value;
+    fn crop(&self, grid: &mut [f32], g: &ConvGeometry, image: &mut [f32]) {
+        for (y, row) in self.rows(g, grid) {
+            for (ci, channel) in image.chunks_exact_mut(g.input[0] * g.input[1]).enumerate() {
+                let values = &mut channel[y * g.input[1]..][..g.input[1]];
+                for (value, &from) in values
+                    .iter_mut()
+                    .zip(row[ci..].iter().step_by(self.channels))
+                {
+                    *value = from;
+                }
             }
         }
     }
 
-    /// Every pixel `(y, x)` of `g`'s images, row by row, with its offset in the grid.
-    fn pixels(&self, g: &ConvGeometry) -> impl Iterator<Item = (usize, usize, usize)> {
+    /// Each image row `y` with the grid's values from its first pixel to its last.
+    fn rows<'a>(
+        &self,
+        g: &ConvGeometry,
+        grid: &'a mut [f32],
+    ) -> impl Iterator<Item = (usize, &'a mut [f32])> {
         let [h, w] = g.input;
         let [top, left, _, _] = g.padding;
-        (0..h).flat_map(move |y| {
-            (0..w).map(move |x| (y, x, ((y + top) * self.pitch + left + x) * self.channels))
-        })
+        let (pitch, channels) = (self.pitch * self.channels, self.channels);
+        grid.chunks_exact_mut(pitch)
+            .skip(top)
+            .take(h)
+            .map(move |row| &mut row[left * channels..][..w * channels])
+            .enumerate()
     }
 }
 
