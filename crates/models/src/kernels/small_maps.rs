@@ -43,6 +43,8 @@
 //! not the unfolded path's (gemm cuts its sums into other blocks): the two agree to
 //! rounding.
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
 use super::conv::ConvGeometry;
@@ -129,7 +131,8 @@ impl Grid {
     /// which stays in the L1 cache.
     pub fn fill(&self, image: &[f32], g: &ConvGeometry, grid: &mut [f32]) {
         grid.fill(0.0);
-        for (y, row) in self.rows(g, grid) {
+        for (y, row) in self.rows(g) {
+            let row = &mut grid[row];
             for (ci, channel) in image.chunks_exact(g.input[0] * g.input[1]).enumerate() {
                 let values = &channel[y * g.input[1]..][..g.input[1]];
                 for (to, &value) in row[ci..].iter_mut().step_by(self.channels).zip(values) {
@@ -141,8 +144,9 @@ impl Grid {
 
     /// Crops `grid` (channels last, padded) into one image `[c_in, h, w]`: the inverse
     /// of [`Grid::fill`].
-    fn crop(&self, grid: &mut [f32], g: &ConvGeometry, image: &mut [f32]) {
-        for (y, row) in self.rows(g, grid) {
+    fn crop(&self, grid: &[f32], g: &ConvGeometry, image: &mut [f32]) {
+        for (y, row) in self.rows(g) {
+            let row = &grid[row];
             for (ci, channel) in image.chunks_exact_mut(g.input[0] * g.input[1]).enumerate() {
                 let values = &mut channel[y * g.input[1]..][..g.input[1]];
                 for (value, &from) in values
@@ -155,20 +159,16 @@ impl Grid {
         }
     }
 
-    /// Each image row `y` with the grid's values from its first pixel to its last.
-    fn rows<'a>(
-        &self,
-        g: &ConvGeometry,
-        grid: &'a mut [f32],
-    ) -> impl Iterator<Item = (usize, &'a mut [f32])> {
+    /// Each image row `y` with the range of the grid's values from its first pixel to its
+    /// last.
+    fn rows(&self, g: &ConvGeometry) -> impl Iterator<Item = (usize, Range<usize>)> {
         let [h, w] = g.input;
         let [top, left, _, _] = g.padding;
         let (pitch, channels) = (self.pitch * self.channels, self.channels);
-        grid.chunks_exact_mut(pitch)
-            .skip(top)
-            .take(h)
-            .map(move |row| &mut row[left * channels..][..w * channels])
-            .enumerate()
+        (0..h).map(move |y| {
+            let first = (y + top) * pitch + left * channels;
+            (y, first..first + w * channels)
+        })
     }
 }
 
@@ -193,13 +193,22 @@ impl Taps {
         }
     }
 
-    /// The windows of pixels `first..first + R`, the last repeated past the map's end (its
-    /// chains are computed and dropped).
-    #[inline(always)]
-    fn tile<const R: usize>(&self, first: usize) -> [usize; R] {
-        let last = self.windows.len() - 1;
-        std::array::from_fn(|r| self.windows[(first + r).min(last)])
+    /// The grid offset from the window of every link `(tap, ci)` of a chain over the taps
+    /// and then `c_in` channels: the forward pass's steps, the weight gradient's pairs.
+    fn links(&self, c_in: usize) -> Vec<usize> {
+        self.offsets
+            .iter()
+            .flat_map(|&offset| offset..offset + c_in)
+            .collect()
     }
+}
+
+/// The `R` rows of a tile from `first` on: `values[first..first + R]`, the last repeated
+/// past the end (its chains are computed and dropped).
+#[inline(always)]
+fn tile<const R: usize>(values: &[usize], first: usize) -> [usize; R] {
+    let last = values.len() - 1;
+    std::array::from_fn(|r| values[(first + r).min(last)])
 }
 
 /// Every image of a batch in one buffer of grids, and the window of every output pixel of
@@ -262,7 +271,7 @@ fn forward_rows<T: Lanes, const R: usize, const V: usize>(
         for start in (0..depth).step_by(links) {
             let end = (start + links).min(depth);
             for first in (0..rows).step_by(R) {
-                let at: [usize; R] = std::array::from_fn(|r| windows[(first + r).min(rows - 1)]);
+                let at: [usize; R] = tile(windows, first);
                 let at_row = |r: usize| (first + r) * channels + block * width;
                 let mut acc = [[T::zero(); V]; R];
                 if start > 0 {
@@ -300,7 +309,7 @@ fn input_gradient_image<T: Lanes, const V: usize>(
     let width = V * LANES;
     let per_block = taps.offsets.len() * c_out * width;
     for first in (0..pixels).step_by(R) {
-        let windows = taps.tile::<R>(first);
+        let windows: [usize; R] = tile(&taps.windows, first);
         let columns: [usize; R] = std::array::from_fn(|r| (first + r).min(pixels - 1));
         for (block, weights) in packed.chunks_exact(per_block).enumerate() {
             for (&offset, weights) in taps.offsets.iter().zip(weights.chunks_exact(c_out * width)) {
@@ -399,12 +408,7 @@ fn forward_on(isa: Isa, x: &[f32], weight: &[f32], g: &ConvGeometry) -> Vec<f32>
     let grid = Grid::of(g, g.c_in);
     let taps = Taps::of(g, &grid);
     let batch = Batch::of(x, g, &grid, &taps);
-    // Each link's grid offset from the window: the taps in order, each over the channels.
-    let steps: Vec<usize> = taps
-        .offsets
-        .iter()
-        .flat_map(|&offset| offset..offset + g.c_in)
-        .collect();
+    let steps = taps.links(g.c_in);
     // The sums channels last, `[B · P, channels]`, then turned into `[B, c_out, P]`.
     let mut sums = Scratch::take(batch.windows.len() * channels);
     let sums = sums.values();

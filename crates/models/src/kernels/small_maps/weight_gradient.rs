@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use super::lanes::{Lanes, Shape, Zmm, load_row, multiply_add, on_isa, store_row};
-use super::{Batch, Grid, LANES, Rows, Taps, fits};
+use super::{Batch, Grid, LANES, Rows, Taps, fits, tile};
 use crate::kernels::conv::ConvGeometry;
 use crate::kernels::direct::Isa;
 use crate::kernels::scratch::Scratch;
@@ -34,11 +34,10 @@ fn weight_gradient_pairs<T: Lanes, const R: usize, const V: usize>(
     let Rows { grids, windows } = rows;
     let width = V * LANES;
     let channels = dy.len() / windows.len();
-    let last = pairs.len() - 1;
     for start in (0..windows.len()).step_by(WEIGHT_GRADIENT_ROWS) {
         let end = (start + WEIGHT_GRADIENT_ROWS).min(windows.len());
         for first in (0..pairs.len()).step_by(R) {
-            let at: [usize; R] = std::array::from_fn(|r| pairs[(first + r).min(last)]);
+            let at: [usize; R] = tile(pairs, first);
             let kept = (pairs.len() - first).min(R);
             let mut acc = [[T::zero(); V]; R];
             if start > 0 {
@@ -113,11 +112,7 @@ pub(super) fn weight_gradient_on(isa: Isa, x: &[f32], dy: &[f32], g: &ConvGeomet
         });
     // The pairs (tap, ci) in order, each as its grid offset from the window, in jobs of
     // whole tiles for one block of output channels.
-    let pairs: Vec<usize> = taps
-        .offsets
-        .iter()
-        .flat_map(|&offset| offset..offset + g.c_in)
-        .collect();
+    let pairs = taps.links(g.c_in);
     let tiles = pairs.len().div_ceil(shape.rows);
     let job_pairs = (tiles / 16).clamp(1, WEIGHT_GRADIENT_JOB_TILES) * shape.rows;
     let blocks = channels / width;
