@@ -160,26 +160,6 @@ impl ConvGeometry {
     fn with_batch(&self, batch: usize) -> ConvGeometry {
         ConvGeometry { batch, ..*self }
     }
-
-    /// Whether one window covers the whole unpadded input (the discriminators' one-pixel
-    /// heads): an image's unfolded column is then the image itself, in order.
-    fn covers_input(&self) -> bool {
-        self.padding == [0; 4] && self.kernel == self.input
-    }
-}
-
-/// The unfolded matrix `cols [K, G]` of a group of images `x_g` whose window covers the
-/// whole input ([`ConvGeometry::covers_input`]): column `b` is image `b`, so unfolding is a
-/// transpose. The same values as [`Unfolding::im2col`]'s, without its lists of offsets,
-/// which had been most of these layers' time. (gemm on `x_g` read in place, with strides,
-/// gave other bits: on products this small its sums depend on the layout.)
-fn unfold_whole_images(x_g: &[f32], patch: usize, cols: &mut [f32]) {
-    let images = x_g.len() / patch;
-    for (b, image) in x_g.chunks_exact(patch).enumerate() {
-        for (k, &value) in image.iter().enumerate() {
-            cols[k * images + b] = value;
-        }
-    }
 }
 
 /// Groups run in parallel, each product on one thread; a single group's product is split
@@ -212,7 +192,7 @@ pub(super) fn unfolded_forward(x: &[f32], weight: &[f32], g: &ConvGeometry) -> V
         return y;
     }
     let threads = parallelism(g.batch.div_ceil(group));
-    let unfolding = (!g.covers_input()).then(|| Unfolding::of(g));
+    let unfolding = Unfolding::of(g);
     y.par_chunks_mut(group * g.c_out * pixels)
         .zip(x.par_chunks(group * g.image()))
         .for_each(|(y_g, x_g)| {
@@ -220,10 +200,7 @@ pub(super) fn unfolded_forward(x: &[f32], weight: &[f32], g: &ConvGeometry) -> V
             let columns = gg.batch * pixels;
             let mut cols = Scratch::take(patch * columns);
             let cols = cols.values();
-            match &unfolding {
-                Some(unfolding) => unfolding.im2col(x_g, &gg, cols),
-                None => unfold_whole_images(x_g, patch, cols),
-            }
+            unfolding.im2col(x_g, &gg, cols);
             let (w, cols) = (
                 MatrixView::rows(weight, patch),
                 MatrixView::rows(cols, columns),
@@ -298,7 +275,7 @@ pub(super) fn unfolded_backward(
     }
     let n_groups = g.batch.div_ceil(group);
     let threads = parallelism(n_groups);
-    let unfolding = (!g.covers_input()).then(|| Unfolding::of(g));
+    let unfolding = Unfolding::of(g);
     let mut dx_groups: Vec<Option<&mut [f32]>> = if want_x {
         dx.chunks_mut(group * g.image()).map(Some).collect()
     } else {
@@ -326,10 +303,7 @@ pub(super) fn unfolded_backward(
             let mut cols = Scratch::take(patch * columns);
             let cols = cols.values();
             let dw_g = if want_weight {
-                match &unfolding {
-                    Some(unfolding) => unfolding.im2col(x_g, &gg, cols),
-                    None => unfold_whole_images(x_g, patch, cols),
-                }
+                unfolding.im2col(x_g, &gg, cols);
                 product(
                     MatrixView::rows(dy_g, columns),
                     MatrixView::rows(cols, columns).t(),
@@ -349,18 +323,7 @@ pub(super) fn unfolded_backward(
                     threads,
                     cols,
                 );
-                match &unfolding {
-                    Some(unfolding) => unfolding.col2im(cols, &gg, dx_g),
-                    // Column `b` is image `b`'s gradient, added onto its zeros as the
-                    // folding adds it (so a -0 turns +0 there too).
-                    None => {
-                        for (b, image) in dx_g.chunks_exact_mut(patch).enumerate() {
-                            for (k, sum) in image.iter_mut().enumerate() {
-                                *sum += cols[k * columns + b];
-                            }
-                        }
-                    }
-                }
+                unfolding.col2im(cols, &gg, dx_g);
             }
             dw_g
         })
@@ -466,69 +429,6 @@ mod tests {
             assert_eq!(dx, [counts, counts].concat());
             assert_eq!(dw, vec![24.0, 32.0, 48.0, 56.0]);
         });
-    }
-
-    /// The one-pixel heads read their images in place: the same bits as gemm on the
-    /// unfolded copy (each image a column), forward and both gradients, with sums shorter
-    /// and longer than one of gemm's blocks.
-    #[test]
-    fn whole_input_windows_give_the_unfolded_copys_bits() {
-        for (c_in, c_out) in [(7, 2), (130, 1)] {
-            let g = ConvGeometry {
-                batch: 5,
-                c_in,
-                input: [3, 3],
-                c_out,
-                kernel: [3, 3],
-                stride: [1, 1],
-                padding: [0; 4],
-            };
-            assert!(g.covers_input() && g.output() == [1, 1]);
-            let (k, b) = (g.patch(), g.batch);
-            let wave =
-                |n: usize, f: f32| -> Vec<f32> { (0..n).map(|i| ((i as f32) * f).sin()).collect() };
-            let (x, w, dy) = (
-                wave(b * k, 0.37),
-                wave(c_out * k, 1.13),
-                wave(b * c_out, 0.71),
-            );
-            let mut cols = vec![0.0f32; k * b];
-            Unfolding::of(&g).im2col(&x, &g, &mut cols);
-            let threads = parallelism(1);
-            let y_rows = product(
-                MatrixView::rows(&w, k),
-                MatrixView::rows(&cols, b),
-                [c_out, k, b],
-                threads,
-            );
-            let mut dy_rows = vec![0.0f32; dy.len()];
-            swap_batch(&dy, b, c_out, 1, false, &mut dy_rows);
-            let dw = product(
-                MatrixView::rows(&dy_rows, b),
-                MatrixView::rows(&cols, b).t(),
-                [c_out, b, k],
-                threads,
-            );
-            let dcols = product(
-                MatrixView::rows(&w, k).t(),
-                MatrixView::rows(&dy_rows, b),
-                [k, c_out, b],
-                threads,
-            );
-            let mut dx = vec![0.0f32; b * k];
-            Unfolding::of(&g).col2im(&dcols, &g, &mut dx);
-            let mut y = vec![0.0f32; y_rows.len()];
-            swap_batch(&y_rows, b, c_out, 1, true, &mut y);
-            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            let (got_dx, got_dw) = conv2d_backward(&x, &w, &dy, &g, [true, true]);
-            assert_eq!(
-                bits(&conv2d_forward(&x, &w, &g)),
-                bits(&y),
-                "forward, {g:?}"
-            );
-            assert_eq!(bits(&got_dw), bits(&dw), "weight gradient, {g:?}");
-            assert_eq!(bits(&got_dx), bits(&dx), "input gradient, {g:?}");
-        }
     }
 
     /// The same bits on one thread and on three, for a batch unfolded one image at a time

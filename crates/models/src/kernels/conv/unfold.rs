@@ -6,8 +6,10 @@
 //! each row is copied a window row at a time. On the discriminators' small maps (12 × 12
 //! down to 3 × 3, and the heads' single pixel) those runs are one to twelve values long,
 //! and walking them cost as much as the products: there each row keeps a list of the input
-//! offsets its pixels read ([`SMALL_MAP`]). Both ways write the same values, and fold them back in the
-//! same order, so the products' bits do not depend on which one ran.
+//! offsets its pixels read ([`SMALL_MAP`]). Where one window covers the whole unpadded
+//! input (the heads), an image's column is the image itself, in order, and unfolding is a
+//! transpose. Every way writes the same values, and folds them back in the same order, so
+//! the products' bits do not depend on which one ran.
 
 use rayon::prelude::*;
 
@@ -29,10 +31,21 @@ pub(super) struct Unfolding {
     /// `[K, P]`: the offset within its input channel of the value each row reads for each
     /// output pixel, or [`PADDING`]; empty on larger maps.
     offsets: Vec<u32>,
+    /// Whether one window covers the whole unpadded input (the discriminators' one-pixel
+    /// heads): then there are neither reaches nor offsets to work out, which had been most
+    /// of those layers' time, and unfolding is a transpose.
+    whole_images: bool,
 }
 
 impl Unfolding {
     pub(super) fn of(g: &ConvGeometry) -> Self {
+        if g.padding == [0; 4] && g.kernel == g.input {
+            return Self {
+                reaches: Vec::new(),
+                offsets: Vec::new(),
+                whole_images: true,
+            };
+        }
         let reaches = RowReach::all(g);
         let pixels = g.pixels();
         let offsets = if pixels <= SMALL_MAP {
@@ -48,7 +61,11 @@ impl Unfolding {
         } else {
             Vec::new()
         };
-        Self { reaches, offsets }
+        Self {
+            reaches,
+            offsets,
+            whole_images: false,
+        }
     }
 
     /// Unfolds the batch `x` `[B, c_in, h, w]` into `cols` `[K, B · P]`: row `(ci · kh +
@@ -56,6 +73,15 @@ impl Unfolding {
     /// Every value of `cols` is written, whatever it held before. `g` may be the
     /// convolution of [`Unfolding::of`] on another batch size.
     pub(super) fn im2col(&self, x: &[f32], g: &ConvGeometry, cols: &mut [f32]) {
+        if self.whole_images {
+            // Column `b` is image `b`.
+            for (b, image) in x.chunks_exact(g.patch()).enumerate() {
+                for (k, &value) in image.iter().enumerate() {
+                    cols[k * g.batch + b] = value;
+                }
+            }
+            return;
+        }
         if self.offsets.is_empty() {
             return im2col_runs(x, g, &self.reaches, cols);
         }
@@ -77,6 +103,14 @@ impl Unfolding {
     /// must hold zeros, adding each value where [`Unfolding::im2col`] read it. Images in
     /// parallel, each summed in row order, so the sums do not depend on the thread count.
     pub(super) fn col2im(&self, cols: &[f32], g: &ConvGeometry, dx: &mut [f32]) {
+        if self.whole_images {
+            for (b, image) in dx.chunks_exact_mut(g.patch()).enumerate() {
+                for (k, sum) in image.iter_mut().enumerate() {
+                    *sum += cols[k * g.batch + b];
+                }
+            }
+            return;
+        }
         if self.offsets.is_empty() {
             return col2im_runs(cols, g, &self.reaches, dx);
         }
@@ -217,17 +251,18 @@ fn col2im_runs(cols: &[f32], g: &ConvGeometry, reaches: &[RowReach], dx: &mut [f
 mod tests {
     use super::*;
 
-    /// The lists of input offsets unfold and fold the same values, in the same order, as
-    /// the window rows: bit for bit, on small maps with padding on some sides, stride 2,
-    /// and a window as large as the input (the discriminators' heads).
+    /// The lists of input offsets, and the transpose of a window as large as the input
+    /// (the discriminators' heads), unfold and fold the same values, in the same order, as
+    /// the window rows: bit for bit, on small maps with padding on some sides and stride 2.
     #[test]
-    fn offsets_and_window_rows_give_the_same_bits() {
-        for (c_in, input, kernel, stride, padding) in [
-            (3, [6, 6], [4, 4], [2, 2], [1; 4]),
-            (2, [3, 3], [3, 3], [1, 1], [1; 4]),
-            (4, [3, 3], [3, 3], [1, 1], [0; 4]),
-            (2, [5, 7], [3, 2], [2, 1], [1, 0, 2, 1]),
-            (1, [24, 24], [4, 4], [2, 2], [1; 4]),
+    fn offsets_whole_images_and_window_rows_give_the_same_bits() {
+        for (c_in, input, kernel, stride, padding, whole_images) in [
+            (3, [6, 6], [4, 4], [2, 2], [1; 4], false),
+            (2, [3, 3], [3, 3], [1, 1], [1; 4], false),
+            (4, [3, 3], [3, 3], [1, 1], [0; 4], true),
+            (130, [3, 3], [3, 3], [1, 1], [0; 4], true),
+            (2, [5, 7], [3, 2], [2, 1], [1, 0, 2, 1], false),
+            (1, [24, 24], [4, 4], [2, 2], [1; 4], false),
         ] {
             let g = ConvGeometry {
                 batch: 3,
@@ -239,21 +274,26 @@ mod tests {
                 padding,
             };
             let unfolding = Unfolding::of(&g);
-            assert!(!unfolding.offsets.is_empty(), "{g:?} takes the lists");
+            assert_eq!(unfolding.whole_images, whole_images, "{g:?}");
+            assert!(
+                whole_images || !unfolding.offsets.is_empty(),
+                "{g:?} takes the lists"
+            );
+            let reaches = RowReach::all(&g);
             let wave =
                 |n: usize, k: f32| -> Vec<f32> { (0..n).map(|i| ((i as f32) * k).sin()).collect() };
             let x = wave(g.batch * g.image(), 0.37);
             let size = g.patch() * g.batch * g.pixels();
             let (mut listed, mut by_rows) = (vec![f32::NAN; size], vec![f32::NAN; size]);
             unfolding.im2col(&x, &g, &mut listed);
-            im2col_runs(&x, &g, &unfolding.reaches, &mut by_rows);
+            im2col_runs(&x, &g, &reaches, &mut by_rows);
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&listed), bits(&by_rows), "im2col {g:?}");
 
             let cols = wave(size, 0.71);
             let (mut listed, mut by_rows) = (vec![0.0; x.len()], vec![0.0; x.len()]);
             unfolding.col2im(&cols, &g, &mut listed);
-            col2im_runs(&cols, &g, &unfolding.reaches, &mut by_rows);
+            col2im_runs(&cols, &g, &reaches, &mut by_rows);
             assert_eq!(bits(&listed), bits(&by_rows), "col2im {g:?}");
             // Every input pixel some window reads gets a value.
             assert!(listed.iter().filter(|v| **v != 0.0).count() > x.len() / 2);
