@@ -23,9 +23,9 @@
 //! 3 × 3 convolutions at stride 1 on maps at least 12 pixels wide (the generator's) skip
 //! the unfolding for the forward pass (up to 56 input channels) and the input gradient:
 //! [`super::direct`] computes them on padded planes, the same sums in the same order.
-//! The discriminators' smaller maps (4 × 4, stride-2 layers down to 6 × 6 outputs, and the
-//! input gradients of their 3 × 3 joins) take [`super::small_maps`], channels last, whose
-//! sums run in another order and agree with these to rounding.
+//! The discriminators' layers (4 × 4, stride-2 layers and the 3 × 3 joins on 3 × 3 maps,
+//! all passes but the 3-channel images' gradients) take [`super::small_maps`], channels
+//! last, whose sums run in another order and agree with these to rounding.
 
 use rayon::prelude::*;
 
