@@ -1,4 +1,4 @@
-//! AttnGAN's fused kernels (the GLU, the leaky ReLU, the layer norm, the DAMSM's
+//! AttnGAN's fused kernels (the GLU, the leaky ReLU, the layer norm, the DAMSM's max-pool,
 //! word-attention weights and relevance cosines) against Burn's own layers or their
 //! `*_composite` twins: values and every input's gradient, to rounding or bit for bit as
 //! each kernel promises, and a check that the fused path ran.
@@ -128,6 +128,63 @@ fn leaky_relu_gives_the_bits_of_burns_own() {
             assert_eq!(ours.1, burns.1, "d x, {layout}, slope {slope}");
         }
     }
+}
+
+/// `max_pool2d` gives the bits of Burn's `MaxPool2d`, forward and backward: 2 × 2 and 3 × 3
+/// windows over maps whose sides they do not all divide, on a contiguous and a transposed
+/// input whose ReLU zeros and rounded values tie within windows, with a NaN in one window
+/// and output gradients of both signs of zero; and a pool Burn's way (overlapping
+/// windows) takes Burn's own path.
+#[test]
+fn max_pool_gives_the_bits_of_burns_own() {
+    use burn::nn::pool::MaxPool2dConfig;
+    use models::kernels::max_pool2d;
+
+    let ad = Device::flex().autodiff();
+    let normal = Distribution::Normal(0.0, 2.0);
+    let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+    let dims = [2, 3, 9, 8];
+    // Values on a grid of halves, half of them ReLU zeros: many ties.
+    let tied = |x: Tensor<4>| x.mul_scalar(2.0).round().div_scalar(2.0).clamp_min(0.0);
+    let mut with_nan = values(tied(Tensor::<4>::random(dims, normal, &ad)));
+    with_nan[21] = f32::NAN;
+    let inputs = [
+        (
+            "contiguous",
+            Tensor::<1>::from_floats(with_nan.as_slice(), &ad).reshape(dims),
+        ),
+        (
+            "transposed",
+            tied(Tensor::<4>::random([2, 3, 8, 9], normal, &ad)).swap_dims(2, 3),
+        ),
+    ];
+    for (layout, x) in inputs {
+        let x = x.detach().require_grad();
+        for k in [2, 3] {
+            let layer = MaxPool2dConfig::new([k, k]).init();
+            let out = [2, 3, 9 / k, 8 / k];
+            let signs: Vec<f32> = (0..out.iter().product())
+                .map(|i: usize| [1.0, 0.0, -0.0, -2.5][i % 4])
+                .collect();
+            let weighting = Tensor::<1>::from_floats(signs.as_slice(), &ad).reshape(out);
+            let run = |f: &dyn Fn(Tensor<4>) -> Tensor<4>| {
+                let y = f(x.clone());
+                let grads = (y.clone() * weighting.clone()).sum().backward();
+                (bits(values(y)), bits(values(x.grad(&grads).unwrap())))
+            };
+            let ours = run(&|x| max_pool2d(&layer, x));
+            let burns = run(&|x| layer.forward(x));
+            assert_eq!(ours.0, burns.0, "y, {layout}, {k} × {k}");
+            assert_eq!(ours.1, burns.1, "d x, {layout}, {k} × {k}");
+        }
+    }
+    let overlapping = MaxPool2dConfig::new([3, 3]).with_strides([1, 1]).init();
+    let x = Tensor::<4>::random(dims, normal, &ad);
+    assert_eq!(
+        values(max_pool2d(&overlapping, x.clone())),
+        values(overlapping.forward(x)),
+        "overlapping windows: Burn's path"
+    );
 }
 
 /// `layer_norm` agrees with Burn's `GroupNorm` (one group) to rounding, forward and in the

@@ -27,6 +27,7 @@ mod direct;
 #[cfg(feature = "flex")]
 mod flex;
 pub mod norm;
+pub mod pool;
 #[cfg(feature = "flex")]
 mod product;
 #[cfg(feature = "flex")]
@@ -39,7 +40,9 @@ pub mod word_attention;
 
 use burn::nn::GroupNorm;
 use burn::nn::Linear;
+use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
+use burn::nn::pool::MaxPool2d;
 use burn::tensor::Bool;
 use burn::tensor::Tensor;
 use burn::tensor::activation::{sigmoid, softmax, tanh};
@@ -191,6 +194,29 @@ pub fn layer_norm(layer: &GroupNorm, x: Tensor<4>) -> Tensor<4> {
 ///
 /// On flex, the loops of [`word_attention`] (one parallel pass forward and one backward);
 /// elsewhere [`word_attention_weights_composite`]. The values agree to rounding.
+/// `layer.forward(x)` for a max-pool: the same values and gradients, bit for bit. On flex a
+/// pool over non-overlapping square windows (stride = kernel, no padding, no dilation,
+/// floor mode) runs [`pool`]'s loops; every other pool, and every other backend, runs
+/// Burn's.
+///
+/// - `x`: `[batch, channels, h, w]`.
+/// - returns `[batch, channels, h / k, w / k]` (whole windows).
+///
+/// Differentiable in `x`.
+pub fn max_pool2d(layer: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
+    #[cfg(feature = "flex")]
+    if fused(&x)
+        && layer.kernel_size[0] == layer.kernel_size[1]
+        && layer.stride == layer.kernel_size
+        && layer.dilation == [1, 1]
+        && !layer.ceil_mode
+        && matches!(layer.padding, PaddingConfig2d::Valid)
+    {
+        return flex::max_pool_images(x, layer.kernel_size[0]);
+    }
+    layer.forward(x)
+}
+
 pub fn word_attention_weights(
     similarities: Tensor<4>,
     real: Tensor<2, Bool>,

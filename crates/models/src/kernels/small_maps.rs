@@ -43,8 +43,6 @@
 //! not the unfolded path's (gemm cuts its sums into other blocks): the two agree to
 //! rounding.
 
-use std::ops::Range;
-
 use rayon::prelude::*;
 
 use super::conv::ConvGeometry;
@@ -52,8 +50,10 @@ use super::direct::Isa;
 use super::scratch::Scratch;
 use lanes::{Lanes, Shape, Zmm, load_row, multiply_add, on_isa, store_row};
 
+mod grid;
 mod lanes;
 mod weight_gradient;
+pub(super) use grid::Grid;
 pub use weight_gradient::weight_gradient;
 #[cfg(test)]
 use weight_gradient::{WEIGHT_GRADIENT_ROWS, weight_gradient_on};
@@ -98,78 +98,6 @@ pub fn takes_input_gradient(g: &ConvGeometry) -> bool {
 /// Whether [`weight_gradient`] takes `g`: as [`takes_input_gradient`].
 pub fn takes_weight_gradient(g: &ConvGeometry) -> bool {
     takes_input_gradient(g)
-}
-
-/// One image's zero-padded grid, channels last: pixel `(y, x)` of the padded image at
-/// `(y · pitch + x) · channels`, its channels in order, then zeros up to `channels`.
-#[derive(Clone, Copy)]
-pub(super) struct Grid {
-    /// Padded row length `w + left + right`.
-    pub pitch: usize,
-    /// Values a pixel: the image's channels, or more (zeros past them).
-    pub channels: usize,
-    /// Values of one image's grid.
-    pub len: usize,
-}
-
-impl Grid {
-    /// The grid of `g`'s input images, `channels` values a pixel (at least `g.c_in`).
-    pub fn of(g: &ConvGeometry, channels: usize) -> Self {
-        debug_assert!(channels >= g.c_in);
-        let [h, w] = g.input;
-        let [top, left, bottom, right] = g.padding;
-        let pitch = w + left + right;
-        Self {
-            pitch,
-            channels,
-            len: (h + top + bottom) * pitch * channels,
-        }
-    }
-
-    /// Copies one image `[c_in, h, w]` into `grid`, zeros around it and past its channels.
-    /// A row at a time: each channel's row read in order and spread over the grid's row,
-    /// which stays in the L1 cache.
-    pub fn fill(&self, image: &[f32], g: &ConvGeometry, grid: &mut [f32]) {
-        grid.fill(0.0);
-        for (y, row) in self.rows(g) {
-            let row = &mut grid[row];
-            for (ci, channel) in image.chunks_exact(g.input[0] * g.input[1]).enumerate() {
-                let values = &channel[y * g.input[1]..][..g.input[1]];
-                for (to, &value) in row[ci..].iter_mut().step_by(self.channels).zip(values) {
-                    *to = value;
-                }
-            }
-        }
-    }
-
-    /// Crops `grid` (channels last, padded) into one image `[c_in, h, w]`: the inverse
-    /// of [`Grid::fill`].
-    fn crop(&self, grid: &[f32], g: &ConvGeometry, image: &mut [f32]) {
-        for (y, row) in self.rows(g) {
-            let row = &grid[row];
-            for (ci, channel) in image.chunks_exact_mut(g.input[0] * g.input[1]).enumerate() {
-                let values = &mut channel[y * g.input[1]..][..g.input[1]];
-                for (value, &from) in values
-                    .iter_mut()
-                    .zip(row[ci..].iter().step_by(self.channels))
-                {
-                    *value = from;
-                }
-            }
-        }
-    }
-
-    /// Each image row `y` with the range of the grid's values from its first pixel to its
-    /// last.
-    fn rows(&self, g: &ConvGeometry) -> impl Iterator<Item = (usize, Range<usize>)> {
-        let [h, w] = g.input;
-        let [top, left, _, _] = g.padding;
-        let (pitch, channels) = (self.pitch * self.channels, self.channels);
-        (0..h).map(move |y| {
-            let first = (y + top) * pitch + left * channels;
-            (y, first..first + w * channels)
-        })
-    }
 }
 
 /// Where the taps of every output pixel lie in a grid.

@@ -25,7 +25,7 @@ use burn::tensor::activation::{log_sigmoid, relu};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::kernels::{linear, linear_steps};
+use crate::kernels::{linear, linear_steps, max_pool2d};
 
 /// Configuration of an [`ImageEncoder`]. The defaults take a 48 × 48 canvas to a 6 × 6 grid
 /// of 64-dimensional annotations (three blocks: 48 → 24 → 12 → 6).
@@ -166,10 +166,10 @@ impl ImageEncoder {
         let mut x = images; // [B, C_0, H, W]
         for conv in &self.convs {
             // [B, C_k, H_k, W_k] -> [B, C_{k+1}, H_k, W_k] -> [B, C_{k+1}, H_k / 2, W_k / 2]
-            x = self.pool.forward(relu(convolve(conv, x)));
+            x = max_pool2d(&self.pool, relu(convolve(conv, x)));
         }
         if let Some(pool) = &self.grid_pool {
-            x = pool.forward(x); // [B, D, G, G]
+            x = max_pool2d(pool, x); // [B, D, G, G]
         }
         let [batch, d, rows, cols] = x.dims();
         x.reshape([batch, d, rows * cols]) // [B, D, L]

@@ -168,6 +168,14 @@ one_input_backward!(
 );
 
 one_input_backward!(
+    /// The backward step of [`FusedOps::max_pool_images`]: the state is the input and the
+    /// window's side.
+    MaxPoolBackward,
+    (FloatTensor<B>, usize),
+    |(x, k), grad| B::max_pool_images_grad(x, grad, k)
+);
+
+one_input_backward!(
     /// The backward step of [`FusedOps::word_attention_weights`]: the state is the
     /// similarities, the mask of real words and `γ1`.
     WordAttentionBackward,
@@ -290,6 +298,15 @@ where
             s,
             |s| (s.clone(), real.clone(), gamma1),
             |s| B::word_attention_weights(s, real.clone(), gamma1),
+        )
+    }
+
+    fn max_pool_images(x: FloatTensor<Self>, k: usize) -> FloatTensor<Self> {
+        record_one::<B, C, _>(
+            MaxPoolBackward,
+            x,
+            |x| (x.clone(), k),
+            |x| B::max_pool_images(x, k),
         )
     }
 

@@ -6,9 +6,10 @@ use burn_flex::FlexTensor;
 
 use super::FusedGrads;
 use super::forward::{
-    attention_dims, context_dims, contiguous, dims2, f32s, flex_tensor, product, product_with, view,
+    attention_dims, context_dims, contiguous, dims2, f32s, flex_tensor, pool_geometry, product,
+    product_with, view,
 };
-use crate::kernels::{activations, conv, cpu, norm, word_attention};
+use crate::kernels::{activations, conv, cpu, norm, pool, word_attention};
 
 impl FusedGrads for Flex {
     fn leaky_relu_flat_grad(x: FlexTensor, grad: FlexTensor, slope: f32) -> FlexTensor {
@@ -17,6 +18,12 @@ impl FusedGrads for Flex {
             activations::leaky_relu_grad(f32s(&x), f32s(&grad), slope),
             dims,
         )
+    }
+
+    fn max_pool_images_grad(x: FlexTensor, grad: FlexTensor, k: usize) -> FlexTensor {
+        let ((x, dims), (grad, _)) = (contiguous(x), contiguous(grad));
+        let g = pool_geometry(&dims, k);
+        flex_tensor(pool::max_pool_grad(f32s(&x), g, f32s(&grad)), dims)
     }
 
     fn word_relevance_grads(

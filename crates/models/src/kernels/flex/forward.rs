@@ -6,6 +6,7 @@ use burn::tensor::TensorData;
 use burn_flex::FlexTensor;
 
 use super::FusedOps;
+use crate::kernels::pool::{self, PoolGeometry};
 use crate::kernels::product::{self, MatrixView};
 use crate::kernels::{activations, conv, cpu, norm, word_attention};
 
@@ -126,6 +127,13 @@ impl FusedOps for Flex {
         flex_tensor(y, dims)
     }
 
+    fn max_pool_images(x: FlexTensor, k: usize) -> FlexTensor {
+        let (x, dims) = contiguous(x);
+        let g = pool_geometry(&dims, k);
+        let [oh, ow] = g.output();
+        flex_tensor(pool::max_pool(f32s(&x), g), vec![dims[0], dims[1], oh, ow])
+    }
+
     fn word_attention_weights(s: FlexTensor, real: FlexTensor, gamma1: f32) -> FlexTensor {
         let ((s, dims), (real, _)) = (contiguous(s), contiguous(real));
         let shape = attention_dims(&dims);
@@ -226,4 +234,13 @@ fn lstm_forward(
         &mut out,
     );
     flex_tensor(out, vec![batch, 2 * hidden])
+}
+
+/// The pooling of `[B, C, H, W]` images by `k × k` windows.
+pub(super) fn pool_geometry(dims: &[usize], k: usize) -> PoolGeometry {
+    PoolGeometry {
+        planes: dims[0] * dims[1],
+        input: [dims[2], dims[3]],
+        k,
+    }
 }

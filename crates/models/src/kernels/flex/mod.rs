@@ -114,6 +114,13 @@ pub fn layer_norm_images(x: Tensor<3>, gamma: Tensor<1>, beta: Tensor<1>) -> Ten
     ))
 }
 
+pub fn max_pool_images(x: Tensor<4>, k: usize) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::max_pool_images(
+        x.into_dispatch(),
+        k,
+    ))
+}
+
 pub fn word_attention_weights(s: Tensor<4>, real: Tensor<2>, gamma1: f32) -> Tensor<4> {
     Tensor::from_dispatch(<Dispatch as FusedOps>::word_attention_weights(
         s.into_dispatch(),
@@ -203,6 +210,10 @@ pub trait FusedOps: Backend {
         beta: FloatTensor<Self>,
     ) -> FloatTensor<Self>;
 
+    /// x `[B, C, H, W]` -> `[B, C, H / k, W / k]`: the maxima of its `k × k` windows (see
+    /// [`super::pool`]).
+    fn max_pool_images(x: FloatTensor<Self>, k: usize) -> FloatTensor<Self>;
+
     /// s `[C, T, I, L]`, real `[C, T]` (1 or 0) -> α `[I, C, T, L]`: the DAMSM's word-region
     /// attention weights (see [`super::word_attention`]).
     fn word_attention_weights(
@@ -291,6 +302,13 @@ pub trait FusedGrads: Backend {
         beta: FloatTensor<Self>,
         grad: FloatTensor<Self>,
     ) -> [FloatTensor<Self>; 3];
+
+    /// `d x` of `max_pool_images`.
+    fn max_pool_images_grad(
+        x: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        k: usize,
+    ) -> FloatTensor<Self>;
 
     /// `d s` of `word_attention_weights` (`real` is not differentiated).
     fn word_attention_weights_grad(
