@@ -3,6 +3,10 @@
 //! Burn runs every elementwise operation on one thread, several passes over memory for each
 //! of these, and each of their gradients too.
 //!
+//! Each thread's loop is compiled for AVX2 too, and runs so where the CPU has it (eight
+//! lanes instead of SSE2's four), with the same bits: no fused multiply-adds, the same
+//! operations in the same order.
+//!
 //! # GLU
 //!
 //! `y = a · σ(b)` for each row `[a | b]` of `2n` values. Burn's `glu` is two slices, a
@@ -25,7 +29,7 @@
 
 use rayon::prelude::*;
 
-use super::cpu::exp_approx;
+use super::cpu::{avx2_dispatch, exp_approx};
 
 /// Values per parallel chunk of a flat pass, so a small tensor is not split into slivers.
 const CHUNK: usize = 1 << 14;
@@ -36,12 +40,17 @@ pub fn leaky_relu(x: &[f32], slope: f32) -> Vec<f32> {
     let mut y = vec![0.0f32; x.len()];
     y.par_chunks_mut(CHUNK)
         .zip(x.par_chunks(CHUNK))
-        .for_each(|(y, x)| {
-            for (y, &x) in y.iter_mut().zip(x) {
-                *y = if x < 0.0 { x * slope } else { x };
-            }
-        });
+        .for_each(|(y, x)| leaky_relu_chunk(x, slope, y));
     y
+}
+
+avx2_dispatch! {
+    /// [`leaky_relu`] of one chunk on one thread.
+    fn leaky_relu_chunk(x: &[f32], slope: f32, y: &mut [f32]) {
+        for (y, &x) in y.iter_mut().zip(x) {
+            *y = if x < 0.0 { x * slope } else { x };
+        }
+    }
 }
 
 /// `d x` of [`leaky_relu`] from `x` and the output gradient: Burn's masked choice sends
@@ -51,16 +60,21 @@ pub fn leaky_relu_grad(x: &[f32], grad: &[f32], slope: f32) -> Vec<f32> {
     let mut dx = vec![0.0f32; x.len()];
     dx.par_chunks_mut(CHUNK)
         .zip(x.par_chunks(CHUNK).zip(grad.par_chunks(CHUNK)))
-        .for_each(|(dx, (x, grad))| {
-            for ((dx, &x), &g) in dx.iter_mut().zip(x).zip(grad) {
-                *dx = if x < 0.0 {
-                    0.0 + g * slope
-                } else {
-                    g + 0.0 * slope
-                };
-            }
-        });
+        .for_each(|(dx, (x, grad))| leaky_relu_grad_chunk(x, grad, slope, dx));
     dx
+}
+
+avx2_dispatch! {
+    /// [`leaky_relu_grad`] of one chunk on one thread.
+    fn leaky_relu_grad_chunk(x: &[f32], grad: &[f32], slope: f32, dx: &mut [f32]) {
+        for ((dx, &x), &g) in dx.iter_mut().zip(x).zip(grad) {
+            *dx = if x < 0.0 {
+                0.0 + g * slope
+            } else {
+                g + 0.0 * slope
+            };
+        }
+    }
 }
 
 /// The logistic sigmoid in the flex backend's form (its `sigmoid_f32`: `1 / (1 + e^-x)` for
@@ -92,15 +106,20 @@ pub fn glu_rows(x: &[f32], n: usize) -> Vec<f32> {
     let rows = rows_per_chunk(2 * n);
     y.par_chunks_mut(rows * n)
         .zip(x.par_chunks(rows * 2 * n))
-        .for_each(|(y, x)| {
-            for (y, x) in y.chunks_exact_mut(n).zip(x.chunks_exact(2 * n)) {
-                let (a, b) = x.split_at(n);
-                for ((y, &a), &b) in y.iter_mut().zip(a).zip(b) {
-                    *y = a * sigmoid(b);
-                }
-            }
-        });
+        .for_each(|(y, x)| glu_chunk(x, n, y));
     y
+}
+
+avx2_dispatch! {
+    /// [`glu_rows`] of one chunk of rows on one thread.
+    fn glu_chunk(x: &[f32], n: usize, y: &mut [f32]) {
+        for (y, x) in y.chunks_exact_mut(n).zip(x.chunks_exact(2 * n)) {
+            let (a, b) = x.split_at(n);
+            for ((y, &a), &b) in y.iter_mut().zip(a).zip(b) {
+                *y = a * sigmoid(b);
+            }
+        }
+    }
 }
 
 /// `d x [rows, 2n]` of [`glu_rows`] from `x` and the output gradient `grad [rows, n]`.
@@ -112,22 +131,27 @@ pub fn glu_rows_grad(x: &[f32], grad: &[f32], n: usize) -> Vec<f32> {
     let rows = rows_per_chunk(2 * n);
     dx.par_chunks_mut(rows * 2 * n)
         .zip(x.par_chunks(rows * 2 * n).zip(grad.par_chunks(rows * n)))
-        .for_each(|(dx, (x, grad))| {
-            for ((dx, x), grad) in dx
-                .chunks_exact_mut(2 * n)
-                .zip(x.chunks_exact(2 * n))
-                .zip(grad.chunks_exact(n))
-            {
-                let (a, b) = x.split_at(n);
-                let (da, db) = dx.split_at_mut(n);
-                for ((((da, db), &a), &b), &g) in da.iter_mut().zip(db).zip(a).zip(b).zip(grad) {
-                    let s = sigmoid(b);
-                    *da = g * s + 0.0;
-                    *db = g * a * s * (1.0 - s) + 0.0;
-                }
-            }
-        });
+        .for_each(|(dx, (x, grad))| glu_grad_chunk(x, grad, n, dx));
     dx
+}
+
+avx2_dispatch! {
+    /// [`glu_rows_grad`] of one chunk of rows on one thread.
+    fn glu_grad_chunk(x: &[f32], grad: &[f32], n: usize, dx: &mut [f32]) {
+        for ((dx, x), grad) in dx
+            .chunks_exact_mut(2 * n)
+            .zip(x.chunks_exact(2 * n))
+            .zip(grad.chunks_exact(n))
+        {
+            let (a, b) = x.split_at(n);
+            let (da, db) = dx.split_at_mut(n);
+            for ((((da, db), &a), &b), &g) in da.iter_mut().zip(db).zip(a).zip(b).zip(grad) {
+                let s = sigmoid(b);
+                *da = g * s + 0.0;
+                *db = g * a * s * (1.0 - s) + 0.0;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

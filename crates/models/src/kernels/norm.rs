@@ -16,8 +16,14 @@
 //!
 //! The sums run in another order than Burn's (and in `f64`), so the values agree with
 //! Burn's to rounding, not bit for bit.
+//!
+//! Each image's loops are compiled for AVX2 too, and run so where the CPU has it (four
+//! `f64` lanes instead of SSE2's two): without fused multiply-adds and in the same order,
+//! so with the same bits.
 
 use rayon::prelude::*;
+
+use super::cpu::avx2_dispatch;
 
 /// Burn's `GroupNormConfig` default `ε`, the only one this path takes.
 pub const EPSILON: f64 = 1e-5;
@@ -43,6 +49,7 @@ fn chained_sum(n: usize, f: impl Fn(usize) -> f64) -> f64 {
 }
 
 /// `(μ, 1 / √(σ² + ε))` of one image's values.
+#[inline(always)]
 fn moments(image: &[f32]) -> (f64, f64) {
     let n = image.len();
     let mean = chained_sum(n, |i| image[i] as f64) / n as f64;
@@ -56,16 +63,21 @@ pub fn layer_norm(x: &[f32], gamma: &[f32], beta: &[f32], pixels: usize) -> Vec<
     let mut y = vec![0.0f32; x.len()];
     y.par_chunks_mut(channels * pixels)
         .zip(x.par_chunks(channels * pixels))
-        .for_each(|(y, x)| {
-            let (mean, inv_std) = moments(x);
-            for (c, (y, x)) in y.chunks_mut(pixels).zip(x.chunks(pixels)).enumerate() {
-                for (y, &x) in y.iter_mut().zip(x) {
-                    let normed = ((x as f64 - mean) * inv_std) as f32;
-                    *y = gamma[c] * normed + beta[c];
-                }
-            }
-        });
+        .for_each(|(y, x)| normalize_image(x, gamma, beta, pixels, y));
     y
+}
+
+avx2_dispatch! {
+    /// One image of [`layer_norm`].
+    fn normalize_image(x: &[f32], gamma: &[f32], beta: &[f32], pixels: usize, y: &mut [f32]) {
+        let (mean, inv_std) = moments(x);
+        for (c, (y, x)) in y.chunks_mut(pixels).zip(x.chunks(pixels)).enumerate() {
+            for (y, &x) in y.iter_mut().zip(x) {
+                let normed = ((x as f64 - mean) * inv_std) as f32;
+                *y = gamma[c] * normed + beta[c];
+            }
+        }
+    }
 }
 
 /// `(dx [B, C, P], dγ [C], dβ [C])` of [`layer_norm`] from `x`, `γ` and `dy`.
@@ -83,31 +95,8 @@ pub fn layer_norm_grads(
         .par_chunks_mut(image)
         .zip(x.par_chunks(image).zip(dy.par_chunks(image)))
         .map(|(dx, (x, dy))| {
-            let (mean, inv_std) = moments(x);
-            let normed = |x: f32| (x as f64 - mean) * inv_std;
             let mut sums = vec![0.0f64; 2 * channels];
-            let (mut g_sum, mut g_normed_sum) = (0.0f64, 0.0f64);
-            for (c, (x, dy)) in x.chunks(pixels).zip(dy.chunks(pixels)).enumerate() {
-                let dy_normed = chained_sum(pixels, |i| dy[i] as f64 * normed(x[i]));
-                let dy_sum = chained_sum(pixels, |i| dy[i] as f64);
-                sums[c] = dy_normed;
-                sums[channels + c] = dy_sum;
-                let gamma = gamma[c] as f64;
-                g_sum += gamma * dy_sum;
-                g_normed_sum += gamma * dy_normed;
-            }
-            let n = image as f64;
-            let (g_mean, g_normed_mean) = (g_sum / n, g_normed_sum / n);
-            for (c, (dx, (x, dy))) in dx
-                .chunks_mut(pixels)
-                .zip(x.chunks(pixels).zip(dy.chunks(pixels)))
-                .enumerate()
-            {
-                for (dx, (&x, &dy)) in dx.iter_mut().zip(x.iter().zip(dy)) {
-                    let g = dy as f64 * gamma[c] as f64;
-                    *dx = ((g - g_mean - normed(x) * g_normed_mean) * inv_std) as f32;
-                }
-            }
+            image_grads(x, gamma, dy, pixels, dx, &mut sums);
             sums
         })
         .collect();
@@ -123,6 +112,45 @@ pub fn layer_norm_grads(
         dgamma.iter().map(|&v| v as f32).collect(),
         dbeta.iter().map(|&v| v as f32).collect(),
     )
+}
+
+avx2_dispatch! {
+    /// One image of [`layer_norm_grads`]: its `dx`, and its `[dγ; dβ]` partial sums
+    /// (`2 C` values) into `sums`.
+    fn image_grads(
+        x: &[f32],
+        gamma: &[f32],
+        dy: &[f32],
+        pixels: usize,
+        dx: &mut [f32],
+        sums: &mut [f64],
+    ) {
+        let channels = gamma.len();
+        let (mean, inv_std) = moments(x);
+        let normed = |x: f32| (x as f64 - mean) * inv_std;
+        let (mut g_sum, mut g_normed_sum) = (0.0f64, 0.0f64);
+        for (c, (x, dy)) in x.chunks(pixels).zip(dy.chunks(pixels)).enumerate() {
+            let dy_normed = chained_sum(pixels, |i| dy[i] as f64 * normed(x[i]));
+            let dy_sum = chained_sum(pixels, |i| dy[i] as f64);
+            sums[c] = dy_normed;
+            sums[channels + c] = dy_sum;
+            let gamma = gamma[c] as f64;
+            g_sum += gamma * dy_sum;
+            g_normed_sum += gamma * dy_normed;
+        }
+        let n = x.len() as f64;
+        let (g_mean, g_normed_mean) = (g_sum / n, g_normed_sum / n);
+        for (c, (dx, (x, dy))) in dx
+            .chunks_mut(pixels)
+            .zip(x.chunks(pixels).zip(dy.chunks(pixels)))
+            .enumerate()
+        {
+            for (dx, (&x, &dy)) in dx.iter_mut().zip(x.iter().zip(dy)) {
+                let g = dy as f64 * gamma[c] as f64;
+                *dx = ((g - g_mean - normed(x) * g_normed_mean) * inv_std) as f32;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -52,6 +52,7 @@ macro_rules! avx2_dispatch {
         }
     };
 }
+pub(crate) use avx2_dispatch;
 
 /// `tanh(x)` as a 13/6 rational function on `[-c, c]`, `±1` beyond (the coefficients of
 /// Eigen's `ptanh_float`). Max absolute error 4e-7 (3 ulp near ±1) against libm's value
