@@ -27,9 +27,12 @@
 //!
 //! With the bits of Burn's own (below).
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use super::cpu::{avx2_dispatch, exp_approx};
+use super::output::written_whole;
 
 /// Values per parallel chunk of a flat pass, so a small tensor is not split into slivers.
 const CHUNK: usize = 1 << 14;
@@ -37,18 +40,21 @@ const CHUNK: usize = 1 << 14;
 /// `y = x` where `x ≥ 0` (or NaN), `slope · x` below, as Burn composes it (a mask of `x <
 /// 0`, `x · slope`, a masked choice).
 pub fn leaky_relu(x: &[f32], slope: f32) -> Vec<f32> {
-    let mut y = vec![0.0f32; x.len()];
-    y.par_chunks_mut(CHUNK)
-        .zip(x.par_chunks(CHUNK))
-        .for_each(|(y, x)| leaky_relu_chunk(x, slope, y));
-    y
+    // SAFETY: the chunks cover every value, and each chunk's loop writes all of its own.
+    unsafe {
+        written_whole(x.len(), |y| {
+            y.par_chunks_mut(CHUNK)
+                .zip(x.par_chunks(CHUNK))
+                .for_each(|(y, x)| leaky_relu_chunk(x, slope, y))
+        })
+    }
 }
 
 avx2_dispatch! {
     /// [`leaky_relu`] of one chunk on one thread.
-    fn leaky_relu_chunk(x: &[f32], slope: f32, y: &mut [f32]) {
+    fn leaky_relu_chunk(x: &[f32], slope: f32, y: &mut [MaybeUninit<f32>]) {
         for (y, &x) in y.iter_mut().zip(x) {
-            *y = if x < 0.0 { x * slope } else { x };
+            y.write(if x < 0.0 { x * slope } else { x });
         }
     }
 }
@@ -57,22 +63,30 @@ avx2_dispatch! {
 /// `g` to one branch and `0.0` to the other, the scaled branch multiplies by `slope`, and
 /// the two are summed: `0.0 + g · slope` below zero, `g + 0.0 · slope` elsewhere.
 pub fn leaky_relu_grad(x: &[f32], grad: &[f32], slope: f32) -> Vec<f32> {
-    let mut dx = vec![0.0f32; x.len()];
-    dx.par_chunks_mut(CHUNK)
-        .zip(x.par_chunks(CHUNK).zip(grad.par_chunks(CHUNK)))
-        .for_each(|(dx, (x, grad))| leaky_relu_grad_chunk(x, grad, slope, dx));
-    dx
+    assert_eq!(
+        x.len(),
+        grad.len(),
+        "leaky_relu_grad: x and its gradient differ"
+    );
+    // SAFETY: as in `leaky_relu`.
+    unsafe {
+        written_whole(x.len(), |dx| {
+            dx.par_chunks_mut(CHUNK)
+                .zip(x.par_chunks(CHUNK).zip(grad.par_chunks(CHUNK)))
+                .for_each(|(dx, (x, grad))| leaky_relu_grad_chunk(x, grad, slope, dx))
+        })
+    }
 }
 
 avx2_dispatch! {
     /// [`leaky_relu_grad`] of one chunk on one thread.
-    fn leaky_relu_grad_chunk(x: &[f32], grad: &[f32], slope: f32, dx: &mut [f32]) {
+    fn leaky_relu_grad_chunk(x: &[f32], grad: &[f32], slope: f32, dx: &mut [MaybeUninit<f32>]) {
         for ((dx, &x), &g) in dx.iter_mut().zip(x).zip(grad) {
-            *dx = if x < 0.0 {
+            dx.write(if x < 0.0 {
                 0.0 + g * slope
             } else {
                 g + 0.0 * slope
-            };
+            });
         }
     }
 }
@@ -99,24 +113,32 @@ fn rows_per_chunk(width: usize) -> usize {
 
 /// `y [rows, n]` of `x [rows, 2n]`: `y[r, i] = x[r, i] · σ(x[r, n + i])`.
 pub fn glu_rows(x: &[f32], n: usize) -> Vec<f32> {
-    let mut y = vec![0.0f32; x.len() / 2];
     if n == 0 {
-        return y;
+        return Vec::new();
     }
+    assert!(
+        x.len().is_multiple_of(2 * n),
+        "glu_rows: rows of {} values",
+        2 * n
+    );
     let rows = rows_per_chunk(2 * n);
-    y.par_chunks_mut(rows * n)
-        .zip(x.par_chunks(rows * 2 * n))
-        .for_each(|(y, x)| glu_chunk(x, n, y));
-    y
+    // SAFETY: the chunks cover every row, and each chunk's loop writes all of its rows.
+    unsafe {
+        written_whole(x.len() / 2, |y| {
+            y.par_chunks_mut(rows * n)
+                .zip(x.par_chunks(rows * 2 * n))
+                .for_each(|(y, x)| glu_chunk(x, n, y))
+        })
+    }
 }
 
 avx2_dispatch! {
     /// [`glu_rows`] of one chunk of rows on one thread.
-    fn glu_chunk(x: &[f32], n: usize, y: &mut [f32]) {
+    fn glu_chunk(x: &[f32], n: usize, y: &mut [MaybeUninit<f32>]) {
         for (y, x) in y.chunks_exact_mut(n).zip(x.chunks_exact(2 * n)) {
             let (a, b) = x.split_at(n);
             for ((y, &a), &b) in y.iter_mut().zip(a).zip(b) {
-                *y = a * sigmoid(b);
+                y.write(a * sigmoid(b));
             }
         }
     }
@@ -124,20 +146,28 @@ avx2_dispatch! {
 
 /// `d x [rows, 2n]` of [`glu_rows`] from `x` and the output gradient `grad [rows, n]`.
 pub fn glu_rows_grad(x: &[f32], grad: &[f32], n: usize) -> Vec<f32> {
-    let mut dx = vec![0.0f32; x.len()];
     if n == 0 {
-        return dx;
+        return vec![0.0; x.len()];
     }
+    assert!(
+        x.len().is_multiple_of(2 * n) && grad.len() * 2 == x.len(),
+        "glu_rows_grad: x of rows of {} values and a gradient of half as many",
+        2 * n
+    );
     let rows = rows_per_chunk(2 * n);
-    dx.par_chunks_mut(rows * 2 * n)
-        .zip(x.par_chunks(rows * 2 * n).zip(grad.par_chunks(rows * n)))
-        .for_each(|(dx, (x, grad))| glu_grad_chunk(x, grad, n, dx));
-    dx
+    // SAFETY: the chunks cover every row, and each chunk's loop writes all of its rows.
+    unsafe {
+        written_whole(x.len(), |dx| {
+            dx.par_chunks_mut(rows * 2 * n)
+                .zip(x.par_chunks(rows * 2 * n).zip(grad.par_chunks(rows * n)))
+                .for_each(|(dx, (x, grad))| glu_grad_chunk(x, grad, n, dx))
+        })
+    }
 }
 
 avx2_dispatch! {
     /// [`glu_rows_grad`] of one chunk of rows on one thread.
-    fn glu_grad_chunk(x: &[f32], grad: &[f32], n: usize, dx: &mut [f32]) {
+    fn glu_grad_chunk(x: &[f32], grad: &[f32], n: usize, dx: &mut [MaybeUninit<f32>]) {
         for ((dx, x), grad) in dx
             .chunks_exact_mut(2 * n)
             .zip(x.chunks_exact(2 * n))
@@ -147,8 +177,8 @@ avx2_dispatch! {
             let (da, db) = dx.split_at_mut(n);
             for ((((da, db), &a), &b), &g) in da.iter_mut().zip(db).zip(a).zip(b).zip(grad) {
                 let s = sigmoid(b);
-                *da = g * s + 0.0;
-                *db = g * a * s * (1.0 - s) + 0.0;
+                da.write(g * s + 0.0);
+                db.write(g * a * s * (1.0 - s) + 0.0);
             }
         }
     }

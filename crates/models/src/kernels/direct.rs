@@ -29,6 +29,7 @@
 //! same chains with wider or narrower registers (a test checks all the machine has, bit for
 //! bit).
 
+use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use rayon::prelude::*;
@@ -37,6 +38,7 @@ use super::conv::ConvGeometry;
 use super::product::inner_block;
 
 mod weight_gradient;
+use super::output::written_whole;
 use super::scratch::Scratch;
 pub use weight_gradient::{takes_weight_gradient, weight_gradient};
 
@@ -127,17 +129,26 @@ impl Layout {
     }
 }
 
-/// Copies one image `[c_in, h, w]` into `padded` on the layout's pitch, zeros around it.
+/// Copies one image `[c_in, h, w]` into `padded` on the layout's pitch, zeros around it
+/// (only the padding written as zeros: the image's values are written once).
 fn pad_image(image: &[f32], g: &ConvGeometry, layout: &Layout, padded: &mut [f32]) {
     let [h, w] = g.input;
     let [top, left, _, _] = g.padding;
-    padded.fill(0.0);
-    for (ci, channel) in image.chunks_exact(h * w).enumerate() {
-        for (y, row) in channel.chunks_exact(w).enumerate() {
-            let start = ci * layout.plane + (y + top) * layout.pitch + left;
-            padded[start..start + w].copy_from_slice(row);
+    let pitch = layout.pitch;
+    for (channel, plane) in image
+        .chunks_exact(h * w)
+        .zip(padded.chunks_mut(layout.plane))
+    {
+        let (above, rest) = plane.split_at_mut((top * pitch).min(plane.len()));
+        above.fill(0.0);
+        for (row, padded_row) in channel.chunks_exact(w).zip(rest.chunks_exact_mut(pitch)) {
+            padded_row[..left].fill(0.0);
+            padded_row[left..left + w].copy_from_slice(row);
+            padded_row[left + w..].fill(0.0);
         }
+        rest[h * pitch..].fill(0.0);
     }
+    padded[g.c_in * layout.plane..].fill(0.0);
 }
 
 /// Computed outputs are rounded up to whole multiples of this many pixels: a tile of every
@@ -421,32 +432,39 @@ fn input_gradient_on(isa: Isa, weight: &[f32], dy: &[f32], g: &ConvGeometry) -> 
 /// scratch plane, and crops the computed rows into `[B, g.c_out, oh, ow]`.
 fn run_images(isa: Isa, pass: Pass, x: &[f32], packed: &[f32], g: &ConvGeometry) -> Vec<f32> {
     let [oh, ow] = g.output();
-    let mut y = vec![0.0f32; g.batch * g.c_out * oh * ow];
-    if y.is_empty() {
-        return y;
+    let len = g.batch * g.c_out * oh * ow;
+    if len == 0 {
+        return Vec::new();
     }
     let layout = Layout::of(g);
     let channels = g.c_out.div_ceil(isa.rows()) * isa.rows();
     let [h, w] = g.input;
-    y.par_chunks_mut(g.c_out * oh * ow)
-        .zip(x.par_chunks(g.c_in * h * w))
-        .for_each(|(y_b, x_b)| {
-            let mut padded = Scratch::take(layout.padded_len);
-            let padded = padded.values();
-            pad_image(x_b, g, &layout, padded);
-            let mut out = Scratch::take(channels * layout.computed);
-            let out = out.values();
-            image_on(isa, pass, padded, &layout, g.c_in, packed, out);
-            for (y_c, out_c) in y_b
-                .chunks_exact_mut(oh * ow)
-                .zip(out.chunks_exact(layout.computed))
-            {
-                for (y_row, out_row) in y_c.chunks_exact_mut(ow).zip(out_c.chunks(layout.pitch)) {
-                    y_row.copy_from_slice(&out_row[..ow]);
-                }
+    assert_eq!(x.len(), g.batch * g.c_in * h * w, "direct: input of {g:?}");
+    let image = |y_b: &mut [MaybeUninit<f32>], x_b: &[f32]| {
+        let mut padded = Scratch::take(layout.padded_len);
+        let padded = padded.values();
+        pad_image(x_b, g, &layout, padded);
+        let mut out = Scratch::take(channels * layout.computed);
+        let out = out.values();
+        image_on(isa, pass, padded, &layout, g.c_in, packed, out);
+        for (y_c, out_c) in y_b
+            .chunks_exact_mut(oh * ow)
+            .zip(out.chunks_exact(layout.computed))
+        {
+            for (y_row, out_row) in y_c.chunks_exact_mut(ow).zip(out_c.chunks(layout.pitch)) {
+                y_row.write_copy_of_slice(&out_row[..ow]);
             }
-        });
-    y
+        }
+    };
+    // SAFETY: the images cover `y`; each writes every row of every output channel (the
+    // `c_out` channels of `oh` rows of `out` that `image_on` computes).
+    unsafe {
+        written_whole(len, |y| {
+            y.par_chunks_mut(g.c_out * oh * ow)
+                .zip(x.par_chunks(g.c_in * h * w))
+                .for_each(|(y_b, x_b)| image(y_b, x_b))
+        })
+    }
 }
 
 #[cfg(test)]

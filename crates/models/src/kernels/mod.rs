@@ -27,6 +27,7 @@ mod direct;
 #[cfg(feature = "flex")]
 mod flex;
 pub mod norm;
+mod output;
 pub mod pool;
 #[cfg(feature = "flex")]
 mod product;
@@ -40,7 +41,6 @@ pub mod word_attention;
 
 use burn::nn::GroupNorm;
 use burn::nn::Linear;
-use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::MaxPool2d;
 use burn::tensor::Bool;
@@ -210,7 +210,7 @@ pub fn max_pool2d(layer: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
         && layer.stride == layer.kernel_size
         && layer.dilation == [1, 1]
         && !layer.ceil_mode
-        && matches!(layer.padding, PaddingConfig2d::Valid)
+        && matches!(layer.padding, burn::nn::PaddingConfig2d::Valid)
     {
         return flex::max_pool_images(x, layer.kernel_size[0]);
     }

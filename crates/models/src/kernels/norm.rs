@@ -21,9 +21,12 @@
 //! `f64` lanes instead of SSE2's two): without fused multiply-adds and in the same order,
 //! so with the same bits.
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use super::cpu::avx2_dispatch;
+use super::output::written_whole;
 
 /// Burn's `GroupNormConfig` default `ε`, the only one this path takes.
 pub const EPSILON: f64 = 1e-5;
@@ -59,22 +62,36 @@ fn moments(image: &[f32]) -> (f64, f64) {
 
 /// `y [B, C, P]` of `x [B, C, P]` (`P` pixels a channel), `γ [C]` and `β [C]`.
 pub fn layer_norm(x: &[f32], gamma: &[f32], beta: &[f32], pixels: usize) -> Vec<f32> {
-    let channels = gamma.len();
-    let mut y = vec![0.0f32; x.len()];
-    y.par_chunks_mut(channels * pixels)
-        .zip(x.par_chunks(channels * pixels))
-        .for_each(|(y, x)| normalize_image(x, gamma, beta, pixels, y));
-    y
+    let image = gamma.len() * pixels;
+    assert!(
+        image > 0 && x.len().is_multiple_of(image) && beta.len() == gamma.len(),
+        "layer_norm: images of {} channels of {pixels} pixels",
+        gamma.len()
+    );
+    // SAFETY: the chunks cover every image, and each image's loop writes all of it.
+    unsafe {
+        written_whole(x.len(), |y| {
+            y.par_chunks_mut(image)
+                .zip(x.par_chunks(image))
+                .for_each(|(y, x)| normalize_image(x, gamma, beta, pixels, y))
+        })
+    }
 }
 
 avx2_dispatch! {
     /// One image of [`layer_norm`].
-    fn normalize_image(x: &[f32], gamma: &[f32], beta: &[f32], pixels: usize, y: &mut [f32]) {
+    fn normalize_image(
+        x: &[f32],
+        gamma: &[f32],
+        beta: &[f32],
+        pixels: usize,
+        y: &mut [MaybeUninit<f32>],
+    ) {
         let (mean, inv_std) = moments(x);
         for (c, (y, x)) in y.chunks_mut(pixels).zip(x.chunks(pixels)).enumerate() {
             for (y, &x) in y.iter_mut().zip(x) {
                 let normed = ((x as f64 - mean) * inv_std) as f32;
-                *y = gamma[c] * normed + beta[c];
+                y.write(gamma[c] * normed + beta[c]);
             }
         }
     }
@@ -89,17 +106,26 @@ pub fn layer_norm_grads(
 ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let channels = gamma.len();
     let image = channels * pixels;
-    let mut dx = vec![0.0f32; x.len()];
+    assert!(
+        image > 0 && x.len().is_multiple_of(image) && dy.len() == x.len(),
+        "layer_norm_grads: images of {channels} channels of {pixels} pixels"
+    );
     // Each image's `[dγ; dβ]` partial sums, `2 C` values, added in image order below.
-    let partials: Vec<Vec<f64>> = dx
-        .par_chunks_mut(image)
-        .zip(x.par_chunks(image).zip(dy.par_chunks(image)))
-        .map(|(dx, (x, dy))| {
-            let mut sums = vec![0.0f64; 2 * channels];
-            image_grads(x, gamma, dy, pixels, dx, &mut sums);
-            sums
+    let mut partials: Vec<Vec<f64>> = Vec::new();
+    // SAFETY: the chunks cover every image, and each image's loop writes all of its `dx`.
+    let dx = unsafe {
+        written_whole(x.len(), |dx| {
+            partials = dx
+                .par_chunks_mut(image)
+                .zip(x.par_chunks(image).zip(dy.par_chunks(image)))
+                .map(|(dx, (x, dy))| {
+                    let mut sums = vec![0.0f64; 2 * channels];
+                    image_grads(x, gamma, dy, pixels, dx, &mut sums);
+                    sums
+                })
+                .collect()
         })
-        .collect();
+    };
     let mut totals = vec![0.0f64; 2 * channels];
     for partial in &partials {
         for (total, value) in totals.iter_mut().zip(partial) {
@@ -122,7 +148,7 @@ avx2_dispatch! {
         gamma: &[f32],
         dy: &[f32],
         pixels: usize,
-        dx: &mut [f32],
+        dx: &mut [MaybeUninit<f32>],
         sums: &mut [f64],
     ) {
         let channels = gamma.len();
@@ -147,7 +173,7 @@ avx2_dispatch! {
         {
             for (dx, (&x, &dy)) in dx.iter_mut().zip(x.iter().zip(dy)) {
                 let g = dy as f64 * gamma[c] as f64;
-                *dx = ((g - g_mean - normed(x) * g_normed_mean) * inv_std) as f32;
+                dx.write(((g - g_mean - normed(x) * g_normed_mean) * inv_std) as f32);
             }
         }
     }
