@@ -49,9 +49,11 @@ use super::conv::ConvGeometry;
 use super::direct::Isa;
 use super::scratch::Scratch;
 use lanes::{Lanes, Shape, Zmm, load_row, multiply_add, on_isa, store_row};
+use transpose::transpose;
 
 mod grid;
 mod lanes;
+mod transpose;
 mod weight_gradient;
 pub(super) use grid::Grid;
 pub use weight_gradient::weight_gradient;
@@ -294,25 +296,31 @@ fn pack_weights(weight: &[f32], g: &ConvGeometry, forward: bool, width: usize) -
     let blocks = lanes.div_ceil(width);
     let mut packed = vec![0.0f32; blocks * taps * depth * width];
     // A block's tap rows for one of the other channels at a time, gathered in a local tile
-    // and written out whole: written lane by lane, each row a multiple of 4 KiB from the
-    // next, the 16 taps' rows fought over the same ways of the L1 cache.
+    // by a transpose (the block's kernels, `taps` values each, become `taps` rows of its
+    // lanes) and written out whole: written lane by lane, each row a multiple of 4 KiB from
+    // the next, the 16 taps' rows fought over the same ways of the L1 cache.
+    let isa = Isa::detect();
     packed
         .par_chunks_mut(taps * depth * width)
         .enumerate()
         .for_each(|(block, packed)| {
             let mut tile = vec![0.0f32; taps * width];
+            let lanes_here = width.min(lanes - block * width);
             for d in 0..depth {
-                for lane in 0..width.min(lanes - block * width) {
-                    let (co, ci) = if forward {
-                        (block * width + lane, d)
-                    } else {
-                        (d, block * width + lane)
-                    };
-                    let kernel = &weight[(co * g.c_in + ci) * taps..][..taps];
-                    for (t, &value) in kernel.iter().enumerate() {
-                        tile[t * width + lane] = value;
-                    }
-                }
+                // The block's first kernel, and the step from one lane's kernel to the next.
+                let (first, step) = if forward {
+                    ((block * width * g.c_in + d) * taps, g.c_in * taps)
+                } else {
+                    ((d * g.c_in + block * width) * taps, taps)
+                };
+                transpose(
+                    isa,
+                    &weight[first..],
+                    step,
+                    [lanes_here, taps],
+                    &mut tile,
+                    width,
+                );
                 for (t, row) in tile.chunks_exact(width).enumerate() {
                     packed[(t * depth + d) * width..][..width].copy_from_slice(row);
                 }
