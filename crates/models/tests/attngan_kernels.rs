@@ -1,4 +1,5 @@
-//! AttnGAN's fused kernels (the GLU, the leaky ReLU, the layer norm, the DAMSM's max-pool,
+//! AttnGAN's fused kernels (the convolutions' bias, the GLU, the leaky ReLU, the layer norm,
+//! the DAMSM's max-pool,
 //! word-attention weights and relevance cosines) against Burn's own layers or their
 //! `*_composite` twins: values and every input's gradient, to rounding or bit for bit as
 //! each kernel promises, and a check that the fused path ran.
@@ -128,6 +129,50 @@ fn leaky_relu_gives_the_bits_of_burns_own() {
             assert_eq!(ours.1, burns.1, "d x, {layout}, slope {slope}");
         }
     }
+}
+
+/// A convolution's bias added by `conv2d` gives the bits of Burn's broadcast add, forward
+/// and in the gradients of the map and the bias; and with the bias untracked (the
+/// discriminators read by the generator's step) the map's gradient still flows.
+#[test]
+fn the_convolutions_bias_gives_the_bits_of_burns_add() {
+    use burn::module::{Module, Param};
+    use burn::nn::conv::Conv2dConfig;
+    use models::kernels::conv2d;
+
+    let ad = Device::flex().autodiff();
+    let normal = Distribution::Normal(0.0, 2.0);
+    let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
+    let mut layer = Conv2dConfig::new([3, 5], [3, 3]).init(&ad);
+    layer.bias = Some(Param::from_tensor(Tensor::<1>::random([5], normal, &ad)));
+    let x = Tensor::<4>::random([4, 3, 7, 6], normal, &ad).require_grad();
+    let weighting = Tensor::<4>::random([4, 5, 5, 4], normal, &ad);
+    let bias = layer.bias.as_ref().unwrap().val();
+    let run = |forward: &dyn Fn() -> Tensor<4>| {
+        let y = forward();
+        let grads = (y.clone() * weighting.clone()).sum().backward();
+        (
+            bits(values(y)),
+            bits(values(x.grad(&grads).unwrap())),
+            bits(values(bias.grad(&grads).unwrap())),
+        )
+    };
+    let ours = run(&|| conv2d(&layer, x.clone()));
+    let mut unbiased = layer.clone();
+    unbiased.bias = None;
+    let burns = run(&|| conv2d(&unbiased, x.clone()) + bias.clone().reshape([1, 5, 1, 1]));
+    assert_eq!(ours.0, burns.0, "y");
+    assert_eq!(ours.1, burns.1, "d x");
+    assert_eq!(ours.2, burns.2, "d bias");
+
+    let frozen = layer.clone().no_grad();
+    let y = conv2d(&frozen, x.clone());
+    let grads = (y * weighting).sum().backward();
+    assert_eq!(
+        bits(values(x.grad(&grads).unwrap())),
+        ours.1,
+        "d x, bias untracked"
+    );
 }
 
 /// `max_pool2d` gives the bits of Burn's `MaxPool2d`, forward and backward: 2 × 2 and 3 × 3

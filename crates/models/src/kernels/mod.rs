@@ -19,6 +19,7 @@
 //! kernels against.
 
 pub mod activations;
+pub mod bias;
 #[cfg(feature = "flex")]
 pub mod conv;
 pub mod cpu;
@@ -291,10 +292,7 @@ pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
         let padding = conv_padding(&layer.padding, [h, w], layer.kernel_size, layer.stride);
         let y = flex::conv2d(x, layer.weight.val(), layer.stride, padding);
         return match &layer.bias {
-            Some(bias) => {
-                let [c_out] = bias.dims();
-                y + bias.val().reshape([1, c_out, 1, 1])
-            }
+            Some(bias) => flex::add_channel_bias(y, bias.val()),
             None => y,
         };
     }

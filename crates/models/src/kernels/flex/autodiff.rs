@@ -65,6 +65,32 @@ fused_backward!(
     (gates, h, c, take)
 );
 
+/// The backward step of [`FusedOps::add_channel_bias`]: the output's gradient passes to
+/// `x` as it is, and the bias's is [`FusedGrads::channel_bias_grad`], each only where its
+/// parent is tracked.
+#[derive(Debug)]
+struct ChannelBiasBackward;
+
+impl<B: Backend + FusedGrads> Backward<B, 2> for ChannelBiasBackward {
+    type State = ();
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 2>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let grad = grads.consume::<B>(&ops.node);
+        let [x, bias] = ops.parents;
+        if let Some(node) = bias {
+            grads.register::<B>(node.id, B::channel_bias_grad(grad.clone()));
+        }
+        if let Some(node) = x {
+            grads.register::<B>(node.id, grad);
+        }
+    }
+}
+
 /// The backward step of [`FusedOps::matmul`]: each gradient is computed only when its input
 /// is tracked (a weight is; a constant input is not), as Burn's own matmul does.
 #[derive(Debug)]
@@ -299,6 +325,23 @@ where
             |s| (s.clone(), real.clone(), gamma1),
             |s| B::word_attention_weights(s, real.clone(), gamma1),
         )
+    }
+
+    fn add_channel_bias(x: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self> {
+        match ChannelBiasBackward
+            .prepare::<C>([x.node(), bias.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => prep.finish(
+                (),
+                B::add_channel_bias(x.into_primitive(), bias.into_primitive()),
+            ),
+            OpsKind::UnTracked(prep) => prep.finish(B::add_channel_bias(
+                x.into_primitive(),
+                bias.into_primitive(),
+            )),
+        }
     }
 
     fn max_pool_images(x: FloatTensor<Self>, k: usize) -> FloatTensor<Self> {

@@ -2,6 +2,8 @@
 //! the output gradient and returns one gradient per input.
 
 use burn::backend::Flex;
+use burn::backend::ops::FloatTensorOps;
+use burn::tensor::Shape;
 use burn_flex::FlexTensor;
 
 use super::FusedGrads;
@@ -18,6 +20,14 @@ impl FusedGrads for Flex {
             activations::leaky_relu_grad(f32s(&x), f32s(&grad), slope),
             dims,
         )
+    }
+
+    fn channel_bias_grad(grad: FlexTensor) -> FlexTensor {
+        // Burn's own: its add's backward sums the gradient over the dimensions the bias
+        // was broadcast along (to `[1, C, 1, 1]`), and the reshape's takes it to `[C]`.
+        let channels = grad.layout().shape()[1];
+        let summed = Flex::float_sum_dims(grad, &[0, 2, 3]);
+        Flex::float_reshape(summed, Shape::new([channels]))
     }
 
     fn max_pool_images_grad(x: FlexTensor, grad: FlexTensor, k: usize) -> FlexTensor {

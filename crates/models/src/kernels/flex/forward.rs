@@ -8,7 +8,7 @@ use burn_flex::FlexTensor;
 use super::FusedOps;
 use crate::kernels::pool::{self, PoolGeometry};
 use crate::kernels::product::{self, MatrixView};
-use crate::kernels::{activations, conv, cpu, norm, word_attention};
+use crate::kernels::{activations, bias, conv, cpu, norm, word_attention};
 
 /// A contiguous copy (free when already contiguous) and its shape.
 pub(super) fn contiguous(tensor: FlexTensor) -> (FlexTensor, Vec<usize>) {
@@ -125,6 +125,12 @@ impl FusedOps for Flex {
             (contiguous(x), contiguous(gamma), contiguous(beta));
         let y = norm::layer_norm(f32s(&x), f32s(&gamma), f32s(&beta), dims[2]);
         flex_tensor(y, dims)
+    }
+
+    fn add_channel_bias(x: FlexTensor, bias: FlexTensor) -> FlexTensor {
+        let ((x, dims), (bias, _)) = (contiguous(x), contiguous(bias));
+        let pixels = dims[2] * dims[3];
+        flex_tensor(bias::add_channel_bias(f32s(&x), f32s(&bias), pixels), dims)
     }
 
     fn max_pool_images(x: FlexTensor, k: usize) -> FlexTensor {

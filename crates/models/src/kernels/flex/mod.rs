@@ -114,6 +114,14 @@ pub fn layer_norm_images(x: Tensor<3>, gamma: Tensor<1>, beta: Tensor<1>) -> Ten
     ))
 }
 
+/// `y + bias.reshape([1, C, 1, 1])`, Burn's bits forward and backward.
+pub fn add_channel_bias(y: Tensor<4>, bias: Tensor<1>) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as FusedOps>::add_channel_bias(
+        y.into_dispatch(),
+        bias.into_dispatch(),
+    ))
+}
+
 pub fn max_pool_images(x: Tensor<4>, k: usize) -> Tensor<4> {
     Tensor::from_dispatch(<Dispatch as FusedOps>::max_pool_images(
         x.into_dispatch(),
@@ -210,6 +218,10 @@ pub trait FusedOps: Backend {
         beta: FloatTensor<Self>,
     ) -> FloatTensor<Self>;
 
+    /// x `[B, C, H, W]`, bias `[C]` -> `x + bias` broadcast over the batch and the pixels
+    /// (see [`super::bias`]).
+    fn add_channel_bias(x: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self>;
+
     /// x `[B, C, H, W]` -> `[B, C, H / k, W / k]`: the maxima of its `k × k` windows (see
     /// [`super::pool`]).
     fn max_pool_images(x: FloatTensor<Self>, k: usize) -> FloatTensor<Self>;
@@ -302,6 +314,10 @@ pub trait FusedGrads: Backend {
         beta: FloatTensor<Self>,
         grad: FloatTensor<Self>,
     ) -> [FloatTensor<Self>; 3];
+
+    /// `d bias` `[C]` of `add_channel_bias` from the output gradient `[B, C, H, W]` (that of
+    /// `x` is the output gradient itself).
+    fn channel_bias_grad(grad: FloatTensor<Self>) -> FloatTensor<Self>;
 
     /// `d x` of `max_pool_images`.
     fn max_pool_images_grad(
