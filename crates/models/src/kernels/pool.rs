@@ -26,8 +26,11 @@ const CHUNK: usize = 1 << 14;
 /// `k × k`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PoolGeometry {
+    /// Maps pooled: images × channels.
     pub planes: usize,
+    /// Height and width of each map.
     pub input: [usize; 2],
+    /// Side of the windows, and their stride.
     pub k: usize,
 }
 
@@ -46,9 +49,8 @@ impl PoolGeometry {
 }
 
 /// The offset in its plane of the value that window `(oy, ox)` of `plane` picks: its
-/// first largest value in row-major order, or its last NaN. Without branches (a window's
-/// comparisons go either way at random, and mispredicted branches were most of the
-/// time); with `k` a constant where the caller has one, unrolled.
+/// first largest value in row-major order, or its last NaN. Without branches: a window's
+/// comparisons go either way at random, and mispredicted branches were most of the time.
 #[inline(always)]
 fn pick(plane: &[f32], width: usize, k: usize, oy: usize, ox: usize) -> usize {
     let first = oy * k * width + ox * k;
@@ -64,20 +66,18 @@ fn pick(plane: &[f32], width: usize, k: usize, oy: usize, ox: usize) -> usize {
     at
 }
 
-/// Calls `each(p, pick(…, p / ow, p % ow))` for every output pixel `p` of a plane, with
-/// `k` a constant for the 2 × 2 windows.
+/// Calls `each(p, at)` for every output pixel `p` of a plane, `at` the offset its window
+/// picks: the windows other than 2 × 2, which [`max_pool_plane_2x2`] and
+/// [`max_pool_grad_plane_2x2`] take.
 #[inline(always)]
 fn for_each_pick(plane: &[f32], g: PoolGeometry, mut each: impl FnMut(usize, usize)) {
     let [_, w] = g.input;
     let [oh, ow] = g.output();
-    let mut run = |k: usize| {
-        for oy in 0..oh {
-            for ox in 0..ow {
-                each(oy * ow + ox, pick(plane, w, k, oy, ox));
-            }
+    for oy in 0..oh {
+        for ox in 0..ow {
+            each(oy * ow + ox, pick(plane, w, g.k, oy, ox));
         }
-    };
-    if g.k == 2 { run(2) } else { run(g.k) }
+    }
 }
 
 /// The picked value of a 2 × 2 window `[top-left, top-right, bottom-left, bottom-right]`
