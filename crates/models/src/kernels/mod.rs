@@ -185,16 +185,6 @@ pub fn layer_norm(layer: &GroupNorm, x: Tensor<4>) -> Tensor<4> {
     layer.forward(x)
 }
 
-/// The DAMSM's word-region attention weights (Xu et al. 2018, eqs. 8-9): `s̄`, the softmax
-/// of the similarities over each caption's real words, for each region; then `α`, the
-/// softmax of `γ1 · s̄` over the regions, for each word, zero at padded words.
-///
-/// - `similarities`: `s = eᵀ v`, `[captions, words, images, regions]`.
-/// - `real`: `[captions, words]`, true for a real word (at least one a caption).
-/// - returns `α`, `[images, captions, words, regions]`.
-///
-/// On flex, the loops of [`word_attention`] (one parallel pass forward and one backward);
-/// elsewhere [`word_attention_weights_composite`]. The values agree to rounding.
 /// `layer.forward(x)` for a max-pool: the same values and gradients, bit for bit. On flex a
 /// pool over non-overlapping square windows (stride = kernel, no padding, no dilation,
 /// floor mode) runs [`pool`]'s loops; every other pool, and every other backend, runs
@@ -218,6 +208,16 @@ pub fn max_pool2d(layer: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
     layer.forward(x)
 }
 
+/// The DAMSM's word-region attention weights (Xu et al. 2018, eqs. 8-9): `s̄`, the softmax
+/// of the similarities over each caption's real words, for each region; then `α`, the
+/// softmax of `γ1 · s̄` over the regions, for each word, zero at padded words.
+///
+/// - `similarities`: `s = eᵀ v`, `[captions, words, images, regions]`.
+/// - `real`: `[captions, words]`, true for a real word (at least one a caption).
+/// - returns `α`, `[images, captions, words, regions]`.
+///
+/// On flex, the loops of [`word_attention`] (one parallel pass forward and one backward);
+/// elsewhere [`word_attention_weights_composite`]. The values agree to rounding.
 pub fn word_attention_weights(
     similarities: Tensor<4>,
     real: Tensor<2, Bool>,
@@ -282,7 +282,8 @@ pub fn floored_norm<const D: usize>(x: Tensor<D>, dim: usize) -> Tensor<D> {
 /// `Conv2d::forward`: `x` `[batch, c_in, h, w]` -> `[batch, c_out, oh, ow]`.
 ///
 /// On flex, with no dilation and one group, the convolution of [`conv`] (im2col and one
-/// matrix product per image, forward and backward), then the bias; elsewhere, and for
+/// matrix product per image, forward and backward), then the bias ([`bias`], with Burn's
+/// bits); elsewhere, and for
 /// dilated or grouped layers, `layer.forward(x)`. The values agree with Burn's to rounding
 /// (the sums run in another order), not bit for bit.
 pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
