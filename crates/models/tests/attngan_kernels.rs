@@ -8,7 +8,7 @@ use burn::tensor::{Device, Distribution, Tensor, TensorData};
 use models::kernels::{glu, leaky_relu};
 
 mod common;
-use common::{assert_close, values};
+use common::{assert_close, bits, values};
 
 /// `glu` agrees with Burn's to rounding, forward and backward: split along the channels of
 /// a generator's map, along the features of a batch of vectors, along the first dimension,
@@ -19,7 +19,6 @@ use common::{assert_close, values};
 fn glu_matches_burns_own() {
     let ad = Device::flex().autodiff();
     let normal = Distribution::Normal(0.0, 3.0);
-    let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
     let check = |x: Tensor<4>, dim: usize, case: &str| {
         let x = x.detach().require_grad();
         let mut halved = x.dims();
@@ -94,7 +93,6 @@ fn glu_matches_burns_own() {
 fn leaky_relu_gives_the_bits_of_burns_own() {
     let ad = Device::flex().autodiff();
     let normal = Distribution::Normal(0.0, 2.0);
-    let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
     let signs = |n: usize, seed: usize| -> Vec<f32> {
         (0..n)
             .map(|i| match ((i + seed) % 4, (i + seed) % 7) {
@@ -142,7 +140,6 @@ fn the_convolutions_bias_gives_the_bits_of_burns_add() {
 
     let ad = Device::flex().autodiff();
     let normal = Distribution::Normal(0.0, 2.0);
-    let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
     let mut layer = Conv2dConfig::new([3, 5], [3, 3]).init(&ad);
     layer.bias = Some(Param::from_tensor(Tensor::<1>::random([5], normal, &ad)));
     let x = Tensor::<4>::random([4, 3, 7, 6], normal, &ad).require_grad();
@@ -187,7 +184,6 @@ fn max_pool_gives_the_bits_of_burns_own() {
 
     let ad = Device::flex().autodiff();
     let normal = Distribution::Normal(0.0, 2.0);
-    let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
     let dims = [2, 3, 9, 8];
     // Values on a grid of halves, half of them ReLU zeros: many ties.
     let tied = |x: Tensor<4>| x.mul_scalar(2.0).round().div_scalar(2.0).clamp_min(0.0);

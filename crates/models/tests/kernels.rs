@@ -13,7 +13,7 @@ use models::kernels::{
 };
 
 mod common;
-use common::{assert_close, values};
+use common::{assert_close, bits, values};
 
 #[test]
 fn additive_energy_matches_hand_computation() {
@@ -389,7 +389,6 @@ fn narrow_steps_and_take_step_match_burns_narrow() {
         ("contiguous", Tensor::<3>::random([3, 5, 4], normal, &ad)),
         ("strided", stored.swap_dims(1, 2)),
     ];
-    let bits = |v: Vec<f32>| v.into_iter().map(f32::to_bits).collect::<Vec<_>>();
     for (layout, x) in inputs {
         let x = x.detach().require_grad();
         let run3 = |f: &dyn Fn(Tensor<3>) -> Tensor<3>| {

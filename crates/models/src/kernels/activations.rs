@@ -31,11 +31,8 @@ use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
-use super::cpu::{avx2_dispatch, exp_approx};
+use super::cpu::{CHUNK, avx2_dispatch, exp_approx, rows_per_chunk};
 use super::output::written_whole;
-
-/// Values per parallel chunk of a flat pass, so a small tensor is not split into slivers.
-const CHUNK: usize = 1 << 14;
 
 /// `y = x` where `x ≥ 0` (or NaN), `slope · x` below, as Burn composes it (a mask of `x <
 /// 0`, `x · slope`, a masked choice).
@@ -103,12 +100,6 @@ fn sigmoid(x: f32) -> f32 {
     } else {
         e / denominator
     }
-}
-
-/// Rows per parallel chunk for rows of `width` values: a row at least [`CHUNK`] long is a
-/// chunk of its own, shorter rows are taken several at a time.
-fn rows_per_chunk(width: usize) -> usize {
-    CHUNK.div_ceil(width.max(1)).max(1)
 }
 
 /// `y [rows, n]` of `x [rows, 2n]`: `y[r, i] = x[r, i] · σ(x[r, n + i])`.

@@ -12,11 +12,8 @@ use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
-use super::cpu::avx2_dispatch;
+use super::cpu::{avx2_dispatch, rows_per_chunk};
 use super::output::written_whole;
-
-/// Values per parallel chunk (whole planes), so that small maps are not split into slivers.
-const CHUNK: usize = 1 << 14;
 
 /// `y [B, C, P]` of `x [B, C, P]` (`P` pixels a plane) and `bias [C]`.
 pub fn add_channel_bias(x: &[f32], bias: &[f32], pixels: usize) -> Vec<f32> {
@@ -29,7 +26,7 @@ pub fn add_channel_bias(x: &[f32], bias: &[f32], pixels: usize) -> Vec<f32> {
         "add_channel_bias: images of {} channels of {pixels} pixels",
         bias.len()
     );
-    let planes_per_chunk = CHUNK.div_ceil(pixels).max(1);
+    let planes_per_chunk = rows_per_chunk(pixels);
     // SAFETY: the chunks cover every plane, and each plane's loop writes all of it.
     unsafe {
         written_whole(x.len(), |y| {

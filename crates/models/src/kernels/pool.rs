@@ -16,11 +16,7 @@
 
 use rayon::prelude::*;
 
-use super::cpu::avx2_dispatch;
-
-/// Input values per parallel chunk (whole planes), so that small maps are not split into
-/// slivers.
-const CHUNK: usize = 1 << 14;
+use super::cpu::{avx2_dispatch, rows_per_chunk};
 
 /// The shapes of one pooling: `planes` maps (images × channels) of `h × w`, windows of
 /// `k × k`.
@@ -39,13 +35,14 @@ impl PoolGeometry {
     pub fn output(&self) -> [usize; 2] {
         [self.input[0] / self.k, self.input[1] / self.k]
     }
+}
 
-    /// Planes per parallel chunk.
-    fn planes_per_chunk(&self) -> usize {
-        CHUNK
-            .div_ceil((self.input[0] * self.input[1]).max(1))
-            .max(1)
-    }
+/// Whether a window's search takes `value` over the `best` so far: flex's rule (and
+/// PyTorch's), a larger value or any NaN, so that a window picks its first largest value in
+/// row-major order, or its last NaN.
+#[inline(always)]
+fn takes(value: f32, best: f32) -> bool {
+    (value > best) | value.is_nan()
 }
 
 /// The offset in its plane of the value that window `(oy, ox)` of `plane` picks: its
@@ -58,7 +55,7 @@ fn pick(plane: &[f32], width: usize, k: usize, oy: usize, ox: usize) -> usize {
     for i in 0..k {
         let row = first + i * width;
         for (j, &value) in plane[row..row + k].iter().enumerate() {
-            let take = (value > best) | value.is_nan();
+            let take = takes(value, best);
             best = if take { value } else { best };
             at = if take { row + j } else { at };
         }
@@ -86,7 +83,7 @@ fn for_each_pick(plane: &[f32], g: PoolGeometry, mut each: impl FnMut(usize, usi
 fn pick_of_four(window: [f32; 4]) -> (f32, u32) {
     let (mut best, mut at) = (window[0], 0);
     for (j, &value) in window.iter().enumerate().skip(1) {
-        let take = (value > best) | value.is_nan();
+        let take = takes(value, best);
         best = if take { value } else { best };
         at = if take { j as u32 } else { at };
     }
@@ -158,7 +155,7 @@ pub fn max_pool(x: &[f32], g: PoolGeometry) -> Vec<f32> {
     if y.is_empty() {
         return y;
     }
-    let chunk = g.planes_per_chunk();
+    let chunk = rows_per_chunk(h * w);
     y.par_chunks_mut(chunk * oh * ow)
         .zip(x.par_chunks(chunk * h * w))
         .for_each(|(y, x)| {
@@ -187,7 +184,7 @@ pub fn max_pool_grad(x: &[f32], g: PoolGeometry, grad: &[f32]) -> Vec<f32> {
     if grad.is_empty() {
         return dx;
     }
-    let chunk = g.planes_per_chunk();
+    let chunk = rows_per_chunk(h * w);
     dx.par_chunks_mut(chunk * h * w)
         .zip(
             x.par_chunks(chunk * h * w)

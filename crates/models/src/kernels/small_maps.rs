@@ -152,12 +152,7 @@ struct Batch {
 impl Batch {
     /// The grids of `x [B, c_in, h, w]`, `grid`'s layout each, built in parallel.
     fn of(x: &[f32], g: &ConvGeometry, grid: &Grid, taps: &Taps) -> Self {
-        let mut grids = Scratch::take(g.batch * grid.len);
-        grids
-            .values()
-            .par_chunks_mut(grid.len)
-            .zip(x.par_chunks(g.c_in * g.input[0] * g.input[1]))
-            .for_each(|(grid_b, x_b)| grid.fill(x_b, g, grid_b));
+        let grids = grid.fill_batch(x, g);
         let windows = (0..g.batch)
             .flat_map(|b| taps.windows.iter().map(move |w| b * grid.len + w))
             .collect();

@@ -166,6 +166,16 @@ pub(crate) fn dot(x: &[f32], y: &[f32]) -> f32 {
     add_lanes(&acc) + tail
 }
 
+/// Values per parallel chunk of a flat pass over a large tensor (the image models'
+/// activations, norms, pools and biases), so a small tensor is not split into slivers.
+pub(crate) const CHUNK: usize = 1 << 14;
+
+/// Rows per parallel chunk for rows of `width` values (or planes of `width` pixels): a row
+/// at least [`CHUNK`] long is a chunk of its own, shorter rows are taken several at a time.
+pub(crate) fn rows_per_chunk(width: usize) -> usize {
+    CHUNK.div_ceil(width.max(1)).max(1)
+}
+
 /// Below this many values a kernel runs on one thread: the hand-off (a few microseconds)
 /// would cost more than the second half of the work.
 const MIN_SPLIT_VALUES: usize = 4096;

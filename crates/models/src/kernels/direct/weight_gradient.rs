@@ -29,7 +29,6 @@ use rayon::prelude::*;
 use super::{Isa, LANES, fits, groups};
 use crate::kernels::conv::ConvGeometry;
 use crate::kernels::product::inner_block;
-use crate::kernels::scratch::Scratch;
 use crate::kernels::small_maps::Grid;
 
 /// Whether [`weight_gradient`] takes this convolution on this machine: one that
@@ -233,15 +232,8 @@ fn weight_gradient_on(isa: Isa, x: &[f32], dy: &[f32], g: &ConvGeometry) -> Vec<
     let (pixels, width) = (g.pixels(), g.output()[1]);
     // Input channels rounded up to whole vectors: a tile loads `LANES` of them.
     let grid = Grid::of(g, g.c_in.div_ceil(LANES) * LANES);
-    let image = g.c_in * g.input[0] * g.input[1];
-    // Every image's grid, built in parallel.
-    let mut grids = Scratch::take(g.batch * grid.len);
-    let grids = grids.values();
-    grids
-        .par_chunks_mut(grid.len)
-        .zip(x.par_chunks(image))
-        .for_each(|(grid_b, x_b)| grid.fill(x_b, g, grid_b));
-    let grids: &[f32] = grids;
+    let grids = grid.fill_batch(x, g);
+    let grids: &[f32] = grids.values_ref();
 
     let per_tile = rows(isa);
     let (row_blocks, lane_blocks) = (g.c_out.div_ceil(per_tile), grid.channels / LANES);

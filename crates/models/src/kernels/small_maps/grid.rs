@@ -9,9 +9,12 @@
 
 use std::ops::Range;
 
+use rayon::prelude::*;
+
 use super::transpose::transpose;
 use crate::kernels::conv::ConvGeometry;
 use crate::kernels::direct::Isa;
+use crate::kernels::scratch::Scratch;
 
 /// One image's zero-padded grid, channels last: pixel `(y, x)` of the padded image at
 /// `(y · pitch + x) · channels`, its channels in order, then zeros up to `channels`.
@@ -42,6 +45,18 @@ impl Grid {
     /// Copies one image `[c_in, h, w]` into `grid`, zeros around it and past its channels.
     pub fn fill(&self, image: &[f32], g: &ConvGeometry, grid: &mut [f32]) {
         self.fill_on(Isa::detect(), image, g, grid);
+    }
+
+    /// The grids of every image of `x [B, c_in, h, w]`, one after another, filled in
+    /// parallel.
+    pub fn fill_batch(&self, x: &[f32], g: &ConvGeometry) -> Scratch {
+        let mut grids = Scratch::take(g.batch * self.len);
+        grids
+            .values()
+            .par_chunks_mut(self.len)
+            .zip(x.par_chunks(g.c_in * g.input[0] * g.input[1]))
+            .for_each(|(grid_b, x_b)| self.fill(x_b, g, grid_b));
+        grids
     }
 
     /// [`Grid::fill`] on the path of `isa`.
@@ -119,8 +134,8 @@ impl Grid {
 
 #[cfg(test)]
 mod tests {
-    use super::super::transpose::tests::paths;
     use super::*;
+    use crate::kernels::direct::tests::paths;
 
     /// A padded grid by hand: two channels of a 2 × 3 image, one pixel of padding on top
     /// and left, two on the right, none below; then cropped back.

@@ -144,18 +144,9 @@ unsafe fn transpose_block_avx2(
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+mod tests {
     use super::*;
-
-    /// The instruction sets this machine runs: the portable path and the widest.
-    pub(in crate::kernels::small_maps) fn paths() -> Vec<Isa> {
-        let mut paths = vec![Isa::Portable];
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            paths.push(Isa::Avx2);
-        }
-        paths
-    }
+    use crate::kernels::direct::tests::paths;
 
     /// Every value where the definition puts it, on every path, for shapes with and without
     /// whole blocks, and nothing else written.
